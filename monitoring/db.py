@@ -1,0 +1,428 @@
+"""The store: table metadata, the engine factory, transactions and ``data_version``.
+
+Table and column names are part of the contract (DESIGN §3): tests and tools query them directly.
+Dates are ISO ``YYYY-MM-DD`` text; timestamps are UTC ISO-8601 text. The same code runs on SQLite
+(the embedded default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from monitoring import config
+
+metadata = MetaData()
+
+# Vocabularies stored as codes (DESIGN §3); labels and colours are configurable in rules.py.
+ACTION_STATUSES = (
+    "not_started",
+    "in_progress",
+    "completed",
+    "assured",
+    "not_implemented",
+    "superseded",
+)
+OPEN_STATUSES = ("not_started", "in_progress")
+RESPONSE_STATUSES = ("awaiting", "accepted", "partially_accepted", "not_accepted")
+ASSURANCE_STATUSES = (
+    "not_assessed",
+    "ready_for_assessment",
+    "assured",
+    "closed_unacceptable",
+    "superseded",
+    "not_applicable",
+)
+REVIEW_TYPES = (
+    "SCR",
+    "LCSPR",
+    "NCSPR",
+    "rapid_review",
+    "SAR",
+    "DHR",
+    "PFD",
+    "inquiry",
+    "audit",
+    "other",
+)
+REVIEW_STATUSES = ("unpublished", "monitoring", "closed")
+ROLES = ("admin", "board", "assurer", "agency_lead", "viewer")
+
+agency = Table(
+    "agency",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("short_name", String(60)),
+    Column("sector", String(60)),
+    Column("is_statutory_partner", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("board_member_email", String(320)),
+)
+
+agency_alias = Table(
+    "agency_alias",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alias", String(300), nullable=False, unique=True),
+    Column("agency_id", Integer, ForeignKey("agency.id", ondelete="CASCADE"), nullable=False),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agency.id")),
+    Column("password_hash", String(200)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", String(32)),
+    Column("created_at", String(32)),
+)
+
+review = Table(
+    "review",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(100), nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("review_type", String(20), nullable=False, default="other"),
+    Column("board", String(300)),
+    Column("published_on", String(10)),
+    Column("status", String(20), nullable=False, default="monitoring"),
+    Column("summary", Text),
+    Column("source_url", Text),
+    Column("created_at", String(32)),
+)
+
+theme = Table(
+    "theme",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+recommendation = Table(
+    "recommendation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("review.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(50), nullable=False),
+    Column("title", String(500)),
+    Column("text", Text),
+    Column("scope", String(20), nullable=False, default="local"),
+    Column("priority", String(20)),
+    Column("addressed_to", Text),
+    Column("response_status", String(30), nullable=False, default="awaiting"),
+    Column("response_due_on", String(10)),
+    Column("responded_on", String(10)),
+    Column("assurance_status", String(30), nullable=False, default="not_assessed"),
+    Column("national_dependency", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", String(32)),
+    Column("updated_at", String(32)),
+    UniqueConstraint("review_id", "number", name="uq_recommendation_review_number"),
+)
+
+recommendation_theme = Table(
+    "recommendation_theme",
+    metadata,
+    Column(
+        "recommendation_id",
+        Integer,
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("theme_id", Integer, ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
+)
+
+action = Table(
+    "action",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "recommendation_id",
+        Integer,
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Carried from the recommendation so that per-review roll-ups need no join (kept by services).
+    Column("review_id", Integer, ForeignKey("review.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(50), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("success_measure", Text),
+    Column("lead_agency_id", Integer, ForeignKey("agency.id")),
+    Column("lead_officer", String(200)),
+    Column("original_due_on", String(10)),
+    Column("due_on", String(10)),
+    Column("due_on_approximate", Boolean, nullable=False, default=False),
+    # Approved target-date changes, kept by the services (the RAG rule needs it in SQL).
+    Column("due_date_changes", Integer, nullable=False, default=0),
+    Column("status", String(20), nullable=False, default="not_started"),
+    Column("completed_on", String(10)),
+    Column("closure_reason", Text),
+    Column("rag_override", String(10)),
+    Column("rag_override_reason", Text),
+    Column("last_update_on", String(10)),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", String(32)),
+    Column("updated_at", String(32)),
+    UniqueConstraint("recommendation_id", "number", name="uq_action_recommendation_number"),
+)
+
+action_update = Table(
+    "action_update",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action_id", Integer, ForeignKey("action.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("app_user.id")),
+    Column("created_at", String(32), nullable=False),
+    Column("status", String(20)),
+    Column("progress_note", Text),
+    Column("evidence_url", Text),
+)
+
+due_date_change = Table(
+    "due_date_change",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action_id", Integer, ForeignKey("action.id", ondelete="CASCADE"), nullable=False),
+    Column("old_due_on", String(10)),
+    Column("new_due_on", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(320)),
+    Column("requested_at", String(32), nullable=False),
+    Column("decision", String(20), nullable=False, default="pending"),
+    Column("decided_by", String(320)),
+    Column("decided_at", String(32)),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action_id", Integer, ForeignKey("action.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("url", Text),
+    Column("file_path", Text),
+    Column("sha256", String(64)),
+    Column("size_bytes", Integer),
+    Column("content_type", String(100)),
+    Column("uploaded_by", String(320)),
+    Column("uploaded_at", String(32)),
+    Column("verified_by", String(320)),
+    Column("verified_at", String(32)),
+)
+
+meeting = Table(
+    "meeting",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("held_on", String(10), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("baseline_meeting_id", Integer, ForeignKey("meeting.id")),
+)
+
+meeting_decision = Table(
+    "meeting_decision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("meeting_id", Integer, ForeignKey("meeting.id", ondelete="CASCADE")),
+    Column("entity", String(30), nullable=False),
+    Column("entity_id", Integer),
+    Column("decision", Text, nullable=False),
+    Column("decided_by", String(320)),
+    Column("decided_at", String(32)),
+)
+
+escalation = Table(
+    "escalation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action_id", Integer, ForeignKey("action.id", ondelete="CASCADE"), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("level_name", String(60)),
+    Column("days_overdue", Integer),
+    Column("reached_on", String(10), nullable=False),
+    UniqueConstraint("action_id", "level", "reached_on", name="uq_escalation_action_level_day"),
+)
+
+reminder_log = Table(
+    "reminder_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sent_on", String(10), nullable=False),
+    Column("sent_at", String(32), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agency.id")),
+    Column("subject", String(300)),
+    Column("action_ids", Text),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("entity", String(30), nullable=False),
+    Column("entity_id", Integer),
+    Column("field", String(60), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+)
+
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+Index("ix_action_status_due", action.c.status, action.c.due_on)
+Index("ix_action_lead_agency", action.c.lead_agency_id, action.c.status, action.c.due_on)
+Index("ix_action_review", action.c.review_id, action.c.status, action.c.due_on)
+Index("ix_action_recommendation", action.c.recommendation_id)
+Index("ix_recommendation_review", recommendation.c.review_id)
+Index("ix_action_update_action", action_update.c.action_id, action_update.c.created_at)
+Index("ix_action_update_created", action_update.c.created_at)
+Index("ix_due_date_change_action", due_date_change.c.action_id)
+Index("ix_audit_entity", audit_log.c.entity, audit_log.c.entity_id)
+Index("ix_audit_at", audit_log.c.at)
+Index("ix_evidence_action", evidence.c.action_id)
+Index("ix_escalation_action", escalation.c.action_id)
+Index("ix_reminder_log_day", reminder_log.c.sent_on, reminder_log.c.recipient)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling is switched off so that BEGIN is ours (see _begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock at BEGIN, so two writers queue instead of failing mid-way.
+    immediate = conn.get_execution_options().get("immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an Engine for ``url`` (default :func:`monitoring.config.database_url`).
+
+    SQLite gets WAL journal, foreign keys on, a 10 s busy timeout and ``BEGIN IMMEDIATE`` for
+    writes; its folder is created if missing. PostgreSQL gets a pre-ping pool.
+    """
+    url = url or config.database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+_engines: dict[str, Engine] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """A process-wide Engine for ``url``, created once (an Engine is a thread-safe pool)."""
+    url = url or config.database_url()
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests and tools that switch databases call this)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: commits on success, rolls back on any error, bumps ``data_version``.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)
+        with conn.begin():
+            yield conn
+            bump_data_version(conn)
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads (one consistent snapshot while it is open)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Increase ``data_version`` by one inside the caller's transaction."""
+    result = conn.execute(
+        update(data_version)
+        .where(data_version.c.id == 1)
+        .values(version=data_version.c.version + 1)
+    )
+    if result.rowcount == 0:
+        conn.execute(data_version.insert().values(id=1, version=1))
+
+
+def get_data_version(engine: Engine) -> int:
+    """The current ``data_version``: cheap to read; every cached read is keyed on it."""
+    with engine.connect() as conn:
+        value = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
+    return int(value or 0)
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database has no review, agency or user yet."""
+    with engine.connect() as conn:
+        for table in (review, agency, app_user):
+            if conn.execute(select(table.c.id).limit(1)).first() is not None:
+                return False
+    return True
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row count of every table, by name (used by ``copy`` and tests)."""
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() or 0)
+            for name in metadata.tables
+        }

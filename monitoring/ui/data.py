@@ -1,0 +1,63 @@
+"""Cached access to the database for pages.
+
+The Engine (a thread-safe pool) is cached with ``st.cache_resource``; never a connection. Reads go
+through :func:`read`, cached with ``st.cache_data`` and keyed on ``data_version``, which every write
+bumps: a save is visible on the next rerun of every session and every app process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from monitoring import config, db
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    engine = db.make_engine(url)
+    from monitoring import migrations
+
+    migrations.upgrade(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """The app's Engine for ``MONITORING_DATABASE_URL`` (migrated to the newest schema once)."""
+    return _engine_for(config.database_url())
+
+
+def data_version() -> int:
+    """The current ``data_version`` (one cheap query per call)."""
+    return db.get_data_version(engine())
+
+
+def today() -> date:
+    """ "Today" for every rule (``MONITORING_TODAY`` or the Europe/London date)."""
+    return config.today()
+
+
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def _cached_read(function_path: str, url: str, version: int, args: tuple, kwargs: tuple) -> Any:
+    module_name, _, name = function_path.rpartition(".")
+    function = getattr(importlib.import_module(module_name), name)
+    with db.read_connection(_engine_for(url)) as conn:
+        return function(conn, *args, **dict(kwargs))
+
+
+def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``function(conn, *args, **kwargs)`` (a query from :mod:`monitoring.queries` or another
+    read model) through the cache, keyed on the database URL, ``data_version`` and the arguments.
+
+    ``function`` must be a module-level function; arguments must be hashable values (dates,
+    tuples, frozen dataclasses).
+    """
+    path = f"{function.__module__}.{function.__qualname__}"
+    return _cached_read(
+        path, config.database_url(), data_version(), args, tuple(sorted(kwargs.items()))
+    )

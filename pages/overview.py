@@ -1,0 +1,74 @@
+"""Overview: how far the learning has got, what is overdue and where, at a glance."""
+
+import streamlit as st
+
+from monitoring import charts, config, queries
+from monitoring.ui import data, filters, widgets
+
+today = data.today()
+current = filters.current()
+limits = config.thresholds()
+
+st.title("Overview")
+widgets.today_caption(today)
+
+figures = data.read(
+    queries.overview_figures,
+    today,
+    current,
+    window_days=limits.due_soon_days,
+    stale_days=limits.stale_days,
+)
+row1 = st.columns(4)
+widgets.tile(row1[0], "Reviews", figures.reviews)
+widgets.tile(row1[1], "Recommendations", figures.recommendations)
+widgets.tile(
+    row1[2],
+    "Recommendations implemented",
+    widgets.percent(figures.pct_implemented),
+    help="Recommendations whose actions are all closed.",
+)
+widgets.tile(
+    row1[3],
+    "Recommendations assured",
+    widgets.percent(figures.pct_assured),
+    help="Recommendations the board has seen evidence for.",
+)
+row2 = st.columns(4)
+widgets.tile(row2[0], "Open actions", figures.open_actions)
+widgets.tile(row2[1], "Overdue actions", figures.overdue, help="Open and past their target date.")
+widgets.tile(row2[2], f"Due in the next {limits.due_soon_days} days", figures.due_soon)
+widgets.tile(row2[3], "Open with no target date", figures.no_due_date)
+
+left, right = st.columns(2)
+with left:
+    frame = data.read(queries.rag_by_review, today, current, window_days=limits.due_soon_days)
+    if frame.empty:
+        st.info("No actions match the filters.")
+    else:
+        st.plotly_chart(charts.rag_by_review_chart(frame), width="stretch")
+with right:
+    frame = data.read(queries.overdue_by_agency, today, current, limit=15)
+    if frame.empty:
+        st.success("No overdue actions.")
+    else:
+        st.plotly_chart(charts.overdue_by_agency_chart(frame), width="stretch")
+
+st.subheader("The ten most overdue actions")
+top = data.read(queries.most_overdue_actions, today, current, limit=10)
+if top.empty:
+    st.success("No overdue actions.")
+else:
+    st.dataframe(
+        top[["review_ref", "number", "description", "agency", "due_on", "days_overdue"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "review_ref": "Review",
+            "number": "Action",
+            "description": st.column_config.TextColumn("Action description", width="large"),
+            "agency": "Lead agency",
+            "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
+            "days_overdue": st.column_config.NumberColumn("Days overdue"),
+        },
+    )
