@@ -22,7 +22,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine | None = None) -> None:
-    """Create or migrate the database to the newest revision (idempotent).
+    """Create or migrate the database to the newest revision of every branch (idempotent).
 
     :param engine: the target; default :func:`monitoring.db.get_engine`.
     """
@@ -30,4 +30,4 @@ def upgrade(engine: Engine | None = None) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
