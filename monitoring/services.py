@@ -14,11 +14,15 @@ Nothing is written when any step fails.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from monitoring import config, db
 
@@ -172,3 +176,912 @@ def record_audit(
     if rows:
         conn.execute(insert(db.audit_log), rows)
     return len(rows)
+
+
+# --- shared helpers for the write services ----------------------------------------------------
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+"""Largest evidence file accepted, in bytes (10 MB)."""
+
+EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    # extension: (content type, accepted leading bytes; empty means any text)
+    "pdf": ("application/pdf", (b"%PDF",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (b"PK\x03\x04",),
+    ),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "csv": ("text/csv", ()),
+    "txt": ("text/plain", ()),
+}
+"""Evidence file types allowed (extension → content type, file signatures checked)."""
+
+MEETING_DECISION_ENTITIES = ("review", "recommendation", "action", "agency", "meeting")
+_AUDIT_QUIET_FIELDS = ("updated_at", "last_update_on")
+
+
+def _text(
+    value: Any, field: str, *, required: bool = False, max_length: int = 10_000
+) -> str | None:
+    """Trimmed text or None; :raises ValidationError: when required and empty, or too long."""
+    text_value = "" if value is None else str(value).strip()
+    if required and not text_value:
+        raise ValidationError(f"{field}: required, please enter some text.")
+    if len(text_value) > max_length:
+        raise ValidationError(f"{field}: at most {max_length} characters, got {len(text_value)}.")
+    return text_value or None
+
+
+def _iso_date(value: Any, field: str) -> str:
+    """A date (``date`` or ``YYYY-MM-DD`` text) as ISO text; :raises ValidationError: otherwise."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except (TypeError, ValueError):
+        raise ValidationError(f"{field}: expected a date as YYYY-MM-DD, got {value!r}.") from None
+
+
+def _fetch(conn: Connection, table: Table, row_id: int, what: str, *, lock: bool = True) -> dict:
+    query = select(table).where(table.c.id == row_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    return dict(row)
+
+
+def changes_since(conn: Connection, entity: str, entity_id: int, version: int) -> list[dict]:
+    """Audit rows written for a record after it was at ``version`` (the other person's change).
+
+    Every write that bumps a version writes a ``version`` audit row; rows from the first bump past
+    ``version`` onwards are returned, oldest first, for the record itself and (for an action) its
+    evidence and target-date changes. Columns: ``id, at, actor, entity, entity_id, field,
+    old_value, new_value``.
+    """
+    from monitoring import worklists
+
+    trail = worklists.audit_rows(conn, entity, entity_id)
+    bumps = [
+        r
+        for r in trail
+        if r["entity"] == entity
+        and r["field"] == "version"
+        and str(r["new_value"] or "").isdigit()
+        and int(r["new_value"]) > version
+    ]
+    if not bumps:
+        return []
+    first = min(r["id"] for r in bumps)
+    return [r for r in trail if r["id"] >= first]
+
+
+def _check_version(conn: Connection, entity: str, row: Mapping[str, Any], version: int | None):
+    """:raises VersionConflict: when ``version`` was given and the row has moved on."""
+    if version is None or int(row["version"]) == int(version):
+        return
+    raise VersionConflict(
+        f"Someone else saved this {entity} after you opened it (you had version {version}, "
+        f"it is now version {row['version']}). Their change is shown; your text is kept.",
+        row,
+        changes_since(conn, entity, int(row["id"]), int(version)),
+    )
+
+
+def _load_action(
+    conn: Connection, actor: Actor, action_id: int, permission: str, version: int | None
+) -> dict:
+    """The action row, locked, after the permission and version checks."""
+    row = _fetch(conn, db.action, action_id, "action")
+    require(actor, permission, agency_id=row["lead_agency_id"])
+    _check_version(conn, "action", row, version)
+    return row
+
+
+def _touch_action(
+    conn: Connection,
+    actor: Actor,
+    row: Mapping[str, Any],
+    values: Mapping[str, Any],
+    extra_audit: Mapping[str, tuple[Any, Any]] | None = None,
+    *,
+    at: str,
+) -> dict:
+    """Write ``values`` to the action, set ``last_update_on``/``updated_at``, bump ``version`` and
+    audit every changed field (plus ``extra_audit``). Returns the action as it now is."""
+    values = {
+        **values,
+        "version": int(row["version"]) + 1,
+        "updated_at": at,
+        "last_update_on": config.today().isoformat(),
+    }
+    result = conn.execute(
+        update(db.action)
+        .where(db.action.c.id == row["id"], db.action.c.version == row["version"])
+        .values(values)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the row is locked; defensive
+        raise VersionConflict("This action changed while saving; please try again.", row, [])
+    changes = {k: (row.get(k), v) for k, v in values.items() if k not in _AUDIT_QUIET_FIELDS}
+    changes.update(extra_audit or {})
+    record_audit(conn, actor, "action", int(row["id"]), changes, at=at)
+    return _fetch(conn, db.action, int(row["id"]), "action", lock=False)
+
+
+def _append_update(
+    conn: Connection,
+    actor: Actor,
+    action_id: int,
+    status: str,
+    note: str | None,
+    *,
+    at: str,
+    evidence_url: str | None = None,
+) -> None:
+    """Append an ``action_update`` row (the dated record the "as at" view reads)."""
+    conn.execute(
+        insert(db.action_update).values(
+            action_id=action_id,
+            author_id=actor.user_id,
+            created_at=at,
+            status=status,
+            progress_note=note,
+            evidence_url=evidence_url,
+        )
+    )
+
+
+def _status_values(row: Mapping[str, Any], status: str, reason: str | None) -> dict:
+    """Column values for moving an action to ``status`` (completed_on, closure_reason)."""
+    values: dict[str, Any] = {"status": status}
+    if status == "completed":
+        values["completed_on"] = config.today().isoformat()
+    elif status != "assured":
+        values["completed_on"] = None
+    if status in ("not_implemented", "superseded"):
+        values["closure_reason"] = reason
+    elif row.get("closure_reason"):
+        values["closure_reason"] = None
+    return values
+
+
+def _validate_status(row: Mapping[str, Any], actor: Actor, status: str, reason: str | None) -> None:
+    if status not in db.ACTION_STATUSES:
+        raise ValidationError(
+            f"status: expected one of {', '.join(db.ACTION_STATUSES)}, got {status!r}."
+        )
+    if status == "assured":
+        raise ValidationError(
+            "status: an action becomes assured only when a board member or assurer assures it."
+        )
+    if row["status"] == "assured" and status != "assured" and actor.role != "admin":
+        raise PermissionDenied("Only an administrator can reopen an assured action.")
+    if status in ("not_implemented", "superseded") and not reason:
+        raise ValidationError(f"reason: a reason is required to close an action as {status}.")
+
+
+# --- action services --------------------------------------------------------------------------
+
+
+def save_action_update(
+    engine: Engine,
+    actor: Actor,
+    action_id: int,
+    *,
+    version: int | None,
+    status: str | None = None,
+    note: str | None = None,
+    evidence_url: str | None = None,
+    reason: str | None = None,
+) -> dict:
+    """One update of an action by its agency: a new status and/or a progress note and/or an
+    evidence link, in one transaction (the "update" form and each bulk-table row use this).
+
+    A status change appends an ``action_update`` row with the new status; moving to ``completed``
+    sets ``completed_on`` to today; ``not_implemented``/``superseded`` need ``reason``.
+
+    :param version: the action's ``version`` when it was read (None skips the check: commands).
+    :returns: the action row after the write.
+    :raises PermissionDenied: unless admin or the lead of the action's own agency (DESIGN §5).
+    :raises ValidationError: unknown status, ``assured`` (use :func:`assure_action`), nothing to
+        save, a missing reason, a bad link.
+    :raises VersionConflict: the action was saved by someone else since ``version``.
+    :raises NotFound: no such action.
+    """
+    require_role(actor, "update_action")
+    note = _text(note, "progress note")
+    reason = _text(reason, "reason", max_length=2000)
+    evidence_url = _check_url(evidence_url) if evidence_url else None
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _load_action(conn, actor, action_id, "update_action", version)
+        status = status or row["status"]
+        if status != row["status"]:
+            _validate_status(row, actor, status, reason)
+        elif not note and not evidence_url:
+            raise ValidationError(
+                "progress note: nothing to save; change the status or write a note."
+            )
+        values = _status_values(row, status, reason) if status != row["status"] else {}
+        extra: dict[str, tuple[Any, Any]] = {}
+        if note:
+            extra["progress_note"] = (None, note)
+        if evidence_url:
+            extra["evidence_url"] = (None, evidence_url)
+        _append_update(conn, actor, action_id, status, note, at=at, evidence_url=evidence_url)
+        if evidence_url:
+            conn.execute(
+                insert(db.evidence).values(
+                    action_id=action_id,
+                    title=_link_title(evidence_url),
+                    url=evidence_url,
+                    uploaded_by=actor.email,
+                    uploaded_at=at,
+                )
+            )
+        return _touch_action(conn, actor, row, values, extra, at=at)
+
+
+def change_status(
+    engine: Engine,
+    actor: Actor,
+    action_id: int,
+    status: str,
+    *,
+    version: int | None,
+    note: str | None = None,
+    reason: str | None = None,
+) -> dict:
+    """Move an action to ``status`` (see :func:`save_action_update` for rules and errors)."""
+    if not status:
+        raise ValidationError("status: required.")
+    return save_action_update(
+        engine, actor, action_id, version=version, status=status, note=note, reason=reason
+    )
+
+
+def add_progress_update(
+    engine: Engine, actor: Actor, action_id: int, note: str, *, version: int | None
+) -> dict:
+    """Append a progress note (status unchanged). :raises ValidationError: empty note."""
+    if not _text(note, "progress note"):
+        raise ValidationError("progress note: required, please enter some text.")
+    return save_action_update(engine, actor, action_id, version=version, note=note)
+
+
+def mark_completed(
+    engine: Engine, actor: Actor, action_id: int, *, version: int | None, note: str | None = None
+) -> dict:
+    """The agency says the action is done: status ``completed``, ``completed_on`` today.
+
+    Completed is not assured: a board member or assurer decides that (:func:`assure_action`).
+    """
+    return change_status(engine, actor, action_id, "completed", version=version, note=note)
+
+
+def _check_url(url: str) -> str:
+    url = str(url).strip()
+    if not url.lower().startswith(("https://", "http://")) or len(url) > 2000 or " " in url:
+        raise ValidationError(
+            f"evidence link: expected a web address starting https://, got {url!r}."
+        )
+    return url
+
+
+def _link_title(url: str) -> str:
+    return url.split("//", 1)[-1][:300]
+
+
+def attach_evidence(
+    engine: Engine,
+    actor: Actor,
+    action_id: int,
+    *,
+    version: int | None,
+    title: str | None = None,
+    url: str | None = None,
+    file_name: str | None = None,
+    content: bytes | None = None,
+) -> dict:
+    """Attach evidence to an action: a link (``url``) or a file (``file_name`` + ``content``).
+
+    Files go under :func:`monitoring.config.evidence_dir` ``/<action id>/`` with their SHA-256;
+    at most :data:`MAX_EVIDENCE_BYTES` (10 MB), types in :data:`EVIDENCE_TYPES` only, and the
+    file's signature must match its extension. An ``action_update`` row records it.
+
+    :returns: the ``evidence`` row written (dict).
+    :raises PermissionDenied: unless admin or the lead of the action's own agency.
+    :raises ValidationError: neither or both of link and file, bad link, type, size or signature.
+    :raises VersionConflict, NotFound: as for :func:`save_action_update`.
+    """
+    require_role(actor, "attach_evidence")
+    if bool(url) == (content is not None):
+        raise ValidationError("evidence: give either a link or a file, not both or neither.")
+    title = _text(title, "evidence title", max_length=300)
+    digest = size = content_type = stored_name = None
+    if url:
+        url = _check_url(url)
+        title = title or _link_title(url)
+    else:
+        name = Path(str(file_name or "")).name
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in EVIDENCE_TYPES:
+            raise ValidationError(
+                f"evidence file: {name or 'the file'} is not an allowed type; allowed: "
+                + ", ".join(sorted(set(EVIDENCE_TYPES) - {"jpeg"}))
+                + "."
+            )
+        size = len(content)
+        if size == 0:
+            raise ValidationError(f"evidence file: {name} is empty.")
+        if size > MAX_EVIDENCE_BYTES:
+            raise ValidationError(
+                f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is 10 MB."
+            )
+        content_type, signatures = EVIDENCE_TYPES[ext]
+        if signatures and not content.startswith(signatures):
+            raise ValidationError(f"evidence file: {name} is not a real .{ext} file.")
+        if not signatures and b"\x00" in content[:4096]:
+            raise ValidationError(f"evidence file: {name} is not a text file.")
+        digest = hashlib.sha256(content).hexdigest()
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-120:]
+        stored_name = f"{action_id}/{digest[:16]}-{safe}"
+        title = title or name
+    at = config.utc_now_iso()
+    written: Path | None = None
+    try:
+        with db.write_transaction(engine) as conn:
+            row = _load_action(conn, actor, action_id, "attach_evidence", version)
+            evidence_id = conn.execute(
+                insert(db.evidence)
+                .values(
+                    action_id=action_id,
+                    title=title,
+                    url=url,
+                    file_path=stored_name,
+                    sha256=digest,
+                    size_bytes=size,
+                    content_type=content_type,
+                    uploaded_by=actor.email,
+                    uploaded_at=at,
+                )
+                .returning(db.evidence.c.id)
+            ).scalar_one()
+            record_audit(
+                conn,
+                actor,
+                "evidence",
+                evidence_id,
+                {
+                    "action_id": (None, action_id),
+                    "title": (None, title),
+                    "url": (None, url),
+                    "file_path": (None, stored_name),
+                    "sha256": (None, digest),
+                },
+                at=at,
+            )
+            _append_update(
+                conn,
+                actor,
+                action_id,
+                row["status"],
+                f"Evidence added: {title}",
+                at=at,
+                evidence_url=url,
+            )
+            _touch_action(conn, actor, row, {}, {"evidence": (None, title)}, at=at)
+            if stored_name:
+                target = config.evidence_dir() / stored_name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    target.write_bytes(content)
+                    written = target
+            return _fetch(conn, db.evidence, evidence_id, "evidence", lock=False)
+    except Exception:
+        if written is not None:
+            written.unlink(missing_ok=True)
+        raise
+
+
+def evidence_file(evidence_row: Mapping[str, Any]) -> Path | None:
+    """Where an evidence row's file is stored (None for a link)."""
+    path = evidence_row.get("file_path")
+    return config.evidence_dir() / path if path else None
+
+
+def request_due_date_change(
+    engine: Engine,
+    actor: Actor,
+    action_id: int,
+    new_due_on: date | str,
+    reason: str,
+    *,
+    version: int | None,
+) -> dict:
+    """Ask for a new target date; it applies only when approved (:func:`decide_due_date_change`).
+
+    :returns: the ``due_date_change`` row (decision ``pending``).
+    :raises PermissionDenied: unless admin or the lead of the action's own agency.
+    :raises ValidationError: no reason, bad date, same date, closed action, a request already
+        pending.
+    """
+    require_role(actor, "request_date_change")
+    reason = _text(reason, "reason", required=True, max_length=2000)
+    new_due = _iso_date(new_due_on, "new target date")
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _load_action(conn, actor, action_id, "request_date_change", version)
+        if row["status"] not in db.OPEN_STATUSES:
+            raise ValidationError("new target date: only an open action's date can change.")
+        if new_due == row["due_on"]:
+            raise ValidationError(f"new target date: the target date is already {new_due}.")
+        pending = conn.execute(
+            select(db.due_date_change.c.id).where(
+                db.due_date_change.c.action_id == action_id,
+                db.due_date_change.c.decision == "pending",
+            )
+        ).first()
+        if pending:
+            raise ValidationError(
+                "new target date: a change is already waiting for a decision on this action."
+            )
+        change_id = conn.execute(
+            insert(db.due_date_change)
+            .values(
+                action_id=action_id,
+                old_due_on=row["due_on"],
+                new_due_on=new_due,
+                reason=reason,
+                requested_by=actor.email,
+                requested_at=at,
+                decision="pending",
+            )
+            .returning(db.due_date_change.c.id)
+        ).scalar_one()
+        record_audit(
+            conn,
+            actor,
+            "due_date_change",
+            change_id,
+            {
+                "action_id": (None, action_id),
+                "old_due_on": (None, row["due_on"]),
+                "new_due_on": (None, new_due),
+                "reason": (None, reason),
+                "decision": (None, "pending"),
+            },
+            at=at,
+        )
+        _touch_action(conn, actor, row, {}, {"requested_due_on": (None, new_due)}, at=at)
+        return _fetch(conn, db.due_date_change, change_id, "target-date change", lock=False)
+
+
+def decide_due_date_change(
+    engine: Engine,
+    actor: Actor,
+    change_id: int,
+    approve: bool,
+    *,
+    note: str | None = None,
+) -> dict:
+    """Approve or reject a pending target-date change (board or admin, DESIGN §5).
+
+    Approval sets ``action.due_on`` to the new date and adds one to ``action.due_date_changes``;
+    ``original_due_on`` never changes. ``decided_by``/``decided_at`` are kept either way.
+
+    :returns: the ``due_date_change`` row after the decision.
+    :raises PermissionDenied: for other roles.
+    :raises VersionConflict: the change was already decided (carries the decision).
+    """
+    require(actor, "decide_date_change")
+    note = _text(note, "note", max_length=2000)
+    decision = "approved" if approve else "rejected"
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        change = _fetch(conn, db.due_date_change, change_id, "target-date change")
+        if change["decision"] != "pending":
+            raise VersionConflict(
+                f"This target-date change was already {change['decision']} by "
+                f"{change['decided_by']}.",
+                change,
+                [
+                    r
+                    for r in changes_since(conn, "action", change["action_id"], 0)
+                    if r["entity"] == "due_date_change" and r["entity_id"] == change_id
+                ],
+            )
+        conn.execute(
+            update(db.due_date_change)
+            .where(db.due_date_change.c.id == change_id)
+            .values(decision=decision, decided_by=actor.email, decided_at=at)
+        )
+        record_audit(
+            conn,
+            actor,
+            "due_date_change",
+            change_id,
+            {"decision": ("pending", decision), "decided_by": (None, actor.email)},
+            at=at,
+        )
+        row = _fetch(conn, db.action, change["action_id"], "action")
+        if approve:
+            _append_update(
+                conn,
+                actor,
+                row["id"],
+                row["status"],
+                f"Target date moved from {row['due_on'] or 'none'} to {change['new_due_on']}: "
+                f"{change['reason']}" + (f" ({note})" if note else ""),
+                at=at,
+            )
+            _touch_action(
+                conn,
+                actor,
+                row,
+                {
+                    "due_on": change["new_due_on"],
+                    "due_date_changes": int(row["due_date_changes"] or 0) + 1,
+                },
+                at=at,
+            )
+        elif note:
+            record_audit(conn, actor, "due_date_change", change_id, {"note": (None, note)}, at=at)
+        return _fetch(conn, db.due_date_change, change_id, "target-date change", lock=False)
+
+
+def assure_action(
+    engine: Engine, actor: Actor, action_id: int, *, version: int | None, note: str | None = None
+) -> dict:
+    """A board member, assurer or admin has seen the evidence: ``completed`` → ``assured``.
+
+    The action's unverified evidence is marked verified by the actor.
+
+    :raises PermissionDenied: for other roles. :raises ValidationError: not ``completed``.
+    """
+    require(actor, "assure")
+    note = _text(note, "note")
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _load_action(conn, actor, action_id, "assure", version)
+        if row["status"] != "completed":
+            raise ValidationError(
+                f"status: only a completed action can be assured; this one is {row['status']}."
+            )
+        conn.execute(
+            update(db.evidence)
+            .where(db.evidence.c.action_id == action_id, db.evidence.c.verified_at.is_(None))
+            .values(verified_by=actor.email, verified_at=at)
+        )
+        _append_update(conn, actor, action_id, "assured", note or "Assured.", at=at)
+        extra = {"assurance_note": (None, note)} if note else {}
+        return _touch_action(conn, actor, row, {"status": "assured"}, extra, at=at)
+
+
+def return_action(
+    engine: Engine, actor: Actor, action_id: int, reason: str, *, version: int | None
+) -> dict:
+    """Return a completed action to its agency for more evidence: back to ``in_progress``.
+
+    :raises PermissionDenied: for roles other than board, assurer, admin.
+    :raises ValidationError: no reason, or the action is not ``completed``.
+    """
+    require(actor, "assure")
+    reason = _text(reason, "reason", required=True, max_length=2000)
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _load_action(conn, actor, action_id, "assure", version)
+        if row["status"] != "completed":
+            raise ValidationError(
+                f"status: only a completed action can be returned; this one is {row['status']}."
+            )
+        note = f"Returned for more evidence: {reason}"
+        _append_update(conn, actor, action_id, "in_progress", note, at=at)
+        return _touch_action(
+            conn,
+            actor,
+            row,
+            {"status": "in_progress", "completed_on": None},
+            {"return_reason": (None, reason)},
+            at=at,
+        )
+
+
+def assure_recommendation(
+    engine: Engine,
+    actor: Actor,
+    recommendation_id: int,
+    assurance_status: str,
+    *,
+    version: int | None,
+    note: str | None = None,
+) -> dict:
+    """Set a recommendation's ``assurance_status`` (board, assurer, admin).
+
+    :returns: the recommendation row after the write.
+    :raises ValidationError: unknown status. :raises VersionConflict: stale ``version``.
+    """
+    require(actor, "assure")
+    if assurance_status not in db.ASSURANCE_STATUSES:
+        raise ValidationError(
+            f"assurance status: expected one of {', '.join(db.ASSURANCE_STATUSES)}, "
+            f"got {assurance_status!r}."
+        )
+    note = _text(note, "note")
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _fetch(conn, db.recommendation, recommendation_id, "recommendation")
+        _check_version(conn, "recommendation", row, version)
+        values = {
+            "assurance_status": assurance_status,
+            "version": int(row["version"]) + 1,
+            "updated_at": at,
+        }
+        conn.execute(
+            update(db.recommendation)
+            .where(db.recommendation.c.id == recommendation_id)
+            .values(values)
+        )
+        changes = {
+            "assurance_status": (row["assurance_status"], assurance_status),
+            "version": (row["version"], values["version"]),
+        }
+        if note:
+            changes["assurance_note"] = (None, note)
+        record_audit(conn, actor, "recommendation", recommendation_id, changes, at=at)
+        return _fetch(conn, db.recommendation, recommendation_id, "recommendation", lock=False)
+
+
+def override_rag(
+    engine: Engine,
+    actor: Actor,
+    action_id: int,
+    rag: str | None,
+    reason: str | None,
+    *,
+    version: int | None,
+) -> dict:
+    """Set (or clear, with ``rag`` None/empty) a manual RAG override on an action.
+
+    A reason is required to set one (DESIGN §4); clearing removes the reason too.
+
+    :raises PermissionDenied: for roles other than board and admin.
+    :raises ValidationError: unknown RAG code or no reason.
+    """
+    require(actor, "override_rag")
+    from monitoring.rules import RAG_CODES
+
+    rag = (rag or "").strip().lower() or None
+    if rag is not None and rag not in RAG_CODES:
+        raise ValidationError(f"RAG: expected one of {', '.join(RAG_CODES)}, got {rag!r}.")
+    reason = _text(reason, "reason", required=rag is not None, max_length=2000) if rag else None
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        row = _load_action(conn, actor, action_id, "override_rag", version)
+        return _touch_action(
+            conn, actor, row, {"rag_override": rag, "rag_override_reason": reason}, at=at
+        )
+
+
+def record_meeting_decision(
+    engine: Engine,
+    actor: Actor,
+    entity: str,
+    entity_id: int | None,
+    decision: str,
+    *,
+    meeting_id: int | None = None,
+) -> dict:
+    """Record what a board meeting decided about a review, recommendation, action or agency.
+
+    :returns: the ``meeting_decision`` row.
+    :raises PermissionDenied: for roles other than board and admin.
+    :raises ValidationError: unknown entity or empty decision. :raises NotFound: missing record.
+    """
+    require(actor, "record_meeting")
+    if entity not in MEETING_DECISION_ENTITIES:
+        raise ValidationError(
+            f"entity: expected one of {', '.join(MEETING_DECISION_ENTITIES)}, got {entity!r}."
+        )
+    decision = _text(decision, "decision", required=True)
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        if entity_id is not None:
+            _fetch(conn, db.metadata.tables[entity], int(entity_id), entity, lock=False)
+        if meeting_id is not None:
+            _fetch(conn, db.meeting, int(meeting_id), "meeting", lock=False)
+        decision_id = conn.execute(
+            insert(db.meeting_decision)
+            .values(
+                meeting_id=meeting_id,
+                entity=entity,
+                entity_id=entity_id,
+                decision=decision,
+                decided_by=actor.email,
+                decided_at=at,
+            )
+            .returning(db.meeting_decision.c.id)
+        ).scalar_one()
+        record_audit(
+            conn,
+            actor,
+            "meeting_decision",
+            decision_id,
+            {
+                "meeting_id": (None, meeting_id),
+                "entity": (None, entity),
+                "entity_id": (None, entity_id),
+                "decision": (None, decision),
+            },
+            at=at,
+        )
+        return _fetch(conn, db.meeting_decision, decision_id, "meeting decision", lock=False)
+
+
+def require_role(actor: Actor, permission: str) -> None:
+    """Refuse early when the actor's role can never do ``permission`` (agency checked later)."""
+    if actor.role not in PERMISSIONS[permission]:
+        require(actor, permission)
+
+
+# --- user services ----------------------------------------------------------------------------
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 12
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"password: at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def create_user(
+    engine: Engine,
+    actor: Actor,
+    email: str,
+    display_name: str,
+    role: str,
+    *,
+    agency_id: int | None = None,
+    password: str | None = None,
+) -> dict:
+    """Add an account (admin only). ``password`` None: single sign-on only.
+
+    Agency leads need an agency; other roles have none. The password is stored as an argon2 hash.
+
+    :returns: the ``app_user`` row without its hash.
+    :raises ValidationError: bad e-mail, unknown role or agency, e-mail already used, password
+        shorter than 12 characters.
+    """
+    from monitoring import auth
+
+    require(actor, "manage_users")
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise ValidationError(f"e-mail: expected an address like name@example.org, got {email!r}.")
+    display_name = _text(display_name, "name", required=True, max_length=200)
+    if role not in db.ROLES:
+        raise ValidationError(f"role: expected one of {', '.join(db.ROLES)}, got {role!r}.")
+    if role == "agency_lead" and agency_id is None:
+        raise ValidationError("agency: an agency lead needs an agency.")
+    if role != "agency_lead":
+        agency_id = None
+    password_hash = auth.hash_password(_check_password(password)) if password else None
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        if agency_id is not None:
+            _fetch(conn, db.agency, int(agency_id), "agency", lock=False)
+        taken = conn.execute(select(db.app_user.c.id).where(db.app_user.c.email == email)).first()
+        if taken:
+            raise ValidationError(f"e-mail: {email} already has an account.")
+        user_id = conn.execute(
+            insert(db.app_user)
+            .values(
+                email=email,
+                display_name=display_name,
+                role=role,
+                agency_id=agency_id,
+                password_hash=password_hash,
+                active=True,
+                failed_logins=0,
+                created_at=at,
+            )
+            .returning(db.app_user.c.id)
+        ).scalar_one()
+        record_audit(
+            conn,
+            actor,
+            "app_user",
+            user_id,
+            {
+                "email": (None, email),
+                "display_name": (None, display_name),
+                "role": (None, role),
+                "agency_id": (None, agency_id),
+                "active": (None, True),
+                "password": (None, "set" if password_hash else None),
+            },
+            at=at,
+        )
+        return _public_user(_fetch(conn, db.app_user, user_id, "user", lock=False))
+
+
+def _public_user(row: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def _find_user_row(conn: Connection, user: int | str) -> dict:
+    column = db.app_user.c.id if isinstance(user, int) else db.app_user.c.email
+    key = user if isinstance(user, int) else str(user).strip().lower()
+    row = (
+        conn.execute(select(db.app_user).where(column == key).with_for_update()).mappings().first()
+    )
+    if row is None:
+        raise NotFound(f"No account {user}.")
+    return dict(row)
+
+
+def set_user_active(engine: Engine, actor: Actor, user: int | str, active: bool) -> dict:
+    """Enable or disable an account (by id or e-mail; admin only). A disabled user cannot sign in.
+
+    :raises NotFound: no such account. :raises ValidationError: disabling your own account.
+    """
+    require(actor, "manage_users")
+    with db.write_transaction(engine) as conn:
+        row = _find_user_row(conn, user)
+        if not active and row["email"] == actor.email:
+            raise ValidationError("active: you cannot disable your own account.")
+        conn.execute(update(db.app_user).where(db.app_user.c.id == row["id"]).values(active=active))
+        record_audit(conn, actor, "app_user", row["id"], {"active": (row["active"], active)})
+        return _public_user({**row, "active": active})
+
+
+def unlock_user(engine: Engine, actor: Actor, user: int | str) -> dict:
+    """Clear an account's failed sign-ins and lockout (admin only). :raises NotFound:."""
+    require(actor, "manage_users")
+    with db.write_transaction(engine) as conn:
+        row = _find_user_row(conn, user)
+        conn.execute(
+            update(db.app_user)
+            .where(db.app_user.c.id == row["id"])
+            .values(failed_logins=0, locked_until=None)
+        )
+        record_audit(
+            conn,
+            actor,
+            "app_user",
+            row["id"],
+            {
+                "failed_logins": (row["failed_logins"], 0),
+                "locked_until": (row["locked_until"], None),
+            },
+        )
+        return _public_user({**row, "failed_logins": 0, "locked_until": None})
+
+
+def set_user_password(engine: Engine, actor: Actor, user: int | str, password: str) -> dict:
+    """Set a new password (admin only); also clears any lockout. :raises ValidationError: short."""
+    from monitoring import auth
+
+    require(actor, "manage_users")
+    password_hash = auth.hash_password(_check_password(password))
+    with db.write_transaction(engine) as conn:
+        row = _find_user_row(conn, user)
+        conn.execute(
+            update(db.app_user)
+            .where(db.app_user.c.id == row["id"])
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        )
+        record_audit(conn, actor, "app_user", row["id"], {"password": ("set", "changed")})
+        return _public_user({**row, "failed_logins": 0, "locked_until": None})

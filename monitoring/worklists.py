@@ -1,0 +1,424 @@
+"""Read models for the update pages: my actions, the assurance queue, target-date change
+requests, evidence, updates and the audit trail of an action or recommendation.
+
+Every function takes a ``Connection`` first (so pages can call it through
+:func:`monitoring.ui.data.read`) and returns plain values or DataFrames whose columns the docstring
+lists. Dates stay ISO text here; pages format them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, or_, select
+
+from monitoring import db, queries
+from monitoring.db import action, agency, audit_log, recommendation, review
+
+MY_ACTION_COLUMNS = [
+    "id",
+    "version",
+    "review_ref",
+    "recommendation_number",
+    "number",
+    "description",
+    "success_measure",
+    "lead_officer",
+    "status",
+    "original_due_on",
+    "due_on",
+    "days_overdue",
+    "rag",
+    "last_update_on",
+    "pending_due_on",
+    "agency",
+]
+
+
+def my_actions(
+    conn: Connection, today: date, agency_id: int | None, *, window_days: int = 30
+) -> pd.DataFrame:
+    """Open actions led by ``agency_id`` (every agency when None), overdue first (longest first),
+    then by target date (none last).
+
+    :returns: DataFrame with :data:`MY_ACTION_COLUMNS`: ``days_overdue`` int (0 when not overdue),
+        ``rag`` a RAG code, ``pending_due_on`` the requested date of a change awaiting a decision.
+    """
+    pending = (
+        select(db.due_date_change.c.new_due_on)
+        .where(
+            db.due_date_change.c.action_id == action.c.id,
+            db.due_date_change.c.decision == "pending",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    days = queries.days_overdue_sql(today)
+    query = (
+        select(
+            action.c.id,
+            action.c.version,
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number,
+            action.c.description,
+            action.c.success_measure,
+            action.c.lead_officer,
+            action.c.status,
+            action.c.original_due_on,
+            action.c.due_on,
+            days.label("days_overdue"),
+            queries.rag_sql(today, window_days).label("rag"),
+            action.c.last_update_on,
+            pending.label("pending_due_on"),
+            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+        )
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(queries.is_open_sql())
+        .order_by(
+            days.desc(),
+            action.c.due_on.is_(None),
+            action.c.due_on,
+            review.c.ref,
+            recommendation.c.number,
+            action.c.number,
+        )
+    )
+    if agency_id is not None:
+        query = query.where(action.c.lead_agency_id == agency_id)
+    return pd.DataFrame(conn.execute(query).all(), columns=MY_ACTION_COLUMNS)
+
+
+def action_detail(conn: Connection, action_id: int) -> dict | None:
+    """One action with its review ref, recommendation number and agency name, or None."""
+    row = (
+        conn.execute(
+            select(
+                action,
+                review.c.ref.label("review_ref"),
+                recommendation.c.number.label("recommendation_number"),
+                agency.c.name.label("agency"),
+            )
+            .select_from(
+                action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+                .join(review, review.c.id == action.c.review_id)
+                .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+            )
+            .where(action.c.id == action_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+ASSURANCE_COLUMNS = [
+    "id",
+    "version",
+    "review_ref",
+    "recommendation_number",
+    "number",
+    "description",
+    "success_measure",
+    "agency",
+    "original_due_on",
+    "due_on",
+    "completed_on",
+    "evidence_count",
+]
+
+
+def assurance_queue(conn: Connection) -> pd.DataFrame:
+    """Completed actions waiting for assurance (status ``completed``), longest waiting first.
+
+    :returns: DataFrame with :data:`ASSURANCE_COLUMNS` (``evidence_count`` int).
+    """
+    evidence_count = (
+        select(func.count())
+        .where(db.evidence.c.action_id == action.c.id)
+        .correlate(action)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            action.c.id,
+            action.c.version,
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number,
+            action.c.description,
+            action.c.success_measure,
+            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            action.c.original_due_on,
+            action.c.due_on,
+            action.c.completed_on,
+            evidence_count.label("evidence_count"),
+        )
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(action.c.status == "completed")
+        .order_by(action.c.completed_on, review.c.ref, recommendation.c.number, action.c.number)
+    ).all()
+    return pd.DataFrame(rows, columns=ASSURANCE_COLUMNS)
+
+
+DATE_CHANGE_COLUMNS = [
+    "id",
+    "action_id",
+    "review_ref",
+    "recommendation_number",
+    "number",
+    "description",
+    "agency",
+    "original_due_on",
+    "old_due_on",
+    "new_due_on",
+    "reason",
+    "requested_by",
+    "requested_at",
+    "decision",
+    "decided_by",
+    "decided_at",
+]
+
+
+def date_change_requests(
+    conn: Connection, *, action_id: int | None = None, pending_only: bool = False
+) -> pd.DataFrame:
+    """Target-date change requests, oldest first (all, one action's, or only pending ones).
+
+    :returns: DataFrame with :data:`DATE_CHANGE_COLUMNS` (dates ISO text).
+    """
+    change = db.due_date_change
+    query = (
+        select(
+            change.c.id,
+            change.c.action_id,
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number,
+            action.c.description,
+            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            action.c.original_due_on,
+            change.c.old_due_on,
+            change.c.new_due_on,
+            change.c.reason,
+            change.c.requested_by,
+            change.c.requested_at,
+            change.c.decision,
+            change.c.decided_by,
+            change.c.decided_at,
+        )
+        .select_from(
+            change.join(action, action.c.id == change.c.action_id)
+            .join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .order_by(change.c.requested_at, change.c.id)
+    )
+    if action_id is not None:
+        query = query.where(change.c.action_id == action_id)
+    if pending_only:
+        query = query.where(change.c.decision == "pending")
+    return pd.DataFrame(conn.execute(query).all(), columns=DATE_CHANGE_COLUMNS)
+
+
+EVIDENCE_COLUMNS = [
+    "id",
+    "action_id",
+    "title",
+    "url",
+    "file_path",
+    "sha256",
+    "size_bytes",
+    "uploaded_by",
+    "uploaded_at",
+    "verified_by",
+    "verified_at",
+]
+
+
+def action_evidence(conn: Connection, action_ids: tuple[int, ...]) -> pd.DataFrame:
+    """Evidence for the given actions, newest first. :returns: :data:`EVIDENCE_COLUMNS`."""
+    ev = db.evidence
+    rows = conn.execute(
+        select(*(ev.c[name] for name in EVIDENCE_COLUMNS))
+        .where(ev.c.action_id.in_(action_ids))
+        .order_by(ev.c.uploaded_at.desc(), ev.c.id.desc())
+    ).all()
+    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+
+
+UPDATE_COLUMNS = [
+    "id",
+    "action_id",
+    "created_at",
+    "author",
+    "status",
+    "progress_note",
+    "evidence_url",
+]
+
+
+def action_updates(conn: Connection, action_ids: tuple[int, ...]) -> pd.DataFrame:
+    """Progress updates (``action_update``) of the given actions, newest first.
+
+    :returns: :data:`UPDATE_COLUMNS`; ``author`` is the user's display name (or empty).
+    """
+    upd = db.action_update
+    rows = conn.execute(
+        select(
+            upd.c.id,
+            upd.c.action_id,
+            upd.c.created_at,
+            func.coalesce(db.app_user.c.display_name, "").label("author"),
+            upd.c.status,
+            upd.c.progress_note,
+            upd.c.evidence_url,
+        )
+        .select_from(upd.outerjoin(db.app_user, db.app_user.c.id == upd.c.author_id))
+        .where(upd.c.action_id.in_(action_ids))
+        .order_by(upd.c.created_at.desc(), upd.c.id.desc())
+    ).all()
+    return pd.DataFrame(rows, columns=UPDATE_COLUMNS)
+
+
+AUDIT_COLUMNS = ["id", "at", "actor", "entity", "entity_id", "field", "old_value", "new_value"]
+
+
+def _audit_scope(entity: str, entity_id: int):
+    """WHERE clause: the record's own audit rows plus its evidence, date changes and decisions."""
+    decisions = select(db.meeting_decision.c.id).where(
+        db.meeting_decision.c.entity == entity, db.meeting_decision.c.entity_id == entity_id
+    )
+    clauses = [
+        and_(audit_log.c.entity == entity, audit_log.c.entity_id == entity_id),
+        and_(audit_log.c.entity == "meeting_decision", audit_log.c.entity_id.in_(decisions)),
+    ]
+    if entity == "action":
+        clauses.append(
+            and_(
+                audit_log.c.entity == "evidence",
+                audit_log.c.entity_id.in_(
+                    select(db.evidence.c.id).where(db.evidence.c.action_id == entity_id)
+                ),
+            )
+        )
+        clauses.append(
+            and_(
+                audit_log.c.entity == "due_date_change",
+                audit_log.c.entity_id.in_(
+                    select(db.due_date_change.c.id).where(
+                        db.due_date_change.c.action_id == entity_id
+                    )
+                ),
+            )
+        )
+    return or_(*clauses)
+
+
+def audit_rows(conn: Connection, entity: str, entity_id: int) -> list[dict]:
+    """The audit trail of a record as dicts (:data:`AUDIT_COLUMNS`), oldest first.
+
+    For an action this includes its evidence and target-date changes; for any record, the
+    meeting decisions about it.
+    """
+    rows = conn.execute(
+        select(audit_log).where(_audit_scope(entity, entity_id)).order_by(audit_log.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def audit_trail(conn: Connection, entity: str, entity_id: int) -> pd.DataFrame:
+    """:func:`audit_rows` as a DataFrame, newest first (:data:`AUDIT_COLUMNS`)."""
+    frame = pd.DataFrame(audit_rows(conn, entity, entity_id), columns=AUDIT_COLUMNS)
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def review_choices(conn: Connection) -> pd.DataFrame:
+    """Reviews to pick from: ``id, ref, title``, by ref."""
+    rows = conn.execute(select(review.c.id, review.c.ref, review.c.title).order_by(review.c.ref))
+    return pd.DataFrame(rows.all(), columns=["id", "ref", "title"])
+
+
+def recommendation_choices(conn: Connection, review_id: int) -> pd.DataFrame:
+    """A review's recommendations: ``id, number, title, assurance_status, version``."""
+    rows = conn.execute(
+        select(
+            recommendation.c.id,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.assurance_status,
+            recommendation.c.version,
+        )
+        .where(recommendation.c.review_id == review_id)
+        .order_by(recommendation.c.id)
+    )
+    return pd.DataFrame(
+        rows.all(), columns=["id", "number", "title", "assurance_status", "version"]
+    )
+
+
+def action_choices(conn: Connection, recommendation_id: int) -> pd.DataFrame:
+    """A recommendation's actions: ``id, number, description, status``."""
+    rows = conn.execute(
+        select(action.c.id, action.c.number, action.c.description, action.c.status)
+        .where(action.c.recommendation_id == recommendation_id)
+        .order_by(action.c.id)
+    )
+    return pd.DataFrame(rows.all(), columns=["id", "number", "description", "status"])
+
+
+USER_COLUMNS = [
+    "id",
+    "email",
+    "display_name",
+    "role",
+    "agency",
+    "active",
+    "failed_logins",
+    "locked_until",
+    "has_password",
+    "created_at",
+]
+
+
+def users(conn: Connection) -> pd.DataFrame:
+    """Every account, by e-mail, without password hashes. :returns: :data:`USER_COLUMNS`."""
+    u = db.app_user
+    rows = conn.execute(
+        select(
+            u.c.id,
+            u.c.email,
+            u.c.display_name,
+            u.c.role,
+            agency.c.name.label("agency"),
+            u.c.active,
+            u.c.failed_logins,
+            u.c.locked_until,
+            u.c.password_hash.is_not(None).label("has_password"),
+            u.c.created_at,
+        )
+        .select_from(u.outerjoin(agency, agency.c.id == u.c.agency_id))
+        .order_by(u.c.email)
+    ).all()
+    return pd.DataFrame(rows, columns=USER_COLUMNS)
+
+
+def agency_choices(conn: Connection) -> pd.DataFrame:
+    """Active agencies: ``id, name, short_name``, by name."""
+    rows = conn.execute(
+        select(agency.c.id, agency.c.name, agency.c.short_name)
+        .where(agency.c.active.is_(True))
+        .order_by(agency.c.name)
+    )
+    return pd.DataFrame(rows.all(), columns=["id", "name", "short_name"])
