@@ -1085,3 +1085,247 @@ def set_user_password(engine: Engine, actor: Actor, user: int | str, password: s
         )
         record_audit(conn, actor, "app_user", row["id"], {"password": ("set", "changed")})
         return _public_user({**row, "failed_logins": 0, "locked_until": None})
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+from collections.abc import Callable, Sequence  # noqa: E402
+
+
+def record_escalations(
+    engine: Engine, actor: Actor, reached: Sequence[Mapping[str, Any]], *, today: date
+) -> list[dict]:
+    """Record escalation levels reached by overdue actions, in one transaction.
+
+    Writes one ``escalation`` row (``reached_on`` = ``today``) and one ``audit_log`` row on the
+    action (field ``escalation``, e.g. ``None`` → ``level 2: copied to board member (31 days
+    overdue)``) per new level, so the action's History shows it. The ladder is idempotent: a level
+    is skipped when the action already has a row of that level or higher recorded after its
+    current target date (re-checked here, inside the transaction), so re-runs and concurrent runs
+    record each level once, and an approved later target date starts the ladder again.
+
+    :param reached: from :func:`monitoring.reminders.new_escalations`: mappings with ``action_id,
+        level, level_name, days_overdue, due_on``.
+    :returns: the rows recorded (the input mappings that were new, as dicts).
+    :raises PermissionDenied: unless the actor may ``send_reminders``.
+    """
+    require(actor, "send_reminders")
+    recorded: list[dict] = []
+    if not reached:
+        return recorded
+    on = _iso_date(today, "today")
+    at = config.utc_now_iso()
+    with db.write_transaction(engine) as conn:
+        for item in reached:
+            due_on = conn.execute(
+                select(db.action.c.due_on).where(db.action.c.id == item["action_id"])
+            ).scalar()
+            if due_on is None:
+                continue
+            previous = conn.execute(
+                select(db.escalation.c.level, db.escalation.c.level_name)
+                .where(
+                    db.escalation.c.action_id == item["action_id"],
+                    db.escalation.c.reached_on > due_on,
+                )
+                .order_by(db.escalation.c.level.desc())
+                .limit(1)
+            ).first()
+            if previous is not None and previous.level >= item["level"]:
+                continue
+            conn.execute(
+                insert(db.escalation).values(
+                    action_id=item["action_id"],
+                    level=item["level"],
+                    level_name=item["level_name"],
+                    days_overdue=item["days_overdue"],
+                    reached_on=on,
+                )
+            )
+            old = f"level {previous.level}: {previous.level_name}" if previous else None
+            new = (
+                f"level {item['level']}: {item['level_name']} ({item['days_overdue']} days overdue)"
+            )
+            record_audit(
+                conn, actor, "action", item["action_id"], {"escalation": (old, new)}, at=at
+            )
+            recorded.append(dict(item))
+    return recorded
+
+
+def send_reminder(
+    engine: Engine,
+    actor: Actor,
+    *,
+    recipient: str,
+    agency_id: int | None,
+    sent_on: date,
+    subject: str,
+    action_ids: Sequence[int],
+    cc: Sequence[str] = (),
+    send: Callable[[Sequence[str]], None],
+) -> tuple[str, ...] | None:
+    """Send one reminder e-mail and log it in ``reminder_log``, in one transaction per message.
+
+    Inside one write transaction: lock the recipient's ``app_user`` row (PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already serialises writers), return ``None`` without sending when
+    ``reminder_log`` already has ``recipient`` for ``sent_on``, drop any ``cc`` address already
+    copied for this agency that day, insert one ``reminder_log`` row per address (``To`` and each
+    ``Cc``), call ``send(cc)``, and commit only after the SMTP server has accepted the message.
+
+    Why one transaction per message, held open across the send: if ``send`` raises, or the
+    process dies before the commit, the rows roll back, so a message is never recorded as sent
+    unless the server accepted it; messages sent earlier in the run are already committed, so a
+    re-run after a crash does not send them again (a per-run transaction would roll them back and
+    re-send). The one gap that no database can close is a crash in the instant between the
+    server accepting the message and the commit: that message would be sent again on re-run.
+    Keep the SMTP connection open beforehand so the transaction lasts only as long as one send.
+    ``reminder_log`` is itself the record of what was sent, so no ``audit_log`` row is added.
+
+    :param send: sends the message, given the ``Cc`` addresses to use; raises on failure.
+    :returns: the ``Cc`` addresses used, or ``None`` when already sent that day (nothing sent).
+    :raises PermissionDenied: unless the actor may ``send_reminders``.
+    """
+    require(actor, "send_reminders")
+    on = _iso_date(sent_on, "sent_on")
+    log = db.reminder_log
+    with db.write_transaction(engine) as conn:
+        conn.execute(
+            select(db.app_user.c.id).where(db.app_user.c.email == recipient).with_for_update()
+        ).first()
+
+        def logged(address: str, agency: int | None = None) -> bool:
+            query = select(log.c.id).where(log.c.sent_on == on, log.c.recipient == address)
+            if agency is not None:
+                query = query.where(log.c.agency_id == agency)
+            return conn.execute(query.limit(1)).first() is not None
+
+        if logged(recipient):
+            return None
+        copy_to = tuple(address for address in cc if not logged(address, agency_id))
+        at = config.utc_now_iso()
+        ids = ",".join(str(int(i)) for i in action_ids)
+        conn.execute(
+            insert(log),
+            [
+                {
+                    "sent_on": on,
+                    "sent_at": at,
+                    "recipient": address,
+                    "agency_id": agency_id,
+                    "subject": subject[:300],
+                    "action_ids": ids,
+                }
+                for address in (recipient, *copy_to)
+            ],
+        )
+        send(copy_to)
+    return copy_to
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+def create_meeting(engine: Engine, actor: Actor, held_on: date | str, title: str) -> int:
+    """Record a board meeting held on ``held_on`` (board or admin, DESIGN §5).
+
+    Its baseline is the previous meeting by date (the one "changes since the last meeting" are
+    counted from); a meeting recorded between two others becomes the later one's baseline.
+
+    :returns: the new ``meeting.id``.
+    :raises PermissionDenied: for other roles.
+    :raises ValidationError: bad date, empty title, or a meeting already recorded on that date.
+    """
+    require(actor, "record_meeting")
+    held = _iso_date(held_on, "meeting date")
+    title = _text(title, "meeting title", required=True, max_length=300)
+    at = config.utc_now_iso()
+    meeting = db.meeting
+    with db.write_transaction(engine) as conn:
+        if conn.execute(select(meeting.c.id).where(meeting.c.held_on == held)).first():
+            raise ValidationError(f"meeting date: a meeting on {held} is already recorded.")
+        baseline = conn.execute(
+            select(meeting.c.id)
+            .where(meeting.c.held_on < held)
+            .order_by(meeting.c.held_on.desc())
+            .limit(1)
+        ).scalar()
+        meeting_id = conn.execute(
+            insert(meeting)
+            .values(held_on=held, title=title, baseline_meeting_id=baseline)
+            .returning(meeting.c.id)
+        ).scalar_one()
+        record_audit(
+            conn,
+            actor,
+            "meeting",
+            meeting_id,
+            {
+                "held_on": (None, held),
+                "title": (None, title),
+                "baseline_meeting_id": (None, baseline),
+            },
+            at=at,
+        )
+        following = conn.execute(
+            select(meeting.c.id, meeting.c.baseline_meeting_id)
+            .where(meeting.c.held_on > held)
+            .order_by(meeting.c.held_on)
+            .limit(1)
+        ).first()
+        if following is not None and following.baseline_meeting_id != meeting_id:
+            conn.execute(
+                update(meeting)
+                .where(meeting.c.id == following.id)
+                .values(baseline_meeting_id=meeting_id)
+            )
+            record_audit(
+                conn,
+                actor,
+                "meeting",
+                following.id,
+                {"baseline_meeting_id": (following.baseline_meeting_id, meeting_id)},
+                at=at,
+            )
+        return int(meeting_id)
+
+
+# --- import ---
+
+
+def preview_import(engine, actor: Actor, plan, *, progress=None):
+    """Dry run of a tracker import: what :func:`import_tracker` would create and change.
+
+    Reads only (no transaction is written). A database without tables is treated as empty.
+
+    :returns: a :class:`monitoring.importer.writer.ImportSummary` with ``dry_run`` true.
+    :raises PermissionDenied: unless the actor may ``import``.
+    """
+    from sqlalchemy import inspect
+
+    from monitoring.importer.writer import apply_plan
+
+    require(actor, "import")
+    if not inspect(engine).has_table("action"):
+        return apply_plan(None, plan, actor, dry_run=True, progress=progress)
+    with db.read_connection(engine) as conn:
+        return apply_plan(conn, plan, actor, dry_run=True, progress=progress)
+
+
+def import_tracker(engine, actor: Actor, plan, *, progress=None):
+    """Import a planned tracker in ONE write transaction: everything or nothing.
+
+    :param plan: a :class:`monitoring.importer.plan.ImportPlan` with no errors.
+    :param progress: called with (fraction 0..1, message) while rows are written.
+    :returns: a :class:`monitoring.importer.writer.ImportSummary`.
+    :raises PermissionDenied: unless the actor may ``import``.
+    :raises ValidationError: when the plan has errors (each listed in the message).
+    """
+    from monitoring.importer.writer import apply_plan
+
+    require(actor, "import")
+    if plan.errors:
+        listed = "; ".join(str(p) for p in plan.errors[:20])
+        raise ValidationError(f"{len(plan.errors)} error(s) in {plan.source}: {listed}")
+    with db.write_transaction(engine) as conn:
+        return apply_plan(conn, plan, actor, progress=progress)
