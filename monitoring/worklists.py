@@ -393,7 +393,11 @@ USER_COLUMNS = [
 
 
 def users(conn: Connection) -> pd.DataFrame:
-    """Every account, by e-mail, without password hashes. :returns: :data:`USER_COLUMNS`."""
+    """Every account, by e-mail, without password hashes.
+
+    :returns: :data:`USER_COLUMNS` (``agency`` empty text for none, ``locked_until`` UTC ISO text
+        or None).
+    """
     u = db.app_user
     rows = conn.execute(
         select(
@@ -401,7 +405,7 @@ def users(conn: Connection) -> pd.DataFrame:
             u.c.email,
             u.c.display_name,
             u.c.role,
-            agency.c.name.label("agency"),
+            func.coalesce(agency.c.name, "").label("agency"),
             u.c.active,
             u.c.failed_logins,
             u.c.locked_until,

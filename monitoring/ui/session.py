@@ -1,30 +1,25 @@
 """Who is signed in: Streamlit's OIDC identity (``st.user``) or the local login form.
 
 Either way the identity is an active ``app_user`` row found by e-mail (DESIGN §5); an e-mail with no
-active row gets no access.
+active row gets no access. The single sign-on button appears only when ``[auth]`` is configured in
+``.streamlit/secrets.toml`` (``st.login``); local sign-ins lock after repeated failures
+(:func:`monitoring.auth.authenticate`).
 """
 
 from __future__ import annotations
 
-import streamlit as st
-from sqlalchemy import select
+from collections.abc import Mapping
 
-from monitoring import auth, db
+import streamlit as st
+
+from monitoring import auth, services
 from monitoring.ui.data import engine
+
+_EMAIL_KEY = "user_email"
 
 
 def _find_user(email: str) -> dict | None:
-    with engine().connect() as conn:
-        row = (
-            conn.execute(
-                select(db.app_user).where(
-                    db.app_user.c.email == email.strip().lower(), db.app_user.c.active.is_(True)
-                )
-            )
-            .mappings()
-            .first()
-        )
-    return dict(row) if row else None
+    return auth.find_active_user(engine(), email)
 
 
 def _oidc_logged_in() -> bool:
@@ -35,34 +30,74 @@ def _oidc_logged_in() -> bool:
         return False
 
 
+def oidc_providers() -> list[str | None]:
+    """Providers configured under ``[auth]`` in secrets: ``[None]`` for a single unnamed one,
+    provider names for ``[auth.NAME]`` sections, ``[]`` when single sign-on is not configured."""
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return []
+        section = st.secrets.get("auth")
+    except Exception:  # no secrets file
+        return []
+    if not isinstance(section, Mapping) or not section:
+        return []
+    if "client_id" in section:
+        return [None]
+    return [name for name, value in section.items() if isinstance(value, Mapping)]
+
+
 def current_user() -> dict | None:
     """The signed-in ``app_user`` row as a dict, or ``None`` when nobody is signed in."""
     if _oidc_logged_in() and st.user.get("email"):
         return _find_user(str(st.user.get("email")))
-    email = st.session_state.get("user_email")
+    email = st.session_state.get(_EMAIL_KEY)
     return _find_user(email) if email else None
 
 
+def current_actor() -> services.Actor:
+    """The signed-in user as a :class:`monitoring.services.Actor` (for write services)."""
+    user = st.session_state.get("user") or current_user()
+    if not user:
+        st.stop()
+    return services.Actor.from_user(user)
+
+
 def login_form() -> None:
-    """The local login form; on success stores the e-mail in the session and reruns."""
+    """The sign-in page: single sign-on (when configured) and the local login form.
+
+    A successful local sign-in stores the e-mail in the session and reruns; failures show one
+    message that does not say which part was wrong, or the lockout message.
+    """
     st.title("Safeguarding learning monitor")
+    for provider in oidc_providers():
+        label = "Sign in with your organisation account"
+        if provider and len(oidc_providers()) > 1:
+            label += f" ({provider})"
+        if st.button(label, type="primary", icon=":material/login:", key=f"sso_{provider}"):
+            st.login(provider) if provider else st.login()
     with st.form("login"):
         email = st.text_input("E-mail address", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button("Sign in")
     if submitted:
-        with engine().connect() as conn:
-            row = (
-                conn.execute(
-                    select(db.app_user).where(db.app_user.c.email == email.strip().lower())
-                )
-                .mappings()
-                .first()
-            )
-        if row and row["active"] and auth.verify_password(row["password_hash"], password):
-            st.session_state["user_email"] = row["email"]
+        try:
+            user = auth.authenticate(engine(), email, password)
+        except auth.LoginError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state[_EMAIL_KEY] = user["email"]
             st.rerun()
-        st.error("That e-mail address and password do not match an active account.")
+
+
+def no_access_page() -> None:
+    """Shown to a signed-in (single sign-on) e-mail with no active account."""
+    st.title("No access")
+    st.error(
+        "You are signed in, but your e-mail address has no active account in this monitor. "
+        "Ask the partnership business manager to add you."
+    )
+    if st.button("Sign out", icon=":material/logout:"):
+        st.logout()
 
 
 def require_user() -> dict:
@@ -71,20 +106,17 @@ def require_user() -> dict:
     if user:
         return user
     if _oidc_logged_in():
-        st.title("No access")
-        st.error(
-            "You are signed in, but your e-mail address has no active account in this monitor. "
-            "Ask the partnership business manager to add you."
-        )
+        no_access_page()
         st.stop()
     login_form()
     st.stop()
 
 
 def logout_button() -> None:
-    """A sign-out button in the sidebar."""
+    """A sign-out button in the sidebar (ends the single sign-on session too)."""
     if st.sidebar.button("Sign out", icon=":material/logout:"):
-        st.session_state.pop("user_email", None)
+        st.session_state.pop(_EMAIL_KEY, None)
+        st.session_state.pop("user", None)
         if _oidc_logged_in():
             st.logout()
         st.rerun()
