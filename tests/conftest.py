@@ -1,12 +1,22 @@
-"""Shared fixtures: a real SQLite file per test, migrated; demo data at a fixed anchor; AppTest."""
+"""Shared fixtures: a real database per test, migrated; demo data at a fixed anchor; AppTest.
+
+The backend is SQLite (a file per test) unless ``MONITORING_TEST_BACKEND=postgresql``: then every
+test gets a fresh PostgreSQL database (``CREATE DATABASE`` with a unique name, dropped afterwards)
+on the server named by ``MONITORING_TEST_PG_URL`` (``make test`` starts a throwaway one with
+``scripts/pg-cluster``). Tests that need PostgreSQL whatever the backend use ``pg_database_url``.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from monitoring import db, demo, migrations
 
@@ -17,10 +27,117 @@ ANCHOR = date(2026, 6, 30)
 """Demo history runs up to this date; tests use it (and other dates) as "today"."""
 
 
+BACKEND = os.environ.get("MONITORING_TEST_BACKEND", "").strip().lower() or "sqlite"
+"""The backend every ``database_url`` uses: ``sqlite`` or ``postgresql``."""
+PG_URL = os.environ.get("MONITORING_TEST_PG_URL", "").strip()
+"""A PostgreSQL server URL (any database on it) where test databases are created."""
+
+
+class PostgresServer:
+    """Creates and drops test databases on the server at ``url`` (a superuser connection)."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        if self.url.drivername in ("postgresql", "postgres"):
+            self.url = self.url.set(drivername="postgresql+psycopg")
+        self._admin = create_engine(
+            self.url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+        )
+
+    def url_for(self, name: str) -> str:
+        """The SQLAlchemy URL of database ``name`` on this server."""
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create_database(self, template: str | None = None) -> str:
+        """Create an empty database (a copy of ``template`` when given); returns its name."""
+        name = f"monitoring_test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+        sql = f'CREATE DATABASE "{name}"'
+        if template:
+            sql += f' TEMPLATE "{template}"'
+        with self._admin.connect() as conn:
+            conn.execute(text(sql))
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name``, ending any connection still open to it."""
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def version(self) -> str:
+        """The server's version string, e.g. ``15.18``."""
+        with self._admin.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if BACKEND not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(
+            f"MONITORING_TEST_BACKEND must be sqlite or postgresql, got {BACKEND!r}"
+        )
+    if BACKEND == "postgresql" and not PG_URL:
+        raise pytest.UsageError(
+            "MONITORING_TEST_BACKEND=postgresql needs MONITORING_TEST_PG_URL, the URL of a "
+            "PostgreSQL server where test databases can be created (see scripts/pg-cluster)"
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where = f" on {make_url(PG_URL).render_as_string(hide_password=True)}" if PG_URL else ""
+    return f"monitoring test backend: {BACKEND}" + (where if BACKEND == "postgresql" else "")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PostgresServer:
+    """The PostgreSQL server of ``MONITORING_TEST_PG_URL``; the test is skipped without one."""
+    if not PG_URL:
+        pytest.skip(
+            "no PostgreSQL server: set MONITORING_TEST_PG_URL (make test starts one with "
+            "scripts/pg-cluster)"
+        )
+    return PostgresServer(PG_URL)
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_server: PostgresServer) -> str:
+    """Name of a database migrated to every head, copied for each test that asks for ``engine``.
+
+    ``CREATE DATABASE ... TEMPLATE`` is much cheaper than running the migrations for each test.
+    """
+    name = pg_server.create_database()
+    template_engine = db.make_engine(pg_server.url_for(name))
+    migrations.upgrade(template_engine)
+    template_engine.dispose()
+    yield name
+    pg_server.drop_database(name)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """URL of a fresh, empty database for one test."""
-    return f"sqlite:///{tmp_path / 'monitoring.db'}"
+def pg_database_url(pg_server: PostgresServer) -> str:
+    """URL of a fresh, empty PostgreSQL database, whatever the backend (skipped without a server)."""
+    name = pg_server.create_database()
+    yield pg_server.url_for(name)
+    db.dispose_engines()
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a fresh, empty database for one test, on the backend under test.
+
+    On PostgreSQL a test that also uses ``engine`` gets a copy of an already migrated database
+    (the ``engine`` fixture's upgrade is then a no-op); every other test gets an empty one.
+    """
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitoring.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    template = None
+    if "engine" in request.fixturenames:
+        template = request.getfixturevalue("pg_migrated_template")
+    name = server.create_database(template)
+    yield server.url_for(name)
+    db.dispose_engines()
+    server.drop_database(name)
 
 
 @pytest.fixture
@@ -40,16 +157,13 @@ def demo_engine(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str):
+def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path):
     """Point the app at this test's database and clear Streamlit's caches (they leak between tests)."""
     import streamlit as st
 
     monkeypatch.setenv("MONITORING_DATABASE_URL", database_url)
     monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
-    monkeypatch.setenv(
-        "MONITORING_EVIDENCE_DIR",
-        str(Path(database_url.removeprefix("sqlite:///")).parent / "evidence"),
-    )
+    monkeypatch.setenv("MONITORING_EVIDENCE_DIR", str(tmp_path / "evidence"))
     st.cache_data.clear()
     st.cache_resource.clear()
     db.dispose_engines()
