@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, insert
 
 from monitoring import auth, db
+from monitoring.importer.agencies import normalise_alias
 
 DEMO_PASSWORDS = {
     "admin@northbridge.example": ("Alex Admin", "admin", None, "demo-admin-pass"),
@@ -787,6 +788,7 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
                 }
             )
         add(db.meeting, meetings)
+        db.reset_sequences(conn)  # ids above were explicit: PostgreSQL's sequences must move on
     return counts
 
 
@@ -964,9 +966,3 @@ def _demo_action(
         "updated_at": updates[-1]["created_at"] if updates else _ts(created),
     }
     return row, updates, changes
-
-
-def normalise_alias(name: str) -> str:
-    """An agency name as stored in ``agency_alias.alias``: lower case, ``&`` as "and", single spaces."""
-    text = name.replace("&", " and ").replace("’", "'").lower()
-    return " ".join(text.split())

@@ -1,0 +1,162 @@
+"""``python -m monitoring import FILE [--review REF] [--preset NAME] [--mapping FILE] [--dry-run]
+[--json]``: import a board's tracker (.xlsx or .csv).
+
+The file is read and every row checked before the database is opened: on any error the command
+lists every problem by row and column, exits 1 and writes nothing (the database is not even
+migrated). Otherwise the import runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from monitoring.importer import PRESETS, ImportFileError, TrackerOptions, build_plan, read_path
+from monitoring.importer.plan import ImportPlan, Problem
+from monitoring.importer.writer import ImportSummary, summary_of
+
+MAPPING_KEYS = ("columns", "status_words", "category_key", "review_title", "review_type", "sheet")
+
+
+def load_mapping(path: str) -> dict:
+    """Read a saved mapping file (JSON)::
+
+        {"columns": {"number": "Ref", "due_on": "Target"}, "status_words": {"Done": "completed"},
+         "category_key": {"1": "completed"}, "review_title": "...", "review_type": "SAR",
+         "sheet": "Actions"}
+
+    :raises ImportFileError: when the file is missing, not JSON, or names an unknown field.
+    """
+    from monitoring import db
+    from monitoring.importer.headers import FIELDS
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ImportFileError(f"mapping file {path}: cannot read it as JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ImportFileError(f"mapping file {path}: expected a JSON object")
+    unknown = [k for k in data if k not in MAPPING_KEYS]
+    if unknown:
+        raise ImportFileError(
+            f"mapping file {path}: unknown key(s) {', '.join(unknown)} "
+            f"(expected {', '.join(MAPPING_KEYS)})"
+        )
+    bad = [f for f in data.get("columns", {}) if f not in FIELDS]
+    if bad:
+        raise ImportFileError(
+            f"mapping file {path}: unknown field(s) {', '.join(bad)} (expected {', '.join(FIELDS)})"
+        )
+    words = {**data.get("status_words", {}), **data.get("category_key", {})}
+    wrong = [f"{k}={v}" for k, v in words.items() if v not in db.ACTION_STATUSES]
+    if wrong:
+        raise ImportFileError(
+            f"mapping file {path}: status word(s) {', '.join(wrong)} map to no action status "
+            f"(expected one of {', '.join(db.ACTION_STATUSES)})"
+        )
+    return data
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    verb = "Would import" if summary.dry_run else "Imported"
+    created = ", ".join(f"{n} {t}" for t, n in summary.created.items()) or "nothing new"
+    print(
+        f"{verb} {summary.source}: {summary.rows_read} rows read, {summary.rows_skipped} skipped."
+    )
+    print(f"  created: {created}")
+    print(f"  updated: {summary.updated} actions; unchanged: {summary.unchanged}")
+    print(f"  warnings: {len(summary.warnings)}; errors: {len(summary.errors)}")
+    for problem in summary.problems:
+        print(f"  {problem.level}: {problem}")
+    if summary.unmatched_agencies:
+        print(
+            "  agencies not matched (use --create-agencies to create them): "
+            + "; ".join(summary.unmatched_agencies)
+        )
+    if summary.dry_run:
+        print("Dry run: nothing written.")
+
+
+def _fail(args: argparse.Namespace, source: str, problems: list[Problem]) -> int:
+    if args.json:
+        plan = ImportPlan(source=source, problems=problems)
+        print(json.dumps(summary_of(plan, dry_run=bool(args.dry_run)).as_dict(), indent=2))
+    else:
+        print(f"error: {source} was not imported; nothing was written.", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem.level}: {problem}", file=sys.stderr)
+    return 1
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a tracker (.xlsx or .csv): dry-run first with --dry-run; exit 1 writes nothing."""
+    from monitoring import db, migrations, services
+    from monitoring.cli import UsageError
+
+    if args.preset and args.preset not in PRESETS:
+        raise UsageError(f"unknown preset {args.preset!r} (known: {', '.join(PRESETS)})")
+    if args.preset and (args.review or args.mapping):
+        raise UsageError("--preset cannot be combined with --review or --mapping")
+    source = Path(args.file).name
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping else {}
+        sheet = read_path(args.file, sheet=mapping.get("sheet"))
+    except ImportFileError as exc:
+        return _fail(args, source, [Problem("error", str(exc))])
+    options = TrackerOptions(
+        review_ref=args.review,
+        review_title=mapping.get("review_title"),
+        review_type=mapping.get("review_type", "other"),
+        mapping=mapping.get("columns", {}),
+        status_words=mapping.get("status_words", {}),
+        category_key=mapping.get("category_key", {}),
+    )
+    plan = build_plan(sheet, preset=args.preset, options=options)
+    if args.create_agencies is not None:
+        plan.create_agencies = args.create_agencies
+    if plan.errors:
+        return _fail(args, source, plan.problems)
+
+    engine = db.get_engine()
+    actor = services.Actor.system("cli")
+    if args.dry_run:
+        summary = services.preview_import(engine, actor, plan)
+    else:
+        migrations.upgrade(engine)
+        summary = services.import_tracker(engine, actor, plan)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``import`` command."""
+    parser = subparsers.add_parser(
+        "import",
+        help="import a tracker (.xlsx or .csv) or a preset layout such as pfd",
+        description=(
+            "Import a board's tracker. Without --review or --preset the rows go to a review named "
+            "after the file (created if new). Every row is checked first: on any error nothing is "
+            "written and the command exits 1."
+        ),
+    )
+    parser.add_argument("file", metavar="FILE", help="the .xlsx or .csv file")
+    parser.add_argument("--review", metavar="REF", help="the review (ref) the rows belong to")
+    parser.add_argument("--preset", metavar="NAME", help=f"a known layout: {', '.join(PRESETS)}")
+    parser.add_argument(
+        "--mapping", metavar="FILE", help="a saved mapping file (JSON) overriding column headings"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--create-agencies",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="create agencies that match no existing name or alias (default: no; the pfd "
+        "preset creates its recipients)",
+    )
+    parser.set_defaults(func=cmd_import)

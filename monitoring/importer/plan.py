@@ -1,0 +1,423 @@
+"""The import plan: what a tracker file says, row by row, before anything is written.
+
+:func:`plan_tracker` turns a :class:`~monitoring.importer.readers.Sheet` into an
+:class:`ImportPlan`: reviews, recommendations and actions keyed by their refs, plus every problem
+found (errors stop the import; warnings are reported and the row is still imported).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from monitoring.importer import headers as hdr
+from monitoring.importer.readers import Sheet
+from monitoring.importer.values import (
+    DEFAULT_STATUS_WORDS,
+    NUMBERED_CATEGORY_KEY,
+    NotADate,
+    clean_ref,
+    normalise_word,
+    parse_date,
+    parse_status,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing the importer could not read as given.
+
+    :ivar row: spreadsheet row number (1-based, as the user sees it), or None for the whole file.
+    :ivar column: the column's header text, or None.
+    :ivar level: ``error`` (nothing is written) or ``warning`` (the row is imported as described).
+    """
+
+    level: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def as_dict(self) -> dict:
+        """``{level, row, column, message}`` for JSON output and tables."""
+        return {
+            "level": self.level,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class ReviewPlan:
+    """A review to find by ``ref`` or create."""
+
+    ref: str
+    title: str
+    review_type: str = "other"
+    published_on: str | None = None
+    board: str | None = None
+    summary: str | None = None
+
+
+@dataclass(slots=True)
+class RecommendationPlan:
+    """A recommendation to find by (review ref, number) or create; ``themes`` are theme names."""
+
+    review_ref: str
+    number: str
+    title: str | None
+    text: str | None
+    themes: tuple[str, ...] = ()
+    response_due_on: str | None = None
+
+
+@dataclass(slots=True)
+class ActionPlan:
+    """One imported row: an action found by (review ref, recommendation number, number) or created.
+
+    Dates are ISO text. ``lead_name`` is the raw agency text; ``progress_note`` becomes the
+    action's ``action_update`` note.
+    """
+
+    row: int
+    review_ref: str
+    rec_number: str
+    number: str
+    description: str
+    lead_name: str | None = None
+    lead_officer: str | None = None
+    original_due_on: str | None = None
+    due_on: str | None = None
+    due_on_approximate: bool = False
+    status: str = "not_started"
+    completed_on: str | None = None
+    progress_note: str | None = None
+    success_measure: str | None = None
+
+
+@dataclass
+class ImportPlan:
+    """Everything a file asks for, validated, before any write.
+
+    :ivar rows_read: data rows after the header (blank rows not counted).
+    :ivar rows_skipped: section and blank-description rows, each also listed as a warning.
+    """
+
+    source: str
+    reviews: dict[str, ReviewPlan] = field(default_factory=dict)
+    recommendations: dict[tuple[str, str], RecommendationPlan] = field(default_factory=dict)
+    actions: list[ActionPlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+    rows_skipped: int = 0
+    header_row: int | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    create_agencies: bool | set[str] = False
+    """True: create every unmatched agency; a set: create these (normalised names) only."""
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that stop the import."""
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems reported while the rows are still imported."""
+        return [p for p in self.problems if p.level == "warning"]
+
+    def error(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        """Record an error."""
+        self.problems.append(Problem("error", message, row, column))
+
+    def warn(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        """Record a warning."""
+        self.problems.append(Problem("warning", message, row, column))
+
+
+@dataclass
+class TrackerOptions:
+    """How to read a generic tracker.
+
+    :ivar review_ref: the review every row belongs to (default: named after the file) unless the
+        sheet has a review column.
+    :ivar mapping: ``{field: header text}`` overrides (page widgets or a mapping file).
+    :ivar status_words: extra ``{word: action.status}`` entries (override the defaults).
+    :ivar category_key: ``{number: action.status}`` for numbered progress categories.
+    :ivar default_year: year for dates written without one (``30 Sept``).
+    """
+
+    review_ref: str | None = None
+    review_title: str | None = None
+    review_type: str = "other"
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    status_words: Mapping[str, str] = field(default_factory=dict)
+    category_key: Mapping[str, str] = field(default_factory=dict)
+    default_year: int | None = None
+
+
+_MONTH_ONLY = re.compile(
+    r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(\s+\d{2,4})?$", re.IGNORECASE
+)
+_SECTION_PREFIXES = ("actions held over", "held over", "section", "part ")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def review_ref_from_name(name: str) -> str:
+    """A review ref from a file name: the stem without its extension or sheet suffix."""
+    base = name.split(" [", 1)[0]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportPlan:
+    """Read a board's tracker: find the header, map columns, parse every row.
+
+    Rows are actions. Without an action column each row's action is its recommendation
+    ("deliver the recommendation"); without a recommendation column each row is its own
+    recommendation, numbered by the row's ref. A blank recommendation cell under a filled one
+    (merged cells) is filled down. Section rows (a month name alone, "Actions held over from ...")
+    are skipped and reported.
+
+    :returns: the plan; file-level problems (no header row) are errors in ``plan.problems``.
+    """
+    options = options or TrackerOptions()
+    plan = ImportPlan(source=sheet.name)
+    found = hdr.find_header(sheet.rows, options.mapping or None)
+    if found is None:
+        seen = [str(c) for row in sheet.rows[: hdr.HEADER_SCAN_ROWS] for c in row if _text(c)][:8]
+        plan.error(
+            "no header row found in the first 30 rows: expected column headings such as "
+            "'Ref', 'Recommendation', 'Action', 'Lead', 'Due Date', 'Status'"
+            + (f" (saw {', '.join(repr(s[:30]) for s in seen)})" if seen else "")
+        )
+        return plan
+    header_index, mapping = found
+    header = sheet.rows[header_index]
+    plan.header_row = header_index + 1
+    plan.mapping = {f: str(header[i]).strip() for f, i in mapping.items()}
+    for i, cell in enumerate(header):
+        if _text(cell) and i not in mapping.values():
+            plan.warn("column not imported (no matching field)", plan.header_row, str(cell).strip())
+    if "action" not in mapping and "recommendation" not in mapping:
+        plan.error(
+            "no action or recommendation column: expected a heading such as 'Action' or "
+            "'Recommendation'",
+            plan.header_row,
+        )
+        return plan
+
+    vocabulary = dict(DEFAULT_STATUS_WORDS)
+    vocabulary.update({normalise_word(k): v for k, v in options.status_words.items()})
+    status_header = normalise_word(plan.mapping.get("status", ""))
+    if "categor" in status_header or options.category_key:
+        vocabulary.update(NUMBERED_CATEGORY_KEY)
+        vocabulary.update({normalise_word(k): v for k, v in options.category_key.items()})
+
+    default_year = options.default_year or date.today().year
+    sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
+    col = {f: plan.mapping[f] for f in mapping}
+
+    def cell(row: list[object], name: str) -> object:
+        i = mapping.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+    last_rec_text: str | None = None
+    last_rec_number: str | None = None
+    rec_numbers_by_text: dict[tuple[str, str], str] = {}
+    seen_actions: dict[tuple[str, str, str], int] = {}
+    counters: dict[tuple[str, str], int] = {}
+    has_action = "action" in mapping
+    has_rec = "recommendation" in mapping
+
+    for index in range(header_index + 1, len(sheet.rows)):
+        row = sheet.rows[index]
+        rownum = index + 1
+        texts = [t for t in (_text(c) for c in row) if t]
+        if not texts:
+            continue
+        plan.rows_read += 1
+        if len(texts) == 1 and (
+            _MONTH_ONLY.match(texts[0]) or texts[0].lower().startswith(_SECTION_PREFIXES)
+        ):
+            plan.rows_skipped += 1
+            plan.warn(f"section row {texts[0]!r} skipped", rownum)
+            continue
+
+        review_ref = clean_ref(cell(row, "review_ref")) or sheet_ref
+        if review_ref not in plan.reviews:
+            plan.reviews[review_ref] = ReviewPlan(
+                ref=review_ref,
+                title=options.review_title or review_ref,
+                review_type=options.review_type,
+            )
+        number = clean_ref(cell(row, "number"))
+        if isinstance(cell(row, "number"), float):
+            plan.warn(
+                f"ref {number} was stored by Excel as a number; leading or trailing zeros may have "
+                "been lost (format the column as text to keep them)",
+                rownum,
+                col.get("number"),
+            )
+        rec_text = _text(cell(row, "recommendation"))
+        action_text = _text(cell(row, "action"))
+        rec_number = clean_ref(cell(row, "rec_number"))
+        if has_rec and has_action:
+            if rec_text is None and action_text is not None:
+                rec_text, rec_number = last_rec_text, rec_number or last_rec_number  # merged cells
+            if rec_number is None and rec_text is not None:
+                key = (review_ref, rec_text)
+                if key not in rec_numbers_by_text:
+                    rec_numbers_by_text[key] = str(
+                        sum(1 for r, _ in rec_numbers_by_text if r == review_ref) + 1
+                    )
+                rec_number = rec_numbers_by_text[key]
+        elif has_rec:  # each row is a recommendation, delivered by one action
+            action_text = rec_text
+            rec_number = rec_number or number
+            number = "1"
+        else:  # each row is an action and its own recommendation
+            rec_text = rec_text or action_text
+            rec_number = rec_number or number
+        if not action_text:
+            plan.rows_skipped += 1
+            plan.warn(
+                "no action or recommendation text: row skipped",
+                rownum,
+                col.get("action") or col.get("recommendation"),
+            )
+            continue
+        if rec_number is None:
+            counters[(review_ref, "")] = counters.get((review_ref, ""), 0) + 1
+            rec_number = str(counters[(review_ref, "")])
+        last_rec_text, last_rec_number = rec_text, rec_number
+        if number is None:
+            counters[(review_ref, rec_number)] = counters.get((review_ref, rec_number), 0) + 1
+            number = str(counters[(review_ref, rec_number)])
+        key = (review_ref, rec_number, number)
+        if key in seen_actions:
+            plan.error(
+                f"ref {number!r} appears again (first at row {seen_actions[key]}): each row needs "
+                "its own ref so that a re-import can find it",
+                rownum,
+                col.get("number"),
+            )
+            continue
+        seen_actions[key] = rownum
+        if (review_ref, rec_number) not in plan.recommendations:
+            plan.recommendations[(review_ref, rec_number)] = RecommendationPlan(
+                review_ref=review_ref,
+                number=rec_number,
+                title=(rec_text or "")[:500] or None,
+                text=rec_text,
+            )
+
+        notes: list[str] = []
+        due = _parse_date_cell(
+            plan, cell(row, "due_on"), rownum, col.get("due_on"), default_year, notes
+        )
+        revised = _parse_date_cell(
+            plan,
+            cell(row, "revised_due_on"),
+            rownum,
+            col.get("revised_due_on"),
+            default_year,
+            notes,
+        )
+        completed = _parse_date_cell(
+            plan, cell(row, "completed_on"), rownum, col.get("completed_on"), default_year, notes
+        )
+
+        status_cell = cell(row, "status")
+        progress = _text(cell(row, "progress"))
+        status = parse_status(status_cell, vocabulary)
+        status_text = _text(status_cell)
+        if status_text and status is None:
+            if progress is None and len(status_text) > 25:
+                progress = status_text
+                plan.warn(
+                    "status is free text, not a status word: kept as the progress note",
+                    rownum,
+                    col.get("status"),
+                )
+            else:
+                plan.warn(
+                    f"status {status_text[:60]!r} not recognised (add it to the status "
+                    "vocabulary); kept in the progress note",
+                    rownum,
+                    col.get("status"),
+                )
+                notes.append(f"Status: {status_text}")
+        open_close = cell(row, "open_close")
+        oc_status = parse_status(open_close, vocabulary)
+        if _text(open_close) and oc_status is None:
+            plan.warn(
+                f"open/close value {_text(open_close)!r} not recognised",
+                rownum,
+                col.get("open_close"),
+            )
+        if oc_status is not None and (status is None or oc_status == "completed"):
+            status = oc_status
+        status = status or "not_started"
+        note_parts = [p for p in (progress, *notes) if p]
+        action = ActionPlan(
+            row=rownum,
+            review_ref=review_ref,
+            rec_number=rec_number,
+            number=number,
+            description=action_text,
+            lead_name=_text(cell(row, "lead_agency")),
+            lead_officer=_text(cell(row, "lead_officer")),
+            original_due_on=due[0] if due else (revised[0] if revised else None),
+            due_on=revised[0] if revised else (due[0] if due else None),
+            due_on_approximate=bool((revised or due or (None, False))[1]),
+            status=status,
+            completed_on=completed[0] if completed and status in ("completed", "assured") else None,
+            progress_note="\n".join(note_parts) or None,
+            success_measure=_text(cell(row, "success_measure")),
+        )
+        plan.actions.append(action)
+    if not plan.actions and not plan.errors:
+        plan.error("no rows to import below the header row", plan.header_row)
+    return plan
+
+
+def _parse_date_cell(
+    plan: ImportPlan,
+    value: object,
+    rownum: int,
+    column: str | None,
+    default_year: int,
+    notes: list[str],
+) -> tuple[str, bool] | None:
+    """Parse a date cell; text that is not a date is added to ``notes`` and warned about."""
+    try:
+        parsed = parse_date(value, default_year=default_year)
+    except NotADate:
+        text = _text(value) or ""
+        notes.append(f"{column or 'Date'}: {text}")
+        plan.warn(f"{text[:80]!r} is not a date: kept as a note, no date set", rownum, column)
+        return None
+    if parsed is None:
+        return None
+    if parsed.approximate:
+        plan.warn(
+            f"{_text(value)!r} read as {parsed.value.isoformat()} (approximate)", rownum, column
+        )
+    return parsed.value.isoformat(), parsed.approximate

@@ -1,0 +1,168 @@
+"""Presets: known public layouts read into an import plan.
+
+``pfd``: the Preventable Deaths Tracker's recipient statuses
+(``../shared/realdata/pfd/pfd_recipient_statuses.csv``), one row per report × recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from monitoring.importer.agencies import is_redacted
+from monitoring.importer.plan import ActionPlan, ImportPlan, RecommendationPlan, ReviewPlan
+from monitoring.importer.readers import Sheet
+from monitoring.importer.values import NotADate, parse_date
+
+PFD_RESPONSE_DAYS = 56
+"""A PFD recipient must respond within 56 days of the report (Coroners (Investigations)
+Regulations 2013, reg. 29)."""
+
+PFD_COLUMNS = ("ref", "date_of_report", "coroner_area", "category", "sent_to", "status")
+PFD_STATUS = {"received": "completed", "overdue": "not_started", "pending": "not_started"}
+
+
+def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
+    """Plan the PFD recipient-status file.
+
+    One review (type ``PFD``) per report ref, published on its report date; one recommendation
+    ("1") per report, themed by its category (``a | b`` gives two themes); one action per row,
+    "Respond to the report", numbered 1, 2, ... in file order within the report, lead agency = the
+    recipient (``REDACTED`` recipients get no agency and a warning), target date = the row's report
+    date + 56 days, status ``completed`` when the recipient's status is ``received``, otherwise
+    ``not_started``. The data gives no reply date, so ``completed_on`` stays empty. Rows without a
+    report date import with no target date and are listed as warnings. Unmatched recipients are
+    created as agencies unless the caller says otherwise (they are the accountable bodies).
+
+    :returns: the plan; a missing column is an error naming it.
+    """
+    plan = ImportPlan(source=sheet.name, create_agencies=True)
+    if not sheet.rows:
+        plan.error("the file has no header row")
+        return plan
+    header = [str(c).strip().lower() if c is not None else "" for c in sheet.rows[0]]
+    plan.header_row = 1
+    missing = [c for c in PFD_COLUMNS if c not in header]
+    if missing:
+        plan.error(
+            f"not the PFD recipient-status layout: missing column(s) {', '.join(missing)} "
+            f"(expected {', '.join(PFD_COLUMNS)})",
+            1,
+        )
+        return plan
+    idx = {name: header.index(name) for name in header if name}
+    plan.mapping = {
+        "review_ref": "ref",
+        "lead_agency": "sent_to",
+        "due_on": "date_of_report + 56 days",
+        "status": "status",
+    }
+    i_ref, i_date, i_area = idx["ref"], idx["date_of_report"], idx["coroner_area"]
+    i_cat, i_to, i_status = idx["category"], idx["sent_to"], idx["status"]
+    due_cache: dict[str, tuple[str | None, str | None]] = {}
+    counters: dict[str, int] = {}
+    report_dates: dict[str, str | None] = {}
+    actions = plan.actions
+    for index in range(1, len(sheet.rows)):
+        row = sheet.rows[index]
+        rownum = index + 1
+        if not any(str(c).strip() for c in row if c is not None):
+            continue
+        plan.rows_read += 1
+        if len(row) < len(header):
+            row = list(row) + [""] * (len(header) - len(row))
+        ref = str(row[i_ref]).strip()
+        if not ref:
+            plan.error("no report ref", rownum, "ref")
+            continue
+        raw_date = str(row[i_date] or "").strip()
+        if raw_date not in due_cache:
+            try:
+                parsed = parse_date(raw_date)
+            except NotADate as exc:
+                plan.error(str(exc), rownum, "date_of_report")
+                continue
+            if parsed is None:
+                due_cache[raw_date] = (None, None)
+            else:
+                due_cache[raw_date] = (
+                    parsed.value.isoformat(),
+                    (parsed.value + timedelta(days=PFD_RESPONSE_DAYS)).isoformat(),
+                )
+        report_on, due_on = due_cache[raw_date]
+        if report_on is None:
+            plan.warn("no report date: imported with no target date", rownum, "date_of_report")
+        category = str(row[i_cat] or "").strip()
+        area = str(row[i_area] or "").strip()
+        review = plan.reviews.get(ref)
+        if review is None:
+            plan.reviews[ref] = ReviewPlan(
+                ref=ref,
+                title=f"Prevention of future deaths report {ref}" + (f", {area}" if area else ""),
+                review_type="PFD",
+                published_on=report_on,
+                board=area or None,
+                summary=category or None,
+            )
+            plan.recommendations[(ref, "1")] = RecommendationPlan(
+                review_ref=ref,
+                number="1",
+                title=f"Concerns raised by the coroner: {category}"
+                if category
+                else "Concerns raised by the coroner",
+                text=None,
+                themes=tuple(t.strip() for t in category.split("|") if t.strip()),
+                response_due_on=due_on,
+            )
+            report_dates[ref] = report_on
+        elif report_dates.get(ref) != report_on or (area and review.board != area):
+            plan.warn(
+                f"report {ref} appears with a different report date or coroner area "
+                f"({report_on or 'none'}, {area}); the review keeps the first, this action's target "
+                "date uses this row's report date",
+                rownum,
+                "date_of_report",
+            )
+            rec = plan.recommendations[(ref, "1")]
+            extra = tuple(
+                t.strip() for t in category.split("|") if t.strip() and t.strip() not in rec.themes
+            )
+            rec.themes = rec.themes + extra
+        recipient = " ".join(str(row[i_to] or "").split())
+        if recipient and is_redacted(recipient):
+            plan.warn("recipient name redacted: action has no lead agency", rownum, "sent_to")
+            lead = None
+        elif not recipient:
+            plan.warn("no recipient: action has no lead agency", rownum, "sent_to")
+            lead = None
+        else:
+            lead = recipient
+        raw_status = str(row[i_status] or "").strip().lower()
+        status = PFD_STATUS.get(raw_status)
+        if status is None:
+            plan.error(
+                f"status {raw_status!r} is not one of {', '.join(PFD_STATUS)}", rownum, "status"
+            )
+            continue
+        counters[ref] = number = counters.get(ref, 0) + 1
+        actions.append(
+            ActionPlan(
+                row=rownum,
+                review_ref=ref,
+                rec_number="1",
+                number=str(number),
+                description="Respond to the report",
+                lead_name=lead,
+                original_due_on=due_on,
+                due_on=due_on,
+                status=status,
+                progress_note=f"Tracker status: {raw_status}",
+            )
+        )
+    if not actions and not plan.errors:
+        plan.error("no rows to import below the header row", 1)
+    return plan
+
+
+PRESETS: dict[str, Callable[..., ImportPlan]] = {"pfd": plan_pfd}
+"""Preset name → planner ``(sheet) -> ImportPlan``."""

@@ -1,0 +1,525 @@
+"""The writer: compares an :class:`~monitoring.importer.plan.ImportPlan` with the database and
+writes the difference, in the caller's transaction.
+
+Existing rows are looked up in bulk (one query per table, chunked), new rows are inserted with
+executemany batches. Matching: review by ``ref``; recommendation by (review, number); action by
+(recommendation, number). Re-importing the same file therefore creates nothing and writes nothing.
+Called only through :func:`monitoring.services.import_tracker` (which checks the ``import``
+permission and opens the one write transaction) or :func:`monitoring.services.preview_import`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from monitoring import config, db
+from monitoring.importer.agencies import load_alias_map, match_agencies, normalise_alias
+from monitoring.importer.plan import ImportPlan, Problem
+
+BATCH = 5000
+"""Rows per executemany batch (and per progress step)."""
+CHUNK = 900
+"""Values per ``IN (...)`` lookup (below every backend's bound-parameter limit)."""
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, for a dry run, would do).
+
+    :ivar created: rows created by table (``agency``, ``review``, ``theme``, ``recommendation``,
+        ``action``).
+    :ivar updated: actions whose values changed (each got an ``action_update`` and audit rows).
+    :ivar unchanged: actions already present with the same values.
+    :ivar unmatched_agencies: agency names not found (and not created), first spelling each.
+    """
+
+    source: str
+    rows_read: int = 0
+    rows_skipped: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unmatched_agencies: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    written: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that stopped the import."""
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems reported while the rows were imported."""
+        return [p for p in self.problems if p.level == "warning"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the CLI's ``--json`` output)."""
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "rows_read": self.rows_read,
+            "rows_skipped": self.rows_skipped,
+            "created": dict(self.created),
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "warnings": [p.as_dict() for p in self.warnings],
+            "errors": [p.as_dict() for p in self.errors],
+            "unmatched_agencies": list(self.unmatched_agencies),
+        }
+
+
+def summary_of(plan: ImportPlan, *, dry_run: bool) -> ImportSummary:
+    """An empty summary carrying the plan's counts and problems."""
+    return ImportSummary(
+        source=plan.source,
+        rows_read=plan.rows_read,
+        rows_skipped=plan.rows_skipped,
+        problems=list(plan.problems),
+        dry_run=dry_run,
+    )
+
+
+def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _select_in(conn: Connection, columns: Sequence, column, values: Iterable) -> list:
+    values = list(dict.fromkeys(values))
+    rows: list = []
+    for chunk in _chunks(values):
+        rows.extend(conn.execute(select(*columns).where(column.in_(chunk))).all())
+    return rows
+
+
+def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:
+    ids: list[int] = []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for chunk in _chunks(rows, BATCH):
+        ids.extend(conn.execute(stmt, list(chunk)).scalars().all())
+    return ids
+
+
+def _insert(conn: Connection, table, rows: list[dict]) -> None:
+    for chunk in _chunks(rows, BATCH):
+        conn.execute(insert(table), list(chunk))
+
+
+def unmatched_agencies(conn: Connection | None, plan: ImportPlan) -> dict[str, str]:
+    """``{normalised name: first spelling}`` of the plan's lead agencies not in the database."""
+    known = load_alias_map(conn) if conn is not None else {}
+    names = {a.lead_name for a in plan.actions if a.lead_name}
+    return match_agencies(names, known)[1]
+
+
+def apply_plan(
+    conn: Connection | None,
+    plan: ImportPlan,
+    actor,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Write the plan's differences with the database through ``conn`` (the caller's transaction).
+
+    New actions get ``original_due_on`` = the tracker's target date and ``due_on`` = its revised
+    date when one is given (then also an approved ``due_date_change`` row), otherwise both the
+    target date; an initial ``action_update`` (the imported status and progress note, dated now);
+    ``last_update_on`` = today. ``completed_on`` is the tracker's completion date when it has one,
+    otherwise empty (the date is unknown); an action that becomes completed on a later re-import
+    gets that import's date (the best date known). Changed values on re-import update the action,
+    add an ``action_update`` and ``audit_log`` rows; unchanged actions are not touched.
+    With ``dry_run`` (or ``conn`` None, a database without tables) nothing is written and the
+    summary says what would be.
+
+    :param actor: a :class:`monitoring.services.Actor` (recorded in the audit log).
+    :param progress: called with (fraction 0..1, message) as batches are written.
+    """
+    from monitoring.services import _as_text  # the audit log's text form
+
+    summary = summary_of(plan, dry_run=dry_run)
+    write = not dry_run and conn is not None
+    now = config.utc_now_iso()
+    today = config.today().isoformat()
+    audit: list[dict] = []
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(min(max(fraction, 0.0), 1.0), message)
+
+    def audit_created(entity: str, ids: Iterable[int | None], labels: Iterable[str]) -> None:
+        for entity_id, label in zip(ids, labels, strict=True):
+            audit.append(
+                {
+                    "at": now,
+                    "actor": actor.email,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "field": "created",
+                    "old_value": None,
+                    "new_value": f"{label} (imported from {plan.source})"[:2000],
+                }
+            )
+
+    def count(entity: str, n: int) -> None:
+        if n:
+            summary.created[entity] = summary.created.get(entity, 0) + n
+
+    # --- agencies ------------------------------------------------------------------------------
+    report(0.0, "Matching agencies")
+    known = load_alias_map(conn) if conn is not None else {}
+    names = {a.lead_name for a in plan.actions if a.lead_name}
+    matched, unmatched = match_agencies(names, known)
+    wanted = plan.create_agencies
+    to_create = [
+        k for k in unmatched if wanted is True or (isinstance(wanted, set) and k in wanted)
+    ]
+    agency_ids: dict[str, int | None] = dict(matched)
+    if to_create:
+        rows = [
+            {"name": unmatched[k][:300], "active": True, "is_statutory_partner": False}
+            for k in to_create
+        ]
+        ids = _insert_returning_ids(conn, db.agency, rows) if write else [None] * len(rows)
+        if write:
+            _insert(
+                conn,
+                db.agency_alias,
+                [{"alias": k, "agency_id": i} for k, i in zip(to_create, ids, strict=True)],
+            )
+        audit_created("agency", ids, [r["name"] for r in rows])
+        agency_ids.update(zip(to_create, ids, strict=True))
+        count("agency", len(rows))
+    left = [k for k in unmatched if k not in agency_ids]
+    summary.unmatched_agencies = [unmatched[k] for k in left]
+    if left:
+        rows_by_key: dict[str, list[int]] = {}
+        for a in plan.actions:
+            if a.lead_name:
+                rows_by_key.setdefault(normalise_alias(a.lead_name), []).append(a.row)
+        for k in left:
+            rows = rows_by_key.get(k, [])
+            summary.problems.append(
+                Problem(
+                    "warning",
+                    f"agency {unmatched[k]!r} not found (rows {', '.join(map(str, rows[:10]))}"
+                    f"{', ...' if len(rows) > 10 else ''}): those actions have no lead agency "
+                    "unless you choose to create it",
+                    rows[0] if rows else None,
+                    plan.mapping.get("lead_agency"),
+                )
+            )
+
+    # --- reviews -------------------------------------------------------------------------------
+    refs = list(plan.reviews)
+    review_ids: dict[str, int | None] = {}
+    if conn is not None:
+        review_ids.update(
+            (ref, rid)
+            for rid, ref in _select_in(
+                conn, (db.review.c.id, db.review.c.ref), db.review.c.ref, refs
+            )
+        )
+    new_reviews = [plan.reviews[r] for r in refs if r not in review_ids]
+    if new_reviews:
+        rows = [
+            {
+                "ref": r.ref,
+                "title": r.title[:500],
+                "review_type": r.review_type,
+                "board": r.board,
+                "published_on": r.published_on,
+                "status": "monitoring",
+                "summary": r.summary,
+                "created_at": now,
+            }
+            for r in new_reviews
+        ]
+        ids = _insert_returning_ids(conn, db.review, rows) if write else [None] * len(rows)
+        review_ids.update(zip((r.ref for r in new_reviews), ids, strict=True))
+        audit_created("review", ids, [r.ref for r in new_reviews])
+        count("review", len(rows))
+    existing_review_ids = [i for i in review_ids.values() if i is not None]
+
+    # --- themes --------------------------------------------------------------------------------
+    theme_names = list(
+        dict.fromkeys(t for rec in plan.recommendations.values() for t in rec.themes)
+    )
+    theme_ids: dict[str, int | None] = {}
+    if theme_names and conn is not None:
+        theme_ids.update(
+            (name, tid)
+            for tid, name in _select_in(
+                conn, (db.theme.c.id, db.theme.c.name), db.theme.c.name, theme_names
+            )
+        )
+    new_themes = [t for t in theme_names if t not in theme_ids]
+    if new_themes:
+        rows = [{"name": t[:200]} for t in new_themes]
+        ids = _insert_returning_ids(conn, db.theme, rows) if write else [None] * len(rows)
+        theme_ids.update(zip(new_themes, ids, strict=True))
+        audit_created("theme", ids, new_themes)
+        count("theme", len(rows))
+
+    # --- recommendations -----------------------------------------------------------------------
+    rec_ids: dict[tuple[str, str], int | None] = {}
+    ref_by_review_id = {i: r for r, i in review_ids.items() if i is not None}
+    if existing_review_ids:
+        for rid, review_id, number in _select_in(
+            conn,
+            (db.recommendation.c.id, db.recommendation.c.review_id, db.recommendation.c.number),
+            db.recommendation.c.review_id,
+            existing_review_ids,
+        ):
+            rec_ids[(ref_by_review_id[review_id], number)] = rid
+    new_recs = [rec for key, rec in plan.recommendations.items() if key not in rec_ids]
+    if new_recs:
+        rows = [
+            {
+                "review_id": review_ids[rec.review_ref],
+                "number": rec.number,
+                "title": rec.title,
+                "text": rec.text,
+                "scope": "local",
+                "response_status": "awaiting",
+                "response_due_on": rec.response_due_on,
+                "assurance_status": "not_assessed",
+                "national_dependency": False,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for rec in new_recs
+        ]
+        ids = _insert_returning_ids(conn, db.recommendation, rows) if write else [None] * len(rows)
+        rec_ids.update(zip(((r.review_ref, r.number) for r in new_recs), ids, strict=True))
+        audit_created(
+            "recommendation", ids, [f"{r.review_ref} recommendation {r.number}" for r in new_recs]
+        )
+        count("recommendation", len(rows))
+    if write and theme_names:
+        links = {
+            (rec_ids[key], theme_ids[t])
+            for key, rec in plan.recommendations.items()
+            for t in rec.themes
+        }
+        existing_links: set[tuple[int, int]] = set()
+        old_rec_ids = [i for k, i in rec_ids.items() if k in plan.recommendations and i is not None]
+        for rid, tid in _select_in(
+            conn,
+            (db.recommendation_theme.c.recommendation_id, db.recommendation_theme.c.theme_id),
+            db.recommendation_theme.c.recommendation_id,
+            old_rec_ids,
+        ):
+            existing_links.add((rid, tid))
+        _insert(
+            conn,
+            db.recommendation_theme,
+            [{"recommendation_id": r, "theme_id": t} for r, t in sorted(links - existing_links)],
+        )
+
+    # --- actions -------------------------------------------------------------------------------
+    report(0.1, "Comparing actions")
+    a = db.action.c
+    existing: dict[tuple[int, str], Any] = {}
+    latest_note: dict[int, str | None] = {}
+    if existing_review_ids:
+        cols = (
+            a.id,
+            a.recommendation_id,
+            a.number,
+            a.description,
+            a.lead_agency_id,
+            a.lead_officer,
+            a.due_on,
+            a.status,
+            a.completed_on,
+            a.success_measure,
+            a.version,
+            a.due_date_changes,
+        )
+        for row in _select_in(conn, cols, a.review_id, existing_review_ids):
+            existing[(row.recommendation_id, row.number)] = row
+        u = db.action_update.c
+        for chunk in _chunks(existing_review_ids):
+            last = (
+                select(func.max(u.id).label("id"))
+                .select_from(db.action_update.join(db.action, a.id == u.action_id))
+                .where(a.review_id.in_(chunk))
+                .group_by(u.action_id)
+                .subquery()
+            )
+            for action_id, note in conn.execute(
+                select(u.action_id, u.progress_note).join(last, last.c.id == u.id)
+            ):
+                latest_note[action_id] = note
+
+    new_rows: list[dict] = []
+    new_plans = []
+    changed: list[tuple[Any, dict[str, tuple[Any, Any]], Any]] = []
+    for p in plan.actions:
+        rec_id = rec_ids[(p.review_ref, p.rec_number)]
+        lead_id = agency_ids.get(normalise_alias(p.lead_name)) if p.lead_name else None
+        old = existing.get((rec_id, p.number)) if rec_id is not None else None
+        if old is None:
+            new_plans.append(p)
+            new_rows.append(
+                {
+                    "recommendation_id": rec_id,
+                    "review_id": review_ids[p.review_ref],
+                    "number": p.number,
+                    "description": p.description,
+                    "success_measure": p.success_measure,
+                    "lead_agency_id": lead_id,
+                    "lead_officer": p.lead_officer,
+                    "original_due_on": p.original_due_on,
+                    "due_on": p.due_on,
+                    "due_on_approximate": p.due_on_approximate,
+                    "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
+                    "status": p.status,
+                    "completed_on": p.completed_on,
+                    "last_update_on": today,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        changes: dict[str, tuple[Any, Any]] = {}
+        for name, new in (
+            ("description", p.description),
+            ("lead_agency_id", lead_id),
+            ("lead_officer", p.lead_officer),
+            ("success_measure", p.success_measure),
+            ("status", p.status),
+        ):
+            # An empty cell never blanks a value the database already has.
+            if new is not None and _as_text(getattr(old, name)) != _as_text(new):
+                changes[name] = (getattr(old, name), new)
+        if p.due_on is not None and p.due_on != old.due_on:
+            changes["due_on"] = (old.due_on, p.due_on)
+        if p.completed_on is not None and p.completed_on != old.completed_on:
+            changes["completed_on"] = (old.completed_on, p.completed_on)
+        elif (
+            "status" in changes
+            and p.status in ("completed", "assured")
+            and old.completed_on is None
+        ):
+            changes["completed_on"] = (None, today)
+        note_changed = p.progress_note is not None and p.progress_note != latest_note.get(old.id)
+        if changes or note_changed:
+            changed.append((old, changes, p))
+
+    # Insert new actions, their first action_update, due_date_change rows and audit rows.
+    total = max(len(new_rows) + len(changed), 1)
+    done = 0
+    author = getattr(actor, "user_id", None)
+    if new_rows:
+        if write:
+            ids: list[int | None] = []
+            stmt = insert(db.action).returning(db.action.c.id, sort_by_parameter_order=True)
+            for chunk in _chunks(new_rows, BATCH):
+                ids.extend(conn.execute(stmt, list(chunk)).scalars().all())
+                done += len(chunk)
+                report(0.1 + 0.8 * done / total, f"Writing actions: {done} of {total}")
+        else:
+            ids = [None] * len(new_rows)
+        updates = [
+            {
+                "action_id": i,
+                "author_id": author,
+                "created_at": now,
+                "status": p.status,
+                "progress_note": p.progress_note,
+            }
+            for i, p in zip(ids, new_plans, strict=True)
+        ]
+        moves = [
+            {
+                "action_id": i,
+                "old_due_on": p.original_due_on,
+                "new_due_on": p.due_on,
+                "reason": f"Revised date in the imported tracker ({plan.source})",
+                "requested_by": actor.email,
+                "requested_at": now,
+                "decision": "approved",
+                "decided_by": actor.email,
+                "decided_at": now,
+            }
+            for i, p in zip(ids, new_plans, strict=True)
+            if p.due_on != p.original_due_on and p.due_on is not None
+        ]
+        if write:
+            _insert(conn, db.action_update, updates)
+            _insert(conn, db.due_date_change, moves)
+        audit_created(
+            "action",
+            ids,
+            [f"{p.review_ref} {p.rec_number}/{p.number} row {p.row}" for p in new_plans],
+        )
+        count("action", len(new_rows))
+        count("action_update", len(updates))
+
+    for old, changes, p in changed:
+        values = {name: new for name, (_old, new) in changes.items()}
+        if "due_on" in changes:
+            values["due_date_changes"] = old.due_date_changes + 1
+        values.update(version=old.version + 1, updated_at=now, last_update_on=today)
+        if write:
+            conn.execute(update(db.action).where(db.action.c.id == old.id).values(**values))
+            conn.execute(
+                insert(db.action_update).values(
+                    action_id=old.id,
+                    author_id=author,
+                    created_at=now,
+                    status=p.status,
+                    progress_note=p.progress_note,
+                )
+            )
+            if "due_on" in changes:
+                conn.execute(
+                    insert(db.due_date_change).values(
+                        action_id=old.id,
+                        old_due_on=old.due_on,
+                        new_due_on=p.due_on,
+                        reason=f"Target date changed in the imported tracker ({plan.source})",
+                        requested_by=actor.email,
+                        requested_at=now,
+                        decision="approved",
+                        decided_by=actor.email,
+                        decided_at=now,
+                    )
+                )
+        note_old = latest_note.get(old.id)
+        if p.progress_note is not None and p.progress_note != note_old:
+            changes = {**changes, "progress_note": (note_old, p.progress_note)}
+        for name, (before, after) in changes.items():
+            if _as_text(before) != _as_text(after):
+                audit.append(
+                    {
+                        "at": now,
+                        "actor": actor.email,
+                        "entity": "action",
+                        "entity_id": old.id,
+                        "field": name,
+                        "old_value": _as_text(before),
+                        "new_value": _as_text(after),
+                    }
+                )
+        done += 1
+    summary.updated = len(changed)
+    summary.unchanged = len(plan.actions) - len(new_rows) - len(changed)
+    if write and audit:
+        _insert(conn, db.audit_log, audit)
+    summary.written = write
+    report(1.0, "Done")
+    return summary
