@@ -23,12 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from monitoring import rules
 from monitoring.db import (
     OPEN_STATUSES,
     action,
+    action_update,
     agency,
     recommendation,
     recommendation_theme,
@@ -41,7 +43,9 @@ class Filters:
     """Filters shared by every page (set once in ``dashboard.py``); empty means "all".
 
     ``review_types`` are ``review.review_type`` codes, ``rag`` RAG codes, ``statuses`` action
-    status codes; the id tuples name rows of ``review``, ``agency`` and ``theme``.
+    status codes; the id tuples name rows of ``review``, ``agency`` and ``theme``. ``as_at`` (a
+    past date, or ``None`` for the records now) asks pages that support it to show the records as
+    they stood on that date (:mod:`monitoring.asat`).
     """
 
     review_types: tuple[str, ...] = ()
@@ -50,9 +54,10 @@ class Filters:
     theme_ids: tuple[int, ...] = ()
     rag: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    as_at: date | None = None
 
     def is_empty(self) -> bool:
-        """True when no filter is set."""
+        """True when no row filter is set (``as_at`` chooses a date, it filters no rows)."""
         return not any(
             (
                 self.review_types,
@@ -73,65 +78,76 @@ def iso(day: date) -> str:
     return day.isoformat()
 
 
-def is_open_sql() -> ColumnElement[bool]:
-    """SQL for :func:`monitoring.rules.is_open`."""
-    return action.c.status.in_(OPEN_STATUSES)
+def is_open_sql(a: FromClause = action) -> ColumnElement[bool]:
+    """SQL for :func:`monitoring.rules.is_open` on ``a`` (the ``action`` table or a selectable with
+    its columns, such as the "as at" reconstruction in :mod:`monitoring.asat`)."""
+    return a.c.status.in_(OPEN_STATUSES)
 
 
-def is_overdue_sql(today: date) -> ColumnElement[bool]:
+def is_overdue_sql(today: date, a: FromClause = action) -> ColumnElement[bool]:
     """SQL for :func:`monitoring.rules.is_overdue`: open and ``due_on`` < today."""
-    return and_(is_open_sql(), action.c.due_on.is_not(None), action.c.due_on < iso(today))
+    return and_(is_open_sql(a), a.c.due_on.is_not(None), a.c.due_on < iso(today))
 
 
-def is_due_soon_sql(today: date, window_days: int = 30) -> ColumnElement[bool]:
+def is_due_soon_sql(
+    today: date, window_days: int = 30, a: FromClause = action
+) -> ColumnElement[bool]:
     """SQL for :func:`monitoring.rules.is_due_soon`: open and today ≤ ``due_on`` ≤ today + window."""
     return and_(
-        is_open_sql(),
-        action.c.due_on >= iso(today),
-        action.c.due_on <= iso(today + timedelta(days=window_days)),
+        is_open_sql(a),
+        a.c.due_on >= iso(today),
+        a.c.due_on <= iso(today + timedelta(days=window_days)),
     )
 
 
-def no_due_date_sql() -> ColumnElement[bool]:
+def no_due_date_sql(a: FromClause = action) -> ColumnElement[bool]:
     """SQL for :func:`monitoring.rules.has_no_due_date`."""
-    return and_(is_open_sql(), action.c.due_on.is_(None))
+    return and_(is_open_sql(a), a.c.due_on.is_(None))
 
 
-def is_stale_sql(today: date, stale_days: int = 90) -> ColumnElement[bool]:
+def is_stale_sql(today: date, stale_days: int = 90, a: FromClause = action) -> ColumnElement[bool]:
     """SQL for :func:`monitoring.rules.is_stale`, using ``last_update_on`` or the creation date."""
-    last = func.coalesce(action.c.last_update_on, func.substr(action.c.created_at, 1, 10))
-    return and_(is_open_sql(), or_(last.is_(None), last < iso(today - timedelta(days=stale_days))))
+    last = func.coalesce(a.c.last_update_on, func.substr(a.c.created_at, 1, 10))
+    return and_(is_open_sql(a), or_(last.is_(None), last < iso(today - timedelta(days=stale_days))))
 
 
-def computed_rag_sql(today: date, window_days: int = 30) -> ColumnElement[str]:
+def computed_rag_sql(
+    today: date, window_days: int = 30, a: FromClause = action
+) -> ColumnElement[str]:
     """SQL for :func:`monitoring.rules.computed_rag` (no override)."""
     return case(
-        (action.c.status.in_(tuple(rules.DONE_STATUSES)), literal("blue")),
-        (action.c.status.in_(tuple(rules.WITHDRAWN_STATUSES)), literal("grey")),
-        (is_overdue_sql(today), literal("red")),
+        (a.c.status.in_(tuple(rules.DONE_STATUSES)), literal("blue")),
+        (a.c.status.in_(tuple(rules.WITHDRAWN_STATUSES)), literal("grey")),
+        (is_overdue_sql(today, a), literal("red")),
         (
-            and_(action.c.status == "not_started", is_due_soon_sql(today, window_days)),
+            and_(a.c.status == "not_started", is_due_soon_sql(today, window_days, a)),
             literal("amber"),
         ),
-        (action.c.due_date_changes > 1, literal("amber")),
+        (a.c.due_date_changes > 1, literal("amber")),
         else_=literal("green"),
     )
 
 
-def rag_sql(today: date, window_days: int = 30) -> ColumnElement[str]:
-    """SQL for :func:`monitoring.rules.rag`: the override wins when it has a reason."""
-    has_override = and_(
-        action.c.rag_override.in_(rules.RAG_CODES),
-        action.c.rag_override_reason.is_not(None),
-        func.trim(action.c.rag_override_reason) != "",
+def has_override_sql(a: FromClause = action) -> ColumnElement[bool]:
+    """SQL for "the RAG override counts": a RAG code with a non-blank reason (:func:`rules.rag`)."""
+    return and_(
+        a.c.rag_override.in_(rules.RAG_CODES),
+        a.c.rag_override_reason.is_not(None),
+        func.trim(a.c.rag_override_reason) != "",
     )
-    return case((has_override, action.c.rag_override), else_=computed_rag_sql(today, window_days))
 
 
-def days_overdue_sql(today: date) -> ColumnElement[int]:
+def rag_sql(today: date, window_days: int = 30, a: FromClause = action) -> ColumnElement[str]:
+    """SQL for :func:`monitoring.rules.rag`: the override wins when it has a reason."""
+    return case(
+        (has_override_sql(a), a.c.rag_override), else_=computed_rag_sql(today, window_days, a)
+    )
+
+
+def days_overdue_sql(today: date, a: FromClause = action) -> ColumnElement[int]:
     """Days overdue (today − ``due_on``) in SQL on SQLite and PostgreSQL; 0 when not overdue."""
     return case(
-        (is_overdue_sql(today), _day_number(literal(iso(today))) - _day_number(action.c.due_on)),
+        (is_overdue_sql(today, a), _day_number(literal(iso(today))) - _day_number(a.c.due_on)),
         else_=literal(0),
     )
 
@@ -161,48 +177,53 @@ def _day_number(value) -> ColumnElement[int]:
     return day_number(value)
 
 
-def action_filter(filters: Filters, today: date, window_days: int = 30) -> ColumnElement[bool]:
-    """A WHERE clause on ``action`` for the shared filters (always true when none are set)."""
+def action_filter(
+    filters: Filters, today: date, window_days: int = 30, a: FromClause = action
+) -> ColumnElement[bool]:
+    """A WHERE clause on ``a`` (default ``action``) for the shared filters (true when none are set)."""
     clauses: list[ColumnElement[bool]] = [literal(True)]
     if filters.review_types:
         clauses.append(
-            action.c.review_id.in_(
+            a.c.review_id.in_(
                 select(review.c.id).where(review.c.review_type.in_(filters.review_types))
             )
         )
     if filters.review_ids:
-        clauses.append(action.c.review_id.in_(filters.review_ids))
+        clauses.append(a.c.review_id.in_(filters.review_ids))
     if filters.agency_ids:
-        clauses.append(action.c.lead_agency_id.in_(filters.agency_ids))
+        clauses.append(a.c.lead_agency_id.in_(filters.agency_ids))
     if filters.theme_ids:
         clauses.append(
-            action.c.recommendation_id.in_(
+            a.c.recommendation_id.in_(
                 select(recommendation_theme.c.recommendation_id).where(
                     recommendation_theme.c.theme_id.in_(filters.theme_ids)
                 )
             )
         )
     if filters.rag:
-        clauses.append(rag_sql(today, window_days).in_(filters.rag))
+        clauses.append(rag_sql(today, window_days, a).in_(filters.rag))
     if filters.statuses:
-        clauses.append(action.c.status.in_(filters.statuses))
+        clauses.append(a.c.status.in_(filters.statuses))
     return and_(*clauses)
 
 
-def recommendation_filter(filters: Filters) -> ColumnElement[bool]:
-    """A WHERE clause on ``recommendation`` for the review, type, theme and agency filters."""
+def recommendation_filter(
+    filters: Filters, r: FromClause = recommendation, a: FromClause = action
+) -> ColumnElement[bool]:
+    """A WHERE clause on ``r`` (default ``recommendation``) for the review, type, theme and agency
+    filters; the agency filter keeps recommendations with an action in ``a`` led by the agency."""
     clauses: list[ColumnElement[bool]] = [literal(True)]
     if filters.review_types:
         clauses.append(
-            recommendation.c.review_id.in_(
+            r.c.review_id.in_(
                 select(review.c.id).where(review.c.review_type.in_(filters.review_types))
             )
         )
     if filters.review_ids:
-        clauses.append(recommendation.c.review_id.in_(filters.review_ids))
+        clauses.append(r.c.review_id.in_(filters.review_ids))
     if filters.theme_ids:
         clauses.append(
-            recommendation.c.id.in_(
+            r.c.id.in_(
                 select(recommendation_theme.c.recommendation_id).where(
                     recommendation_theme.c.theme_id.in_(filters.theme_ids)
                 )
@@ -210,10 +231,8 @@ def recommendation_filter(filters: Filters) -> ColumnElement[bool]:
         )
     if filters.agency_ids:
         clauses.append(
-            recommendation.c.id.in_(
-                select(action.c.recommendation_id).where(
-                    action.c.lead_agency_id.in_(filters.agency_ids)
-                )
+            r.c.id.in_(
+                select(a.c.recommendation_id).where(a.c.lead_agency_id.in_(filters.agency_ids))
             )
         )
     return and_(*clauses)
@@ -261,47 +280,58 @@ def overview_figures(
     stale_days: int = 90,
 ) -> OverviewFigures:
     """The overview tiles as at the records now, with ``today`` for the date rules."""
-    where = action_filter(filters, today, window_days)
+    return overview_figures_from(
+        conn, today, filters, action, recommendation, review, window_days, stale_days
+    )
+
+
+def overview_figures_from(
+    conn: Connection,
+    today: date,
+    filters: Filters,
+    a: FromClause,
+    r: FromClause,
+    rv: FromClause,
+    window_days: int = 30,
+    stale_days: int = 90,
+) -> OverviewFigures:
+    """The overview tiles over action-, recommendation- and review-shaped sources ``a``, ``r``,
+    ``rv`` (the tables, or their "as at" reconstructions from :mod:`monitoring.asat`)."""
+    where = action_filter(filters, today, window_days, a)
     counts = conn.execute(
         select(
             func.count().label("actions"),
-            _count_if(is_open_sql()).label("open_actions"),
-            _count_if(is_overdue_sql(today)).label("overdue"),
-            _count_if(is_due_soon_sql(today, window_days)).label("due_soon"),
-            _count_if(no_due_date_sql()).label("no_due_date"),
-            _count_if(is_stale_sql(today, stale_days)).label("stale"),
-        ).where(where)
+            _count_if(is_open_sql(a)).label("open_actions"),
+            _count_if(is_overdue_sql(today, a)).label("overdue"),
+            _count_if(is_due_soon_sql(today, window_days, a)).label("due_soon"),
+            _count_if(no_due_date_sql(a)).label("no_due_date"),
+            _count_if(is_stale_sql(today, stale_days, a)).label("stale"),
+        )
+        .select_from(a)
+        .where(where)
     ).one()
 
-    open_actions_per_rec = (
+    per_rec = (
         select(
-            action.c.recommendation_id,
+            a.c.recommendation_id,
             func.count().label("n"),
-            _count_if(is_open_sql()).label("open_n"),
+            _count_if(is_open_sql(a)).label("open_n"),
         )
-        .group_by(action.c.recommendation_id)
+        .group_by(a.c.recommendation_id)
         .subquery()
     )
-    rec_where = recommendation_filter(filters)
     rec_counts = conn.execute(
         select(
             func.count().label("recommendations"),
-            _count_if(and_(open_actions_per_rec.c.n > 0, open_actions_per_rec.c.open_n == 0)).label(
-                "implemented"
-            ),
-            _count_if(recommendation.c.assurance_status == "assured").label("assured"),
-            func.count(func.distinct(recommendation.c.review_id)).label("reviews"),
+            _count_if(and_(per_rec.c.n > 0, per_rec.c.open_n == 0)).label("implemented"),
+            _count_if(r.c.assurance_status == "assured").label("assured"),
+            func.count(func.distinct(r.c.review_id)).label("reviews"),
         )
-        .select_from(
-            recommendation.outerjoin(
-                open_actions_per_rec,
-                open_actions_per_rec.c.recommendation_id == recommendation.c.id,
-            )
-        )
-        .where(rec_where)
+        .select_from(r.outerjoin(per_rec, per_rec.c.recommendation_id == r.c.id))
+        .where(recommendation_filter(filters, r, a))
     ).one()
     if filters.is_empty():
-        reviews = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
+        reviews = int(conn.execute(select(func.count()).select_from(rv)).scalar() or 0)
     else:
         reviews = int(rec_counts.reviews)
     return OverviewFigures(
@@ -416,4 +446,399 @@ def most_overdue_actions(
     )
     frame["due_on"] = [date.fromisoformat(v) for v in frame["due_on"]]
     frame["days_overdue"] = [(today - d).days for d in frame["due_on"]]
+    return frame
+
+
+# --- board pages: scorecard, review register and drill-down, action list ------------------------
+
+NO_AGENCY = "No lead agency"
+
+SCORECARD_COLUMNS = [
+    "agency_id",
+    "agency",
+    "actions",
+    "open",
+    "overdue",
+    "overdue_90",
+    "completed",
+    "on_time_pct",
+    "median_days_overdue",
+    "date_changes",
+    "last_update_on",
+    "days_since_update",
+]
+
+
+def agency_scorecard(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, stale_days: int = 90
+) -> pd.DataFrame:
+    """The accountability scorecard (DESIGN §4): one row per lead agency with actions, worst first.
+
+    :returns: DataFrame ``agency_id, agency, actions, open, overdue, overdue_90`` (overdue by more
+        than 90 days), ``completed`` (completed or assured), ``on_time_pct`` (percentage of
+        completed actions with both dates finished by the original target date,
+        :func:`rules.is_on_time`; ``None`` when none), ``median_days_overdue`` (days, ``None`` when
+        nothing is overdue), ``date_changes`` (approved target-date changes), ``last_update_on``
+        (date of the latest progress update, or ``None``), ``days_since_update`` (days, or
+        ``None``). Ordered by overdue, then overdue > 90 days, most first, then agency name.
+        Actions with no lead agency are grouped as "No lead agency" (``agency_id`` None).
+    """
+    return agency_scorecard_from(conn, today, filters, action, stale_days=stale_days)
+
+
+def agency_scorecard_from(
+    conn: Connection, today: date, filters: Filters, a: FromClause, *, stale_days: int = 90
+) -> pd.DataFrame:
+    """:func:`agency_scorecard` over an action-shaped source ``a`` (the table or an "as at"
+    reconstruction from :mod:`monitoring.asat`)."""
+    del stale_days  # the scorecard shows days since update; "stale" is the Actions page's view
+    where = action_filter(filters, today, 30, a)
+    done = a.c.status.in_(tuple(rules.DONE_STATUSES))
+    timed = and_(done, a.c.completed_on.is_not(None), a.c.original_due_on.is_not(None))
+    name = func.coalesce(agency.c.name, NO_AGENCY)
+    rows = conn.execute(
+        select(
+            a.c.lead_agency_id.label("agency_id"),
+            name.label("agency"),
+            func.count().label("actions"),
+            _count_if(is_open_sql(a)).label("open"),
+            _count_if(is_overdue_sql(today, a)).label("overdue"),
+            _count_if(
+                and_(is_overdue_sql(today, a), a.c.due_on < iso(today - timedelta(days=90)))
+            ).label("overdue_90"),
+            _count_if(done).label("completed"),
+            _count_if(timed).label("timed"),
+            _count_if(and_(timed, a.c.completed_on <= a.c.original_due_on)).label("on_time"),
+            func.coalesce(func.sum(a.c.due_date_changes), 0).label("date_changes"),
+            func.max(a.c.last_update_on).label("last_update_on"),
+        )
+        .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
+        .where(where)
+        .group_by(a.c.lead_agency_id, agency.c.name)
+    ).all()
+    overdue_days = conn.execute(
+        select(a.c.lead_agency_id, a.c.due_on).where(where, is_overdue_sql(today, a))
+    ).all()
+    days_by_agency: dict[int | None, list[int]] = {}
+    for agency_id, due_on in overdue_days:
+        days_by_agency.setdefault(agency_id, []).append((today - date.fromisoformat(due_on)).days)
+    records = []
+    for row in rows:
+        last = rules.parse_iso(row.last_update_on)
+        records.append(
+            {
+                "agency_id": row.agency_id,
+                "agency": row.agency,
+                "actions": int(row.actions),
+                "open": int(row.open),
+                "overdue": int(row.overdue),
+                "overdue_90": int(row.overdue_90),
+                "completed": int(row.completed),
+                "on_time_pct": rules.percentage(int(row.on_time), int(row.timed)),
+                "median_days_overdue": rules.median_days_overdue(
+                    days_by_agency.get(row.agency_id, [])
+                ),
+                "date_changes": int(row.date_changes),
+                "last_update_on": last,
+                "days_since_update": (today - last).days if last else None,
+            }
+        )
+    frame = pd.DataFrame(records, columns=SCORECARD_COLUMNS)
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(
+        ["overdue", "overdue_90", "agency"], ascending=[False, False, True], kind="stable"
+    )
+    for column in ("on_time_pct", "median_days_overdue"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame.reset_index(drop=True)
+
+
+REGISTER_COLUMNS = [
+    "review_id",
+    "ref",
+    "title",
+    "review_type",
+    "published_on",
+    "recommendations",
+    "pct_implemented",
+    "pct_assured",
+    "overdue",
+]
+
+
+def review_register(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+) -> pd.DataFrame:
+    """The register of reviews with how far each has got.
+
+    :returns: DataFrame ``review_id, ref, title, review_type, published_on`` (date or None),
+        ``recommendations`` (matching the filters), ``pct_implemented`` (recommendations whose
+        actions are all closed, at least one action, as a percentage; None with no
+        recommendations), ``pct_assured`` (assurance status ``assured``, percentage),
+        ``overdue`` (overdue actions matching the filters). Newest published first. With an agency
+        or theme filter only reviews with a matching recommendation are listed; with a RAG or
+        status filter only reviews with a matching action.
+    """
+    per_rec = (
+        select(
+            action.c.recommendation_id,
+            func.count().label("n"),
+            _count_if(is_open_sql()).label("open_n"),
+        )
+        .group_by(action.c.recommendation_id)
+        .subquery()
+    )
+    rec_stats = (
+        select(
+            recommendation.c.review_id,
+            func.count().label("recommendations"),
+            _count_if(and_(per_rec.c.n > 0, per_rec.c.open_n == 0)).label("implemented"),
+            _count_if(recommendation.c.assurance_status == "assured").label("assured"),
+        )
+        .select_from(
+            recommendation.outerjoin(per_rec, per_rec.c.recommendation_id == recommendation.c.id)
+        )
+        .where(recommendation_filter(filters))
+        .group_by(recommendation.c.review_id)
+        .subquery()
+    )
+    action_where = action_filter(filters, today, window_days)
+    overdue_stats = (
+        select(action.c.review_id, func.count().label("overdue"))
+        .where(action_where, is_overdue_sql(today))
+        .group_by(action.c.review_id)
+        .subquery()
+    )
+    where: list[ColumnElement[bool]] = []
+    if filters.review_types:
+        where.append(review.c.review_type.in_(filters.review_types))
+    if filters.review_ids:
+        where.append(review.c.id.in_(filters.review_ids))
+    if filters.agency_ids or filters.theme_ids:
+        where.append(rec_stats.c.recommendations > 0)
+    if filters.rag or filters.statuses:
+        where.append(review.c.id.in_(select(action.c.review_id).where(action_where)))
+    rows = conn.execute(
+        select(
+            review.c.id.label("review_id"),
+            review.c.ref,
+            review.c.title,
+            review.c.review_type,
+            review.c.published_on,
+            func.coalesce(rec_stats.c.recommendations, 0).label("recommendations"),
+            func.coalesce(rec_stats.c.implemented, 0).label("implemented"),
+            func.coalesce(rec_stats.c.assured, 0).label("assured"),
+            func.coalesce(overdue_stats.c.overdue, 0).label("overdue"),
+        )
+        .select_from(
+            review.outerjoin(rec_stats, rec_stats.c.review_id == review.c.id).outerjoin(
+                overdue_stats, overdue_stats.c.review_id == review.c.id
+            )
+        )
+        .where(and_(literal(True), *where))
+        .order_by(review.c.published_on.desc(), review.c.ref)
+    ).all()
+    records = [
+        {
+            "review_id": row.review_id,
+            "ref": row.ref,
+            "title": row.title,
+            "review_type": row.review_type,
+            "published_on": rules.parse_iso(row.published_on),
+            "recommendations": int(row.recommendations),
+            "pct_implemented": rules.percentage(int(row.implemented), int(row.recommendations)),
+            "pct_assured": rules.percentage(int(row.assured), int(row.recommendations)),
+            "overdue": int(row.overdue),
+        }
+        for row in rows
+    ]
+    return pd.DataFrame(records, columns=REGISTER_COLUMNS)
+
+
+DETAIL_COLUMNS = [
+    "recommendation_id",
+    "recommendation_number",
+    "recommendation_title",
+    "response_status",
+    "assurance_status",
+    "implementation",
+    "national_dependency",
+    "action_id",
+    "action_number",
+    "description",
+    "agency",
+    "due_on",
+    "rag",
+    "rag_overridden",
+    "status",
+    "last_update_on",
+    "last_update_note",
+]
+
+
+def _dates(values) -> list[date | None]:
+    """ISO texts (possibly missing: None or NaN) as dates or None."""
+    return [None if v is None or pd.isna(v) else rules.parse_iso(v) for v in values]
+
+
+def latest_note_sql(a: FromClause = action) -> ColumnElement[str]:
+    """The progress note of the latest ``action_update`` of each row of ``a`` (correlated)."""
+    au = action_update.alias("latest_update")
+    return (
+        select(au.c.progress_note)
+        .where(au.c.action_id == a.c.id)
+        .order_by(au.c.created_at.desc(), au.c.id.desc())
+        .limit(1)
+        .correlate(a)
+        .scalar_subquery()
+    )
+
+
+def review_detail(
+    conn: Connection, review_id: int, today: date, *, window_days: int = 30
+) -> pd.DataFrame:
+    """One review's recommendations and their actions, for the drill-down.
+
+    :returns: DataFrame with one row per action (a recommendation with no actions appears once,
+        its action columns empty): ``recommendation_id, recommendation_number,
+        recommendation_title, response_status, assurance_status, implementation``
+        (:func:`rules.recommendation_implementation` code), ``national_dependency, action_id,
+        action_number, description, agency, due_on`` (date), ``rag`` (code), ``rag_overridden``
+        (bool), ``status, last_update_on`` (date), ``last_update_note``. Ordered by recommendation
+        then action.
+    """
+    rows = conn.execute(
+        select(
+            recommendation.c.id.label("recommendation_id"),
+            recommendation.c.number.label("recommendation_number"),
+            recommendation.c.title.label("recommendation_title"),
+            recommendation.c.response_status,
+            recommendation.c.assurance_status,
+            recommendation.c.national_dependency,
+            action.c.id.label("action_id"),
+            action.c.number.label("action_number"),
+            action.c.description,
+            case(
+                (action.c.id.is_(None), literal(None)),
+                else_=func.coalesce(agency.c.name, NO_AGENCY),
+            ).label("agency"),
+            action.c.due_on,
+            case((action.c.id.is_(None), literal(None)), else_=rag_sql(today, window_days)).label(
+                "rag"
+            ),
+            case((action.c.id.is_(None), literal(None)), else_=has_override_sql()).label(
+                "rag_overridden"
+            ),
+            action.c.status,
+            action.c.last_update_on,
+            latest_note_sql().label("last_update_note"),
+        )
+        .select_from(
+            recommendation.outerjoin(
+                action, action.c.recommendation_id == recommendation.c.id
+            ).outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(recommendation.c.review_id == review_id)
+        .order_by(recommendation.c.id, action.c.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=[c for c in DETAIL_COLUMNS if c != "implementation"])
+    states: dict[int, list[rules.ActionState]] = {}
+    for row in rows:
+        states.setdefault(row.recommendation_id, [])
+        if row.action_id is not None:
+            states[row.recommendation_id].append(
+                rules.ActionState(row.status, rules.parse_iso(row.due_on))
+            )
+    frame.insert(
+        5,
+        "implementation",
+        [rules.recommendation_implementation(states[r], today) for r in frame["recommendation_id"]],
+    )
+    frame["due_on"] = _dates(frame["due_on"])
+    frame["last_update_on"] = _dates(frame["last_update_on"])
+    frame["action_id"] = frame["action_id"].astype("Int64")
+    frame["national_dependency"] = frame["national_dependency"].astype(bool)
+    frame["rag_overridden"] = [None if v is None else bool(v) for v in frame["rag_overridden"]]
+    return frame
+
+
+ACTION_VIEWS = ("all", "overdue", "due_soon", "no_due_date", "stale")
+ACTION_LIST_COLUMNS = [
+    "action_id",
+    "review_ref",
+    "recommendation_number",
+    "number",
+    "description",
+    "agency",
+    "lead_officer",
+    "original_due_on",
+    "due_on",
+    "status",
+    "rag",
+    "days_overdue",
+    "last_update_on",
+]
+
+
+def action_list(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    view: str = "all",
+    window_days: int = 30,
+    stale_days: int = 90,
+) -> pd.DataFrame:
+    """Actions matching the filters and one of the views of DESIGN §4.
+
+    :param view: ``all``, ``overdue``, ``due_soon``, ``no_due_date`` or ``stale``.
+    :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
+        agency, lead_officer, original_due_on, due_on`` (dates or None), ``status`` (code), ``rag``
+        (code), ``days_overdue`` (int, 0 when not overdue), ``last_update_on`` (date or None).
+        Overdue and due-soon views are ordered by target date, others by review and number.
+    :raises ValueError: for an unknown view.
+    """
+    views = {
+        "all": literal(True),
+        "overdue": is_overdue_sql(today),
+        "due_soon": is_due_soon_sql(today, window_days),
+        "no_due_date": no_due_date_sql(),
+        "stale": is_stale_sql(today, stale_days),
+    }
+    if view not in views:
+        raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
+    order = (
+        (action.c.due_on, action.c.id)
+        if view in ("overdue", "due_soon")
+        else (review.c.ref, action.c.recommendation_id, action.c.id)
+    )
+    rows = conn.execute(
+        select(
+            action.c.id.label("action_id"),
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number,
+            action.c.description,
+            func.coalesce(agency.c.name, NO_AGENCY).label("agency"),
+            action.c.lead_officer,
+            action.c.original_due_on,
+            action.c.due_on,
+            action.c.status,
+            rag_sql(today, window_days).label("rag"),
+            days_overdue_sql(today).label("days_overdue"),
+            action.c.last_update_on,
+        )
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(action_filter(filters, today, window_days), views[view])
+        .order_by(*order)
+    ).all()
+    frame = pd.DataFrame(rows, columns=ACTION_LIST_COLUMNS)
+    for column in ("original_due_on", "due_on", "last_update_on"):
+        frame[column] = _dates(frame[column])
+    frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame
