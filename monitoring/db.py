@@ -400,7 +400,42 @@ def bump_data_version(conn: Connection) -> None:
         .values(version=data_version.c.version + 1)
     )
     if result.rowcount == 0:
-        conn.execute(data_version.insert().values(id=1, version=1))
+        if conn.dialect.name == "postgresql":
+            # Two processes' first writes may race here; the loser increments the winner's row.
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(
+                pg_insert(data_version)
+                .values(id=1, version=1)
+                .on_conflict_do_update(
+                    index_elements=[data_version.c.id],
+                    set_={"version": data_version.c.version + 1},
+                )
+            )
+        else:
+            conn.execute(data_version.insert().values(id=1, version=1))
+
+
+def reset_sequences(conn: Connection, tables: list[Table] | None = None) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequences past them.
+
+    Each table with an integer ``id`` key gets its sequence set to ``max(id) + 1``, so the next
+    insert without an id gets a fresh one. A no-op on SQLite (which uses ``max(rowid) + 1``).
+
+    :param tables: the tables to fix (default every table in :data:`metadata`).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables if tables is not None else metadata.sorted_tables:
+        if "id" not in table.c or not table.c.id.primary_key:
+            continue
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                f'COALESCE((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+            ),
+            {"table": f'"{table.name}"'},
+        )
 
 
 def get_data_version(engine: Engine) -> int:
