@@ -1,0 +1,115 @@
+"""The meeting pack and the public register.
+
+:func:`build_pack` reads one meeting's figures and tables once; the writers lay them out as PDF
+(:mod:`.pdf`), PowerPoint (:mod:`.deck`), Excel (:mod:`.workbook`) and CSV (:mod:`.csvfile`).
+:func:`write_files` produces several formats in one run, drawing the charts once in one warm
+browser (:mod:`.images`). :func:`monitoring.exports.public.publish` builds the public register.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+import plotly.graph_objects as go
+
+from monitoring import charts
+from monitoring.exports.images import BrowserNotFound, ChartRenderError, render_png
+from monitoring.exports.pack import MeetingNotFound, MeetingPack, build_pack, list_meetings
+
+FORMATS = ("pdf", "pptx", "xlsx", "csv")
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}
+NEEDS_CHARTS = frozenset({"pdf", "pptx"})
+
+
+def pack_figures(pack: MeetingPack) -> dict[str, go.Figure]:
+    """The pack's charts (the dashboard's own figure builders): ``rag_by_review`` and, when
+    anything is overdue, ``overdue_by_agency``."""
+    figures = {}
+    if not pack.rag_by_review.empty:
+        figures["rag_by_review"] = charts.rag_by_review_chart(pack.rag_by_review)
+    if not pack.overdue_by_agency.empty:
+        figures["overdue_by_agency"] = charts.overdue_by_agency_chart(pack.overdue_by_agency)
+    return figures
+
+
+def chart_images(pack: MeetingPack) -> dict[str, bytes]:
+    """The pack's charts as PNG, drawn in one browser session.
+
+    :raises BrowserNotFound: when no Chromium is installed.
+    """
+    return render_png(pack_figures(pack))
+
+
+def write(pack: MeetingPack, fmt: str, out, images: dict[str, bytes] | None = None) -> None:
+    """Write ``pack`` as ``fmt`` (one of :data:`FORMATS`) to ``out`` (a path or binary buffer).
+
+    PDF and PowerPoint draw the charts when ``images`` is not given.
+
+    :raises ValueError: for an unknown format.
+    :raises BrowserNotFound: for PDF or PowerPoint when no Chromium is installed.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt in NEEDS_CHARTS and images is None:
+        images = chart_images(pack)
+    if fmt == "pdf":
+        from monitoring.exports.pdf import write_pdf
+
+        write_pdf(pack, images or {}, out)
+    elif fmt == "pptx":
+        from monitoring.exports.deck import write_pptx
+
+        write_pptx(pack, images or {}, out)
+    elif fmt == "xlsx":
+        from monitoring.exports.workbook import write_xlsx
+
+        write_xlsx(pack, out)
+    else:
+        from monitoring.exports.csvfile import write_csv
+
+        write_csv(pack, out)
+
+
+def write_files(pack: MeetingPack, formats: Iterable[str] = FORMATS) -> dict[str, bytes]:
+    """Every requested format as bytes, the charts drawn once for all of them.
+
+    :raises BrowserNotFound: when PDF or PowerPoint is asked for and no Chromium is installed.
+    """
+    formats = list(formats)
+    images = chart_images(pack) if NEEDS_CHARTS & set(formats) else {}
+    files = {}
+    for fmt in formats:
+        buffer = io.BytesIO()
+        write(pack, fmt, buffer, images)
+        files[fmt] = buffer.getvalue()
+    return files
+
+
+def file_name(pack: MeetingPack, fmt: str) -> str:
+    """A download name such as ``meeting-pack-2026-03-30.pdf`` (``tracker-...`` for Excel and
+    CSV)."""
+    stem = "tracker" if fmt in ("xlsx", "csv") else "meeting-pack"
+    return f"{stem}-{pack.today.isoformat()}.{fmt}"
+
+
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "BrowserNotFound",
+    "ChartRenderError",
+    "MeetingNotFound",
+    "MeetingPack",
+    "build_pack",
+    "chart_images",
+    "file_name",
+    "list_meetings",
+    "pack_figures",
+    "write",
+    "write_files",
+]

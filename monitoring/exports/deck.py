@@ -1,0 +1,157 @@
+"""The board report as PowerPoint slides (python-pptx): a title slide, then one slide per section.
+
+The sections are those of the PDF (:func:`monitoring.exports.layout.sections`); the annual report
+gets one slide per review. Long tables show their first rows and say how many more the paper and
+the Excel tracker hold. RAG cells carry the board's word on the RAG colour; charts carry alt text.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.util import Emu, Inches, Pt
+
+from monitoring import rules
+from monitoring.exports.layout import Section, Table, sections
+from monitoring.exports.pack import MeetingPack, uk_date
+
+SLIDE_WIDTH = Inches(13.333)
+SLIDE_HEIGHT = Inches(7.5)
+MARGIN = Inches(0.5)
+TOP = Inches(1.35)
+ROW_BUDGET = 15
+HEADER_FILL = "1F4E96"
+CHART_ALT = {
+    "rag_by_review": "Bar chart: actions by RAG rating for each review",
+    "overdue_by_agency": "Bar chart: overdue actions by lead agency",
+}
+
+
+def _rgb(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour.lstrip("#").upper())
+
+
+def _title_only(prs: Presentation, title: str, subtitle: str = ""):
+    slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only"
+    slide.shapes.title.text = title
+    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
+    if subtitle:
+        box = slide.shapes.add_textbox(MARGIN, Inches(1.0), SLIDE_WIDTH - 2 * MARGIN, Inches(0.4))
+        box.text_frame.text = subtitle
+        box.text_frame.paragraphs[0].font.size = Pt(13)
+    return slide
+
+
+def _add_table(slide, table: Table, left, top, width, max_rows: int) -> int:
+    """Add ``table`` (title, then at most ``max_rows`` rows); returns the height used (EMU)."""
+    title = slide.shapes.add_textbox(left, top, width, Inches(0.35))
+    title.text_frame.text = table.title
+    title.text_frame.paragraphs[0].font.size = Pt(14)
+    title.text_frame.paragraphs[0].font.bold = True
+    top += Inches(0.38)
+    if not table.rows:
+        note = slide.shapes.add_textbox(left, top, width, Inches(0.3))
+        note.text_frame.text = table.empty
+        note.text_frame.paragraphs[0].font.size = Pt(12)
+        return Inches(0.38 + 0.4)
+    shown = table.rows[:max_rows]
+    row_height = Inches(0.3)
+    frame = slide.shapes.add_table(
+        len(shown) + 1, len(table.headers), left, top, width, row_height * (len(shown) + 1)
+    )
+    grid = frame.table
+    total = sum(table.widths)
+    for i, share in enumerate(table.widths):
+        grid.columns[i].width = Emu(int(width * share / total))
+    for r, values in enumerate([table.headers, *shown]):
+        for c, text in enumerate(values):
+            cell = grid.cell(r, c)
+            cell.text = text
+            paragraph = cell.text_frame.paragraphs[0]
+            paragraph.font.size = Pt(10)
+            cell.margin_top = cell.margin_bottom = Inches(0.03)
+            if r == 0:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = _rgb(HEADER_FILL)
+                paragraph.font.bold = True
+                paragraph.font.color.rgb = _rgb("FFFFFF")
+            elif table.rag_column == c and r - 1 < len(table.rag):
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = _rgb(rules.RAG_COLOURS.get(table.rag[r - 1], "595959"))
+                paragraph.font.bold = True
+                paragraph.font.color.rgb = _rgb("FFFFFF")
+    used = Inches(0.38) + row_height * (len(shown) + 1) + Inches(0.15)
+    hidden = len(table.rows) - len(shown)
+    if hidden:
+        note = slide.shapes.add_textbox(
+            left, top + row_height * (len(shown) + 1), width, Inches(0.3)
+        )
+        note.text_frame.text = f"… and {hidden} more: see the paper or the Excel tracker."
+        note.text_frame.paragraphs[0].font.size = Pt(10)
+        used += Inches(0.3)
+    return used
+
+
+def _picture(slide, png: bytes, name: str, left, top, width):
+    picture = slide.shapes.add_picture(io.BytesIO(png), left, top, width=width)
+    picture._element.nvPicPr.cNvPr.set("descr", CHART_ALT.get(name, name))
+    return picture
+
+
+def _section_slide(prs: Presentation, section: Section, images: dict[str, bytes], title: str):
+    slide = _title_only(prs, title, section.intro)
+    charts = [n for n in section.charts if images.get(n)]
+    table_width = (SLIDE_WIDTH - 2 * MARGIN) if not charts else Inches(5.6)
+    tables = [t for t in section.tables]
+    budget = max(3, ROW_BUDGET // max(1, len(tables)) - 1)
+    top = TOP
+    for table in tables:
+        top += _add_table(slide, table, MARGIN, top, table_width, budget)
+    if charts:
+        left = MARGIN + table_width + Inches(0.3)
+        width = SLIDE_WIDTH - left - MARGIN
+        height = (SLIDE_HEIGHT - TOP - Inches(0.2)) // len(charts)
+        y = TOP
+        for name in charts:
+            picture = _picture(slide, images[name], name, left, y, width)
+            if picture.height > height:  # keep the aspect ratio, fit the share of the slide
+                scale = height / picture.height
+                picture.height = int(picture.height * scale)
+                picture.width = int(picture.width * scale)
+            y += picture.height
+    return slide
+
+
+def write_pptx(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.BytesIO) -> None:
+    """Write the board report for ``pack`` as a PowerPoint deck (16:9).
+
+    :param images: chart PNGs by name (see :func:`monitoring.exports.images.render_png`).
+    :param out: a file path or a binary buffer.
+    """
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    prs.core_properties.title = pack.title
+    prs.core_properties.author = pack.board
+    prs.core_properties.subject = f"Monitoring report as at {uk_date(pack.today)}"
+    cover = prs.slides.add_slide(prs.slide_layouts[0])
+    cover.shapes.title.text = pack.title
+    cover.placeholders[1].text = (
+        f"{pack.board}\nLearning from case reviews: figures as at {uk_date(pack.today)}; "
+        f"changes {pack.since_label}"
+    )
+    for section in sections(pack):
+        if section.key == "annual":
+            for index, review in enumerate(pack.annual):
+                part = Section(
+                    section.key,
+                    section.title,
+                    f"{review.ref} — {review.title}",
+                    section.tables[3 * index : 3 * index + 3],
+                )
+                _section_slide(prs, part, images, f"Annual report: {review.ref}")
+        else:
+            _section_slide(prs, section, images, section.title)
+    prs.save(out)

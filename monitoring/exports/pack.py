@@ -1,0 +1,796 @@
+"""The meeting pack's content: every figure and table, read once, shared by every file format.
+
+:func:`build_pack` reads the database for a meeting (its date is "today" for every rule, so the
+figures equal the dashboard's on that date) and its baseline (the previous meeting). The PDF,
+PowerPoint, Excel and CSV writers only lay out a :class:`MeetingPack`; none of them queries.
+
+Figures come from the dashboard's own read models (:mod:`monitoring.queries`,
+:mod:`monitoring.changes`); the queries in this module are the pack's own sections (exception
+report, tracker, annual report), built on the same SQL rule expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, literal, or_, select
+
+from monitoring import config, queries, rules
+from monitoring.db import (
+    action,
+    action_update,
+    agency,
+    due_date_change,
+    escalation,
+    evidence,
+    meeting,
+    recommendation,
+    review,
+)
+from monitoring.queries import NO_FILTERS, Filters, OverviewFigures
+
+ESCALATION_BOARD_LEVEL = 3
+"""Escalation level at which an overdue action is listed for the board (90+ days overdue; the
+levels are set by the reminders feature in the ``escalation`` table)."""
+
+
+EARLIEST = date(1900, 1, 1)
+"""Start of "changes since the last meeting" when there is no earlier meeting."""
+
+
+class MeetingNotFound(LookupError):
+    """No meeting is recorded on the date asked for."""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A board meeting: ``id``, the date it is ``held_on`` and its ``title``."""
+
+    id: int
+    held_on: date
+    title: str
+
+
+@dataclass(frozen=True)
+class ReviewAnnual:
+    """One review's entry in the annual report.
+
+    ``actions_taken``: ``number, description, agency, status, completed_on (date)``.
+    ``impact``: ``number, description, success_measure, status, evidence`` (completed or assured
+    actions with their success measure and evidence titles or links).
+    ``not_implemented``: ``number, title, reason`` (recommendations not accepted, closed as
+    unacceptable, or with an action closed as not implemented, with the recorded reason).
+    """
+
+    review_id: int
+    ref: str
+    title: str
+    review_type: str
+    published_on: date | None
+    actions_taken: pd.DataFrame
+    impact: pd.DataFrame
+    not_implemented: pd.DataFrame
+
+
+@dataclass
+class MeetingPack:
+    """Everything in the meeting pack (DataFrame columns are listed in each section's function).
+
+    ``today`` is the meeting date (or :func:`monitoring.config.today` when no meeting is chosen);
+    ``baseline`` the previous meeting, from which "changes since the last meeting" run.
+    """
+
+    today: date
+    meeting: Meeting | None
+    baseline: Meeting | None
+    board: str
+    filters: Filters
+    figures: OverviewFigures
+    baseline_figures: OverviewFigures | None
+    rag_by_review: pd.DataFrame
+    overdue_by_agency: pd.DataFrame
+    most_overdue: pd.DataFrame
+    tracker: pd.DataFrame
+    for_assurance: pd.DataFrame
+    national: pd.DataFrame
+    escalations: pd.DataFrame
+    decisions: pd.DataFrame
+    changes: pd.DataFrame
+    reviews: pd.DataFrame
+    scorecard: pd.DataFrame
+    annual: list[ReviewAnnual] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The pack's title: the meeting's, or "Monitoring report" when no meeting is chosen."""
+        return self.meeting.title if self.meeting else "Monitoring report"
+
+    @property
+    def red_items(self) -> pd.DataFrame:
+        """Tracker rows rated Red (overdue or overridden to Red), most overdue first."""
+        red = self.tracker[self.tracker["rag"] == "red"]
+        return red.sort_values(["days_overdue", "review_ref"], ascending=[False, True])
+
+    @property
+    def date_moves(self) -> pd.DataFrame:
+        """Target dates moved since the baseline: the ``date_moved`` rows of :attr:`changes`."""
+        return self.changes[self.changes["kind"] == "date_moved"]
+
+    @property
+    def since_label(self) -> str:
+        """Words for the baseline: "since 30 Dec 2025 (Partnership board ...)" or "to date"."""
+        if not self.baseline:
+            return "to date (no earlier meeting)"
+        return f"since {uk_date(self.baseline.held_on)} ({self.baseline.title})"
+
+
+def uk_date(value: date | str | None) -> str:
+    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none."""
+    if value is None or value == "" or (not isinstance(value, (str, date)) and pd.isna(value)):
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}"
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+def list_meetings(conn: Connection) -> pd.DataFrame:
+    """Every meeting, newest first.
+
+    :returns: DataFrame ``id, held_on (date), title, baseline_id, baseline_held_on (date or None)``
+        where the baseline is the recorded ``baseline_meeting_id`` or else the previous meeting.
+    """
+    rows = conn.execute(
+        select(
+            meeting.c.id, meeting.c.held_on, meeting.c.title, meeting.c.baseline_meeting_id
+        ).order_by(meeting.c.held_on)
+    ).all()
+    held = {r.id: date.fromisoformat(r.held_on) for r in rows}
+    out = []
+    previous = None
+    for r in rows:
+        baseline_id = r.baseline_meeting_id or previous
+        out.append(
+            {
+                "id": r.id,
+                "held_on": held[r.id],
+                "title": r.title,
+                "baseline_id": baseline_id,
+                "baseline_held_on": held.get(baseline_id) if baseline_id else None,
+            }
+        )
+        previous = r.id
+    frame = pd.DataFrame(out, columns=["id", "held_on", "title", "baseline_id", "baseline_held_on"])
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def resolve_meeting(
+    conn: Connection, held_on: date | None
+) -> tuple[Meeting | None, Meeting | None, date]:
+    """The meeting held on ``held_on``, its baseline, and the date to use as today.
+
+    With ``held_on`` ``None`` there is no meeting: today is :func:`monitoring.config.today` and
+    the baseline is the latest meeting before it.
+
+    :raises MeetingNotFound: when no meeting is recorded on ``held_on`` (the message lists them).
+    """
+    frame = list_meetings(conn)
+    by_id = {int(r.id): Meeting(int(r.id), r.held_on, r.title) for r in frame.itertuples()}
+    if held_on is None:
+        today = config.today()
+        earlier = frame[frame["held_on"] < today]
+        baseline = by_id[int(earlier.iloc[0]["id"])] if not earlier.empty else None
+        return None, baseline, today
+    match = frame[frame["held_on"] == held_on]
+    if match.empty:
+        known = ", ".join(d.isoformat() for d in frame["held_on"]) or "none recorded"
+        raise MeetingNotFound(
+            f"No meeting is recorded on {held_on.isoformat()}; meetings: {known}."
+        )
+    row = match.iloc[0]
+    baseline_id = row["baseline_id"]
+    baseline = by_id.get(int(baseline_id)) if pd.notna(baseline_id) else None
+    return by_id[int(row["id"])], baseline, held_on
+
+
+# --- the pack's own sections -----------------------------------------------------------------
+
+TRACKER_COLUMNS = [
+    "action_id",
+    "review_id",
+    "review_ref",
+    "review_title",
+    "recommendation_number",
+    "recommendation_title",
+    "number",
+    "description",
+    "success_measure",
+    "agency",
+    "lead_officer",
+    "original_due_on",
+    "due_on",
+    "status",
+    "rag",
+    "rag_overridden",
+    "days_overdue",
+    "completed_on",
+    "last_update_on",
+    "progress_note",
+]
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = [rules.parse_iso(v) if isinstance(v, str) else None for v in frame[column]]
+    return frame
+
+
+def tracker(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+) -> pd.DataFrame:
+    """Every action, as the business manager's tracker: one row per action.
+
+    RAG and days overdue use the dashboard's SQL rules (:func:`monitoring.queries.rag_sql`).
+
+    :returns: DataFrame with :data:`TRACKER_COLUMNS`: ids, ``review_ref``, ``review_title``,
+        ``recommendation_number``, ``recommendation_title``, ``number``, ``description``,
+        ``success_measure``, ``agency`` (lead agency name), ``lead_officer``, dates as ``date``
+        (``original_due_on``, ``due_on``, ``completed_on``, ``last_update_on``), ``status`` code,
+        ``rag`` code, ``rag_overridden`` (bool), ``days_overdue`` (int), ``progress_note`` (the
+        latest note, or ``None``). Ordered by review ref, then recommendation and action number.
+    """
+    latest_note = (
+        select(action_update.c.progress_note)
+        .where(
+            action_update.c.action_id == action.c.id,
+            action_update.c.progress_note.is_not(None),
+        )
+        .order_by(action_update.c.created_at.desc(), action_update.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rag = queries.rag_sql(today, window_days)
+    rows = conn.execute(
+        select(
+            action.c.id.label("action_id"),
+            review.c.id.label("review_id"),
+            review.c.ref.label("review_ref"),
+            review.c.title.label("review_title"),
+            recommendation.c.number.label("recommendation_number"),
+            recommendation.c.title.label("recommendation_title"),
+            action.c.number,
+            action.c.description,
+            action.c.success_measure,
+            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            action.c.lead_officer,
+            action.c.original_due_on,
+            action.c.due_on,
+            action.c.status,
+            rag.label("rag"),
+            queries.has_override_sql().label("rag_overridden"),
+            queries.days_overdue_sql(today).label("days_overdue"),
+            action.c.completed_on,
+            action.c.last_update_on,
+            latest_note.label("progress_note"),
+        )
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(queries.action_filter(filters, today, window_days))
+        .order_by(review.c.ref, recommendation.c.id, action.c.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=TRACKER_COLUMNS)
+    frame["rag_overridden"] = frame["rag_overridden"].fillna(False).astype(bool)
+    frame["days_overdue"] = frame["days_overdue"].fillna(0).astype(int)
+    return _dates(frame, "original_due_on", "due_on", "completed_on", "last_update_on")
+
+
+def _action_ref_columns():
+    return (
+        action.c.id.label("action_id"),
+        review.c.ref.label("review_ref"),
+        recommendation.c.number.label("recommendation_number"),
+        action.c.number,
+        action.c.description,
+        func.coalesce(agency.c.name, "No lead agency").label("agency"),
+    )
+
+
+def _action_joins():
+    return (
+        action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+        .join(review, review.c.id == action.c.review_id)
+        .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+    )
+
+
+def for_assurance(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """Items proposed for closure or assurance: actions the agency reports ``completed`` (the
+    board has not yet assured them) and recommendations ``ready_for_assessment``.
+
+    :returns: DataFrame ``kind, review_ref, item, description, agency, since (date or None)``.
+    """
+    actions = conn.execute(
+        select(*_action_ref_columns(), action.c.completed_on)
+        .select_from(_action_joins())
+        .where(action.c.status == "completed", queries.action_filter(filters, today))
+        .order_by(review.c.ref, recommendation.c.id, action.c.id)
+    ).all()
+    recs = conn.execute(
+        select(review.c.ref, recommendation.c.number, recommendation.c.title)
+        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
+        .where(
+            recommendation.c.assurance_status == "ready_for_assessment",
+            queries.recommendation_filter(filters),
+        )
+        .order_by(review.c.ref, recommendation.c.id)
+    ).all()
+    out = [
+        {
+            "kind": "Recommendation ready for assurance",
+            "review_ref": r.ref,
+            "item": f"Recommendation {r.number}",
+            "description": r.title or "",
+            "agency": "",
+            "since": None,
+        }
+        for r in recs
+    ] + [
+        {
+            "kind": "Action completed, awaiting assurance",
+            "review_ref": a.review_ref,
+            "item": f"Action {a.number}",
+            "description": a.description,
+            "agency": a.agency,
+            "since": rules.parse_iso(a.completed_on),
+        }
+        for a in actions
+    ]
+    return pd.DataFrame(
+        out, columns=["kind", "review_ref", "item", "description", "agency", "since"]
+    )
+
+
+def national_dependencies(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """Recommendations that depend on national change (reported apart from local delivery).
+
+    :returns: DataFrame ``review_ref, number, title, text, response_status, open_actions``.
+    """
+    open_count = (
+        select(func.count())
+        .where(action.c.recommendation_id == recommendation.c.id, queries.is_open_sql())
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            review.c.ref.label("review_ref"),
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.text,
+            recommendation.c.response_status,
+            open_count.label("open_actions"),
+        )
+        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
+        .where(
+            recommendation.c.national_dependency.is_(True), queries.recommendation_filter(filters)
+        )
+        .order_by(review.c.ref, recommendation.c.id)
+    ).all()
+    return pd.DataFrame(
+        rows, columns=["review_ref", "number", "title", "text", "response_status", "open_actions"]
+    )
+
+
+def board_escalations(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """Overdue actions escalated to the board (level ≥ :data:`ESCALATION_BOARD_LEVEL`, reached on
+    or before ``today``) that are still overdue, read from the ``escalation`` table.
+
+    :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
+        agency, level, level_name, reached_on (date), days_overdue (int, as at today)``.
+    """
+    reached = (
+        select(
+            escalation.c.action_id,
+            func.max(escalation.c.level).label("level"),
+            func.min(escalation.c.reached_on).label("reached_on"),
+        )
+        .where(
+            escalation.c.level >= ESCALATION_BOARD_LEVEL,
+            escalation.c.reached_on <= today.isoformat(),
+        )
+        .group_by(escalation.c.action_id)
+        .subquery()
+    )
+    level_name = (
+        select(func.max(escalation.c.level_name))
+        .where(
+            escalation.c.action_id == reached.c.action_id,
+            escalation.c.level == reached.c.level,
+        )
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            *_action_ref_columns(),
+            reached.c.level,
+            level_name.label("level_name"),
+            reached.c.reached_on,
+            queries.days_overdue_sql(today).label("days_overdue"),
+        )
+        .select_from(_action_joins().join(reached, reached.c.action_id == action.c.id))
+        .where(queries.is_overdue_sql(today), queries.action_filter(filters, today))
+        .order_by(action.c.due_on, action.c.id)
+    ).all()
+    columns = [
+        "action_id",
+        "review_ref",
+        "recommendation_number",
+        "number",
+        "description",
+        "agency",
+        "level",
+        "level_name",
+        "reached_on",
+        "days_overdue",
+    ]
+    return _dates(pd.DataFrame(rows, columns=columns), "reached_on")
+
+
+def decisions_needed(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    escalations: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """What the board is asked to decide: pending target-date changes, actions escalated to the
+    board, recommendations ready for assurance, and responses overdue.
+
+    :returns: DataFrame ``decision, review_ref, item, description, detail``.
+    """
+    out: list[dict] = []
+    pending = conn.execute(
+        select(
+            *_action_ref_columns(),
+            due_date_change.c.old_due_on,
+            due_date_change.c.new_due_on,
+            due_date_change.c.reason,
+        )
+        .select_from(
+            _action_joins().join(due_date_change, due_date_change.c.action_id == action.c.id)
+        )
+        .where(
+            due_date_change.c.decision == "pending",
+            func.substr(due_date_change.c.requested_at, 1, 10) <= today.isoformat(),
+            queries.action_filter(filters, today),
+        )
+        .order_by(due_date_change.c.requested_at)
+    ).all()
+    for p in pending:
+        out.append(
+            {
+                "decision": "Approve or refuse a new target date",
+                "review_ref": p.review_ref,
+                "item": f"Action {p.number}",
+                "description": p.description,
+                "detail": f"{uk_date(p.old_due_on) or 'no date'} → {uk_date(p.new_due_on)}: "
+                f"{p.reason}",
+            }
+        )
+    if escalations is None:
+        escalations = board_escalations(conn, today, filters)
+    for e in escalations.itertuples():
+        out.append(
+            {
+                "decision": "Escalated to the board: agree how to unblock",
+                "review_ref": e.review_ref,
+                "item": f"Action {e.number}",
+                "description": e.description,
+                "detail": f"{e.agency}, {e.days_overdue} days overdue",
+            }
+        )
+    ready = conn.execute(
+        select(review.c.ref, recommendation.c.number, recommendation.c.title)
+        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
+        .where(
+            recommendation.c.assurance_status == "ready_for_assessment",
+            queries.recommendation_filter(filters),
+        )
+        .order_by(review.c.ref, recommendation.c.id)
+    ).all()
+    for r in ready:
+        out.append(
+            {
+                "decision": "Assure or return a recommendation",
+                "review_ref": r.ref,
+                "item": f"Recommendation {r.number}",
+                "description": r.title or "",
+                "detail": "All actions completed; evidence to be seen",
+            }
+        )
+    late = conn.execute(
+        select(
+            review.c.ref,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.response_due_on,
+        )
+        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
+        .where(
+            recommendation.c.response_status == "awaiting",
+            recommendation.c.response_due_on.is_not(None),
+            recommendation.c.response_due_on < today.isoformat(),
+            queries.recommendation_filter(filters),
+        )
+        .order_by(recommendation.c.response_due_on)
+    ).all()
+    for r in late:
+        out.append(
+            {
+                "decision": "Chase a response that is overdue",
+                "review_ref": r.ref,
+                "item": f"Recommendation {r.number}",
+                "description": r.title or "",
+                "detail": f"Response was due {uk_date(r.response_due_on)}",
+            }
+        )
+    return pd.DataFrame(out, columns=["decision", "review_ref", "item", "description", "detail"])
+
+
+def annual_report(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS
+) -> list[ReviewAnnual]:
+    """For the annual report, per review: actions taken, evidence of impact, and recommendations
+    not implemented with their reasons (see :class:`ReviewAnnual`). Reviews ordered by ref."""
+    review_rows = conn.execute(
+        select(
+            review.c.id, review.c.ref, review.c.title, review.c.review_type, review.c.published_on
+        )
+        .where(
+            review.c.id.in_(
+                select(recommendation.c.review_id).where(queries.recommendation_filter(filters))
+            )
+            if not filters.is_empty()
+            else literal(True)
+        )
+        .order_by(review.c.ref)
+    ).all()
+    done = conn.execute(
+        select(
+            action.c.id,
+            action.c.review_id,
+            action.c.number,
+            action.c.description,
+            action.c.success_measure,
+            action.c.status,
+            action.c.completed_on,
+            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+        )
+        .select_from(action.outerjoin(agency, agency.c.id == action.c.lead_agency_id))
+        .where(
+            action.c.status.in_(tuple(rules.DONE_STATUSES)),
+            or_(action.c.completed_on.is_(None), action.c.completed_on <= today.isoformat()),
+            queries.action_filter(filters, today),
+        )
+        .order_by(action.c.recommendation_id, action.c.id)
+    ).all()
+    done_ids = [d.id for d in done]
+    proof: dict[int, list[str]] = {}
+    if done_ids:
+        for e in conn.execute(
+            select(evidence.c.action_id, evidence.c.title, evidence.c.url)
+            .where(evidence.c.action_id.in_(done_ids))
+            .order_by(evidence.c.id)
+        ):
+            proof.setdefault(e.action_id, []).append(e.title + (f" ({e.url})" if e.url else ""))
+        for u in conn.execute(
+            select(action_update.c.action_id, action_update.c.evidence_url)
+            .where(
+                action_update.c.action_id.in_(done_ids),
+                action_update.c.evidence_url.is_not(None),
+            )
+            .order_by(action_update.c.created_at)
+        ):
+            links = proof.setdefault(u.action_id, [])
+            if u.evidence_url not in links:
+                links.append(u.evidence_url)
+    not_done = conn.execute(
+        select(
+            recommendation.c.review_id,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.response_status,
+            recommendation.c.assurance_status,
+            func.max(action.c.closure_reason).label("reason"),
+        )
+        .select_from(
+            recommendation.outerjoin(
+                action,
+                and_(
+                    action.c.recommendation_id == recommendation.c.id,
+                    action.c.status == "not_implemented",
+                ),
+            )
+        )
+        .where(queries.recommendation_filter(filters))
+        .group_by(
+            recommendation.c.id,
+            recommendation.c.review_id,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.response_status,
+            recommendation.c.assurance_status,
+        )
+        .having(
+            or_(
+                recommendation.c.response_status == "not_accepted",
+                recommendation.c.assurance_status == "closed_unacceptable",
+                func.count(action.c.id) > 0,
+            )
+        )
+        .order_by(recommendation.c.review_id, recommendation.c.id)
+    ).all()
+    result = []
+    for rv in review_rows:
+        taken = [d for d in done if d.review_id == rv.id]
+        result.append(
+            ReviewAnnual(
+                review_id=rv.id,
+                ref=rv.ref,
+                title=rv.title,
+                review_type=rv.review_type,
+                published_on=rules.parse_iso(rv.published_on),
+                actions_taken=pd.DataFrame(
+                    [
+                        (
+                            d.number,
+                            d.description,
+                            d.agency,
+                            d.status,
+                            rules.parse_iso(d.completed_on),
+                        )
+                        for d in taken
+                    ],
+                    columns=["number", "description", "agency", "status", "completed_on"],
+                ),
+                impact=pd.DataFrame(
+                    [
+                        (
+                            d.number,
+                            d.description,
+                            d.success_measure or "",
+                            d.status,
+                            "; ".join(proof.get(d.id, [])),
+                        )
+                        for d in taken
+                        if d.success_measure or proof.get(d.id)
+                    ],
+                    columns=["number", "description", "success_measure", "status", "evidence"],
+                ),
+                not_implemented=pd.DataFrame(
+                    [
+                        (n.number, n.title or "", _not_implemented_reason(n))
+                        for n in not_done
+                        if n.review_id == rv.id
+                    ],
+                    columns=["number", "title", "reason"],
+                ),
+            )
+        )
+    return result
+
+
+def _not_implemented_reason(row) -> str:
+    if row.reason:
+        return row.reason
+    if row.response_status == "not_accepted":
+        return "Recommendation not accepted"
+    if row.assurance_status == "closed_unacceptable":
+        return "Closed by the board: evidence not acceptable"
+    return "No reason recorded"
+
+
+# --- the whole pack --------------------------------------------------------------------------
+
+
+def build_pack(
+    conn: Connection,
+    meeting_on: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    board: str = "Safeguarding partnership",
+) -> MeetingPack:
+    """Read every section of the meeting pack for the meeting held on ``meeting_on``.
+
+    Today is the meeting date (or :func:`monitoring.config.today` when ``meeting_on`` is None);
+    the baseline is the previous meeting. Thresholds come from :func:`monitoring.config.thresholds`
+    as on the dashboard.
+
+    :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
+    """
+    from monitoring import changes
+
+    the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
+    limits = config.thresholds()
+    window, stale = limits.due_soon_days, limits.stale_days
+    figures = queries.overview_figures(conn, today, filters, window_days=window, stale_days=stale)
+    baseline_figures = None
+    if baseline is not None:
+        from monitoring import asat
+
+        baseline_figures = asat.overview_as_at(
+            conn, baseline.held_on, filters, window_days=window, stale_days=stale
+        )
+    since = baseline.held_on if baseline else EARLIEST
+    escalations = board_escalations(conn, today, filters)
+    change_frame = changes.changes_between(conn, since, today)
+    return MeetingPack(
+        today=today,
+        meeting=the_meeting,
+        baseline=baseline,
+        board=board,
+        filters=filters,
+        figures=figures,
+        baseline_figures=baseline_figures,
+        rag_by_review=queries.rag_by_review(conn, today, filters, window_days=window),
+        overdue_by_agency=queries.overdue_by_agency(conn, today, filters),
+        most_overdue=queries.most_overdue_actions(conn, today, filters, limit=10),
+        tracker=tracker(conn, today, filters, window_days=window),
+        for_assurance=for_assurance(conn, today, filters),
+        national=national_dependencies(conn, today, filters),
+        escalations=escalations,
+        decisions=decisions_needed(conn, today, filters, escalations=escalations),
+        changes=change_frame,
+        reviews=queries.review_register(conn, today, filters),
+        scorecard=queries.agency_scorecard(conn, today, filters),
+        annual=annual_report(conn, today, filters),
+    )
+
+
+def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
+    """The summary figures as ``(label, now, at the baseline meeting)`` rows for every format.
+
+    Percentages are whole numbers with a ``%`` sign, or "—" when there is nothing to divide;
+    the baseline column is ``None`` when there is no baseline.
+    """
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0f}%"
+
+    def rows(f: OverviewFigures) -> list[tuple[str, object]]:
+        return [
+            ("Reviews", f.reviews),
+            ("Recommendations", f.recommendations),
+            ("Recommendations implemented", pct(f.pct_implemented)),
+            ("Recommendations assured", pct(f.pct_assured)),
+            ("Actions", f.actions),
+            ("Open actions", f.open_actions),
+            ("Overdue actions", f.overdue),
+            (f"Due in the next {config.thresholds().due_soon_days} days", f.due_soon),
+            ("Open with no target date", f.no_due_date),
+            (f"No update for over {config.thresholds().stale_days} days", f.stale),
+        ]
+
+    now = rows(pack.figures)
+    then = rows(pack.baseline_figures) if pack.baseline_figures else [(k, None) for k, _ in now]
+    return [(label, value, old) for (label, value), (_, old) in zip(now, then, strict=True)]
+
+
+def changes_summary(pack: MeetingPack) -> pd.DataFrame:
+    """Changes since the baseline counted by kind, in :data:`monitoring.changes.CHANGE_KINDS`
+    order: DataFrame ``kind`` (the label, e.g. "Newly overdue"), ``changes`` (count)."""
+    from monitoring.changes import CHANGE_KINDS, KIND_LABELS
+
+    counts = pack.changes["kind"].value_counts()
+    return pd.DataFrame(
+        [(KIND_LABELS[k], int(counts[k])) for k in CHANGE_KINDS if k in counts],
+        columns=["kind", "changes"],
+    )

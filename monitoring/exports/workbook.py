@@ -1,0 +1,230 @@
+"""The tracker as an Excel workbook (openpyxl): a summary sheet, then one sheet per review.
+
+Every sheet is one table: a bold header row that stays frozen, an autofilter over the table, real
+Excel dates (shown ``d mmm yyyy``), RAG as the board's word on the RAG colour. Text that a
+spreadsheet could run as a formula is stored as explicit text with the quote-prefix style
+(:mod:`monitoring.exports.safe`), so a note such as ``=HYPERLINK(...)`` stays a note.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from monitoring import rules
+from monitoring.exports import safe
+from monitoring.exports.layout import kind_text, rag_text, status_text
+from monitoring.exports.pack import MeetingPack, figure_rows, uk_date
+
+DATE_FORMAT = "d mmm yyyy"
+HEADER_FILL = PatternFill("solid", fgColor="1F4E96")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+RAG_FONT = Font(bold=True, color="FFFFFF")
+INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+ACTION_HEADERS = [
+    ("Recommendation", 9),
+    ("Recommendation title", 30),
+    ("Action", 8),
+    ("Action description", 50),
+    ("Success measure", 36),
+    ("Lead agency", 30),
+    ("Lead officer", 18),
+    ("Original target date", 12),
+    ("Target date", 12),
+    ("Status", 20),
+    ("RAG", 12),
+    ("Days overdue", 9),
+    ("Completed on", 12),
+    ("Last update", 12),
+    ("Latest progress note", 60),
+]
+
+
+def set_text(cell, value) -> None:
+    """Put ``value`` in ``cell``; risky text (see :func:`safe.is_risky`) is stored as plain text.
+
+    openpyxl treats any text starting with ``=`` as a formula; here such text gets the string
+    type and the quote-prefix style, so Excel and LibreOffice show it and never evaluate it.
+    """
+    cell.value = value
+    if safe.is_risky(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _table(
+    ws: Worksheet,
+    headers: Sequence[tuple[str, float]],
+    rows: Iterable[Sequence],
+    *,
+    rag: Sequence[str] | None = None,
+    rag_column: int | None = None,
+) -> None:
+    """Write a header and rows from A1, freeze the header, add an autofilter and formats."""
+    for column, (title, width) in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=column, value=title)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(column)].width = width
+    count = 0
+    for count, values in enumerate(rows, start=1):
+        for column, value in enumerate(values, start=1):
+            cell = ws.cell(row=count + 1, column=column)
+            set_text(cell, value)
+            if isinstance(value, date):
+                cell.number_format = DATE_FORMAT
+            if isinstance(value, str) and len(value) > 40:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if rag is not None and rag_column == column - 1 and count - 1 < len(rag):
+                code = rag[count - 1]
+                cell.fill = PatternFill("solid", fgColor=rules.RAG_COLOURS[code].lstrip("#"))
+                cell.font = RAG_FONT
+    ws.freeze_panes = "A2"
+    last = f"{get_column_letter(len(headers))}{count + 1}"
+    ws.auto_filter.ref = f"A1:{last}"
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name (≤ 31 characters, no ``[]:*?/\\``) from ``name``."""
+    base = INVALID_SHEET_CHARS.sub("-", name).strip("'") or "Sheet"
+    title = base[:31]
+    n = 2
+    while title.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(title)
+    return title
+
+
+def _na(value):
+    """``None`` for pandas' missing values, so openpyxl writes an empty cell."""
+    try:
+        import pandas as pd
+
+        return None if value is None or pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
+
+
+def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
+    """Write the tracker for ``pack``: sheets "Summary", "Overdue by agency", "Changes since
+    last meeting", "Reviews", then one sheet per review (named by its ref) listing its actions.
+
+    :param out: a file path or a binary buffer.
+    """
+    wb = Workbook()
+    wb.properties.title = f"{pack.title}: tracker"
+    wb.properties.creator = pack.board
+    taken: set[str] = set()
+
+    ws = wb.active
+    ws.title = sheet_title("Summary", taken)
+    baseline = f"At {uk_date(pack.baseline.held_on)}" if pack.baseline else "At last meeting"
+    _table(
+        ws,
+        [("Figure", 40), (f"At {uk_date(pack.today)}", 16), (baseline, 16)],
+        [[label, now, then] for label, now, then in figure_rows(pack)],
+    )
+
+    ws = wb.create_sheet(sheet_title("Overdue by agency", taken))
+    _table(
+        ws,
+        [("Lead agency", 50), ("Overdue actions", 16)],
+        [[r.agency, int(r.overdue)] for r in pack.overdue_by_agency.itertuples()],
+    )
+
+    ws = wb.create_sheet(sheet_title("Changes since last meeting", taken))
+    _table(
+        ws,
+        [
+            ("Date", 12),
+            ("Review", 16),
+            ("Item", 9),
+            ("Change", 24),
+            ("Description", 50),
+            ("Detail", 50),
+            ("Lead agency", 30),
+        ],
+        [
+            [
+                _na(c.at),
+                _na(c.review_ref),
+                _na(c.number),
+                kind_text(c.kind),
+                _na(c.description),
+                _na(c.detail),
+                _na(c.agency),
+            ]
+            for c in pack.changes.itertuples()
+        ],
+    )
+
+    ws = wb.create_sheet(sheet_title("Reviews", taken))
+    _table(
+        ws,
+        [
+            ("Review", 16),
+            ("Title", 44),
+            ("Type", 10),
+            ("Published", 12),
+            ("Recommendations", 10),
+            ("% implemented", 10),
+            ("% assured", 10),
+            ("Overdue actions", 10),
+        ],
+        [
+            [
+                r.ref,
+                r.title,
+                r.review_type,
+                rules.parse_iso(r.published_on) if _na(r.published_on) else None,
+                _na(r.recommendations),
+                _na(r.pct_implemented),
+                _na(r.pct_assured),
+                _na(r.overdue),
+            ]
+            for r in pack.reviews.itertuples()
+        ],
+    )
+
+    for review in pack.reviews.itertuples():
+        part = pack.tracker[pack.tracker["review_id"] == review.review_id]
+        ws = wb.create_sheet(sheet_title(str(review.ref), taken))
+        ws.sheet_properties.tabColor = "1F4E96"
+        _table(
+            ws,
+            ACTION_HEADERS,
+            [
+                [
+                    r.recommendation_number,
+                    _na(r.recommendation_title),
+                    r.number,
+                    r.description,
+                    _na(r.success_measure),
+                    r.agency,
+                    _na(r.lead_officer),
+                    r.original_due_on,
+                    r.due_on,
+                    status_text(r.status),
+                    rag_text(r.rag, r.rag_overridden),
+                    int(r.days_overdue) or None,
+                    r.completed_on,
+                    r.last_update_on,
+                    _na(r.progress_note),
+                ]
+                for r in part.itertuples()
+            ],
+            rag=list(part["rag"]),
+            rag_column=10,
+        )
+    wb.save(out)
