@@ -482,6 +482,36 @@ def _link_title(url: str) -> str:
     return url.split("//", 1)[-1][:300]
 
 
+def check_evidence_file(file_name: str | None, content: bytes) -> tuple[str, str]:
+    """Check an evidence file before anything is written: type, size and signature.
+
+    :returns: ``(file name without folders, content type)``.
+    :raises ValidationError: not an allowed type (:data:`EVIDENCE_TYPES`), empty, over 10 MB,
+        or its content does not match its extension.
+    """
+    name = Path(str(file_name or "")).name
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in EVIDENCE_TYPES:
+        raise ValidationError(
+            f"evidence file: {name or 'the file'} is not an allowed type; allowed: "
+            + ", ".join(sorted(set(EVIDENCE_TYPES) - {"jpeg"}))
+            + "."
+        )
+    size = len(content)
+    if size == 0:
+        raise ValidationError(f"evidence file: {name} is empty.")
+    if size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(
+            f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is 10 MB."
+        )
+    content_type, signatures = EVIDENCE_TYPES[ext]
+    if signatures and not content.startswith(signatures):
+        raise ValidationError(f"evidence file: {name} is not a real .{ext} file.")
+    if not signatures and b"\x00" in content[:4096]:
+        raise ValidationError(f"evidence file: {name} is not a text file.")
+    return name, content_type
+
+
 def attach_evidence(
     engine: Engine,
     actor: Actor,
@@ -513,26 +543,8 @@ def attach_evidence(
         url = _check_url(url)
         title = title or _link_title(url)
     else:
-        name = Path(str(file_name or "")).name
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if ext not in EVIDENCE_TYPES:
-            raise ValidationError(
-                f"evidence file: {name or 'the file'} is not an allowed type; allowed: "
-                + ", ".join(sorted(set(EVIDENCE_TYPES) - {"jpeg"}))
-                + "."
-            )
+        name, content_type = check_evidence_file(file_name, content)
         size = len(content)
-        if size == 0:
-            raise ValidationError(f"evidence file: {name} is empty.")
-        if size > MAX_EVIDENCE_BYTES:
-            raise ValidationError(
-                f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is 10 MB."
-            )
-        content_type, signatures = EVIDENCE_TYPES[ext]
-        if signatures and not content.startswith(signatures):
-            raise ValidationError(f"evidence file: {name} is not a real .{ext} file.")
-        if not signatures and b"\x00" in content[:4096]:
-            raise ValidationError(f"evidence file: {name} is not a text file.")
         digest = hashlib.sha256(content).hexdigest()
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-120:]
         stored_name = f"{action_id}/{digest[:16]}-{safe}"
@@ -1085,6 +1097,35 @@ def set_user_password(engine: Engine, actor: Actor, user: int | str, password: s
         )
         record_audit(conn, actor, "app_user", row["id"], {"password": ("set", "changed")})
         return _public_user({**row, "failed_logins": 0, "locked_until": None})
+
+
+def bulk_update_actions(engine: Engine, actor: Actor, rows: list[Mapping[str, Any]]) -> list[dict]:
+    """Apply the changed rows of the bulk update table, each in its own transaction.
+
+    :param rows: dicts with ``id``, ``version`` (as read), and ``status`` and/or ``note``
+        (see :func:`monitoring.worklists.bulk_changes`).
+    :returns: one dict per row: ``id, ok (bool), message`` (the service's error text when refused);
+        every row is re-checked by :func:`save_action_update` (permission, version, values).
+    """
+    results = []
+    for row in rows:
+        try:
+            saved = save_action_update(
+                engine,
+                actor,
+                int(row["id"]),
+                version=int(row["version"]),
+                status=row.get("status") or None,
+                note=row.get("note") or None,
+                reason=row.get("reason") or None,
+            )
+        except ServiceError as exc:
+            results.append({"id": int(row["id"]), "ok": False, "message": str(exc)})
+        else:
+            results.append(
+                {"id": int(row["id"]), "ok": True, "message": f"Saved (now {saved['status']})."}
+            )
+    return results
 
 
 # --- reminders --------------------------------------------------------------------------------

@@ -426,3 +426,52 @@ def agency_choices(conn: Connection) -> pd.DataFrame:
         .order_by(agency.c.name)
     )
     return pd.DataFrame(rows.all(), columns=["id", "name", "short_name"])
+
+
+BULK_COLUMNS = ["id", "version", "review_ref", "number", "description", "due_on", "status", "note"]
+
+
+def bulk_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The bulk update table built from :func:`my_actions`: :data:`BULK_COLUMNS`, ``due_on`` as
+    dates (``st.data_editor`` needs them), ``note`` empty (a new progress note to add)."""
+    table = frame[["id", "version", "review_ref", "number", "description", "due_on", "status"]]
+    table = table.copy()
+    table["due_on"] = pd.to_datetime(table["due_on"], format="ISO8601").dt.date
+    table["note"] = ""
+    return table.reset_index(drop=True)
+
+
+def bulk_changes(original: pd.DataFrame, edited: pd.DataFrame) -> list[dict]:
+    """Rows changed in the bulk update table, matched on ``id`` (never by position).
+
+    :param original: the frame given to ``st.data_editor`` (:func:`bulk_table`).
+    :param edited: the frame it returned.
+    :returns: dicts ``id, version, status`` (None when unchanged), ``note`` (None when empty), for
+        rows whose status changed or that have a note; ``version`` is the one originally read.
+    """
+    before = original.set_index("id")
+    changes = []
+    for row in edited.to_dict("records"):
+        action_id = row.get("id")
+        if action_id is None or pd.isna(action_id) or int(action_id) not in before.index:
+            continue
+        old = before.loc[int(action_id)]
+        status = row.get("status")
+        status = None if status is None or pd.isna(status) or status == old["status"] else status
+        note = row.get("note")
+        note = str(note).strip() if isinstance(note, str) and note.strip() else None
+        if status or note:
+            changes.append(
+                {
+                    "id": int(action_id),
+                    "version": int(old["version"]),
+                    "status": status,
+                    "note": note,
+                }
+            )
+    return changes
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts with None (not NaN) for missing values, for forms and headings."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -1,6 +1,67 @@
-"""Placeholder: this page is being built."""
+"""Users (administrators): every account, add one, disable or enable it, clear a lockout."""
 
 import streamlit as st
 
-st.title("users".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import db, services, worklists
+from monitoring.ui import data, session, updates
+
+actor = session.current_actor()
+engine = data.engine()
+
+st.title("Users")
+updates.show_flash()
+accounts = data.read(worklists.users)
+st.dataframe(
+    accounts.drop(columns=["id"]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "email": "E-mail",
+        "display_name": "Name",
+        "role": "Role",
+        "agency": "Agency",
+        "active": st.column_config.CheckboxColumn("Active"),
+        "failed_logins": "Failed sign-ins",
+        "locked_until": "Locked until (UTC)",
+        "has_password": st.column_config.CheckboxColumn("Local password"),
+        "created_at": "Created (UTC)",
+    },
+)
+
+agencies = data.read(worklists.agency_choices)
+agency_names = dict(zip(agencies["id"], agencies["name"], strict=True))
+with st.form("add_user", clear_on_submit=False):
+    st.subheader("Add an account")
+    email = st.text_input("E-mail address")
+    name = st.text_input("Name")
+    role = st.selectbox("Role", db.ROLES, format_func=lambda r: r.replace("_", " "))
+    agency_id = st.selectbox(
+        "Agency (agency leads only)",
+        [None, *agency_names],
+        format_func=lambda i: agency_names.get(i, "—"),
+    )
+    password = st.text_input(
+        "Password (12 characters or more; leave empty for single sign-on only)", type="password"
+    )
+    if st.form_submit_button("Add account", type="primary"):
+        updates.run_service(
+            lambda: services.create_user(
+                engine, actor, email, name, role, agency_id=agency_id, password=password or None
+            ),
+            f"Account {email.strip().lower()} added.",
+        )
+
+st.subheader("Change an account")
+emails = list(accounts["email"])
+chosen = st.selectbox("Account", emails, key="user_pick")
+left, middle, right = st.columns(3)
+if left.button("Disable", disabled=not chosen):
+    updates.run_service(
+        lambda: services.set_user_active(engine, actor, chosen, False), f"{chosen} disabled."
+    )
+if middle.button("Enable", disabled=not chosen):
+    updates.run_service(
+        lambda: services.set_user_active(engine, actor, chosen, True), f"{chosen} enabled."
+    )
+if right.button("Clear lockout", disabled=not chosen):
+    updates.run_service(lambda: services.unlock_user(engine, actor, chosen), f"{chosen} unlocked.")
