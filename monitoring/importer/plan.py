@@ -349,10 +349,10 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
         status = parse_status(status_cell, vocabulary)
         status_text = _text(status_cell)
         if status_text and status is None:
-            if progress is None and len(status_text) > 25:
+            if progress is None and "progress" not in mapping:
                 progress = status_text
                 plan.warn(
-                    "status is free text, not a status word: kept as the progress note",
+                    f"status {status_text[:60]!r} is not a status word: kept as the progress note",
                     rownum,
                     col.get("status"),
                 )

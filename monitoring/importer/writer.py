@@ -520,6 +520,7 @@ def apply_plan(
     summary.unchanged = len(plan.actions) - len(new_rows) - len(changed)
     if write and audit:
         _insert(conn, db.audit_log, audit)
+    summary.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
     summary.written = write
     report(1.0, "Done")
     return summary

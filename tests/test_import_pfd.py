@@ -1,0 +1,171 @@
+"""The PFD preset on the real Preventable Deaths Tracker file, in one command, fresh database."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from monitoring import config, db, queries
+from tests.conftest import REALDATA
+from tests.test_import_cli import run_import
+
+PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
+
+
+def _csv_rows() -> list[dict]:
+    with PFD.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _expected_overdue(rows: list[dict], today: date) -> int:
+    """Rows not ``received`` whose report date + 56 days is before today (Coroners' reg. 29)."""
+    count = 0
+    for row in rows:
+        if row["status"] == "received" or not row["date_of_report"].strip():
+            continue
+        reported = datetime.strptime(row["date_of_report"], "%d/%m/%Y").date()
+        if reported + timedelta(days=56) < today:
+            count += 1
+    return count
+
+
+@pytest.fixture
+def pfd_url(database_url, monkeypatch, capsys):
+    """A fresh (not even migrated) database with the PFD file imported by one command."""
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--json"
+    )
+    assert code == 0, err
+    return database_url, json.loads(out)
+
+
+def test_pfd_imports_one_review_per_ref_and_one_action_per_row(pfd_url):
+    url, report = pfd_url
+    rows = _csv_rows()
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        reviews = conn.execute(select(db.review.c.ref, db.review.c.review_type)).all()
+        actions = conn.execute(select(func.count()).select_from(db.action)).scalar()
+        recs = conn.execute(select(func.count()).select_from(db.recommendation)).scalar()
+        completed = conn.execute(
+            select(func.count()).select_from(db.action).where(db.action.c.status == "completed")
+        ).scalar()
+        described = conn.execute(
+            select(func.count())
+            .select_from(db.action)
+            .where(db.action.c.description == "Respond to the report")
+        ).scalar()
+        first_updates = conn.execute(select(func.count()).select_from(db.action_update)).scalar()
+    engine.dispose()
+    assert sorted(r.ref for r in reviews) == sorted({r["ref"] for r in rows})
+    assert {r.review_type for r in reviews} == {"PFD"}
+    assert recs == len(reviews)
+    assert actions == len(rows) == report["rows_read"] == report["created"]["action"]
+    assert described == len(rows)
+    assert completed == sum(1 for r in rows if r["status"] == "received")
+    assert first_updates == len(rows)
+    assert report["errors"] == []
+
+
+def test_pfd_target_dates_are_report_date_plus_56_days(pfd_url):
+    url, _report = pfd_url
+    rows = _csv_rows()
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        due = conn.execute(
+            select(
+                db.review.c.ref, db.action.c.number, db.action.c.due_on, db.action.c.original_due_on
+            ).join(db.review, db.review.c.id == db.action.c.review_id)
+        ).all()
+    engine.dispose()
+    by_key = {(r.ref, r.number): (r.due_on, r.original_due_on) for r in due}
+    seen: dict[str, int] = {}
+    for row in rows:
+        seen[row["ref"]] = seen.get(row["ref"], 0) + 1
+        expected = None
+        if row["date_of_report"]:
+            reported = datetime.strptime(row["date_of_report"], "%d/%m/%Y").date()
+            expected = (reported + timedelta(days=56)).isoformat()
+        assert by_key[(row["ref"], str(seen[row["ref"]]))] == (expected, expected)
+
+
+@pytest.mark.parametrize("today", [date(2025, 9, 30), date(2026, 6, 30)])
+def test_overdue_actions_equal_rows_not_received_past_56_days(pfd_url, monkeypatch, today):
+    url, _report = pfd_url
+    monkeypatch.setenv("MONITORING_TODAY", today.isoformat())
+    today = config.today()
+    expected = _expected_overdue(_csv_rows(), today)
+    assert expected > 0
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        independent = conn.execute(
+            select(func.count())
+            .select_from(db.action)
+            .where(db.action.c.status.in_(db.OPEN_STATUSES), db.action.c.due_on < today.isoformat())
+        ).scalar()
+        figures = queries.overview_figures(conn, today)
+        by_agency = queries.overdue_by_agency(conn, today)
+    engine.dispose()
+    assert independent == expected
+    assert figures.overdue == expected
+    assert int(by_agency["overdue"].sum()) == expected
+    assert (by_agency["agency"] != "No lead agency").any()
+
+
+def test_rows_without_a_report_date_are_listed_and_have_no_target_date(pfd_url):
+    url, report = pfd_url
+    rows = _csv_rows()
+    undated = [i + 2 for i, r in enumerate(rows) if not r["date_of_report"].strip()]
+    listed = sorted(
+        w["row"] for w in report["warnings"] if w["message"].startswith("no report date")
+    )
+    assert listed == undated
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        no_due = conn.execute(
+            select(func.count()).select_from(db.action).where(db.action.c.due_on.is_(None))
+        ).scalar()
+    engine.dispose()
+    assert no_due == len(undated)
+
+
+def test_recipients_become_agencies_matched_across_spellings(pfd_url):
+    url, _report = pfd_url
+    from monitoring.importer.agencies import is_redacted, normalise_alias
+
+    rows = _csv_rows()
+    names = {normalise_alias(r["sent_to"]) for r in rows if not is_redacted(r["sent_to"])}
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        agencies = conn.execute(select(func.count()).select_from(db.agency)).scalar()
+        aliases = {a for (a,) in conn.execute(select(db.agency_alias.c.alias))}
+        no_lead = conn.execute(
+            select(func.count()).select_from(db.action).where(db.action.c.lead_agency_id.is_(None))
+        ).scalar()
+    engine.dispose()
+    assert agencies == len(names) < len({r["sent_to"] for r in rows})
+    assert aliases == names
+    assert no_lead == sum(1 for r in rows if is_redacted(r["sent_to"]))
+
+
+def test_reimporting_pfd_changes_nothing(pfd_url, monkeypatch, capsys):
+    url, _report = pfd_url
+    engine = db.make_engine(url)
+    counts = db.table_counts(engine)
+    with engine.connect() as conn:
+        audit = conn.execute(select(func.count()).select_from(db.audit_log)).scalar()
+    engine.dispose()
+    code, out, _err = run_import(monkeypatch, capsys, url, str(PFD), "--preset", "pfd", "--json")
+    assert code == 0
+    second = json.loads(out)
+    assert second["created"] == {} and second["updated"] == 0
+    assert second["unchanged"] == len(_csv_rows())
+    engine = db.make_engine(url)
+    assert db.table_counts(engine) == counts
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.audit_log)).scalar() == audit
+    engine.dispose()
