@@ -1,6 +1,65 @@
-"""Placeholder: this page is being built."""
+"""Meeting pack: choose a meeting, see its baseline (the previous meeting) and headline figures,
+then download the board report (PDF, PowerPoint) and the tracker (Excel, CSV)."""
 
 import streamlit as st
 
-st.title("meeting_pack".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import exports
+from monitoring.ui import data, filters, widgets
+
+st.title("Meeting pack")
+meetings = data.read(exports.list_meetings)
+if meetings.empty:
+    st.info("No meetings are recorded yet. Add one on the Meetings page to prepare its pack.")
+    st.stop()
+
+titles = {row.held_on: row.title for row in meetings.itertuples()}
+held_on = st.selectbox(
+    "Meeting",
+    list(titles),
+    format_func=lambda day: f"{widgets.uk_date(day)} — {titles[day]}",
+)
+pack = data.read(exports.build_pack, held_on, filters.current())
+if pack.baseline:
+    st.caption(
+        f"Figures as at the meeting date, {widgets.uk_date(pack.today)}. Baseline: "
+        f"{pack.baseline.title}, {widgets.uk_date(pack.baseline.held_on)}; changes are "
+        "counted since then."
+    )
+else:
+    st.caption(f"Figures as at {widgets.uk_date(pack.today)}. No earlier meeting: no baseline.")
+
+tiles = st.columns(4)
+widgets.tile(tiles[0], "Overdue actions", pack.figures.overdue)
+widgets.tile(tiles[1], "Red items", len(pack.red_items))
+widgets.tile(tiles[2], "Changes since the baseline", len(pack.changes))
+widgets.tile(tiles[3], "Decisions needed", len(pack.decisions))
+
+key = (held_on, data.data_version(), filters.current())
+if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):
+    with st.spinner("Drawing the charts and writing the files…"):
+        files, problems = exports.prepare_files(pack)
+    st.session_state["meeting_pack_files"] = (key, files, problems)
+
+prepared = st.session_state.get("meeting_pack_files")
+if prepared and prepared[0] == key:
+    _, files, problems = prepared
+    for problem in problems:
+        st.error(problem)
+    labels = {
+        "pdf": "Board report (PDF)",
+        "pptx": "Slides (PowerPoint)",
+        "xlsx": "Tracker (Excel)",
+        "csv": "Tracker (CSV)",
+    }
+    columns = st.columns(len(labels))
+    for column, fmt in zip(columns, labels, strict=True):
+        if fmt in files:
+            column.download_button(
+                labels[fmt],
+                files[fmt],
+                file_name=exports.file_name(pack, fmt),
+                mime=exports.MEDIA_TYPES[fmt],
+                on_click="ignore",
+                icon=":material/download:",
+                key=f"download_{fmt}",
+            )

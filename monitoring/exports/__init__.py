@@ -91,6 +91,24 @@ def write_files(pack: MeetingPack, formats: Iterable[str] = FORMATS) -> dict[str
     return files
 
 
+def prepare_files(pack: MeetingPack) -> tuple[dict[str, bytes], list[str]]:
+    """Every format for the meeting page's download buttons, charts drawn once.
+
+    When the charts cannot be drawn (no browser) or the PDF font is missing, the spreadsheets
+    are still produced and the problem is returned instead of raised.
+
+    :returns: ``(files by format, problems)``: problems are messages for the user.
+    """
+    from monitoring.exports.pdf import FontNotFound
+
+    try:
+        return write_files(pack), []
+    except (BrowserNotFound, ChartRenderError, FontNotFound) as exc:
+        return write_files(pack, ["xlsx", "csv"]), [
+            f"The PDF and PowerPoint could not be made: {exc}"
+        ]
+
+
 def file_name(pack: MeetingPack, fmt: str) -> str:
     """A download name such as ``meeting-pack-2026-03-30.pdf`` (``tracker-...`` for Excel and
     CSV)."""
@@ -110,6 +128,7 @@ __all__ = [
     "file_name",
     "list_meetings",
     "pack_figures",
+    "prepare_files",
     "write",
     "write_files",
 ]

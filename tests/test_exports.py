@@ -1,0 +1,384 @@
+"""The meeting pack: every file opened with a real reader shows the figures independent SQL gives.
+
+The pack is for the demo's latest meeting (held three months before the anchor), so "today" is the
+meeting date and the baseline is the meeting before it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from pptx import Presentation
+from pypdf import PdfReader
+from sqlalchemy import text
+
+from monitoring import cli, exports, services
+from monitoring.exports import safe
+from monitoring.exports.images import BrowserNotFound, find_browser
+
+OPEN = "status in ('not_started','in_progress')"
+NOTE = '=HYPERLINK("http://x","y")'
+
+
+def sql(engine, query, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(query), params).all()
+
+
+def scalar(engine, query, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(query), params).scalar()
+
+
+def meeting_dates(engine) -> tuple[date, date]:
+    """(latest meeting, its baseline) from the meeting table."""
+    row = sql(
+        engine,
+        "select m.held_on, b.held_on from meeting m join meeting b on b.id = m.baseline_meeting_id"
+        " order by m.held_on desc",
+    )[0]
+    return date.fromisoformat(row[0]), date.fromisoformat(row[1])
+
+
+def expected(engine) -> dict:
+    """The figures every file must show, by independent SQL."""
+    held_on, baseline = meeting_dates(engine)
+    t = held_on.isoformat()
+    start, end = (
+        (baseline + timedelta(days=1)).isoformat(),
+        (held_on + timedelta(days=1)).isoformat(),
+    )
+    overdue_agencies = [
+        r[0]
+        for r in sql(
+            engine,
+            "select g.name from action a join agency g on g.id = a.lead_agency_id"
+            " where a.status in ('not_started','in_progress') and a.due_on < :t"
+            " group by g.name",
+            t=t,
+        )
+    ]
+    return {
+        "held_on": held_on,
+        "baseline": baseline,
+        "overdue": scalar(engine, f"select count(*) from action where {OPEN} and due_on < :t", t=t),
+        "open": scalar(engine, f"select count(*) from action where {OPEN}"),
+        "agencies": overdue_agencies,
+        "titles": [r[0] for r in sql(engine, "select title from review order by ref")],
+        "moved": scalar(
+            engine,
+            "select count(*) from due_date_change where decision = 'approved'"
+            " and decided_at >= :s and decided_at < :e",
+            s=start,
+            e=end,
+        ),
+        "moved_actions": {
+            r[0]
+            for r in sql(
+                engine,
+                "select distinct action_id from due_date_change where decision = 'approved'"
+                " and decided_at >= :s and decided_at < :e",
+                s=start,
+                e=end,
+            )
+        },
+        "completed": scalar(
+            engine,
+            "select count(*) from action_update where status = 'completed'"
+            " and created_at >= :s and created_at < :e",
+            s=start,
+            e=end,
+        ),
+        "actions_by_review": dict(
+            sql(
+                engine,
+                "select r.ref, count(a.id) from review r left join action a on a.review_id = r.id"
+                " group by r.ref",
+            )
+        ),
+    }
+
+
+def build(engine, held_on):
+    with engine.connect() as conn:
+        return exports.build_pack(conn, held_on)
+
+
+def test_neutralise_triggers():
+    for risky in ("=1+1", "+44 20", "-2", "@SUM(A1)", "\tx", "\rx", NOTE):
+        assert safe.neutralise(risky) == "'" + risky
+    for plain in ("Police", "", " =not first", "a=b"):
+        assert safe.neutralise(plain) == plain
+    for other in (-5, 3.2, None, date(2026, 1, 1)):
+        assert safe.neutralise(other) == other
+
+
+def test_pack_figures_equal_the_dashboard_queries(demo_engine):
+    exp = expected(demo_engine)
+    pack = build(demo_engine, exp["held_on"])
+    assert pack.today == exp["held_on"]
+    assert pack.baseline.held_on == exp["baseline"]
+    assert pack.figures.overdue == exp["overdue"] > 0
+    assert set(pack.overdue_by_agency["agency"]) == set(exp["agencies"])
+    assert len(pack.red_items) == exp["overdue"]  # no override in the demo: Red = overdue
+    assert len(pack.date_moves) == exp["moved"] > 0
+    assert (pack.changes["kind"] == "newly_completed").sum() == exp["completed"] > 0
+    assert len(pack.tracker) == scalar(demo_engine, "select count(*) from action")
+    national = sql(demo_engine, "select number from recommendation where national_dependency")
+    assert list(pack.national["number"]) == [r[0] for r in national]
+    ready = scalar(demo_engine, "select count(*) from action where status = 'completed'") + scalar(
+        demo_engine,
+        "select count(*) from recommendation where assurance_status = 'ready_for_assessment'",
+    )
+    assert len(pack.for_assurance) == ready
+
+
+def test_unknown_meeting_lists_the_recorded_ones(demo_engine):
+    with demo_engine.connect() as conn, pytest.raises(exports.MeetingNotFound) as err:
+        exports.build_pack(conn, date(2026, 3, 31))
+    held_on, _ = meeting_dates(demo_engine)
+    assert held_on.isoformat() in str(err.value)
+
+
+def test_escalated_actions_are_listed_for_the_board(demo_engine):
+    held_on, _ = meeting_dates(demo_engine)
+    long_overdue = sql(
+        demo_engine,
+        f"select id, due_on from action where {OPEN} and due_on < :cut order by id",
+        cut=(held_on - timedelta(days=90)).isoformat(),
+    )
+    assert long_overdue, "the demo has actions 90+ days overdue at the meeting"
+    action_id, due_on = long_overdue[0]
+    admin = services.Actor("admin@northbridge.example", "admin")
+    services.record_escalations(
+        demo_engine,
+        admin,
+        [
+            {
+                "action_id": action_id,
+                "level": 3,
+                "level_name": "listed for the board",
+                "days_overdue": (held_on - date.fromisoformat(due_on)).days,
+                "due_on": due_on,
+            }
+        ],
+        today=held_on,
+    )
+    pack = build(demo_engine, held_on)
+    assert list(pack.escalations["action_id"]) == [action_id]
+    assert pack.escalations.iloc[0]["days_overdue"] == (held_on - date.fromisoformat(due_on)).days
+    assert (pack.decisions["decision"].str.startswith("Escalated")).sum() == 1
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def pptx_texts(data: bytes) -> list[str]:
+    """Every slide's text (text frames and table cells), one string per slide."""
+    slides = []
+    for slide in Presentation(io.BytesIO(data)).slides:
+        parts = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                for row in shape.table.rows:
+                    parts.append(" | ".join(cell.text for cell in row.cells))
+        slides.append("\n".join(parts))
+    return slides
+
+
+def test_pdf_and_slides_show_the_sql_figures(demo_engine):
+    exp = expected(demo_engine)
+    pack = build(demo_engine, exp["held_on"])
+    files = exports.write_files(pack, ["pdf", "pptx"])
+
+    reader = PdfReader(io.BytesIO(files["pdf"]))
+    assert reader.metadata.title == pack.title
+    text_ = pdf_text(files["pdf"])
+    assert re.search(rf"Overdue actions {exp['overdue']}\b", text_)
+    for name in exp["agencies"]:
+        assert name in text_.replace("\n", " ")
+    for title in exp["titles"]:
+        assert title in text_.replace("\n", " ")
+    assert re.search(rf"Target date moved {exp['moved']}\b", text_)
+    assert re.search(rf"Newly completed {exp['completed']}\b", text_)
+    assert "“" in text_ or "—" in text_  # the TrueType font printed non-Latin-1 characters
+    images = sum(len(page.images) for page in reader.pages)
+    assert images == 2  # both charts, drawn by kaleido
+
+    slides = pptx_texts(files["pptx"])
+    deck = Presentation(io.BytesIO(files["pptx"]))
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert titles[1:5] == [
+        "Summary",
+        "Exception report: overdue actions",
+        "Exception report: target dates moved",
+        "Exception report: proposed for closure or assurance",
+    ]
+    assert "Changes since the last meeting" in titles
+    assert "Progress per review" in titles
+    summary = slides[1]
+    assert f"Overdue actions | {exp['overdue']} |" in summary
+    overdue = slides[2]
+    for name in exp["agencies"]:
+        assert name in overdue
+    progress = slides[titles.index("Progress per review")]
+    for title in exp["titles"]:
+        assert title in progress
+    changes = slides[titles.index("Changes since the last meeting")]
+    assert f"Target date moved | {exp['moved']}" in changes
+    pictures = [
+        sh
+        for sh in deck.slides[1].shapes
+        if sh.shape_type == 13  # MSO_SHAPE_TYPE.PICTURE
+    ]
+    assert len(pictures) == 2
+    assert all(p._element.nvPicPr.cNvPr.get("descr") for p in pictures)
+
+
+def write_note(engine) -> int:
+    """Record the formula-like progress note on an action through the services; its id."""
+    action_id = scalar(engine, f"select min(id) from action where {OPEN}")
+    admin = services.Actor("admin@northbridge.example", "admin")
+    services.add_progress_update(engine, admin, action_id, NOTE, version=None)
+    return action_id
+
+
+def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
+    note_action = write_note(demo_engine)
+    exp = expected(demo_engine)
+    out = tmp_path / "tracker.xlsx"
+    monkeypatch.setenv("MONITORING_DATABASE_URL", str(demo_engine.url.render_as_string(False)))
+    assert (
+        cli.main(["export", "xlsx", "--meeting", exp["held_on"].isoformat(), "--out", str(out)])
+        == 0
+    )
+
+    wb = openpyxl.load_workbook(out)
+    summary = wb["Summary"]
+    figures = {r[0]: r[1] for r in summary.iter_rows(min_row=2, values_only=True)}
+    assert figures["Overdue actions"] == exp["overdue"]
+    assert figures["Open actions"] == exp["open"]
+    assert summary.freeze_panes == "A2" and summary.auto_filter.ref.startswith("A1:")
+    agencies = {r[0]: r[1] for r in wb["Overdue by agency"].iter_rows(min_row=2, values_only=True)}
+    assert set(agencies) == set(exp["agencies"])
+    assert sum(agencies.values()) == exp["overdue"]
+    reviews = [r[1] for r in wb["Reviews"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(reviews) == sorted(exp["titles"])
+    kinds = [r[3] for r in wb["Changes since last meeting"].iter_rows(min_row=2, values_only=True)]
+    assert kinds.count("Target date moved") == exp["moved"]
+
+    refs = [r[0] for r in sql(demo_engine, "select ref from review order by ref")]
+    red_rows = 0
+    for ref in refs:
+        ws = wb[ref[:31]]
+        header = [c.value for c in ws[1]]
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
+        rows = list(ws.iter_rows(min_row=2))
+        assert len(rows) == exp["actions_by_review"][ref]
+        rag_col, due_col = header.index("RAG"), header.index("Target date")
+        for row in rows:
+            rag = row[rag_col]
+            assert rag.value in ("Red", "Amber", "Green", "Blue", "Grey")
+            assert rag.fill.fgColor.rgb.endswith(
+                {
+                    "Red": "B2182B",
+                    "Amber": "8A4B00",
+                    "Green": "1B6B3A",
+                    "Blue": "1F4E96",
+                    "Grey": "595959",
+                }[rag.value]
+            )
+            red_rows += rag.value == "Red"
+            if row[due_col].value is not None:
+                assert row[due_col].is_date and row[due_col].number_format == "d mmm yyyy"
+    assert red_rows == exp["overdue"]
+
+    note_ref = sql(
+        demo_engine,
+        "select r.ref, a.number from action a join review r on r.id = a.review_id where a.id = :i",
+        i=note_action,
+    )[0]
+    ws = wb[note_ref[0][:31]]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Action")].value == note_ref[1])
+    cell = row[header.index("Latest progress note")]
+    assert cell.data_type == "s" and cell.value == NOTE
+    with zipfile.ZipFile(out) as z:
+        assert not any(
+            "<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+        )
+
+
+def test_csv_tracker(demo_engine, tmp_path, monkeypatch):
+    note_action = write_note(demo_engine)
+    exp = expected(demo_engine)
+    out = tmp_path / "tracker.csv"
+    monkeypatch.setenv("MONITORING_DATABASE_URL", str(demo_engine.url.render_as_string(False)))
+    assert (
+        cli.main(["export", "csv", "--meeting", exp["held_on"].isoformat(), "--out", str(out)]) == 0
+    )
+
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
+    assert len(rows) == scalar(demo_engine, "select count(*) from action")
+    assert sum(r["Overdue"] == "Yes" for r in rows) == exp["overdue"]
+    assert {r["Lead agency"] for r in rows if r["Overdue"] == "Yes"} == set(exp["agencies"])
+    assert {r["Review title"] for r in rows} == set(exp["titles"])
+    ids = dict(
+        sql(
+            demo_engine,
+            "select r.ref || ' ' || a.number, a.id from action a join review r on r.id = a.review_id",
+        )
+    )
+    moved = {
+        ids[f"{r['Review']} {r['Action']}"]
+        for r in rows
+        if "Target date moved" in r["Changed since last meeting"]
+    }
+    assert moved == exp["moved_actions"]
+    noted = [r for r in rows if ids[f"{r['Review']} {r['Action']}"] == note_action]
+    assert noted[0]["Latest progress note"] == "'" + NOTE
+    for r in rows:
+        for value in r.values():
+            assert not value.startswith(safe.FORMULA_TRIGGERS), value
+
+
+def test_export_errors(demo_engine, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MONITORING_DATABASE_URL", str(demo_engine.url.render_as_string(False)))
+    out = tmp_path / "pack.pdf"
+    assert cli.main(["export", "pdf", "--meeting", "2026-03-31", "--out", str(out)]) == 1
+    assert "No meeting is recorded on 2026-03-31" in capsys.readouterr().err
+    assert cli.main(["export", "pdf", "--out", str(tmp_path / "pack.xlsx")]) == 2
+    assert "--out must end in .pdf" in capsys.readouterr().err
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    held_on, _ = meeting_dates(demo_engine)
+    assert (
+        cli.main(
+            [
+                "export",
+                "pptx",
+                "--meeting",
+                held_on.isoformat(),
+                "--out",
+                str(out.with_suffix(".pptx")),
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "no-such-chromium" in err and "make browser" in err
+    assert not out.with_suffix(".pptx").exists()
+    with pytest.raises(BrowserNotFound):
+        find_browser()
+    pack = build(demo_engine, held_on)
+    files, problems = exports.prepare_files(pack)
+    assert set(files) == {"xlsx", "csv"} and "Chromium" in problems[0]
