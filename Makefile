@@ -42,9 +42,41 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## make test: everything the tests need, then ruff and the whole suite
+## make test: everything the tests need, then ruff and the whole suite twice: on SQLite, then on
+## PostgreSQL. A throwaway PostgreSQL cluster (scripts/pg-cluster) is started first (the SQLite run
+## uses it too, for the copy tests) and stopped at the end, even when tests fail; set
+## MONITORING_TEST_PG_URL to use a server of your own instead. Where PostgreSQL cannot be had at
+## all the second run is skipped with the reason printed (never in CI, where that is an error).
 test: install-dev browser lint
-	$(PY) -m pytest -n 2 -p no:cacheprovider
+	@set -uo pipefail; \
+	pgdir=""; pgurl="$${MONITORING_TEST_PG_URL:-}"; pglog=$$(mktemp /tmp/monitoring-pg-run.XXXXXX); \
+	stop_pg() { if [ -n "$$pgdir" ]; then scripts/pg-cluster stop "$$pgdir"; pgdir=""; fi; }; \
+	trap 'stop_pg; rm -f "$$pglog"' EXIT; trap 'exit 130' INT TERM; \
+	if [ -z "$$pgurl" ]; then \
+		pgdir=$$(mktemp -d /tmp/monitoring-pg.XXXXXX); \
+		if ! pgurl=$$(scripts/pg-cluster start "$$pgdir"); then \
+			rm -rf "$$pgdir"; pgdir=""; pgurl=""; \
+			if [ "$${CI:-}" = "true" ]; then \
+				echo "error: CI must run the suite on PostgreSQL, and scripts/pg-cluster could not start it (see above)"; \
+				exit 1; \
+			fi; \
+		fi; \
+	fi; \
+	echo "== Test suite on SQLite"; \
+	MONITORING_TEST_PG_URL="$$pgurl" $(PY) -m pytest -n 2 -p no:cacheprovider || exit $$?; \
+	if [ -z "$$pgurl" ]; then \
+		echo "PostgreSQL run skipped: PostgreSQL cannot be had here (scripts/pg-cluster said why above)"; \
+		exit 0; \
+	fi; \
+	echo "== Test suite on PostgreSQL"; \
+	MONITORING_TEST_BACKEND=postgresql MONITORING_TEST_PG_URL="$$pgurl" \
+		$(PY) -m pytest -n 2 -p no:cacheprovider 2>&1 | tee "$$pglog"; rc=$${PIPESTATUS[0]}; \
+	stop_pg; \
+	summary=$$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$$pglog" | tail -n 1); \
+	passed=$$(grep -Eo '[0-9]+ passed' <<<"$$summary" | grep -Eo '[0-9]+' || echo 0); \
+	failed=$$(grep -Eo '[0-9]+ failed' <<<"$$summary" | grep -Eo '[0-9]+' || echo 0); \
+	echo "PostgreSQL: $$passed passed, $$failed failed"; \
+	exit $$rc
 
 bench: install-dev
 	$(PY) -m monitoring bench
