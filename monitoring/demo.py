@@ -742,9 +742,11 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
                     actions.append(row)
                     updates += upd
                     changes += chg
-                if all(a["status"] == "assured" for a in rec_actions):
+                delivered = [a for a in rec_actions if a["status"] in ("completed", "assured")]
+                closed = all(a["status"] not in ("not_started", "in_progress") for a in rec_actions)
+                if closed and delivered and all(a["status"] == "assured" for a in delivered):
                     recs[-1]["assurance_status"] = "assured"
-                elif all(a["status"] in ("completed", "assured") for a in rec_actions):
+                elif closed and delivered:
                     recs[-1]["assurance_status"] = "ready_for_assessment"
         # one recommendation still awaiting a response, with no actions yet (a data-quality flag)
         rec_id += 1
@@ -838,6 +840,19 @@ def _demo_action(
     past_due = original_due < anchor
     if national:
         status = "in_progress"
+    elif original_due < anchor - timedelta(days=180):
+        # long past its date: boards have mostly closed these, with some drift left
+        status = (
+            "assured"
+            if roll < 0.45
+            else "completed"
+            if roll < 0.82
+            else "in_progress"
+            if roll < 0.92
+            else "not_started"
+            if roll < 0.96
+            else "not_implemented"
+        )
     elif past_due:
         status = (
             "assured"
