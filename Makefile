@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: run test lint format install install-dev browser bench clean-db
+.PHONY: run test lint format install install-dev browser fonts bench clean-db
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ browser:
 		echo "Installing Debian's chromium (needs root)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## Debian's DejaVu fonts (the PDF meeting pack prints every character with them); when missing
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+		echo "Installing Debian's fonts-dejavu-core (needs root)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; }
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -47,7 +53,7 @@ format: install-dev
 ## uses it too, for the copy tests) and stopped at the end, even when tests fail; set
 ## MONITORING_TEST_PG_URL to use a server of your own instead. Where PostgreSQL cannot be had at
 ## all the second run is skipped with the reason printed (never in CI, where that is an error).
-test: install-dev browser lint
+test: install-dev browser fonts lint
 	@set -uo pipefail; \
 	pgdir=""; pgurl="$${MONITORING_TEST_PG_URL:-}"; pglog=$$(mktemp /tmp/monitoring-pg-run.XXXXXX); \
 	stop_pg() { if [ -n "$$pgdir" ]; then scripts/pg-cluster stop "$$pgdir"; pgdir=""; fi; }; \
