@@ -95,3 +95,150 @@ def overdue_by_agency_chart(
     return _layout(
         fig, title, "Overdue actions", "Lead agency", height=max(260, 34 * len(frame) + 140)
     )
+
+
+def agency_scorecard_chart(
+    frame: pd.DataFrame, title: str = "Overdue actions by lead agency, worst first"
+) -> go.Figure:
+    """Stacked horizontal bars per lead agency: overdue by more than 90 days and overdue by 90 days
+    or fewer, in the scorecard's order (worst at the top).
+
+    :param frame: the scorecard (:func:`monitoring.queries.agency_scorecard`); uses ``agency,
+        overdue, overdue_90, open``.
+    """
+    red = rules.rag_labels()["red"]
+    agencies = frame["agency"].tolist()
+    long = frame["overdue_90"].astype(int).tolist()
+    short = (frame["overdue"] - frame["overdue_90"]).astype(int).tolist()
+    fig = go.Figure()
+    fig.add_bar(
+        y=agencies,
+        x=long,
+        orientation="h",
+        name=f"{red}: overdue more than 90 days",
+        marker={"color": rules.RAG_COLOURS["red"], "line": {"color": "#ffffff", "width": 1}},
+        text=[f"{n} over 90 days" if n else "" for n in long],
+        textposition="inside",
+        insidetextfont={"color": "#ffffff"},
+        hovertemplate="%{y}<br>" + red + ": %{x} actions overdue more than 90 days<extra></extra>",
+    )
+    fig.add_bar(
+        y=agencies,
+        x=short,
+        orientation="h",
+        name=f"{red}: overdue 90 days or fewer",
+        marker={
+            "color": "#E8A0A8",
+            "pattern": {"shape": "/", "fgcolor": rules.RAG_COLOURS["red"]},
+            "line": {"color": rules.RAG_COLOURS["red"], "width": 1},
+        },
+        text=[f"{n} up to 90 days" if n else "" for n in short],
+        textposition="inside",
+        insidetextfont={"color": "#1b1f24"},
+        hovertemplate="%{y}<br>" + red + ": %{x} actions overdue 90 days or fewer<extra></extra>",
+    )
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2})
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig, title, "Overdue actions", "Lead agency", height=max(280, 36 * len(agencies) + 160)
+    )
+
+
+def review_progress_chart(
+    frame: pd.DataFrame, title: str = "Recommendations implemented and assured, by review"
+) -> go.Figure:
+    """Grouped horizontal bars per review: % of recommendations implemented and % assured.
+
+    :param frame: the review register (:func:`monitoring.queries.review_register`); uses ``ref,
+        pct_implemented, pct_assured`` (None shown as 0 with the text "no recommendations").
+    """
+    refs = frame["ref"].tolist()
+    fig = go.Figure()
+    for column, name, colour, pattern in (
+        ("pct_implemented", "Implemented (all actions closed)", PALETTE[0], ""),
+        ("pct_assured", "Assured (evidence seen by the board)", PALETTE[2], "x"),
+    ):
+        values = [None if pd.isna(v) else float(v) for v in frame[column]]
+        fig.add_bar(
+            y=refs,
+            x=[v or 0 for v in values],
+            orientation="h",
+            name=name,
+            marker={"color": colour, "pattern": {"shape": pattern}},
+            text=["no recommendations" if v is None else f"{v:.0f}%" for v in values],
+            textposition="outside",
+            hovertemplate="%{y}<br>" + name + ": %{x:.0f}%<extra></extra>",
+        )
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
+    fig.update_xaxes(range=[0, 110], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig, title, "Share of recommendations (%)", "Review", height=max(280, 80 * len(refs) + 160)
+    )
+
+
+TREND_SERIES = (
+    # column, legend name, colour, line dash, marker symbol (shape and dash, not only colour)
+    ("open", "Open actions", PALETTE[0], "solid", "circle"),
+    ("overdue", f"Overdue actions ({rules.DEFAULT_RAG_LABELS['red']})", "#B2182B", "dash", "x"),
+    ("completed", "Completed or assured actions", PALETTE[2], "dot", "square"),
+)
+
+
+def trend_chart(frame: pd.DataFrame, title: str = "Actions over time") -> go.Figure:
+    """Lines of open, overdue and completed actions at each monthly point.
+
+    :param frame: ``as_at`` (date), ``open``, ``overdue``, ``completed`` for one series (one review
+        or the totals) as from :func:`monitoring.asat.trend`.
+    """
+    fig = go.Figure()
+    for column, name, colour, dash, symbol in TREND_SERIES:
+        if column == "overdue":
+            name = f"Overdue actions ({rules.rag_labels()['red']})"
+        fig.add_scatter(
+            x=list(frame["as_at"]),
+            y=frame[column].astype(int).tolist(),
+            mode="lines+markers",
+            name=name,
+            line={"color": colour, "dash": dash, "width": 3},
+            marker={"symbol": symbol, "size": 8},
+            hovertemplate="%{x|%d %b %Y}<br>" + name + ": %{y}<extra></extra>",
+        )
+    fig.update_layout(legend={"orientation": "h", "y": -0.25}, hovermode="x unified")
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, title, "Month end", "Number of actions", height=420)
+
+
+def theme_chart(
+    frame: pd.DataFrame, title: str = "Recommendations by theme across reviews"
+) -> go.Figure:
+    """Horizontal bars of recommendations per theme; themes met in more than one review (repeat
+    learning) are drawn in a different colour and pattern, and say so in the label and hover.
+
+    :param frame: ``theme, recommendations, reviews, repeat`` as from
+        :func:`monitoring.queries.theme_summary`.
+    """
+    fig = go.Figure()
+    for repeat, name, colour, pattern in (
+        (True, "Repeat learning (in more than one review)", PALETTE[1], "/"),
+        (False, "In one review", PALETTE[0], ""),
+    ):
+        part = frame[frame["repeat"] == repeat]
+        if part.empty:
+            continue
+        fig.add_bar(
+            y=part["theme"].tolist(),
+            x=part["recommendations"].astype(int).tolist(),
+            orientation="h",
+            name=name,
+            marker={"color": colour, "pattern": {"shape": pattern}},
+            text=[
+                f"{n} in {r} reviews (repeat)" if repeat else f"{n} in 1 review"
+                for n, r in zip(part["recommendations"], part["reviews"], strict=True)
+            ],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{x} recommendations<br>" + name + "<extra></extra>",
+        )
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=frame["theme"])
+    return _layout(fig, title, "Recommendations", "Theme", height=max(280, 34 * len(frame) + 160))

@@ -35,6 +35,7 @@ from monitoring.db import (
     recommendation,
     recommendation_theme,
     review,
+    theme,
 )
 
 
@@ -842,3 +843,143 @@ def action_list(
         frame[column] = _dates(frame[column])
     frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame
+
+
+def filter_options(conn: Connection) -> dict[str, list[tuple]]:
+    """Choices for the shared filters.
+
+    :returns: ``{"review_types": [(code, label)], "reviews": [(id, "REF – title")],
+        "agencies": [(id, name)], "themes": [(id, name)]}``; review types and reviews as present in
+        the data, agencies and themes by name.
+    """
+    types = conn.execute(select(review.c.review_type).distinct().order_by(review.c.review_type))
+    reviews = conn.execute(select(review.c.id, review.c.ref, review.c.title).order_by(review.c.ref))
+    agencies = conn.execute(select(agency.c.id, agency.c.name).order_by(agency.c.name))
+    themes = conn.execute(select(theme.c.id, theme.c.name).order_by(theme.c.name))
+    return {
+        "review_types": [(t, t.replace("_", " ")) for (t,) in types],
+        "reviews": [(i, f"{ref} – {title}") for i, ref, title in reviews],
+        "agencies": [tuple(r) for r in agencies],
+        "themes": [tuple(r) for r in themes],
+    }
+
+
+THEME_COLUMNS = [
+    "theme_id",
+    "theme",
+    "recommendations",
+    "reviews",
+    "review_refs",
+    "repeat",
+    "open_actions",
+    "overdue",
+]
+
+
+def theme_summary(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """Recommendations by theme across reviews; a theme met in more than one review is repeat
+    learning.
+
+    :returns: DataFrame ``theme_id, theme, recommendations`` (matching the filters), ``reviews``
+        (distinct reviews), ``review_refs`` (comma-separated, sorted), ``repeat`` (bool: reviews >
+        1), ``open_actions, overdue`` (actions of those recommendations matching the filters).
+        Themes with no matching recommendation are left out; most recommendations first.
+    """
+    rec_where = recommendation_filter(filters)
+    per_theme = conn.execute(
+        select(
+            theme.c.id,
+            theme.c.name,
+            func.count(func.distinct(recommendation.c.id)).label("recommendations"),
+            func.count(func.distinct(recommendation.c.review_id)).label("reviews"),
+        )
+        .select_from(
+            theme.join(recommendation_theme, recommendation_theme.c.theme_id == theme.c.id).join(
+                recommendation, recommendation.c.id == recommendation_theme.c.recommendation_id
+            )
+        )
+        .where(rec_where)
+        .group_by(theme.c.id, theme.c.name)
+    ).all()
+    refs = conn.execute(
+        select(recommendation_theme.c.theme_id, review.c.ref)
+        .distinct()
+        .select_from(
+            recommendation_theme.join(
+                recommendation, recommendation.c.id == recommendation_theme.c.recommendation_id
+            ).join(review, review.c.id == recommendation.c.review_id)
+        )
+        .where(rec_where)
+    ).all()
+    refs_by_theme: dict[int, list[str]] = {}
+    for theme_id, ref in refs:
+        refs_by_theme.setdefault(theme_id, []).append(ref)
+    action_counts = conn.execute(
+        select(
+            recommendation_theme.c.theme_id,
+            _count_if(is_open_sql()).label("open_actions"),
+            _count_if(is_overdue_sql(today)).label("overdue"),
+        )
+        .select_from(
+            recommendation_theme.join(
+                action, action.c.recommendation_id == recommendation_theme.c.recommendation_id
+            )
+        )
+        .where(action_filter(filters, today))
+        .group_by(recommendation_theme.c.theme_id)
+    ).all()
+    by_theme = {r.theme_id: r for r in action_counts}
+    records = [
+        {
+            "theme_id": r.id,
+            "theme": r.name,
+            "recommendations": int(r.recommendations),
+            "reviews": int(r.reviews),
+            "review_refs": ", ".join(sorted(refs_by_theme.get(r.id, []))),
+            "repeat": int(r.reviews) > 1,
+            "open_actions": int(by_theme[r.id].open_actions) if r.id in by_theme else 0,
+            "overdue": int(by_theme[r.id].overdue) if r.id in by_theme else 0,
+        }
+        for r in per_theme
+    ]
+    frame = pd.DataFrame(records, columns=THEME_COLUMNS)
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["recommendations", "theme"], ascending=[False, True])
+    return frame.reset_index(drop=True)
+
+
+def theme_recommendations(
+    conn: Connection, theme_id: int, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """The recommendations carrying one theme: ``recommendation_id, review_ref, number, title,
+    response_status, assurance_status`` ordered by review and recommendation."""
+    rows = conn.execute(
+        select(
+            recommendation.c.id,
+            review.c.ref,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.response_status,
+            recommendation.c.assurance_status,
+        )
+        .select_from(
+            recommendation.join(review, review.c.id == recommendation.c.review_id).join(
+                recommendation_theme,
+                recommendation_theme.c.recommendation_id == recommendation.c.id,
+            )
+        )
+        .where(recommendation_theme.c.theme_id == theme_id, recommendation_filter(filters))
+        .order_by(review.c.ref, recommendation.c.id)
+    ).all()
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "recommendation_id",
+            "review_ref",
+            "number",
+            "title",
+            "response_status",
+            "assurance_status",
+        ],
+    )

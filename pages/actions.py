@@ -1,6 +1,74 @@
-"""Placeholder: this page is being built."""
+"""Actions: every action matching the sidebar filters, by view (overdue, due soon, no target date,
+stale), with downloads of exactly the rows shown as CSV and Excel."""
 
 import streamlit as st
 
-st.title("actions".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import config, queries
+from monitoring.ui import data, filters, widgets
+
+today = data.today()
+current = filters.current()
+limits = config.thresholds()
+
+VIEWS = {
+    "all": "All actions",
+    "overdue": "Overdue",
+    "due_soon": f"Due in the next {limits.due_soon_days} days",
+    "no_due_date": "No target date",
+    "stale": f"No update for more than {limits.stale_days} days",
+}
+
+st.title("Actions")
+widgets.today_caption(today)
+view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="action_view")
+frame = data.read(
+    queries.action_list,
+    today,
+    current,
+    view=view,
+    window_days=limits.due_soon_days,
+    stale_days=limits.stale_days,
+)
+st.caption(f"{len(frame)} actions.")
+if frame.empty:
+    st.info("No actions match the filters and this view.")
+    st.stop()
+
+table = frame.drop(columns=["action_id", "rag"]).assign(
+    status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])
+)
+table = table[[*table.columns[:9], "RAG", *table.columns[9:-1]]]
+st.dataframe(
+    widgets.rag_styled(table),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "review_ref": "Review",
+        "recommendation_number": "Recommendation",
+        "number": "Action",
+        "description": st.column_config.TextColumn("Action description", width="large"),
+        "agency": "Lead agency",
+        "lead_officer": "Lead officer",
+        "original_due_on": st.column_config.DateColumn("Original target", format="D MMM YYYY"),
+        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
+        "status": "Status",
+        "days_overdue": "Days overdue",
+        "last_update_on": st.column_config.DateColumn("Last update", format="D MMM YYYY"),
+    },
+)
+download = table.rename(
+    columns={
+        "review_ref": "Review",
+        "recommendation_number": "Recommendation",
+        "number": "Action",
+        "description": "Action description",
+        "agency": "Lead agency",
+        "lead_officer": "Lead officer",
+        "original_due_on": "Original target date",
+        "due_on": "Target date",
+        "status": "Status",
+        "days_overdue": "Days overdue",
+        "last_update_on": "Last update",
+    }
+)
+widgets.downloads(download, f"actions-{view}-{today.isoformat()}", key="actions")

@@ -1,6 +1,80 @@
-"""Placeholder: this page is being built."""
+"""Meetings: record board meeting dates, and what changed between the last meeting and the next
+(actions newly completed or overdue, target dates moved, status changes, new recommendations)."""
 
 import streamlit as st
 
-st.title("meetings".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import changes, services
+from monitoring.ui import data, widgets
+
+today = data.today()
+user = st.session_state["user"]
+actor = services.Actor.from_user(user)
+
+st.title("Meetings")
+meetings = data.read(changes.meetings)
+
+if services.can(actor, "record_meeting"):
+    with st.form("new_meeting", clear_on_submit=True):
+        st.subheader("Record a meeting")
+        held_on = st.date_input("Meeting date", value=today, format="DD/MM/YYYY")
+        title = st.text_input("Title", value="Partnership board")
+        if st.form_submit_button("Record meeting", type="primary"):
+            try:
+                services.create_meeting(data.engine(), actor, held_on, title)
+            except services.ServiceError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Meeting on {widgets.uk_date(held_on)} recorded.")
+                meetings = data.read(changes.meetings)
+
+if meetings.empty:
+    st.info("No meetings recorded yet.")
+    st.stop()
+
+st.dataframe(
+    meetings[["held_on", "title", "baseline_on"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "held_on": st.column_config.DateColumn("Held on", format="D MMM YYYY"),
+        "title": "Meeting",
+        "baseline_on": st.column_config.DateColumn("Previous meeting", format="D MMM YYYY"),
+    },
+)
+
+st.subheader("Changes since the last meeting")
+dates = sorted(meetings["held_on"])
+since = st.selectbox(
+    "Since the meeting of", dates[::-1], format_func=widgets.uk_date, key="changes_since"
+)
+later = [d for d in dates if d > since]
+options = [*later, *([today] if today > since and today not in later else [])]
+until = st.selectbox("Up to", options or [since], format_func=widgets.uk_date, key="changes_until")
+found = data.read(changes.changes_between, since, until)
+st.caption(
+    f"{len(found)} changes after {widgets.uk_date(since)} up to and including "
+    f"{widgets.uk_date(until)}."
+)
+if found.empty:
+    st.info("Nothing changed between these dates.")
+    st.stop()
+counts = found["kind"].value_counts()
+columns = st.columns(len(changes.CHANGE_KINDS))
+for column, kind in zip(columns, changes.CHANGE_KINDS, strict=True):
+    widgets.tile(column, changes.KIND_LABELS[kind], int(counts.get(kind, 0)))
+st.dataframe(
+    found.drop(columns=["action_id", "recommendation_id"]).assign(
+        kind=[changes.KIND_LABELS[k] for k in found["kind"]]
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "kind": "Change",
+        "review_ref": "Review",
+        "number": "Number",
+        "description": st.column_config.TextColumn("Action or recommendation", width="large"),
+        "agency": "Lead agency",
+        "detail": st.column_config.TextColumn("What changed", width="large"),
+        "at": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+    },
+)

@@ -1,20 +1,28 @@
-"""Overview: how far the learning has got, what is overdue and where, at a glance."""
+"""Overview: how far the learning has got, what is overdue and where, at a glance.
+
+With the sidebar's "As at" date set, the tiles and the overdue-by-agency chart show the records as
+they stood on that date (reconstructed from dated history by :mod:`monitoring.asat`).
+"""
 
 import streamlit as st
 
-from monitoring import charts, config, queries
+from monitoring import asat, charts, config, queries
 from monitoring.ui import data, filters, widgets
 
 today = data.today()
 current = filters.current()
 limits = config.thresholds()
+as_at = current.as_at
 
 st.title("Overview")
-widgets.today_caption(today)
+if as_at:
+    widgets.as_at_caption(as_at)
+else:
+    widgets.today_caption(today)
 
 figures = data.read(
-    queries.overview_figures,
-    today,
+    asat.overview_as_at if as_at else queries.overview_figures,
+    as_at or today,
     current,
     window_days=limits.due_soon_days,
     stale_days=limits.stale_days,
@@ -24,21 +32,31 @@ widgets.tile(row1[0], "Reviews", figures.reviews)
 widgets.tile(row1[1], "Recommendations", figures.recommendations)
 widgets.tile(
     row1[2],
-    "Recommendations implemented",
+    "Implemented",
     widgets.percent(figures.pct_implemented),
-    help="Recommendations whose actions are all closed.",
+    help="Share of recommendations whose actions are all closed.",
 )
 widgets.tile(
     row1[3],
-    "Recommendations assured",
+    "Assured",
     widgets.percent(figures.pct_assured),
-    help="Recommendations the board has seen evidence for.",
+    help="Share of recommendations the board has seen evidence for (practice changed).",
 )
 row2 = st.columns(4)
 widgets.tile(row2[0], "Open actions", figures.open_actions)
 widgets.tile(row2[1], "Overdue actions", figures.overdue, help="Open and past their target date.")
 widgets.tile(row2[2], f"Due in the next {limits.due_soon_days} days", figures.due_soon)
 widgets.tile(row2[3], "Open with no target date", figures.no_due_date)
+
+if as_at:
+    frame = data.read(asat.agency_scorecard_as_at, as_at, current)
+    frame = frame[frame["overdue"] > 0]
+    if frame.empty:
+        st.success("No overdue actions on that date.")
+    else:
+        title = f"Overdue actions by lead agency on {widgets.uk_date(as_at)}"
+        st.plotly_chart(charts.overdue_by_agency_chart(frame, title), width="stretch")
+    st.stop()
 
 left, right = st.columns(2)
 with left:

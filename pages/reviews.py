@@ -1,6 +1,70 @@
-"""Placeholder: this page is being built."""
+"""Reviews: the register (how far each review has got) and a drill-down to one review's
+recommendations and actions."""
 
 import streamlit as st
 
-st.title("reviews".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import charts, queries, rules
+from monitoring.ui import data, filters, widgets
+
+today = data.today()
+current = filters.current()
+
+st.title("Reviews")
+widgets.today_caption(today)
+
+register = data.read(queries.review_register, today, current)
+if register.empty:
+    st.info("No reviews match the filters.")
+    st.stop()
+
+st.dataframe(
+    register.drop(columns="review_id"),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "ref": "Review",
+        "title": st.column_config.TextColumn("Title", width="large"),
+        "review_type": "Type",
+        "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
+        "recommendations": "Recommendations",
+        "pct_implemented": st.column_config.NumberColumn("% implemented", format="%.0f%%"),
+        "pct_assured": st.column_config.NumberColumn("% assured", format="%.0f%%"),
+        "overdue": "Overdue actions",
+    },
+)
+st.plotly_chart(charts.review_progress_chart(register), width="stretch")
+
+st.subheader("One review in detail")
+titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))
+review_id = st.selectbox("Review", list(titles), format_func=titles.get, key="review_detail")
+detail = data.read(queries.review_detail, int(review_id), today)
+for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
+    first = rows.iloc[0]
+    implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
+    heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
+    with st.expander(f"{heading} — {implementation}", expanded=False):
+        st.markdown(
+            f"**Response:** {first['response_status'].replace('_', ' ')} · "
+            f"**Assurance:** {first['assurance_status'].replace('_', ' ')}"
+            + (" · **National dependency** (escalated)" if first["national_dependency"] else "")
+        )
+        actions = rows.dropna(subset=["action_id"])
+        if actions.empty:
+            st.warning("No actions yet: this recommendation needs actions (a data-quality flag).")
+            continue
+        table = actions[["action_number", "description", "agency", "due_on"]].copy()
+        table["RAG"] = widgets.rag_words(actions["rag"], actions["rag_overridden"])
+        table["Status"] = widgets.status_words(actions["status"])
+        table["Last update"] = [widgets.uk_date(d) for d in actions["last_update_on"]]
+        table["Latest note"] = actions["last_update_note"]
+        st.dataframe(
+            widgets.rag_styled(table),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "action_number": "Action",
+                "description": st.column_config.TextColumn("Action description", width="large"),
+                "agency": "Lead agency",
+                "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
+            },
+        )

@@ -1,6 +1,75 @@
-"""Placeholder: this page is being built."""
+"""Themes and search: recommendations by theme across reviews (repeat learning flagged) and
+full-text search over recommendation and action text."""
 
 import streamlit as st
 
-st.title("themes".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import charts, queries, search
+from monitoring.ui import data, filters, widgets
+
+today = data.today()
+current = filters.current()
+
+st.title("Themes and search")
+themes = data.read(queries.theme_summary, today, current)
+if themes.empty:
+    st.info("No themed recommendations match the filters.")
+else:
+    repeats = themes[themes["repeat"]]
+    if not repeats.empty:
+        st.warning(
+            "Repeat learning: "
+            + "; ".join(f"{t} ({n} reviews)" for t, n in repeats[["theme", "reviews"]].values)
+        )
+    st.plotly_chart(charts.theme_chart(themes), width="stretch")
+    st.dataframe(
+        themes.drop(columns="theme_id").assign(
+            repeat=["Yes: repeat learning" if r else "No" for r in themes["repeat"]]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "theme": "Theme",
+            "recommendations": "Recommendations",
+            "reviews": "Reviews",
+            "review_refs": st.column_config.TextColumn("In reviews", width="large"),
+            "repeat": "Repeat learning",
+            "open_actions": "Open actions",
+            "overdue": "Overdue actions",
+        },
+    )
+    names = dict(zip(themes["theme_id"], themes["theme"], strict=True))
+    theme_id = st.selectbox("Recommendations for theme", list(names), format_func=names.get)
+    st.dataframe(
+        data.read(queries.theme_recommendations, int(theme_id), current).drop(
+            columns="recommendation_id"
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "review_ref": "Review",
+            "number": "Recommendation",
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "response_status": "Response",
+            "assurance_status": "Assurance",
+        },
+    )
+
+st.subheader("Search recommendations and actions")
+query = st.text_input("Words to find", key="search_text", placeholder="e.g. online grooming")
+if query.strip():
+    hits = data.read(search.search, query, current)
+    st.caption(f"{len(hits)} matches for “{query.strip()}”.")
+    if not hits.empty:
+        st.dataframe(
+            hits.drop(columns=["item_id", "rank"]),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "kind": "Found in",
+                "review_ref": "Review",
+                "recommendation_number": "Recommendation",
+                "number": "Number",
+                "text": st.column_config.TextColumn("Text", width="large"),
+            },
+        )
+widgets.today_caption(today)

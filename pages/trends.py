@@ -1,6 +1,40 @@
-"""Placeholder: this page is being built."""
+"""Trends: open, overdue and completed actions at each month end, overall and per review,
+reconstructed from dated history (:mod:`monitoring.asat`)."""
 
 import streamlit as st
+from dateutil.relativedelta import relativedelta
 
-st.title("trends".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import asat, charts
+from monitoring.ui import data, filters, widgets
+
+today = data.today()
+current = filters.current()
+
+st.title("Trends")
+months = st.select_slider("Months shown", options=[6, 12, 18, 24], value=12, key="trend_months")
+frame = data.read(asat.trend, today - relativedelta(months=months), today, current)
+totals = frame[frame["ref"] == asat.ALL_REVIEWS]
+st.plotly_chart(
+    charts.trend_chart(totals, "Actions over time, all reviews matching the filters"),
+    width="stretch",
+)
+refs = [r for r in dict.fromkeys(frame["ref"]) if r != asat.ALL_REVIEWS]
+ref = st.selectbox("One review", refs, key="trend_review") if refs else None
+if ref:
+    one = frame[frame["ref"] == ref]
+    st.plotly_chart(charts.trend_chart(one, f"Actions over time, {ref}"), width="stretch")
+
+st.subheader("The figures")
+st.dataframe(
+    frame.drop(columns="review_id").assign(as_at=[widgets.uk_date(d) for d in frame["as_at"]]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "as_at": "Month end",
+        "ref": "Review",
+        "open": "Open",
+        "overdue": "Overdue",
+        "completed": "Completed or assured",
+    },
+)
+widgets.today_caption(today)

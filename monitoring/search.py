@@ -1,0 +1,170 @@
+"""Full-text search over recommendation and action text.
+
+SQLite: the FTS5 table ``search_text`` (Porter stemming) created and kept by the migration
+``0002_search``; a database without it (built outside Alembic) falls back to a ``LIKE`` search.
+PostgreSQL: ``to_tsvector('english', ...) @@ plainto_tsquery('english', ...)`` on the expressions the
+same migration indexes with GIN. Every word of the query must match (stemmed), in any order.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+    union_all,
+)
+
+from monitoring.db import action, recommendation, review
+from monitoring.queries import NO_FILTERS, Filters, action_filter, recommendation_filter
+
+COLUMNS = ["kind", "item_id", "review_ref", "recommendation_number", "number", "text", "rank"]
+"""Result columns: ``kind`` (recommendation or action), ``item_id`` (its id), ``review_ref``,
+``recommendation_number``, ``number`` (action number, or the recommendation's), ``text`` (title
+and text, or description and success measure), ``rank`` (higher is better)."""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+REC_BODY = (
+    func.coalesce(recommendation.c.title, "") + " " + func.coalesce(recommendation.c.text, "")
+)
+ACTION_BODY = (
+    func.coalesce(action.c.description, "") + " " + func.coalesce(action.c.success_measure, "")
+)
+
+
+def words(query: str) -> list[str]:
+    """The words of a search (letters and digits; punctuation and FTS syntax dropped)."""
+    return _WORD.findall(query or "")
+
+
+def search(
+    conn: Connection, query: str, filters: Filters = NO_FILTERS, *, limit: int = 100
+) -> pd.DataFrame:
+    """Recommendations and actions whose text contains every word of ``query``.
+
+    The review, review type, theme and agency filters apply (to a recommendation through its
+    actions' lead agencies); RAG and status filters apply to actions only.
+
+    :returns: DataFrame of :data:`COLUMNS`, best match first; empty for a query with no words.
+    """
+    terms = words(query)
+    if not terms:
+        return pd.DataFrame(columns=COLUMNS)
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        rec_rank, rec_match, act_rank, act_match = _postgres(terms)
+    elif dialect == "sqlite" and _has_fts(conn):
+        rec_rank, rec_match, act_rank, act_match = _fts5(terms)
+    else:
+        rec_rank, rec_match, act_rank, act_match = _like(terms)
+    from datetime import date
+
+    today = date.today()  # only the RAG filter uses it; statuses and ids do not depend on it
+    recs = select(
+        literal("recommendation").label("kind"),
+        recommendation.c.id.label("item_id"),
+        review.c.ref.label("review_ref"),
+        recommendation.c.number.label("recommendation_number"),
+        recommendation.c.number.label("number"),
+        REC_BODY.label("text"),
+        rec_rank.label("rank"),
+    ).where(recommendation.c.review_id == review.c.id, rec_match, recommendation_filter(filters))
+    if filters.rag or filters.statuses:
+        recs = recs.where(
+            recommendation.c.id.in_(
+                select(action.c.recommendation_id).where(action_filter(filters, today))
+            )
+        )
+    acts = select(
+        literal("action").label("kind"),
+        action.c.id.label("item_id"),
+        review.c.ref.label("review_ref"),
+        recommendation.c.number.label("recommendation_number"),
+        action.c.number.label("number"),
+        ACTION_BODY.label("text"),
+        act_rank.label("rank"),
+    ).where(
+        action.c.review_id == review.c.id,
+        action.c.recommendation_id == recommendation.c.id,
+        act_match,
+        action_filter(filters, today),
+    )
+    both = union_all(recs, acts).subquery()
+    rows = conn.execute(
+        select(both)
+        .order_by(both.c.rank.desc(), both.c.review_ref, both.c.kind, both.c.item_id)
+        .limit(limit),
+        {"fts_query": " ".join(f'"{t}"' for t in terms), "plain_query": " ".join(terms)},
+    ).all()
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["rank"] = frame["rank"].astype(float)
+    return frame
+
+
+def _has_fts(conn: Connection) -> bool:
+    return (
+        conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'search_text' AND type = 'table'")
+        ).first()
+        is not None
+    )
+
+
+def _fts5(terms: list[str]):
+    """FTS5: the match and rank (bm25, lower is better, so negated) as correlated subqueries that
+    read ``search_text`` directly (bm25 is usable only in the query that does the MATCH)."""
+    hits = table("search_text", column("kind"), column("item_id"), column("rank"))
+    match = text("search_text MATCH :fts_query")
+
+    def rank_for(kind: str, id_column):
+        return (
+            select(-hits.c.rank)
+            .select_from(hits)
+            .where(match, hits.c.kind == kind, hits.c.item_id == id_column)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def match_for(kind: str, id_column):
+        return id_column.in_(
+            select(hits.c.item_id).select_from(hits).where(match, hits.c.kind == kind)
+        )
+
+    return (
+        rank_for("recommendation", recommendation.c.id),
+        match_for("recommendation", recommendation.c.id),
+        rank_for("action", action.c.id),
+        match_for("action", action.c.id),
+    )
+
+
+def _postgres(terms: list[str]):
+    query = func.plainto_tsquery("english", bindparam("plain_query"))
+    rec_vector = func.to_tsvector("english", REC_BODY)
+    act_vector = func.to_tsvector("english", ACTION_BODY)
+    return (
+        func.ts_rank(rec_vector, query),
+        rec_vector.op("@@")(query),
+        func.ts_rank(act_vector, query),
+        act_vector.op("@@")(query),
+    )
+
+
+def _like(terms: list[str]):
+    def every(body):
+        return and_(*[func.lower(body).contains(t.lower(), autoescape=True) for t in terms])
+
+    return literal(1.0), every(REC_BODY), literal(1.0), every(ACTION_BODY)
+
+
+__all__ = ["COLUMNS", "search", "words"]
