@@ -647,14 +647,33 @@ def smtp_connection(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
             smtp.close()
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A message not sent: the agency (``None`` when the server itself failed), the recipient,
+    and the reason (the SMTP error's type and code; no addresses)."""
+
+    agency: str | None
+    recipient: str | None
+    reason: str
+    board_copy: bool = False
+
+    def describe(self, *, addresses: bool = True) -> str:
+        """One line for the command's output, with or without the recipient's address."""
+        if self.agency is None:
+            return f"SMTP server: {self.reason}"
+        role = "the board member" if self.board_copy else "the lead"
+        who = f"{self.recipient} ({self.agency})" if addresses else f"{role} of {self.agency}"
+        return f"not sent to {who}: {self.reason}"
+
+
 @dataclass
 class RunResult:
-    """What a run did: digests sent and skipped, escalations recorded, failures (messages)."""
+    """What a run did: digests sent and skipped, escalations recorded, failures."""
 
     sent: list[Digest] = field(default_factory=list)
     skipped: list[Digest] = field(default_factory=list)
     escalations: list[dict] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
 def run(
@@ -726,22 +745,22 @@ def run(
             for digest in to_send:
                 _send_one(engine, actor, smtp, settings, digest, today, result, out)
     except (smtplib.SMTPException, OSError) as exc:
-        result.failures.append(
-            f"SMTP server {settings.host}:{settings.port}: {type(exc).__name__}: {exc}"
-        )
-        out(f"error: could not use the SMTP server {settings.host}:{settings.port}: {exc}")
+        failure = Failure(None, None, f"{settings.host}:{settings.port}: {_reason(exc)}")
+        result.failures.append(failure)
+        out(f"error: {failure.describe()}")
     out(f"{len(result.sent)} sent, {len(result.skipped)} already sent today.")
     return result
 
 
 def _send_one(engine, actor, smtp, settings, digest, today, result, out) -> None:
-    def send(cc: Sequence[str]) -> None:
-        refused = smtp.send_message(build_message(digest, today, settings.mail_from, cc))
-        if digest.recipient in refused:  # the server took the copy but not the lead's message
-            raise smtplib.SMTPRecipientsRefused({digest.recipient: refused[digest.recipient]})
+    refusals: dict = {}
+
+    def send(cc: Sequence[str]) -> list[str]:
+        refusals.update(smtp.send_message(build_message(digest, today, settings.mail_from, cc)))
+        return list(refusals)
 
     try:
-        cc = services.send_reminder(
+        sent = services.send_reminder(
             engine,
             actor,
             recipient=digest.recipient,
@@ -752,23 +771,42 @@ def _send_one(engine, actor, smtp, settings, digest, today, result, out) -> None
             cc=digest.cc,
             send=send,
         )
-    except smtplib.SMTPRecipientsRefused as exc:
-        result.failures.append(f"{digest.recipient}: refused ({exc.recipients})")
-        out(f"Not sent (recipient refused): {digest.recipient}.")
-        return
     except smtplib.SMTPServerDisconnected:
         raise
     except smtplib.SMTPException as exc:
-        result.failures.append(f"{digest.recipient}: {type(exc).__name__}: {exc}")
-        out(f"Not sent ({type(exc).__name__}): {digest.recipient}.")
+        failure = Failure(digest.agency_name, digest.recipient, _reason(exc))
+        result.failures.append(failure)
+        out(f"error: {failure.describe()}")
         return
-    if cc is None:
+    if sent is None:
         result.skipped.append(digest)
         out(f"Already sent today, skipped: {digest.recipient} ({digest.agency_name}).")
         return
+    cc, refused = sent
+    copied = [address for address in cc if address not in refused]
+    copy_note = f"; copied to {', '.join(copied)}" if copied else ""
+    if digest.recipient in refused:  # the server took the copy but not the lead's own message
+        failure = Failure(
+            digest.agency_name, digest.recipient, _reason(smtplib.SMTPRecipientsRefused(refusals))
+        )
+        result.failures.append(failure)
+        out(f"error: {failure.describe()}{copy_note}")
+        return
     result.sent.append(digest)
-    copied = f"; copied to {', '.join(cc)}" if cc else ""
-    out(f"Sent to {digest.recipient} ({digest.agency_name}): {digest.counts()}{copied}.")
+    for address in refused:
+        failure = Failure(digest.agency_name, address, "copy refused", board_copy=True)
+        result.failures.append(failure)
+        out(f"error: {failure.describe()}; the lead's digest was sent.")
+    out(f"Sent to {digest.recipient} ({digest.agency_name}): {digest.counts()}{copy_note}.")
+
+
+def _reason(exc: BaseException) -> str:
+    """An SMTP error as its type and reply code only (its text may quote addresses)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _text in exc.recipients.values()})
+        return f"recipient refused ({', '.join(codes)})"
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}{f' ({code})' if code else ''}"
 
 
 def _printable(message: EmailMessage) -> str:
@@ -788,15 +826,20 @@ def cmd_remind(args: argparse.Namespace) -> int:
     escalation_ladder()  # a bad MONITORING_ESCALATION_DAYS is a usage error before anything else
     settings = None if args.dry_run else SmtpSettings.from_env()
     engine = db.get_engine()
+    out = (lambda line: None) if args.quiet else print
     try:
-        result = run(engine, today, dry_run=args.dry_run, settings=settings)
+        result = run(engine, today, dry_run=args.dry_run, settings=settings, out=out)
     except services.ServiceError as exc:
         raise cli.UsageError(str(exc)) from exc
-    if result.failures:
-        for failure in result.failures:
-            print(f"error: {failure}", file=sys.stderr)
-        return 1
-    return 0
+    if args.quiet:
+        print(
+            f"Reminders as at {today.isoformat()}: {len(result.sent)} sent, "
+            f"{len(result.skipped)} already sent today, "
+            f"{len(result.escalations)} escalations recorded, {len(result.failures)} failed."
+        )
+    for failure in result.failures:
+        print(f"error: {failure.describe(addresses=not args.quiet)}", file=sys.stderr)
+    return 1 if result.failures else 0
 
 
 def register(subparsers) -> None:
@@ -818,5 +861,10 @@ def register(subparsers) -> None:
         type=iso_date,
         metavar="DATE",
         help="treat DATE (YYYY-MM-DD) as today (default MONITORING_TODAY or today)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only a summary with no e-mail addresses (for cron and systemd logs)",
     )
     parser.set_defaults(func=cmd_remind)

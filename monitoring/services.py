@@ -1130,7 +1130,7 @@ def bulk_update_actions(engine: Engine, actor: Actor, rows: list[Mapping[str, An
 
 # --- reminders --------------------------------------------------------------------------------
 
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Callable, Collection, Sequence  # noqa: E402
 
 
 def record_escalations(
@@ -1204,15 +1204,16 @@ def send_reminder(
     subject: str,
     action_ids: Sequence[int],
     cc: Sequence[str] = (),
-    send: Callable[[Sequence[str]], None],
-) -> tuple[str, ...] | None:
+    send: Callable[[Sequence[str]], Collection[str]],
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """Send one reminder e-mail and log it in ``reminder_log``, in one transaction per message.
 
     Inside one write transaction: lock the recipient's ``app_user`` row (PostgreSQL; SQLite's
     ``BEGIN IMMEDIATE`` already serialises writers), return ``None`` without sending when
     ``reminder_log`` already has ``recipient`` for ``sent_on``, drop any ``cc`` address already
-    copied for this agency that day, insert one ``reminder_log`` row per address (``To`` and each
-    ``Cc``), call ``send(cc)``, and commit only after the SMTP server has accepted the message.
+    copied for this agency that day, call ``send(cc)``, insert one ``reminder_log`` row per
+    address the server accepted (``To`` and each ``Cc``; a refused address is not logged, so the
+    next run tries it again, without re-copying accepted ones), and commit.
 
     Why one transaction per message, held open across the send: if ``send`` raises, or the
     process dies before the commit, the rows roll back, so a message is never recorded as sent
@@ -1223,8 +1224,10 @@ def send_reminder(
     Keep the SMTP connection open beforehand so the transaction lasts only as long as one send.
     ``reminder_log`` is itself the record of what was sent, so no ``audit_log`` row is added.
 
-    :param send: sends the message, given the ``Cc`` addresses to use; raises on failure.
-    :returns: the ``Cc`` addresses used, or ``None`` when already sent that day (nothing sent).
+    :param send: sends the message, given the ``Cc`` addresses to use; returns the addresses the
+        server refused (``smtplib``'s ``send_message`` result); raises when nothing was sent.
+    :returns: ``(cc used, addresses refused)``, or ``None`` when already sent that day (nothing
+        sent).
     :raises PermissionDenied: unless the actor may ``send_reminders``.
     """
     require(actor, "send_reminders")
@@ -1244,8 +1247,10 @@ def send_reminder(
         if logged(recipient):
             return None
         copy_to = tuple(address for address in cc if not logged(address, agency_id))
+        refused = tuple(send(copy_to) or ())
         at = config.utc_now_iso()
         ids = ",".join(str(int(i)) for i in action_ids)
+        accepted = [address for address in (recipient, *copy_to) if address not in refused]
         conn.execute(
             insert(log),
             [
@@ -1257,11 +1262,10 @@ def send_reminder(
                     "subject": subject[:300],
                     "action_ids": ids,
                 }
-                for address in (recipient, *copy_to)
+                for address in accepted
             ],
         )
-        send(copy_to)
-    return copy_to
+    return copy_to, refused
 
 
 # --- meetings ---------------------------------------------------------------------------------
