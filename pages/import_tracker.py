@@ -1,6 +1,112 @@
-"""Placeholder: this page is being built."""
+"""Import a tracker (administrators): upload a board's .xlsx or .csv tracker, check the column
+mapping, preview every error and warning by row and column, then import in one transaction."""
 
+import pandas as pd
 import streamlit as st
 
-st.title("import_tracker".replace("_", " ").capitalize())
-st.info("This page is being built.")
+from monitoring import services
+from monitoring.importer import PRESETS, choose_agencies, prepare
+from monitoring.importer.headers import FIELDS
+from monitoring.importer.plan import review_ref_from_name
+from monitoring.ui import data, session, updates
+
+actor = session.current_actor()
+st.title("Import a tracker")
+updates.show_flash()
+st.caption(
+    "Bring in the recommendations and actions a board already keeps in a spreadsheet. Nothing is "
+    "written until you press Import, and then everything is written or nothing."
+)
+
+upload = st.file_uploader("Tracker file (.xlsx or .csv)", type=["xlsx", "csv"])
+layout = st.selectbox(
+    "Layout", ["Board tracker (columns found by their headings)", *PRESETS], key="import_layout"
+)
+preset = layout if layout in PRESETS else None
+if upload is None:
+    st.info("Choose a file to see a preview.")
+    st.stop()
+
+raw = upload.getvalue()
+review_ref = review_title = None
+overrides: dict[str, str] = {}
+if preset is None:
+    left, right = st.columns(2)
+    review_ref = left.text_input("Review ref", value=review_ref_from_name(upload.name))
+    review_title = right.text_input("Review title (for a new review)", value="")
+plan, header = prepare(
+    raw, upload.name, preset=preset, review_ref=review_ref, review_title=review_title
+)
+
+if preset is None and header:
+    with st.expander("Column mapping", expanded=False):
+        st.caption('Which column holds each field. Leave "as detected" to keep the guess.')
+        columns = st.columns(3)
+        for i, (name, label) in enumerate(FIELDS.items()):
+            detected = plan.mapping.get(name)
+            choice = columns[i % 3].selectbox(
+                label,
+                ["(as detected)", *header],
+                key=f"map_{name}",
+                help=f"Detected: {detected}" if detected else "Not detected",
+            )
+            if choice != "(as detected)":
+                overrides[name] = choice
+    if overrides:
+        plan, header = prepare(
+            raw, upload.name, review_ref=review_ref, review_title=review_title, overrides=overrides
+        )
+
+st.subheader("Preview (dry run)")
+if plan.errors:
+    summary = None
+    st.error(f"{len(plan.errors)} error(s): fix the file and upload it again. Nothing was written.")
+else:
+    summary = services.preview_import(data.engine(), actor, plan)
+    tiles = st.columns(5)
+    tiles[0].metric("Rows read", summary.rows_read, border=True)
+    tiles[1].metric("Actions to create", summary.created.get("action", 0), border=True)
+    tiles[2].metric("Actions to update", summary.updated, border=True)
+    tiles[3].metric("Rows skipped", summary.rows_skipped, border=True)
+    tiles[4].metric("Warnings", len(summary.warnings), border=True)
+problems = summary.problems if summary else plan.problems
+if problems:
+    st.dataframe(
+        pd.DataFrame([p.as_dict() for p in problems]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "level": "Level",
+            "row": st.column_config.NumberColumn("Row", format="%d"),
+            "column": "Column",
+            "message": st.column_config.TextColumn("Problem", width="large"),
+        },
+    )
+if summary is None:
+    st.stop()
+
+chosen: list[str] = []
+if summary.unmatched_agencies:
+    st.subheader("Agencies not found")
+    st.caption("Tick the agencies to create; the others' actions are imported with no lead agency.")
+    for name in summary.unmatched_agencies:
+        if st.checkbox(name, value=plan.create_agencies is True, key=f"create_{name}"):
+            chosen.append(name)
+choose_agencies(plan, chosen)
+
+if st.button("Import", type="primary"):
+    bar = st.progress(0.0, text="Starting")
+
+    def show(fraction: float, message: str) -> None:
+        bar.progress(fraction, text=message)
+
+    def run() -> None:
+        done = services.import_tracker(data.engine(), actor, plan, progress=show)
+        made = ", ".join(f"{n} {t}" for t, n in done.created.items()) or "nothing new"
+        st.session_state["import_result"] = (
+            f"Imported {done.source}: created {made}; updated {done.updated} actions."
+        )
+
+    updates.run_service(run, "Import finished.")
+if "import_result" in st.session_state:
+    st.success(st.session_state.pop("import_result"))

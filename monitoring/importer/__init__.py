@@ -40,3 +40,45 @@ __all__ = [
     "read_bytes",
     "read_path",
 ]
+
+
+def prepare(
+    data: bytes,
+    name: str,
+    *,
+    preset: str | None = None,
+    review_ref: str | None = None,
+    review_title: str | None = None,
+    overrides: dict[str, str] | None = None,
+) -> tuple[ImportPlan, list[str]]:
+    """Read uploaded bytes and plan the import (what the admin page needs, without Streamlit).
+
+    :param overrides: ``{field: header text}`` chosen in the page's mapping widgets.
+    :returns: ``(plan, header cells)``; the header cells are the texts of the header row found
+        (empty when none). A file that cannot be read gives a plan with one error.
+    """
+    try:
+        sheet = read_bytes(data, name)
+    except ImportFileError as exc:
+        plan = ImportPlan(source=name)
+        plan.error(str(exc))
+        return plan, []
+    options = TrackerOptions(
+        review_ref=review_ref or None, review_title=review_title or None, mapping=overrides or {}
+    )
+    plan = build_plan(sheet, preset=preset, options=options)
+    header: list[str] = []
+    if plan.header_row:
+        header = [str(c).strip() for c in sheet.rows[plan.header_row - 1] if c is not None]
+        header = [h for h in header if h]
+    return plan, header
+
+
+def choose_agencies(plan: ImportPlan, names: list[str]) -> None:
+    """Create only these unmatched agencies (names as listed by the preview) when importing."""
+    from monitoring.importer.agencies import normalise_alias
+
+    plan.create_agencies = {normalise_alias(n) for n in names}
+
+
+__all__ += ["choose_agencies", "prepare"]

@@ -1,0 +1,92 @@
+"""The admin import page: upload, dry-run preview with problems by row and column, agencies to
+create, then one import (AppTest with a real upload and a real database)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from monitoring import db
+from monitoring.importer import choose_agencies, prepare
+from tests.conftest import REALDATA, make_app
+
+PAGE = "pages/import_tracker.py"
+STOCKTON = REALDATA / "trackers" / "stockton_lscb_review_progress_2017-12.csv"
+
+
+def _count(engine, table, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
+
+
+def test_page_previews_then_imports_with_chosen_agencies(demo_engine, app_env):
+    at = make_app("admin@northbridge.example", page=PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Import a tracker"
+    before = db.table_counts(demo_engine)
+    at.file_uploader[0].set_value((STOCKTON.name, STOCKTON.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # The preview lists every warning by row and column and writes nothing.
+    problems = at.dataframe[0].value
+    assert {"level", "row", "column", "message"} <= set(problems.columns)
+    date_rows = problems[problems["column"] == "Date"]["row"].tolist()
+    assert 2 in date_rows
+    assert db.table_counts(demo_engine) == before
+    # "Chair / DCS" is not a known agency: offered with a checkbox, unticked by default.
+    box = [c for c in at.checkbox if c.label == "Chair / DCS"]
+    assert box and box[0].value is False
+    box[0].check()
+    at.run()
+    [b for b in at.button if b.label == "Import"][0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _count(demo_engine, db.review, db.review.c.ref == STOCKTON.stem) == 1
+    assert _count(demo_engine, db.agency, db.agency.c.name == "Chair / DCS") == 1
+    review_id = select(db.review.c.id).where(db.review.c.ref == STOCKTON.stem).scalar_subquery()
+    assert _count(demo_engine, db.action, db.action.c.review_id == review_id) == 5
+    assert (
+        _count(
+            demo_engine,
+            db.action,
+            db.action.c.review_id == review_id,
+            db.action.c.lead_agency_id.is_not(None),
+        )
+        == 5
+    )
+
+
+def test_page_shows_errors_for_a_file_that_is_not_a_spreadsheet(demo_engine, app_env):
+    at = make_app("admin@northbridge.example", page=PAGE)
+    before = db.table_counts(demo_engine)
+    at.file_uploader[0].set_value(("notes.csv", b"\x00\x01\x02binary", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("error" in e.value for e in at.error)
+    assert "not a spreadsheet" in at.dataframe[0].value["message"][0]
+    assert not [b for b in at.button if b.label == "Import"]
+    assert db.table_counts(demo_engine) == before
+
+
+def test_prepare_applies_mapping_overrides_and_agency_choices():
+    data = b"Item,What we will do,Owner,By\n1,Train staff,Police,31/03/2026\n"
+    plan, header = prepare(
+        data, "plan.csv", overrides={"action": "What we will do", "due_on": "By"}
+    )
+    assert header == ["Item", "What we will do", "Owner", "By"]
+    assert not plan.errors
+    (action,) = plan.actions
+    assert (action.description, action.due_on, action.lead_name) == (
+        "Train staff",
+        "2026-03-31",
+        "Police",
+    )
+    choose_agencies(plan, ["Acme Care LIMITED"])
+    assert plan.create_agencies == {"acme care ltd"}
+
+
+def test_only_admins_see_the_import_page(demo_engine, app_env):
+    at = make_app("board@northbridge.example")
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE)
