@@ -262,8 +262,13 @@ def changes_since(conn: Connection, entity: str, entity_id: int, version: int) -
     ]
     if not bumps:
         return []
-    first = min(r["id"] for r in bumps)
-    return [r for r in trail if r["id"] >= first]
+    first = min(bumps, key=lambda r: r["id"])
+    # The same write's other rows share its time and actor, and may come before the version row.
+    return [
+        r
+        for r in trail
+        if r["id"] >= first["id"] or (r["at"] == first["at"] and r["actor"] == first["actor"])
+    ]
 
 
 def _check_version(conn: Connection, entity: str, row: Mapping[str, Any], version: int | None):
