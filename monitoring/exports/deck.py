@@ -22,7 +22,7 @@ SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
 MARGIN = Inches(0.5)
 TOP = Inches(1.35)
-ROW_BUDGET = 15
+ROW_BUDGET = 11
 HEADER_FILL = "1F4E96"
 CHART_ALT = {
     "rag_by_review": "Bar chart: actions by RAG rating for each review",

@@ -51,7 +51,7 @@ def find_browser() -> Path:
 
 
 def render_png(
-    figures: Mapping[str, go.Figure], *, width: int = 1100, scale: float = 2.0
+    figures: Mapping[str, go.Figure], *, width: int = 800, scale: float = 2.5
 ) -> dict[str, bytes]:
     """Render every figure to PNG bytes in one browser session.
 

@@ -125,7 +125,7 @@ def red_items_table(pack: MeetingPack) -> Table:
             ]
             for r in red.itertuples()
         ],
-        [1.4, 0.7, 4, 2.2, 1.2, 0.9, 1],
+        [1.9, 0.7, 4, 2.2, 1.2, 0.9, 1],
         empty="No actions are rated Red.",
         rag_column=6,
         rag=list(red["rag"]),
@@ -169,7 +169,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         ]
                         for r in pack.date_moves.itertuples()
                     ],
-                    [1.4, 0.7, 3.4, 2, 1.1, 4],
+                    [1.9, 0.7, 3.4, 2, 1.1, 4],
                     empty="No target date was moved.",
                 )
             ],
@@ -193,7 +193,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         ]
                         for r in pack.for_assurance.itertuples()
                     ],
-                    [1.4, 1.4, 4, 2.2, 1.1, 2.2],
+                    [1.9, 1.4, 4, 2.2, 1.1, 2.2],
                     empty="Nothing is proposed for closure.",
                 )
             ],
@@ -217,7 +217,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         ]
                         for r in pack.national.itertuples()
                     ],
-                    [1.4, 0.6, 5, 1.6, 1],
+                    [1.9, 0.6, 5, 1.6, 1],
                     empty="No national dependencies.",
                 )
             ],
@@ -242,7 +242,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         ]
                         for r in pack.escalations.itertuples()
                     ],
-                    [1.4, 0.7, 4, 2.2, 1.1, 1],
+                    [1.9, 0.7, 4, 2.2, 1.1, 1],
                     empty="No action has been escalated to the board.",
                 ),
                 Table(
@@ -252,7 +252,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         [r.decision, r.review_ref, r.item, r.description, r.detail]
                         for r in pack.decisions.itertuples()
                     ],
-                    [2.4, 1.4, 1.4, 3.4, 3],
+                    [2.4, 1.9, 1.4, 3.4, 3],
                     empty="No decisions are needed.",
                 ),
             ],
@@ -288,7 +288,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                         ]
                         for r in pack.reviews.itertuples()
                     ],
-                    [1.5, 3.6, 0.8, 1.1, 1.3, 1.1, 0.9, 1],
+                    [1.9, 3.6, 0.8, 1.1, 1.3, 1.1, 0.9, 1],
                     empty="No reviews.",
                 )
             ],
@@ -371,7 +371,7 @@ def changes_section(pack: MeetingPack) -> Section:
                     ]
                     for r in pack.changes.itertuples()
                 ],
-                [1.1, 1.4, 0.7, 1.8, 3.6, 3],
+                [1.1, 1.9, 0.7, 1.8, 3.6, 3],
                 empty="Nothing changed.",
             ),
         ],

@@ -108,13 +108,19 @@ def _section(pdf: _Report, section: Section, images: dict[str, bytes]) -> None:
     pdf.ln(3)
     for table in section.tables:
         _table(pdf, table)
-    for name in section.charts:
-        png = images.get(name)
-        if png:
-            if pdf.will_page_break(110):
-                pdf.add_page()
-            pdf.image(io.BytesIO(png), w=pdf.epw * 0.8, x=pdf.l_margin)
-            pdf.ln(4)
+    charts = [images[name] for name in section.charts if images.get(name)]
+    if charts:  # side by side, half the page width each
+        width = (pdf.epw - 6) / 2
+        if pdf.will_page_break(80):
+            pdf.add_page()
+        top = pdf.get_y()
+        heights = []
+        for index, png in enumerate(charts):
+            info = pdf.image(
+                io.BytesIO(png), x=pdf.l_margin + index % 2 * (width + 6), y=top, w=width
+            )
+            heights.append(info.rendered_height)
+        pdf.set_y(top + max(heights) + 4)
 
 
 def write_pdf(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.BytesIO) -> None:

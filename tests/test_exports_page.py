@@ -1,0 +1,42 @@
+"""The meeting pack page: meeting chooser, baseline, figures as the dashboard's, download buttons."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import text
+
+from tests.conftest import make_app
+
+OPEN = "status in ('not_started','in_progress')"
+
+
+def test_meeting_pack_page_prepares_every_file(demo_engine, app_env):
+    with demo_engine.connect() as conn:
+        meetings = conn.execute(
+            text(
+                "select m.held_on, m.title, b.title from meeting m"
+                " left join meeting b on b.id = m.baseline_meeting_id order by m.held_on desc"
+            )
+        ).all()
+        latest = meetings[0]
+        overdue = conn.execute(
+            text(f"select count(*) from action where {OPEN} and due_on < :t"),
+            {"t": latest[0]},
+        ).scalar()
+    at = make_app("board@northbridge.example", page="pages/meeting_pack.py")
+    assert not at.exception
+    assert at.title[0].value == "Meeting pack"
+    chooser = at.selectbox[0]
+    assert chooser.options == [
+        f"{d.day} {d:%b %Y} — {t}" for d, t in ((date.fromisoformat(m[0]), m[1]) for m in meetings)
+    ]
+    assert latest[2] in at.caption[0].value  # the baseline meeting is named
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overdue actions"] == str(overdue)
+
+    at.button[0].click().run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 4
+    assert not at.error
