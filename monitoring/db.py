@@ -304,10 +304,25 @@ data_version = Table(
     Column("version", Integer, nullable=False, default=0),
 )
 
-Index("ix_action_status_due", action.c.status, action.c.due_on)
+# Covering indexes for the overview's queries (widened in migration 0004_bench_indexes).
+Index(
+    "ix_action_status_due",
+    action.c.status,
+    action.c.due_on,
+    action.c.last_update_on,
+    action.c.created_at,
+)
 Index("ix_action_lead_agency", action.c.lead_agency_id, action.c.status, action.c.due_on)
-Index("ix_action_review", action.c.review_id, action.c.status, action.c.due_on)
-Index("ix_action_recommendation", action.c.recommendation_id)
+Index(
+    "ix_action_review",
+    action.c.review_id,
+    action.c.status,
+    action.c.due_on,
+    action.c.due_date_changes,
+    action.c.rag_override,
+    action.c.rag_override_reason,
+)
+Index("ix_action_recommendation", action.c.recommendation_id, action.c.status)
 Index("ix_recommendation_review", recommendation.c.review_id)
 Index("ix_action_update_action", action_update.c.action_id, action_update.c.created_at)
 Index("ix_action_update_created", action_update.c.created_at)
