@@ -116,8 +116,9 @@ def agency_id(conn, short_name: str) -> int:
 
 @pytest.fixture
 def leads(demo_engine: Engine) -> Engine:
-    """Demo data plus active leads for ICB, EDU and HOUS, an inactive lead for PROB, and a new
-    agency (Fire Service) with a lead but no actions. Returns the engine."""
+    """Demo data plus active leads for ICB, EDU and HOUS, an inactive lead for PROB, a new
+    agency (Fire Service) with a lead but no actions, and the actions of :data:`EXTRA_ACTIONS`
+    (so every section and ladder level occurs whatever the demo holds). Returns the engine."""
     with demo_engine.begin() as conn:
         fire = next_id(conn, db.agency)
         conn.execute(
@@ -153,7 +154,61 @@ def leads(demo_engine: Engine) -> Engine:
                 for i, (address, short, active) in enumerate(new_leads)
             ],
         )
+    for short, due_in, updated_ago in EXTRA_ACTIONS:
+        add_action(demo_engine, short, ANCHOR + timedelta(days=due_in), updated_ago=updated_ago)
     return demo_engine
+
+
+EXTRA_ACTIONS = [
+    # agency, target date relative to ANCHOR (days), last update that many days before ANCHOR
+    ("ICB", -100, 10),  # overdue, exception report
+    ("ICB", -3, 10),  # overdue, reminder
+    ("EDU", -40, 10),  # overdue, board member copied
+    ("EDU", 5, 10),  # due soon
+    ("HOUS", 200, 120),  # no update for more than 90 days
+    ("HOUS", 200, 30),  # nothing to say
+]
+
+
+def add_action(
+    engine: Engine, short_name: str, due_on: date, *, updated_ago: int | None = 10
+) -> int:
+    """Add an in-progress action led by ``short_name`` (created 400 days before ANCHOR), with one
+    progress update ``updated_ago`` days before ANCHOR (none when ``None``); returns its id."""
+    with engine.begin() as conn:
+        a_id = next_id(conn, db.action)
+        rec_id, review_id = conn.execute(
+            select(db.recommendation.c.id, db.recommendation.c.review_id).order_by(
+                db.recommendation.c.id
+            )
+        ).first()
+        last = (ANCHOR - timedelta(days=updated_ago)).isoformat() if updated_ago else None
+        conn.execute(
+            insert(db.action).values(
+                id=a_id,
+                recommendation_id=rec_id,
+                review_id=review_id,
+                number=f"T{a_id}",
+                description=f"Test action {a_id}",
+                lead_agency_id=agency_id(conn, short_name),
+                original_due_on=due_on.isoformat(),
+                due_on=due_on.isoformat(),
+                status="in_progress",
+                last_update_on=last,
+                created_at=f"{(ANCHOR - timedelta(days=400)).isoformat()}T09:00:00+00:00",
+            )
+        )
+        if last:
+            conn.execute(
+                insert(db.action_update).values(
+                    id=next_id(conn, db.action_update),
+                    action_id=a_id,
+                    created_at=f"{last}T10:00:00+00:00",
+                    status="in_progress",
+                    progress_note="Test update.",
+                )
+            )
+    return a_id
 
 
 # --- independent expectations --------------------------------------------------------------------
@@ -429,29 +484,22 @@ def test_escalations_recorded_on_each_overdue_action_with_audit(leads, inbox):
 
 
 def test_ladder_moves_up_later_and_restarts_after_a_new_target_date(leads, inbox):
-    day_one = date(2026, 5, 1)
-    assert run_remind("--as-of", day_one.isoformat()) == 0
-    # an action 1..29 days overdue on day one, still open: reaches level 2 later
-    climbing = rows(
-        leads,
-        f"select id, due_on from action where {OPEN} and due_on < :t and due_on > :low order by id",
-        t=day_one.isoformat(),
-        low=(day_one - timedelta(days=LADDER_DAYS[1])).isoformat(),
-    )
-    assert climbing, "the demo should have an action recently overdue on 1 May 2026"
-    a_id, due_on = climbing[0]
-    later = date.fromisoformat(due_on) + timedelta(days=LADDER_DAYS[1])
+    due_on = ANCHOR - timedelta(days=2)
+    a_id = add_action(leads, "POL", due_on)
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 0
+    later = due_on + timedelta(days=LADDER_DAYS[1])
     assert run_remind("--as-of", later.isoformat()) == 0
+    assert run_remind("--as-of", (later + timedelta(days=1)).isoformat()) == 0  # no new level
     history = rows(
         leads,
         "select old_value, new_value from audit_log where entity = 'action' and entity_id = :a"
         " and field = 'escalation' order by id",
         a=a_id,
     )
-    assert [h.old_value for h in history] == [None, "level 1: reminder"]
-    assert (
-        history[1].new_value == f"level 2: copied to board member ({LADDER_DAYS[1]} days overdue)"
-    )
+    assert [tuple(h) for h in history] == [
+        (None, "level 1: reminder (2 days overdue)"),
+        ("level 1: reminder", f"level 2: copied to board member ({LADDER_DAYS[1]} days overdue)"),
+    ]
 
     # an approved later target date (set directly here) restarts the ladder when overdue again
     new_due = later + timedelta(days=10)
@@ -466,11 +514,16 @@ def test_ladder_moves_up_later_and_restarts_after_a_new_target_date(leads, inbox
         "select level, reached_on from escalation where action_id = :a order by reached_on",
         a=a_id,
     )
-    assert levels[-1] == (1, (new_due + timedelta(days=1)).isoformat())
+    assert [tuple(r) for r in levels] == [
+        (1, ANCHOR.isoformat()),
+        (2, later.isoformat()),
+        (1, (new_due + timedelta(days=1)).isoformat()),
+    ]
 
 
 def test_configured_ladder(leads, inbox, monkeypatch):
-    monkeypatch.setenv("MONITORING_ESCALATION_DAYS", "5,200,400")
+    ladder = (5, 50, 150)
+    monkeypatch.setenv("MONITORING_ESCALATION_DAYS", ",".join(map(str, ladder)))
     assert run_remind("--as-of", ANCHOR.isoformat()) == 0
     overdue = dict(
         rows(
@@ -480,10 +533,10 @@ def test_configured_ladder(leads, inbox, monkeypatch):
         )
     )
     days = {a: (ANCHOR - date.fromisoformat(d)).days for a, d in overdue.items()}
-    want = {a: sum(n >= x for x in (5, 200, 400)) for a, n in days.items()}
+    want = {a: sum(n >= x for x in ladder) for a, n in days.items()}
     got = dict(rows(leads, "select action_id, level from escalation"))
     assert got == {a: level for a, level in want.items() if level}
-    assert 0 in want.values() and 3 in want.values()
+    assert {0, 1} <= set(want.values())  # 3 and 40 days overdue (EXTRA_ACTIONS)
 
 
 def test_refused_message_is_not_logged_and_is_sent_on_rerun_without_double_sending(
