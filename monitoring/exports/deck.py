@@ -22,7 +22,6 @@ SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
 MARGIN = Inches(0.5)
 TOP = Inches(1.35)
-ROW_BUDGET = 11
 HEADER_FILL = "1F4E96"
 CHART_ALT = {
     "rag_by_review": "Bar chart: actions by RAG rating for each review",
@@ -45,8 +44,26 @@ def _title_only(prs: Presentation, title: str, subtitle: str = ""):
     return slide
 
 
-def _add_table(slide, table: Table, left, top, width, max_rows: int) -> int:
-    """Add ``table`` (title, then at most ``max_rows`` rows); returns the height used (EMU)."""
+CHARS_PER_INCH = 13  # 10 pt text, a conservative average
+LINE = Inches(0.17)
+NOTE_HEIGHT = Inches(0.3)
+
+
+def _row_heights(rows: list[list[str]], widths: list[int]) -> list[int]:
+    """Estimated height of each row (EMU) from its longest wrapped cell."""
+    heights = []
+    for values in rows:
+        lines = 1
+        for text, width in zip(values, widths, strict=True):
+            per_line = max(4, int(Emu(width).inches * CHARS_PER_INCH))
+            lines = max(lines, sum(-(-max(1, len(part)) // per_line) for part in text.split("\n")))
+        heights.append(Inches(0.1) + LINE * lines)
+    return heights
+
+
+def _add_table(slide, table: Table, left, top, width, space: int) -> int:
+    """Add ``table``: its title, then as many rows as fit in ``space`` (EMU), with a note saying
+    how many more the paper holds. Returns the height used (EMU)."""
     title = slide.shapes.add_textbox(left, top, width, Inches(0.35))
     title.text_frame.text = table.title
     title.text_frame.paragraphs[0].font.size = Pt(14)
@@ -57,16 +74,22 @@ def _add_table(slide, table: Table, left, top, width, max_rows: int) -> int:
         note.text_frame.text = table.empty
         note.text_frame.paragraphs[0].font.size = Pt(12)
         return Inches(0.38 + 0.4)
-    shown = table.rows[:max_rows]
-    row_height = Inches(0.3)
-    frame = slide.shapes.add_table(
-        len(shown) + 1, len(table.headers), left, top, width, row_height * (len(shown) + 1)
-    )
-    grid = frame.table
     total = sum(table.widths)
-    for i, share in enumerate(table.widths):
-        grid.columns[i].width = Emu(int(width * share / total))
-    for r, values in enumerate([table.headers, *shown]):
+    widths = [int(width * share / total) for share in table.widths]
+    heights = _row_heights([table.headers, *table.rows], widths)
+    room = space - Inches(0.38) - NOTE_HEIGHT - heights[0]
+    shown = 0
+    while shown < len(table.rows) and (shown == 0 or heights[shown + 1] <= room):
+        room -= heights[shown + 1]
+        shown += 1
+    rows = [table.headers, *table.rows[:shown]]
+    table_height = sum(heights[: shown + 1])
+    grid = slide.shapes.add_table(len(rows), len(table.headers), left, top, width, table_height)
+    grid = grid.table
+    for i, column_width in enumerate(widths):
+        grid.columns[i].width = Emu(column_width)
+    for r, values in enumerate(rows):
+        grid.rows[r].height = Emu(heights[r])
         for c, text in enumerate(values):
             cell = grid.cell(r, c)
             cell.text = text
@@ -83,15 +106,13 @@ def _add_table(slide, table: Table, left, top, width, max_rows: int) -> int:
                 cell.fill.fore_color.rgb = _rgb(rules.RAG_COLOURS.get(table.rag[r - 1], "595959"))
                 paragraph.font.bold = True
                 paragraph.font.color.rgb = _rgb("FFFFFF")
-    used = Inches(0.38) + row_height * (len(shown) + 1) + Inches(0.15)
-    hidden = len(table.rows) - len(shown)
+    used = Inches(0.38) + table_height + Inches(0.15)
+    hidden = len(table.rows) - shown
     if hidden:
-        note = slide.shapes.add_textbox(
-            left, top + row_height * (len(shown) + 1), width, Inches(0.3)
-        )
+        note = slide.shapes.add_textbox(left, top + table_height, width, NOTE_HEIGHT)
         note.text_frame.text = f"… and {hidden} more: see the paper or the Excel tracker."
         note.text_frame.paragraphs[0].font.size = Pt(10)
-        used += Inches(0.3)
+        used += NOTE_HEIGHT
     return used
 
 
@@ -105,11 +126,11 @@ def _section_slide(prs: Presentation, section: Section, images: dict[str, bytes]
     slide = _title_only(prs, title, section.intro)
     charts = [n for n in section.charts if images.get(n)]
     table_width = (SLIDE_WIDTH - 2 * MARGIN) if not charts else Inches(5.6)
-    tables = [t for t in section.tables]
-    budget = max(3, ROW_BUDGET // max(1, len(tables)) - 1)
     top = TOP
-    for table in tables:
-        top += _add_table(slide, table, MARGIN, top, table_width, budget)
+    bottom = SLIDE_HEIGHT - Inches(0.3)
+    for index, table in enumerate(section.tables):
+        space = (bottom - top) // (len(section.tables) - index)
+        top += _add_table(slide, table, MARGIN, top, table_width, space)
     if charts:
         left = MARGIN + table_width + Inches(0.3)
         width = SLIDE_WIDTH - left - MARGIN
