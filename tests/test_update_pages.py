@@ -1,0 +1,234 @@
+"""AppTest of the update pages: an agency lead updates an action and another session's overview
+changes; a conflicting save shows the other change and keeps the user's text; assurance, target
+dates, history and users pages write through the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from monitoring import demo, services
+from tests.conftest import ANCHOR, make_app
+
+POLICE = "police.lead@northbridge.example"
+OPEN = "status in ('not_started','in_progress')"
+
+
+def sql(engine, query, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(query), params).scalar()
+
+
+def actor(engine, email) -> services.Actor:
+    with engine.connect() as conn:
+        row = conn.execute(text("select * from app_user where email = :e"), {"e": email})
+        return services.Actor.from_user(dict(row.mappings().first()))
+
+
+def overview_figures(engine) -> tuple[str, str]:
+    """Open and overdue action counts by SQL, as the overview shows them."""
+    return (
+        str(sql(engine, f"select count(*) from action where {OPEN}")),
+        str(
+            sql(
+                engine,
+                f"select count(*) from action where {OPEN} and due_on < :t",
+                t=ANCHOR.isoformat(),
+            )
+        ),
+    )
+
+
+def tiles(at) -> tuple[str, str]:
+    metrics = {m.label: m.value for m in at.metric}
+    return metrics["Open actions"], metrics["Overdue actions"]
+
+
+def most_overdue_police_action(engine) -> int:
+    return sql(
+        engine,
+        f"select a.id from action a join agency g on g.id = a.lead_agency_id where {OPEN}"
+        " and g.short_name = 'POL' and due_on < :t order by due_on, a.id limit 1",
+        t=ANCHOR.isoformat(),
+    )
+
+
+def notes(engine, action_id) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text("select progress_note from action_update where action_id = :a order by id"),
+                {"a": action_id},
+            ).scalars()
+        )
+
+
+def test_lead_update_changes_the_overview_in_another_session(demo_engine, app_env):
+    board = make_app("board@northbridge.example")
+    before = overview_figures(demo_engine)
+    assert tiles(board) == before
+
+    lead = make_app(None)  # the agency lead signs in with the local form
+    lead.text_input[0].input(POLICE)
+    lead.text_input[1].input(demo.DEMO_PASSWORDS[POLICE][3])
+    next(b for b in lead.button if b.label == "Sign in").click()
+    lead.run()
+    lead.switch_page("pages/my_actions.py")
+    lead.run()
+    assert not lead.exception
+    assert lead.title[0].value == "My actions"
+    action_id = most_overdue_police_action(demo_engine)
+    lead.selectbox(key=f"status_{action_id}_0").set_value("completed")
+    lead.text_area(key=f"note_{action_id}_0").input("Audit complete; report to the board.")
+    lead.button(key=f"save_{action_id}_0").click()
+    lead.run()
+    assert not lead.exception
+    assert "update saved" in lead.success[0].value
+    assert sql(demo_engine, "select status from action where id = :a", a=action_id) == "completed"
+    assert notes(demo_engine, action_id)[-1] == "Audit complete; report to the board."
+    assert f"status_{action_id}_0" not in [s.key for s in lead.selectbox]  # no longer open
+
+    board.run()
+    after = overview_figures(demo_engine)
+    assert tiles(board) == after
+    assert int(after[0]) == int(before[0]) - 1
+    assert int(after[1]) == int(before[1]) - 1
+
+
+def test_conflicting_save_shows_other_change_and_keeps_text(demo_engine, app_env):
+    action_id = most_overdue_police_action(demo_engine)
+    first = make_app(POLICE, page="pages/my_actions.py")
+    second = make_app(POLICE, page="pages/my_actions.py")
+
+    first.text_area(key=f"note_{action_id}_0").input("First person's note.")
+    first.button(key=f"save_{action_id}_0").click()
+    first.run()
+    assert "update saved" in first.success[0].value
+
+    second.text_area(key=f"note_{action_id}_0").input("Second person's careful note.")
+    second.button(key=f"save_{action_id}_0").click()
+    second.run()
+    assert not second.exception
+    assert "Someone else saved this action" in second.warning[0].value
+    assert second.text_area(key=f"note_{action_id}_0").value == "Second person's careful note."
+    shown = [str(v) for frame in second.dataframe for v in frame.value.to_numpy().ravel()]
+    assert "First person's note." in shown
+    assert notes(demo_engine, action_id)[-1] == "First person's note."
+    assert "Second person's careful note." not in notes(demo_engine, action_id)
+
+    second.button(key=f"save_{action_id}_0").click()  # saved again, having seen the change
+    second.run()
+    assert "update saved" in second.success[0].value
+    assert notes(demo_engine, action_id)[-2:] == [
+        "First person's note.",
+        "Second person's careful note.",
+    ]
+    assert second.text_area(key=f"note_{action_id}_1").value == ""
+
+
+def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
+    lead = actor(demo_engine, POLICE)
+    with demo_engine.connect() as conn:
+        ids = list(
+            conn.execute(
+                text(
+                    f"select a.id from action a join agency g on g.id = a.lead_agency_id"
+                    f" where {OPEN} and g.short_name = 'POL' order by a.id limit 3"
+                )
+            ).scalars()
+        )
+    done, returned, moved = ids
+    for action_id in (done, returned):
+        version = sql(demo_engine, "select version from action where id = :a", a=action_id)
+        services.mark_completed(demo_engine, lead, action_id, version=version)
+    version = sql(demo_engine, "select version from action where id = :a", a=moved)
+    new_due = ANCHOR + timedelta(days=100)
+    change = services.request_due_date_change(
+        demo_engine, lead, moved, new_due, "Waiting for new system", version=version
+    )
+
+    assurer = make_app("assurer@northbridge.example", page="pages/assurance.py")
+    assert not assurer.exception
+    assert not any(t.label.startswith("Target-date changes") for t in assurer.tabs)
+    assurer.button(key=f"return_{returned}").click()
+    assurer.run()
+    assert "reason" in assurer.error[0].value  # a return needs a reason; nothing changed
+    assert sql(demo_engine, "select status from action where id = :a", a=returned) == "completed"
+    assurer.text_area(key=f"assure_note_{returned}").input("Send the audit results.")
+    assurer.button(key=f"return_{returned}").click()
+    assurer.run()
+    assert sql(demo_engine, "select status from action where id = :a", a=returned) == "in_progress"
+    assurer.button(key=f"assure_{done}").click()
+    assurer.run()
+    assert not assurer.exception
+    assert sql(demo_engine, "select status from action where id = :a", a=done) == "assured"
+    assert (
+        sql(
+            demo_engine,
+            "select actor from audit_log where entity = 'action' and entity_id = :a"
+            " and field = 'status' order by id desc limit 1",
+            a=done,
+        )
+        == "assurer@northbridge.example"
+    )
+
+    board = make_app("board@northbridge.example", page="pages/assurance.py")
+    assert any(t.label.startswith("Target-date changes (1)") for t in board.tabs)
+    board.button(key=f"approve_{change['id']}").click()
+    board.run()
+    assert not board.exception
+    assert sql(demo_engine, "select due_on from action where id = :a", a=moved) == (
+        new_due.isoformat()
+    )
+    assert sql(
+        demo_engine, "select decided_by from due_date_change where id = :c", c=change["id"]
+    ) == ("board@northbridge.example")
+
+
+def test_history_page_shows_the_audit_trail(demo_engine, app_env):
+    action_id = most_overdue_police_action(demo_engine)
+    version = sql(demo_engine, "select version from action where id = :a", a=action_id)
+    services.add_progress_update(
+        demo_engine, actor(demo_engine, POLICE), action_id, "Noted for history", version=version
+    )
+    with demo_engine.connect() as conn:
+        review_id, rec_id = conn.execute(
+            text("select review_id, recommendation_id from action where id = :a"), {"a": action_id}
+        ).one()
+    at = make_app(POLICE, page="pages/history.py")
+    at.selectbox(key="history_pick_review").set_value(review_id).run()
+    at.selectbox(key="history_pick_rec").set_value(rec_id).run()
+    at.selectbox(key="history_pick_action").set_value(action_id).run()
+    assert not at.exception
+    trail = at.dataframe[0].value
+    expected = sql(
+        demo_engine,
+        "select count(*) from audit_log where entity = 'action' and entity_id = :a",
+        a=action_id,
+    )
+    assert len(trail) == expected > 0
+    assert "Noted for history" in set(trail["new_value"])
+    assert set(trail["actor"]) == {POLICE}
+
+
+def test_users_page_adds_and_disables(demo_engine, app_env):
+    at = make_app("admin@northbridge.example", page="pages/users.py")
+    assert len(at.dataframe[0].value) == sql(demo_engine, "select count(*) from app_user")
+    at.text_input[0].input("new.board@northbridge.example")
+    at.text_input[1].input("Nia New")
+    at.selectbox[0].set_value("board")
+    at.text_input[2].input("a-long-enough-password")
+    next(b for b in at.button if b.label == "Add account").click()
+    at.run()
+    assert not at.exception
+    assert "added" in at.success[0].value
+    assert sql(
+        demo_engine, "select role from app_user where email = 'new.board@northbridge.example'"
+    ) == ("board")
+    at.selectbox(key="user_pick").set_value("new.board@northbridge.example")
+    next(b for b in at.button if b.label == "Disable").click()
+    at.run()
+    assert not sql(
+        demo_engine, "select active from app_user where email = 'new.board@northbridge.example'"
+    )
