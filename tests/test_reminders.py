@@ -609,3 +609,31 @@ def test_quiet_prints_counts_and_agency_names_but_no_addresses(leads, inbox, cap
         "1 failed." in captured.out
     )
     assert "the lead of Northbridge Integrated Care Board" in captured.err
+
+
+def test_current_escalations_lists_the_exception_report(leads, inbox):
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 0
+    overdue = {
+        a_id: (ANCHOR - date.fromisoformat(due_on)).days
+        for a_id, due_on in rows(
+            leads,
+            f"select id, due_on from action where {OPEN} and due_on < :t",
+            t=ANCHOR.isoformat(),
+        )
+    }
+    with leads.connect() as conn:
+        report = reminders.current_escalations(conn, ANCHOR, min_level=3)
+        every = reminders.current_escalations(conn, ANCHOR)
+    assert list(report.columns) == [
+        "action_id",
+        "level",
+        "level_name",
+        "reached_on",
+        "days_overdue",
+    ]
+    assert set(report["action_id"]) == {a for a, d in overdue.items() if d >= LADDER_DAYS[2]}
+    assert set(report["level_name"]) == {reminders.LEVEL_NAMES[2]}
+    assert set(every["action_id"]) == set(overdue)
+    assert dict(zip(every["action_id"], every["level"], strict=True)) == {
+        a: expected_level(d) for a, d in overdue.items()
+    }
