@@ -194,3 +194,24 @@ def test_user_add_sso_only_has_no_password(demo_engine, app_env):
         auth.authenticate(demo_engine, "sso@northbridge.example", "")
     at = make_app("sso@northbridge.example")
     assert at.title[0].value == "Overview"
+
+
+def test_single_sign_on_button_when_auth_is_configured(demo_engine, app_env):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret",
+        "client_id": "monitor",
+        "client_secret": "test-client-secret",
+        "server_metadata_url": "https://login.example/.well-known/openid-configuration",
+    }
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert labels == ["Sign in with your organisation account", "Sign in"]
+    assert len(at.text_input) == 2  # the local form stays for local accounts
