@@ -1,6 +1,7 @@
 """Meeting pack: choose a meeting, see its baseline (the previous meeting) and headline figures,
 then download the board report (PDF, PowerPoint) and the tracker (Excel, CSV)."""
 
+import pandas as pd
 import streamlit as st
 
 from monitoring import exports
@@ -33,6 +34,15 @@ widgets.tile(tiles[0], "Overdue actions", pack.figures.overdue)
 widgets.tile(tiles[1], "Red items", len(pack.red_items))
 widgets.tile(tiles[2], "Changes since the baseline", len(pack.changes))
 widgets.tile(tiles[3], "Decisions needed", len(pack.decisions))
+
+with st.expander("Summary figures now and at the baseline meeting"):
+    st.dataframe(
+        pd.DataFrame(
+            exports.figure_rows(pack), columns=["Figure", "At this meeting", "At the baseline"]
+        ).map(lambda value: "" if value is None else str(value)),
+        hide_index=True,
+        width="stretch",
+    )
 
 key = (held_on, data.data_version(), filters.current())
 if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from monitoring import cli, exports, services
 from monitoring.exports import safe
 from monitoring.exports.images import BrowserNotFound, find_browser
+from tests.conftest import ANCHOR
 
 OPEN = "status in ('not_started','in_progress')"
 NOTE = '=HYPERLINK("http://x","y")'
@@ -382,3 +383,25 @@ def test_export_errors(demo_engine, tmp_path, monkeypatch, capsys):
     pack = build(demo_engine, held_on)
     files, problems = exports.prepare_files(pack)
     assert set(files) == {"xlsx", "csv"} and "Chromium" in problems[0]
+
+
+def test_without_a_meeting_today_is_the_setting_and_the_baseline_the_last_meeting(
+    demo_engine, monkeypatch
+):
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    pack = build(demo_engine, None)
+    latest, _ = meeting_dates(demo_engine)
+    assert pack.meeting is None and pack.today == ANCHOR
+    assert pack.baseline.held_on == latest
+    assert pack.figures.overdue == scalar(
+        demo_engine,
+        f"select count(*) from action where {OPEN} and due_on < :t",
+        t=ANCHOR.isoformat(),
+    )
+    start = (latest + timedelta(days=1)).isoformat()
+    moved = scalar(
+        demo_engine,
+        "select count(*) from due_date_change where decision = 'approved' and decided_at >= :s",
+        s=start,
+    )
+    assert len(pack.date_moves) == moved

@@ -34,6 +34,8 @@ def test_meeting_pack_page_prepares_every_file(demo_engine, app_env):
     assert latest[2] in at.caption[0].value  # the baseline meeting is named
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Overdue actions"] == str(overdue)
+    figures = at.dataframe[0].value.set_index("Figure")
+    assert figures.loc["Overdue actions", "At this meeting"] == str(overdue)
 
     at.button[0].click().run()
     assert not at.exception

@@ -15,7 +15,13 @@ import plotly.graph_objects as go
 
 from monitoring import charts
 from monitoring.exports.images import BrowserNotFound, ChartRenderError, render_png
-from monitoring.exports.pack import MeetingNotFound, MeetingPack, build_pack, list_meetings
+from monitoring.exports.pack import (
+    MeetingNotFound,
+    MeetingPack,
+    build_pack,
+    figure_rows,
+    list_meetings,
+)
 
 FORMATS = ("pdf", "pptx", "xlsx", "csv")
 MEDIA_TYPES = {
@@ -125,6 +131,7 @@ __all__ = [
     "MeetingPack",
     "build_pack",
     "chart_images",
+    "figure_rows",
     "file_name",
     "list_meetings",
     "pack_figures",
