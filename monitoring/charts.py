@@ -40,13 +40,45 @@ def _layout(
     return fig
 
 
+MAX_REVIEWS_CHARTED = 20
+"""The RAG-by-review chart shows at most this many reviews (a bar per review stops being readable,
+and its cost grows with every review: BENCHMARKS.md)."""
+
+
+def worst_reviews(frame: pd.DataFrame, limit: int = MAX_REVIEWS_CHARTED) -> pd.DataFrame:
+    """The rows of ``frame`` for the ``limit`` reviews with the most red, then amber, actions
+    (ties by ref), in their original order.
+
+    :param frame: ``ref, rag, actions`` as from :func:`monitoring.queries.rag_by_review`.
+    """
+    counts = frame.pivot_table(
+        index="ref", columns="rag", values="actions", aggfunc="sum", fill_value=0
+    )
+    for code in ("red", "amber"):
+        if code not in counts.columns:
+            counts[code] = 0
+    ranked = counts.assign(_ref=counts.index).sort_values(
+        ["red", "amber", "_ref"], ascending=[False, False, True]
+    )
+    return frame[frame["ref"].isin(set(ranked.index[:limit]))]
+
+
 def rag_by_review_chart(
-    frame: pd.DataFrame, title: str = "Actions by RAG rating for each review"
+    frame: pd.DataFrame,
+    title: str = "Actions by RAG rating for each review",
+    *,
+    max_reviews: int = MAX_REVIEWS_CHARTED,
 ) -> go.Figure:
     """Horizontal stacked bars: one bar per review, one segment per RAG rating.
 
     :param frame: ``review_id, ref, title, rag, actions`` as from :func:`monitoring.queries.rag_by_review`.
+    :param max_reviews: beyond this many reviews only those with the most red, then amber,
+        actions are drawn (:func:`worst_reviews`) and the title says so.
     """
+    reviews = frame["ref"].nunique() if not frame.empty else 0
+    if reviews > max_reviews:
+        frame = worst_reviews(frame, max_reviews)
+        title = f"{title}: the {max_reviews} of {reviews:,} with the most red, then amber, actions"
     labels = rules.rag_labels()
     fig = go.Figure()
     refs = list(dict.fromkeys(frame["ref"])) if not frame.empty else []

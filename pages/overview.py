@@ -60,17 +60,25 @@ if as_at:
 
 left, right = st.columns(2)
 with left:
-    frame = data.read(queries.rag_by_review, today, current, window_days=limits.due_soon_days)
-    if frame.empty:
+    chart = data.figure(
+        charts.rag_by_review_chart,
+        queries.rag_by_review,
+        today,
+        current,
+        window_days=limits.due_soon_days,
+    )
+    if chart is None:
         st.info("No actions match the filters.")
     else:
-        st.plotly_chart(charts.rag_by_review_chart(frame), width="stretch")
+        st.plotly_chart(chart, width="stretch")
 with right:
-    frame = data.read(queries.overdue_by_agency, today, current, limit=15)
-    if frame.empty:
+    chart = data.figure(
+        charts.overdue_by_agency_chart, queries.overdue_by_agency, today, current, limit=15
+    )
+    if chart is None:
         st.success("No overdue actions.")
     else:
-        st.plotly_chart(charts.overdue_by_agency_chart(frame), width="stretch")
+        st.plotly_chart(chart, width="stretch")
 
 st.subheader("The ten most overdue actions")
 top = data.read(queries.most_overdue_actions, today, current, limit=10)

@@ -50,6 +50,36 @@ def _cached_read(function_path: str, url: str, version: int, args: tuple, kwargs
         return function(conn, *args, **dict(kwargs))
 
 
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_figure(
+    builder_path: str, function_path: str, url: str, version: int, args: tuple, kwargs: tuple
+) -> Any:
+    module_name, _, name = builder_path.rpartition(".")
+    builder = getattr(importlib.import_module(module_name), name)
+    frame = _cached_read(function_path, url, version, args, kwargs)
+    return None if frame.empty else builder(frame)
+
+
+def figure(
+    builder: Callable[[Any], Any], function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """``builder(frame)`` for the DataFrame that :func:`read` gives for ``function(conn, *args,
+    **kwargs)``, or ``None`` when the frame is empty; built once per ``data_version``.
+
+    The figure is shared by every session (``st.cache_resource``: not copied), so callers must not
+    change it. Building a Plotly figure costs more than the rest of a page's rerun
+    (BENCHMARKS.md), so pages draw charts through this.
+    """
+    return _cached_figure(
+        f"{builder.__module__}.{builder.__qualname__}",
+        f"{function.__module__}.{function.__qualname__}",
+        config.database_url(),
+        data_version(),
+        args,
+        tuple(sorted(kwargs.items())),
+    )
+
+
 def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``function(conn, *args, **kwargs)`` (a query from :mod:`monitoring.queries` or another
     read model) through the cache, keyed on the database URL, ``data_version`` and the arguments.

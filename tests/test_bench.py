@@ -1,0 +1,195 @@
+"""The benchmark: synthetic data with the promised shape, three approaches that agree, and a
+tiny-size run that writes the JSON and the Markdown table with every measurement (no timing
+assertions: speed is measured by the command only)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from monitoring import bench, bench_data, cli, config, db
+
+SMALL = 3000
+
+
+@pytest.fixture(scope="module")
+def bench_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "bench.db"
+    counts = bench_data.generate(path, SMALL)
+    return path, counts
+
+
+def rows(path, sql, *params):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def test_generated_database_has_the_promised_shape(bench_db):
+    path, counts = bench_db
+    for table in ("action", "action_update", "recommendation", "review", "agency"):
+        assert counts[table] == rows(path, f"SELECT count(*) FROM {table}")[0][0]
+    assert counts["action"] == SMALL
+    assert 2.4 <= counts["action_update"] / counts["action"] <= 3.3
+    statuses = dict(rows(path, "SELECT status, count(*) FROM action GROUP BY status"))
+    assert set(statuses) == set(db.ACTION_STATUSES)
+    assert len(rows(path, "SELECT DISTINCT review_type FROM review")) >= 4
+    # The carried columns agree with the rows they summarise.
+    assert rows(
+        path,
+        "SELECT count(*) FROM action a JOIN recommendation r ON r.id = a.recommendation_id"
+        " WHERE a.review_id <> r.review_id",
+    ) == [(0,)]
+    assert rows(
+        path,
+        "SELECT count(*) FROM action a WHERE coalesce(a.last_update_on, '') <> coalesce("
+        "(SELECT max(substr(u.created_at, 1, 10)) FROM action_update u WHERE u.action_id = a.id),"
+        " '')",
+    ) == [(0,)]
+    assert rows(
+        path,
+        "SELECT count(*) FROM action a WHERE a.due_date_changes <> (SELECT count(*) FROM"
+        " due_date_change c WHERE c.action_id = a.id AND c.decision = 'approved')",
+    ) == [(0,)]
+    today = bench_data.BENCH_TODAY.isoformat()
+    overdue = rows(
+        path,
+        "SELECT count(*) FROM action WHERE status IN ('not_started', 'in_progress') AND due_on < ?",
+        today,
+    )[0][0]
+    assert 0 < overdue < SMALL
+    assert rows(path, "SELECT role FROM app_user WHERE email = ?", bench_data.BOARD_EMAIL) == [
+        ("board",)
+    ]
+
+
+def test_same_seed_same_database(bench_db, tmp_path):
+    path, _ = bench_db
+    again = tmp_path / "again.db"
+    bench_data.generate(again, SMALL)
+    sql = "SELECT id, status, due_on, lead_agency_id, review_id FROM action ORDER BY id"
+    assert rows(again, sql) == rows(path, sql)
+
+
+def test_three_approaches_give_the_same_figures(bench_db, tmp_path):
+    path, _ = bench_db
+    plain = tmp_path / "plain.db"
+    bench_data.make_plain_copy(path, plain)
+    plain_columns = {r[1] for r in rows(plain, "PRAGMA table_info(action)")}
+    assert not plain_columns & {"review_id", "due_date_changes", "last_update_on"}
+    assert rows(plain, "SELECT count(*) FROM sqlite_master WHERE type = 'index'") == [(0,)]
+    today, limits = bench_data.BENCH_TODAY, config.Thresholds()
+    engine = db.make_engine(f"sqlite:///{path}")
+    plain_engine = db.make_engine(f"sqlite:///{plain}")
+    try:
+        ours = bench.overview_sql(engine, today, limits)
+        assert bench.overview_plain_sql(plain_engine, today, limits) == ours
+        assert bench.overview_pandas(engine, today, limits) == ours
+    finally:
+        engine.dispose()
+        plain_engine.dispose()
+    # ... and they equal independent SQL.
+    t = today.isoformat()
+    figures = ours["figures"]
+    assert (
+        figures["overdue"]
+        == rows(
+            path,
+            "SELECT count(*) FROM action WHERE status IN ('not_started','in_progress') AND due_on < ?",
+            t,
+        )[0][0]
+    )
+    assert figures["actions"] == SMALL
+    assert sum(n for *_, n in ours["rag_by_review"]) == SMALL
+    assert [r[0] for r in ours["most_overdue"]] == [
+        r[0]
+        for r in rows(
+            path,
+            "SELECT id FROM action WHERE status IN ('not_started','in_progress') AND due_on < ?"
+            " ORDER BY due_on, id LIMIT 10",
+            t,
+        )
+    ]
+
+
+def test_tracker_csv_has_one_row_per_action(bench_db, tmp_path):
+    path, _ = bench_db
+    target = tmp_path / "tracker.csv"
+    assert bench_data.write_tracker_csv(path, target, 250) == 250
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0].split(",") == bench_data.TRACKER_COLUMNS
+    assert len(lines) == 251
+
+
+def test_tiny_run_writes_json_and_markdown(tmp_path):
+    sizes = [200, 400]
+    assert (
+        cli.main(["bench", "--sizes", "200,400", "--out-dir", str(tmp_path), "--repeats", "1"]) == 0
+    )
+    report = json.loads((tmp_path / "benchmarks" / "results.json").read_text())
+    assert [s["actions"] for s in report["sizes"]] == sizes
+    assert report["machine"]["cpus"] >= 1
+    for size in report["sizes"]:
+        assert set(size["measurements"]) == set(bench.LABELS)
+        for key, item in size["measurements"].items():
+            assert item["median_s"] > 0, key
+            assert len(item["runs_s"]) == 1, key
+        assert size["memory"]["peak_rss_mb"] >= size["memory"]["baseline_rss_mb"] > 0
+        assert size["agree"] is True
+        assert size["rows"]["action"] == size["actions"]
+    assert {g["goal"] for g in report["goals"]} >= {
+        "warm rerun ≤ (e0) + 0.1 s",
+        "import ≤ 3 × (d0)",
+    }
+    markdown = (tmp_path / "BENCHMARKS.md").read_text()
+    for label in bench.LABELS.values():
+        assert label in markdown
+    assert "200" in markdown and "400" in markdown
+    assert "400 → " not in markdown and "200 → 400" in markdown
+
+    # A re-run replaces the generated block and keeps notes written around it.
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text(markdown + "\n## Profiles and fixes\n\nKeep me.\n")
+    bench.write_markdown(path, report)
+    again = path.read_text()
+    assert again.count(bench.BEGIN_MARK) == 1 and "Keep me." in again
+
+
+def test_bench_sizes_are_checked():
+    assert cli.main(["bench", "--sizes", "ten"]) == 2
+    assert cli.main(["bench", "--sizes", "5"]) == 2
+
+
+def test_overview_chart_draws_the_reviews_with_most_red_then_amber(bench_db):
+    from collections import Counter
+
+    from monitoring import charts, queries
+
+    path, counts = bench_db
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            frame = queries.rag_by_review(conn, bench_data.BENCH_TODAY)
+    finally:
+        engine.dispose()
+    red, amber = Counter(), Counter()
+    for row in frame.itertuples():
+        if row.rag == "red":
+            red[row.ref] += row.actions
+        elif row.rag == "amber":
+            amber[row.ref] += row.actions
+    refs = sorted(set(frame["ref"]))
+    assert len(refs) == counts["review"] > 5
+    expected = sorted(refs, key=lambda ref: (-red[ref], -amber[ref], ref))[:5]
+
+    figure = charts.rag_by_review_chart(frame, max_reviews=5)
+    for trace in figure.data:
+        assert sorted(trace.y) == sorted(expected)
+    assert f"5 of {len(refs)}" in figure.layout.title.text
+
+    everything = charts.rag_by_review_chart(frame, max_reviews=len(refs))
+    assert sorted(everything.data[0].y) == refs
