@@ -9,7 +9,13 @@ from monitoring.ui import data, updates, widgets
 st.title("History")
 st.caption("Pick a review, then a recommendation, then (optionally) one of its actions.")
 
-picked = updates.pick_record("history_pick")
+# Reminder e-mails link here as /history?action=ID (monitoring.reminders.action_link).
+linked = st.query_params.get("action", "")
+if linked.isdigit() and data.read(worklists.action_detail, int(linked)):
+    picked = ("action", int(linked))
+    st.caption("Showing the action linked from a reminder e-mail.")
+else:
+    picked = updates.pick_record("history_pick")
 if picked:
     entity, entity_id = picked
     trail = data.read(worklists.audit_trail, entity, entity_id)

@@ -637,3 +637,29 @@ def test_current_escalations_lists_the_exception_report(leads, inbox):
     assert dict(zip(every["action_id"], every["level"], strict=True)) == {
         a: expected_level(d) for a, d in overdue.items()
     }
+
+
+def test_link_opens_the_actions_history_showing_its_escalation(leads, inbox, app_env):
+    from tests.conftest import make_app
+
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 0
+    (item,) = by_recipient(inbox)["icb.lead@northbridge.example"]
+    body = item.message.get_content()
+    overdue = parse_digest(body)["overdue"]
+    a_id = max(overdue, key=overdue.get)
+    ref, number = rows(
+        leads,
+        "select r.ref, a.number from action a join review r on r.id = a.review_id where a.id = :a",
+        a=a_id,
+    )[0]
+
+    at = make_app(
+        "board@northbridge.example", page="pages/history.py", query_params={"action": str(a_id)}
+    )
+    assert not at.exception
+    assert [s.value for s in at.subheader] == [f"{ref} action {number}"]
+    trail = at.dataframe[0].value
+    escalated = trail[trail["field"] == "escalation"]
+    assert list(escalated["new_value"]) == [
+        f"level 3: {reminders.LEVEL_NAMES[2]} ({overdue[a_id]} days overdue)"
+    ]
