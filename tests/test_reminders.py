@@ -663,3 +663,19 @@ def test_link_opens_the_actions_history_showing_its_escalation(leads, inbox, app
     assert list(escalated["new_value"]) == [
         f"level 3: {reminders.LEVEL_NAMES[2]} ({overdue[a_id]} days overdue)"
     ]
+
+
+def test_unreachable_smtp_server_sends_and_logs_nothing(leads, inbox, monkeypatch, capsys):
+    monkeypatch.setenv("MONITORING_SMTP_PORT", str(free_port()))  # nobody listens there
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 1
+    assert "SMTP server" in capsys.readouterr().err
+    assert inbox.received == []
+    assert db.table_counts(leads)["reminder_log"] == 0
+    # the ladder is a fact about the actions, recorded even when the mail could not go
+    assert db.table_counts(leads)["escalation"] == len(
+        rows(
+            leads,
+            f"select id from action where {OPEN} and due_on < :t",
+            t=ANCHOR.isoformat(),
+        )
+    )
