@@ -28,11 +28,17 @@ run: install
 	$(VENV)/bin/streamlit run dashboard.py --server.headless true --server.port $(PORT) \
 		--browser.gatherUsageStats false
 
-## Debian's chromium (for kaleido chart images and browser tests); installed when missing
+## Debian's chromium (for kaleido chart images and browser tests) and axe-core (for the WCAG
+## checks in tests/e2e/, from package-lock.json into node_modules/); each installed when missing
 browser:
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium (needs root)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -f node_modules/axe-core/axe.min.js || { \
+		command -v npm >/dev/null || { \
+			echo "Installing Debian's npm (needs root)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }; \
+		npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }
 
 ## Debian's DejaVu fonts (the PDF meeting pack prints every character with them); when missing
 fonts:

@@ -10,10 +10,15 @@ from monitoring.ui import filters, navigation, session
 
 st.set_page_config(
     page_title="Safeguarding learning monitor",
-    page_icon=":material/shield:",
+    page_icon="🛡️",  # an emoji is drawn locally; a :material: icon is fetched from a font CDN
     layout="wide",
 )
 
+if session.current_user() is None:
+    # Signed out: still call st.navigation, with the sign-in page only. Until some session calls
+    # it, Streamlit runs pages/*.py directly (its pages-directory mode), bypassing this gate.
+    st.navigation([st.Page(session.require_user, title="Sign in")], position="hidden").run()
+    st.stop()
 user = session.require_user()
 st.session_state["user"] = user
 page = st.navigation(navigation.pages_for(user["role"]))
