@@ -82,3 +82,35 @@ def choose_agencies(plan: ImportPlan, names: list[str]) -> None:
 
 
 __all__ += ["choose_agencies", "prepare"]
+
+
+def import_path(
+    path,
+    engine,
+    *,
+    review: str | None = None,
+    preset: str | None = None,
+    actor=None,
+    dry_run: bool = False,
+    create_agencies: bool | None = None,
+):
+    """Read, plan and import a tracker file in one call (what ``python -m monitoring import``
+    does, for scripts and the benchmark).
+
+    :param actor: default ``services.Actor.system("cli")``.
+    :returns: a :class:`monitoring.importer.writer.ImportSummary`.
+    :raises ImportFileError: when the file cannot be read.
+    :raises monitoring.services.ValidationError: when rows have errors (nothing written).
+    """
+    from monitoring import services
+
+    actor = actor or services.Actor.system("cli")
+    plan = build_plan(read_path(path), preset=preset, options=TrackerOptions(review_ref=review))
+    if create_agencies is not None:
+        plan.create_agencies = create_agencies
+    if dry_run:
+        return services.preview_import(engine, actor, plan)
+    return services.import_tracker(engine, actor, plan)
+
+
+__all__ += ["import_path"]

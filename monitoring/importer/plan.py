@@ -249,15 +249,14 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
     for index in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
         rownum = index + 1
-        texts = [t for t in (_text(c) for c in row) if t]
-        if not texts:
+        filled = [c for c in row if c is not None and (not isinstance(c, str) or c.strip())]
+        if not filled:
             continue
         plan.rows_read += 1
-        if len(texts) == 1 and (
-            _MONTH_ONLY.match(texts[0]) or texts[0].lower().startswith(_SECTION_PREFIXES)
-        ):
+        only = _text(filled[0]) if len(filled) == 1 else None
+        if only and (_MONTH_ONLY.match(only) or only.lower().startswith(_SECTION_PREFIXES)):
             plan.rows_skipped += 1
-            plan.warn(f"section row {texts[0]!r} skipped", rownum)
+            plan.warn(f"section row {only!r} skipped", rownum)
             continue
 
         review_ref = clean_ref(cell(row, "review_ref")) or sheet_ref
@@ -398,6 +397,9 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
     return plan
 
 
+_DATE_CACHE: dict[tuple[str, int], object] = {}
+
+
 def _parse_date_cell(
     plan: ImportPlan,
     value: object,
@@ -407,8 +409,16 @@ def _parse_date_cell(
     notes: list[str],
 ) -> tuple[str, bool] | None:
     """Parse a date cell; text that is not a date is added to ``notes`` and warned about."""
+    if value is None or value == "":
+        return None
+    key = (value, default_year) if isinstance(value, str) else None
     try:
-        parsed = parse_date(value, default_year=default_year)
+        if key is not None and key in _DATE_CACHE:
+            parsed = _DATE_CACHE[key]
+        else:
+            parsed = parse_date(value, default_year=default_year)
+            if key is not None and len(_DATE_CACHE) < 100_000:
+                _DATE_CACHE[key] = parsed
     except NotADate:
         text = _text(value) or ""
         notes.append(f"{column or 'Date'}: {text}")

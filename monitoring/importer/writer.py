@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from monitoring import config, db
 from monitoring.importer.agencies import load_alias_map, match_agencies, normalise_alias
@@ -101,17 +101,54 @@ def _select_in(conn: Connection, columns: Sequence, column, values: Iterable) ->
     return rows
 
 
-def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for chunk in _chunks(rows, BATCH):
-        ids.extend(conn.execute(stmt, list(chunk)).scalars().all())
-    return ids
+def _reserve_ids(conn: Connection, table, n: int) -> list[int]:
+    """``n`` fresh ids for ``table``: SQLite holds the write lock (``BEGIN IMMEDIATE``), so the
+    ids after ``max(id)`` are ours; PostgreSQL hands them out from the table's sequence."""
+    if n == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(
+            conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table.name, "n": n},
+            ).scalars()
+        )
+    start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()) + 1
+    return list(range(start, start + n))
 
 
 def _insert(conn: Connection, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in executemany batches.
+
+    With the qmark/format drivers (sqlite3, psycopg) the rows go straight to the driver's
+    ``executemany`` as tuples, skipping per-row parameter processing; values must then be plain
+    Python values the driver accepts (text, numbers, bools, None).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    style = conn.dialect.paramstyle
+    if style in ("qmark", "format", "pyformat"):
+        mark = "?" if style == "qmark" else "%s"
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([mark] * len(columns))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        for chunk in _chunks(rows, BATCH):
+            conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in chunk])
+        return
     for chunk in _chunks(rows, BATCH):
         conn.execute(insert(table), list(chunk))
+
+
+def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` with ids reserved up front (see :func:`_reserve_ids`); returns the ids."""
+    ids = _reserve_ids(conn, table, len(rows))
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    _insert(conn, table, rows)
+    return ids
 
 
 def unmatched_agencies(conn: Connection | None, plan: ImportPlan) -> dict[str, str]:
@@ -366,9 +403,14 @@ def apply_plan(
     new_rows: list[dict] = []
     new_plans = []
     changed: list[tuple[Any, dict[str, tuple[Any, Any]], Any]] = []
+    lead_cache: dict[str, int | None] = {}
     for p in plan.actions:
         rec_id = rec_ids[(p.review_ref, p.rec_number)]
-        lead_id = agency_ids.get(normalise_alias(p.lead_name)) if p.lead_name else None
+        lead_id = None
+        if p.lead_name:
+            if p.lead_name not in lead_cache:
+                lead_cache[p.lead_name] = agency_ids.get(normalise_alias(p.lead_name))
+            lead_id = lead_cache[p.lead_name]
         old = existing.get((rec_id, p.number)) if rec_id is not None else None
         if old is None:
             new_plans.append(p)
@@ -425,10 +467,12 @@ def apply_plan(
     author = getattr(actor, "user_id", None)
     if new_rows:
         if write:
-            ids: list[int | None] = []
-            stmt = insert(db.action).returning(db.action.c.id, sort_by_parameter_order=True)
-            for chunk in _chunks(new_rows, BATCH):
-                ids.extend(conn.execute(stmt, list(chunk)).scalars().all())
+            ids: list[int | None] = list(_reserve_ids(conn, db.action, len(new_rows)))
+            for row, new_id in zip(new_rows, ids, strict=True):
+                row["id"] = new_id
+            for start in range(0, len(new_rows), BATCH):
+                chunk = new_rows[start : start + BATCH]
+                _insert(conn, db.action, chunk)
                 done += len(chunk)
                 report(0.1 + 0.8 * done / total, f"Writing actions: {done} of {total}")
         else:
