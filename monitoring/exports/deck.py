@@ -15,7 +15,7 @@ from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
 from monitoring import rules
-from monitoring.exports.layout import Section, Table, sections
+from monitoring.exports.layout import CHART_ALT, Section, Table, sections
 from monitoring.exports.pack import MeetingPack, uk_date
 
 SLIDE_WIDTH = Inches(13.333)
@@ -23,10 +23,6 @@ SLIDE_HEIGHT = Inches(7.5)
 MARGIN = Inches(0.5)
 TOP = Inches(1.35)
 HEADER_FILL = "1F4E96"
-CHART_ALT = {
-    "rag_by_review": "Bar chart: actions by RAG rating for each review",
-    "overdue_by_agency": "Bar chart: overdue actions by lead agency",
-}
 
 
 def _rgb(hex_colour: str) -> RGBColor:

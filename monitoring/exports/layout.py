@@ -20,6 +20,11 @@ RESPONSE_LABELS = {
     "partially_accepted": "Partially accepted",
     "not_accepted": "Not accepted",
 }
+CHART_ALT = {
+    "rag_by_review": "Bar chart: actions by RAG rating for each review (figures in the tables)",
+    "overdue_by_agency": "Bar chart: overdue actions by lead agency (figures in the table)",
+}
+"""Alternative text for each chart image, in the PDF and the slides."""
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from fpdf import FPDF, FontFace
 
 from monitoring import rules
-from monitoring.exports.layout import Section, Table, sections
+from monitoring.exports.layout import CHART_ALT, Section, Table, sections
 from monitoring.exports.pack import MeetingPack, uk_date
 
 FONT_DIRS = (
@@ -65,6 +65,8 @@ class _Report(FPDF):
 
 
 def _table(pdf: _Report, table: Table) -> None:
+    if pdf.will_page_break(25):  # keep a table's title with its first rows
+        pdf.add_page()
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 6, table.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=8.5)
@@ -108,16 +110,20 @@ def _section(pdf: _Report, section: Section, images: dict[str, bytes]) -> None:
     pdf.ln(3)
     for table in section.tables:
         _table(pdf, table)
-    charts = [images[name] for name in section.charts if images.get(name)]
+    charts = [(name, images[name]) for name in section.charts if images.get(name)]
     if charts:  # side by side, half the page width each
         width = (pdf.epw - 6) / 2
         if pdf.will_page_break(80):
             pdf.add_page()
         top = pdf.get_y()
         heights = []
-        for index, png in enumerate(charts):
+        for index, (name, png) in enumerate(charts):
             info = pdf.image(
-                io.BytesIO(png), x=pdf.l_margin + index % 2 * (width + 6), y=top, w=width
+                io.BytesIO(png),
+                x=pdf.l_margin + index % 2 * (width + 6),
+                y=top,
+                w=width,
+                alt_text=CHART_ALT.get(name, name),
             )
             heights.append(info.rendered_height)
         pdf.set_y(top + max(heights) + 4)
