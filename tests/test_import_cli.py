@@ -219,3 +219,79 @@ def test_import_command_has_help(capsys):
     out = capsys.readouterr().out
     for option in ("--review", "--preset", "--mapping", "--dry-run", "--json"):
         assert option in out
+
+
+def test_a_saved_mapping_file_overrides_headings_and_status_words(
+    loaded_url, tmp_path, monkeypatch, capsys
+):
+    tracker = tmp_path / "plan.csv"
+    tracker.write_text(
+        "Item,What we will do,Owner,By,Position\n"
+        "A1,Train staff,Police,31/03/2026,Sorted\n"
+        "A2,Audit files,Police,30/06/2026,Working on it\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "columns": {
+                    "number": "Item",
+                    "action": "What we will do",
+                    "due_on": "By",
+                    "status": "Position",
+                },
+                "status_words": {"Sorted": "completed", "Working on it": "in_progress"},
+                "review_title": "Practice review 2026",
+                "review_type": "LCSPR",
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run_import(
+        monkeypatch,
+        capsys,
+        loaded_url,
+        str(tracker),
+        "--mapping",
+        str(mapping),
+        "--review",
+        "PR-26",
+        "--json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["created"]["action"] == 2 and report["warnings"] == [
+        w for w in report["warnings"] if "agency" in w["message"]
+    ]
+    engine = db.make_engine(loaded_url)
+    with engine.connect() as conn:
+        review = conn.execute(
+            select(db.review.c.title, db.review.c.review_type).where(db.review.c.ref == "PR-26")
+        ).one()
+        actions = dict(conn.execute(select(db.action.c.number, db.action.c.status)).all())
+    engine.dispose()
+    assert tuple(review) == ("Practice review 2026", "LCSPR")
+    assert actions == {"A1": "completed", "A2": "in_progress"}
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("{not json", "cannot read it as JSON"),
+        ('{"columns": {"colour": "Ref"}}', "unknown field(s) colour"),
+        ('{"status_words": {"Done": "finished"}}', "map to no action status"),
+        ('{"sheets": "x"}', "unknown key(s) sheets"),
+    ],
+)
+def test_a_bad_mapping_file_exits_1_and_writes_nothing(
+    content, expected, loaded_url, tmp_path, monkeypatch, capsys
+):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(content, encoding="utf-8")
+    before = fingerprint(loaded_url)
+    code, _out, err = run_import(
+        monkeypatch, capsys, loaded_url, str(STOCKTON), "--mapping", str(mapping)
+    )
+    assert code == 1 and expected in err
+    assert fingerprint(loaded_url) == before
