@@ -154,7 +154,7 @@ def test_escalated_actions_are_listed_for_the_board(demo_engine):
         f"select id, due_on from action where {OPEN} and due_on < :cut order by id",
         cut=(held_on - timedelta(days=90)).isoformat(),
     )
-    assert long_overdue, "the demo has actions 90+ days overdue at the meeting"
+    assert len(long_overdue) >= 2, "the demo has actions 90+ days overdue at the meeting"
     action_id, due_on = long_overdue[0]
     admin = services.Actor("admin@northbridge.example", "admin")
     services.record_escalations(
@@ -171,6 +171,25 @@ def test_escalated_actions_are_listed_for_the_board(demo_engine):
         ],
         today=held_on,
     )
+    # an escalation recorded before the action's current target date no longer counts (an
+    # approved later date restarts the reminders' ladder)
+    other_id, other_due = long_overdue[1]
+    before = date.fromisoformat(other_due) - timedelta(days=1)
+    services.record_escalations(
+        demo_engine,
+        admin,
+        [
+            {
+                "action_id": other_id,
+                "level": 3,
+                "level_name": "listed for the board",
+                "days_overdue": 90,
+                "due_on": other_due,
+            }
+        ],
+        today=before,
+    )
+    assert scalar(demo_engine, "select count(*) from escalation") == 2
     pack = build(demo_engine, held_on)
     assert list(pack.escalations["action_id"]) == [action_id]
     assert pack.escalations.iloc[0]["days_overdue"] == (held_on - date.fromisoformat(due_on)).days

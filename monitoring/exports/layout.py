@@ -230,8 +230,8 @@ def sections(pack: MeetingPack) -> list[Section]:
         Section(
             "decisions",
             "Exception report: decisions needed",
-            "Actions escalated to the board (level 3, 90 or more days overdue), target-date "
-            "requests, assurance and overdue responses.",
+            "Actions escalated to the board (level 3 of the reminder ladder: by default 90 or "
+            "more days overdue), target-date requests, assurance and overdue responses.",
             [
                 Table(
                     "Listed for the board (escalation level 3)",

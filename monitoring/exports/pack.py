@@ -32,8 +32,8 @@ from monitoring.db import (
 from monitoring.queries import NO_FILTERS, Filters, OverviewFigures
 
 ESCALATION_BOARD_LEVEL = 3
-"""Escalation level at which an overdue action is listed for the board (90+ days overdue; the
-levels are set by the reminders feature in the ``escalation`` table)."""
+"""Escalation level at which an overdue action is listed for the board's exception report (by
+default 90+ days overdue; :mod:`monitoring.reminders` records levels in ``escalation``)."""
 
 
 EARLIEST = date(1900, 1, 1)
@@ -391,7 +391,8 @@ def national_dependencies(
 
 def board_escalations(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
     """Overdue actions escalated to the board (level ≥ :data:`ESCALATION_BOARD_LEVEL`, reached on
-    or before ``today``) that are still overdue, read from the ``escalation`` table.
+    or before ``today`` and after the action's current target date, as the reminders' ladder
+    counts them) that are still overdue, read from the ``escalation`` table.
 
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
         agency, level, level_name, reached_on (date), days_overdue (int, as at today)``.
@@ -402,9 +403,12 @@ def board_escalations(conn: Connection, today: date, filters: Filters = NO_FILTE
             func.max(escalation.c.level).label("level"),
             func.min(escalation.c.reached_on).label("reached_on"),
         )
+        .select_from(escalation.join(action, action.c.id == escalation.c.action_id))
         .where(
             escalation.c.level >= ESCALATION_BOARD_LEVEL,
             escalation.c.reached_on <= today.isoformat(),
+            # an approved later target date restarts the ladder (monitoring.reminders)
+            escalation.c.reached_on > action.c.due_on,
         )
         .group_by(escalation.c.action_id)
         .subquery()
