@@ -509,7 +509,7 @@ def agency_scorecard(
         :func:`rules.is_on_time`; ``None`` when none), ``median_days_overdue`` (days, ``None`` when
         nothing is overdue), ``date_changes`` (approved target-date changes), ``last_update_on``
         (date of the latest progress update, or ``None``), ``days_since_update`` (days, or
-        ``None``). Ordered by overdue, then overdue > 90 days, most first, then agency name.
+        ``None``; 0 when the update is dated after ``today``). Ordered by overdue, then overdue > 90 days, most first, then agency name.
         Actions with no lead agency are grouped as "No lead agency" (``agency_id`` None).
     """
     return agency_scorecard_from(conn, today, filters, action, stale_days=stale_days)
@@ -569,7 +569,7 @@ def agency_scorecard_from(
                 ),
                 "date_changes": int(row.date_changes),
                 "last_update_on": last,
-                "days_since_update": (today - last).days if last else None,
+                "days_since_update": max(0, (today - last).days) if last else None,
             }
         )
     frame = pd.DataFrame(records, columns=SCORECARD_COLUMNS)
