@@ -76,20 +76,39 @@ class BenchError(Exception):
 # --- timing ------------------------------------------------------------------------------------
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process, all its threads, and its finished children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def timed(function: Callable[[], Any], repeats: int, *, warmup: int = 1) -> tuple[dict, Any]:
     """Run ``function`` ``warmup`` times untimed, then ``repeats`` times timed.
 
-    :returns: ``({"median_s", "runs_s"}, last result)``; times are wall-clock seconds.
+    :returns: ``({"median_s", "runs_s", "cpu_median_s", "cpu_runs_s"}, last result)``: wall-clock
+        seconds, and CPU seconds (:func:`cpu_seconds`), which other work on the machine disturbs
+        less.
     """
     result = None
     for _ in range(warmup):
         result = function()
-    runs = []
+    runs, cpu_runs = [], []
     for _ in range(repeats):
+        cpu = cpu_seconds()
         start = time.perf_counter()
         result = function()
         runs.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(runs), "runs_s": runs}, result
+        cpu_runs.append(cpu_seconds() - cpu)
+    return _summary(runs, cpu_runs), result
+
+
+def _summary(runs: list[float], cpu_runs: list[float]) -> dict:
+    return {
+        "median_s": statistics.median(runs),
+        "runs_s": runs,
+        "cpu_median_s": statistics.median(cpu_runs),
+        "cpu_runs_s": cpu_runs,
+    }
 
 
 # --- the figures, three ways -------------------------------------------------------------------
@@ -337,7 +356,7 @@ def apptest_worker(spec_json: str) -> None:
     _check_page(app)
 
     writer = db.make_engine(spec["url"])
-    cold_runs = []
+    cold_runs, cold_cpu = [], []
     for _ in range(repeats):
         with db.write_transaction(writer) as conn:
             conn.execute(
@@ -345,12 +364,14 @@ def apptest_worker(spec_json: str) -> None:
                 .where(db.action.c.id == 1)
                 .values(updated_at=config.utc_now_iso())
             )
+        cpu = cpu_seconds()
         start = time.perf_counter()
         app.run()
         cold_runs.append(time.perf_counter() - start)
+        cold_cpu.append(cpu_seconds() - cpu)
     _check_page(app)
     writer.dispose()
-    out["b_cold"] = {"median_s": statistics.median(cold_runs), "runs_s": cold_runs}
+    out["b_cold"] = _summary(cold_runs, cold_cpu)
     out["metrics"] = {m.label: m.value for m in app.metric}
     out["peak_rss_mb"] = _peak_rss_mb()
     Path(spec["out"]).write_text(json.dumps(out))
@@ -556,9 +577,9 @@ def bench_size(
 # --- goals, growth, reports ----------------------------------------------------------------------
 
 
-def _median(size: dict, key: str) -> float | None:
+def _median(size: dict, key: str, field: str = "median_s") -> float | None:
     item = size["measurements"].get(key)
-    return item["median_s"] if item else None
+    return item.get(field) if item else None
 
 
 def evaluate_goals(sizes: list[dict]) -> list[dict]:
@@ -640,9 +661,10 @@ def render_markdown(report: dict) -> str:
         f" cores, {report['machine']['memory_gb']} GB, {report['machine']['platform']};"
         f" Python {report['machine']['python']}, SQLite {report['machine']['sqlite']},"
         f" Streamlit {report['machine']['streamlit']}. Median of {report['repeats']} runs;"
-        f" seconds unless stated. Whole run {report['elapsed_s'] / 60:.1f} min. Load average at"
-        f" start {', '.join(f'{x:.1f}' for x in report['machine']['load_average_at_start'])}"
-        " (other work shared the machine).",
+        f" wall-clock seconds unless stated. Whole run {report['elapsed_s'] / 60:.1f} min."
+        " Load average (1, 5, 15 min) at the start"
+        f" {', '.join(f'{x:.1f}' for x in report['machine']['load_average_at_start'])}, at the end"
+        f" {', '.join(f'{x:.1f}' for x in report['load_average_at_end'])}.",
         "",
         "### Measurements (median seconds)",
         "",
@@ -661,6 +683,21 @@ def render_markdown(report: dict) -> str:
         + " | ".join(f"{s['memory']['baseline_rss_mb']:.0f}" for s in sizes)
         + " |"
     )
+    lines += [
+        "",
+        "### CPU seconds (median; user + system of the measuring process, its threads and children)",
+        "",
+        "Less disturbed than wall time when other work shares the cores.",
+        "",
+        "| measurement | " + " | ".join(heads) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for key, label in LABELS.items():
+        lines.append(
+            f"| {label} | "
+            + " | ".join(_fmt(_median(s, key, "cpu_median_s")) for s in sizes)
+            + " |"
+        )
     lines += [
         "",
         "### Ratios",
@@ -809,6 +846,7 @@ def run(
                 os.environ[key] = value
     report["finished_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     report["elapsed_s"] = time.perf_counter() - clock
+    report["load_average_at_end"] = list(os.getloadavg())
     report["goals"] = evaluate_goals(report["sizes"])
     out_dir = Path(out_dir)
     (out_dir / "benchmarks").mkdir(parents=True, exist_ok=True)
