@@ -10,6 +10,9 @@ actor = session.current_actor()
 today = data.today()
 
 st.title("My actions")
+if actor.role == "agency_lead" and actor.agency_id is None:
+    st.warning("Your account has no agency yet: ask an administrator to set it.")
+    st.stop()
 frame = data.read(worklists.my_actions, today, actor.agency_id)
 agency = frame["agency"].iloc[0] if actor.agency_id and not frame.empty else "every agency"
 st.caption(f"Open actions led by {agency}, overdue first. Figures as at {widgets.uk_date(today)}.")
