@@ -370,6 +370,7 @@ def test_csv_tracker(demo_engine, tmp_path, monkeypatch):
     for r in rows:
         for value in r.values():
             assert not value.startswith(safe.FORMULA_TRIGGERS), value
+            assert value.lower() != "nan"
 
 
 def test_export_errors(demo_engine, tmp_path, monkeypatch, capsys):

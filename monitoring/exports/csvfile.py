@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+from datetime import date
 from pathlib import Path
 
 from monitoring.exports import safe
@@ -37,7 +39,12 @@ CSV_HEADERS = [
 
 
 def _iso(value) -> str:
-    return value.isoformat() if value else ""
+    return value.isoformat() if isinstance(value, date) else ""
+
+
+def _text(value) -> str:
+    """Text for a cell: missing values (None, pandas' NaN) as an empty string."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def tracker_rows(pack: MeetingPack) -> list[list]:
@@ -56,9 +63,9 @@ def tracker_rows(pack: MeetingPack) -> list[list]:
             r.recommendation_number,
             r.number,
             r.description,
-            r.success_measure or "",
+            _text(r.success_measure),
             r.agency,
-            r.lead_officer or "",
+            _text(r.lead_officer),
             _iso(r.original_due_on),
             _iso(r.due_on),
             status_text(r.status),
@@ -67,7 +74,7 @@ def tracker_rows(pack: MeetingPack) -> list[list]:
             r.days_overdue,
             _iso(r.completed_on),
             _iso(r.last_update_on),
-            r.progress_note or "",
+            _text(r.progress_note),
             "; ".join(changed.get(int(r.action_id), [])),
         ]
         rows.append([safe.neutralise(v) for v in values])

@@ -223,72 +223,65 @@ TRACKER_COLUMNS = [
 ]
 
 
-def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = [rules.parse_iso(v) if isinstance(v, str) else None for v in frame[column]]
-    return frame
-
-
 def tracker(
     conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
 ) -> pd.DataFrame:
     """Every action, as the business manager's tracker: one row per action.
 
-    RAG and days overdue use the dashboard's SQL rules (:func:`monitoring.queries.rag_sql`).
+    The rows, RAG and days overdue are the Actions page's (:func:`monitoring.queries.action_list`,
+    view ``all``); the pack adds the review and recommendation titles, success measure,
+    completion date, whether the RAG was set by hand, and the latest progress note
+    (:func:`monitoring.queries.latest_note_sql`).
 
     :returns: DataFrame with :data:`TRACKER_COLUMNS`: ids, ``review_ref``, ``review_title``,
         ``recommendation_number``, ``recommendation_title``, ``number``, ``description``,
         ``success_measure``, ``agency`` (lead agency name), ``lead_officer``, dates as ``date``
         (``original_due_on``, ``due_on``, ``completed_on``, ``last_update_on``), ``status`` code,
         ``rag`` code, ``rag_overridden`` (bool), ``days_overdue`` (int), ``progress_note`` (the
-        latest note, or ``None``). Ordered by review ref, then recommendation and action number.
+        latest note, or ``None``). In the Actions page's order (review, recommendation, action).
     """
-    latest_note = (
-        select(action_update.c.progress_note)
-        .where(
-            action_update.c.action_id == action.c.id,
-            action_update.c.progress_note.is_not(None),
-        )
-        .order_by(action_update.c.created_at.desc(), action_update.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    base = queries.action_list(conn, today, filters, view="all", window_days=window_days)
+    extra = pd.DataFrame(
+        conn.execute(
+            select(
+                action.c.id.label("action_id"),
+                review.c.id.label("review_id"),
+                review.c.title.label("review_title"),
+                recommendation.c.title.label("recommendation_title"),
+                action.c.success_measure,
+                action.c.completed_on,
+                queries.has_override_sql().label("rag_overridden"),
+                queries.latest_note_sql().label("progress_note"),
+            )
+            .select_from(
+                action.join(recommendation, recommendation.c.id == action.c.recommendation_id).join(
+                    review, review.c.id == action.c.review_id
+                )
+            )
+            .where(queries.action_filter(filters, today, window_days))
+        ).all(),
+        columns=[
+            "action_id",
+            "review_id",
+            "review_title",
+            "recommendation_title",
+            "success_measure",
+            "completed_on",
+            "rag_overridden",
+            "progress_note",
+        ],
     )
-    rag = queries.rag_sql(today, window_days)
-    rows = conn.execute(
-        select(
-            action.c.id.label("action_id"),
-            review.c.id.label("review_id"),
-            review.c.ref.label("review_ref"),
-            review.c.title.label("review_title"),
-            recommendation.c.number.label("recommendation_number"),
-            recommendation.c.title.label("recommendation_title"),
-            action.c.number,
-            action.c.description,
-            action.c.success_measure,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
-            action.c.lead_officer,
-            action.c.original_due_on,
-            action.c.due_on,
-            action.c.status,
-            rag.label("rag"),
-            queries.has_override_sql().label("rag_overridden"),
-            queries.days_overdue_sql(today).label("days_overdue"),
-            action.c.completed_on,
-            action.c.last_update_on,
-            latest_note.label("progress_note"),
-        )
-        .select_from(
-            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
-            .join(review, review.c.id == action.c.review_id)
-            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
-        )
-        .where(queries.action_filter(filters, today, window_days))
-        .order_by(review.c.ref, recommendation.c.id, action.c.id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=TRACKER_COLUMNS)
+    frame = base.merge(extra, on="action_id", how="left", validate="one_to_one")
     frame["rag_overridden"] = frame["rag_overridden"].fillna(False).astype(bool)
-    frame["days_overdue"] = frame["days_overdue"].fillna(0).astype(int)
-    return _dates(frame, "original_due_on", "due_on", "completed_on", "last_update_on")
+    frame["days_overdue"] = frame["days_overdue"].astype(int)
+    frame = _dates(frame, "completed_on")
+    return frame[TRACKER_COLUMNS].reset_index(drop=True)
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = [rules.parse_iso(v) if isinstance(v, str) else None for v in frame[column]]
+    return frame
 
 
 def _action_ref_columns():
@@ -710,7 +703,7 @@ def build_pack(
     meeting_on: date | None = None,
     filters: Filters = NO_FILTERS,
     *,
-    board: str = "Safeguarding partnership",
+    board: str | None = None,
 ) -> MeetingPack:
     """Read every section of the meeting pack for the meeting held on ``meeting_on``.
 
@@ -718,9 +711,22 @@ def build_pack(
     the baseline is the previous meeting. Thresholds come from :func:`monitoring.config.thresholds`
     as on the dashboard.
 
+    :param board: the board named on the cover (default: the board of most reviews).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
     from monitoring import changes
+
+    if board is None:
+        board = (
+            conn.execute(
+                select(review.c.board)
+                .where(review.c.board.is_not(None))
+                .group_by(review.c.board)
+                .order_by(func.count().desc(), review.c.board)
+                .limit(1)
+            ).scalar()
+            or "Safeguarding partnership"
+        )
 
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
