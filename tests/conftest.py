@@ -9,6 +9,7 @@ on the server named by ``MONITORING_TEST_PG_URL`` (``make test`` starts a throwa
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import date
 from pathlib import Path
@@ -111,6 +112,30 @@ def pg_migrated_template(pg_server: PostgresServer) -> str:
     pg_server.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database holding the demo data at :data:`ANCHOR`, built once per test process
+    and copied for each test that asks for ``demo_engine`` (loading the demo hashes six
+    passwords, the slow part of most tests): a SQLite file path, or a PostgreSQL database name.
+    """
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("demo_template") / "demo.db"
+        url = f"sqlite:///{path}"
+    else:
+        server = PostgresServer(PG_URL)
+        name = server.create_database()
+        url = server.url_for(name)
+    template_engine = db.make_engine(url)
+    migrations.upgrade(template_engine)
+    demo.load_demo(template_engine, ANCHOR)
+    template_engine.dispose()  # on SQLite this checkpoints the WAL into the file
+    if BACKEND == "sqlite":
+        yield str(path)
+    else:
+        yield name
+        server.drop_database(name)
+
+
 @pytest.fixture
 def pg_database_url(pg_server: PostgresServer) -> str:
     """URL of a fresh, empty PostgreSQL database, whatever the backend (skipped without a server)."""
@@ -124,15 +149,22 @@ def pg_database_url(pg_server: PostgresServer) -> str:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of a fresh, empty database for one test, on the backend under test.
 
-    On PostgreSQL a test that also uses ``engine`` gets a copy of an already migrated database
-    (the ``engine`` fixture's upgrade is then a no-op); every other test gets an empty one.
+    A test that uses ``demo_engine`` gets a copy of the session's demo database; on PostgreSQL
+    a test that uses ``engine`` gets a copy of an already migrated database (the ``engine``
+    fixture's upgrade is then a no-op). Every other test gets an empty one.
     """
+    with_demo = "demo_engine" in request.fixturenames
     if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'monitoring.db'}"
+        path = tmp_path / "monitoring.db"
+        if with_demo:
+            shutil.copyfile(request.getfixturevalue("demo_template"), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
     template = None
-    if "engine" in request.fixturenames:
+    if with_demo:
+        template = request.getfixturevalue("demo_template")
+    elif "engine" in request.fixturenames:
         template = request.getfixturevalue("pg_migrated_template")
     name = server.create_database(template)
     yield server.url_for(name)
@@ -151,8 +183,9 @@ def engine(database_url: str) -> Engine:
 
 @pytest.fixture
 def demo_engine(engine: Engine) -> Engine:
-    """The demo data set, anchored at :data:`ANCHOR`."""
-    demo.load_demo(engine, ANCHOR)
+    """The demo data set, anchored at :data:`ANCHOR` (a copy of ``demo_template``)."""
+    if db.is_empty(engine):  # the database was not copied from the template
+        demo.load_demo(engine, ANCHOR)
     return engine
 
 
