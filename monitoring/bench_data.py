@@ -291,28 +291,40 @@ def generate(
     c_batch: list[tuple] = []
     action_number: dict[int, int] = {}
     rand = rng.random
-    randint = rng.randint
+    # Dates as day numbers (ordinals) with their ISO texts looked up: the loop runs a million
+    # times, so it avoids date objects and ``randint``.
+    t = today.toordinal()
+    first = t - 9 * 365
+    iso_of = [date.fromordinal(d).isoformat() for d in range(first, t + 1500)]
+
+    def iso(day: int) -> str:
+        return iso_of[day - first]
+
+    def ts(day: int, hour: int) -> str:
+        return f"{iso_of[day - first]}T{hour:02d}:00:00+00:00"
+
+    published_day = [d.toordinal() for d in published]
     for action_id, rec_id in enumerate(action_rec, 1):
         review_id = rec_review[rec_id - 1]
         k = action_number[rec_id] = action_number.get(rec_id, 0) + 1
-        created = min(published[review_id - 1] + timedelta(days=randint(7, 90)), today)
+        created = min(published_day[review_id - 1] + 7 + int(rand() * 84), t)
         no_date = rand() < 0.015
-        original = None if no_date else created + timedelta(days=randint(30, 540))
+        original = None if no_date else created + 30 + int(rand() * 511)
         roll = rand()
         moves = 0 if roll < 0.8 else 1 if roll < 0.94 else 2 if roll < 0.985 else 3
         due = original
         changes = []
         if original is not None:
             for _ in range(moves):
-                new = due + timedelta(days=randint(30, 120))
-                asked = min(due - timedelta(days=randint(0, 20)), today)
+                new = due + 30 + int(rand() * 91)
+                asked = min(due - int(rand() * 21), t)
                 changes.append((due, new, asked))
                 due = new
         else:
             moves = 0
         # Status follows the dates: work past its date is mostly closed, a quarter left open.
         r = rand()
-        if due is not None and due < today:
+        if due is not None and due < t:
             status = (
                 "completed" if r < 0.38 else "assured" if r < 0.68 else
                 "not_implemented" if r < 0.71 else "superseded" if r < 0.73 else
@@ -324,48 +336,47 @@ def generate(
                 "in_progress" if r < 0.70 else "not_started"
             )  # fmt: skip
         completed_on = None
-        end = today
+        end = t
         if status in ("completed", "assured"):
-            latest = min(today, (due or today) + timedelta(days=90))
-            span = max(0, (latest - created).days)
-            completed_on = created + timedelta(days=randint(min(span, 20), span))
+            latest = min(t, (due or t) + 90)
+            span = max(0, latest - created)
+            low = min(span, 20)
+            completed_on = created + low + int(rand() * (span - low + 1))
             end = completed_on
         agency_id = lead_agencies[action_id - 1] if rand() > 0.01 else None
         override = rand() < 0.005
-        n_updates = randint(0, 6) if status != "not_started" else randint(0, 2)
-        span = max(0, (end - created).days)
-        days = sorted(randint(0, span) for _ in range(n_updates))
+        n_updates = int(rand() * 7) if status != "not_started" else int(rand() * 3)
+        span = max(0, end - created) + 1
+        days = sorted(int(rand() * span) for _ in range(n_updates))
         last = None
         for j, d in enumerate(days):
-            when = created + timedelta(days=d)
             is_last = j == n_updates - 1
+            last = created + d
             u_batch.append(
-                (action_id, 3, _ts(when, 11), status if is_last else "in_progress",
+                (action_id, 3, ts(last, 11), status if is_last else "in_progress",
                  NOTES[-1] if is_last and completed_on else NOTES[j % 5])
             )  # fmt: skip
-            last = when
         for old, new, asked in changes:
             c_batch.append(
-                (action_id, old.isoformat(), new.isoformat(), "Staffing and revised plan",
-                 "lead@bench.example", _ts(asked, 12), "approved", BOARD_EMAIL, _ts(asked, 14))
+                (action_id, iso(old), iso(new), "Staffing and revised plan",
+                 "lead@bench.example", ts(asked, 12), "approved", BOARD_EMAIL, ts(asked, 14))
             )  # fmt: skip
         if moves and rand() < 0.05:
             c_batch.append(
-                (action_id, due.isoformat(), (due + timedelta(days=60)).isoformat(),
-                 "More time asked", "lead@bench.example", _ts(min(due, today), 12), "pending",
-                 None, None)
+                (action_id, iso(due), iso(due + 60), "More time asked", "lead@bench.example",
+                 ts(min(due, t), 12), "pending", None, None)
             )  # fmt: skip
         a_batch.append(
             (action_id, rec_id, review_id, str(k),
              f"{VERBS[action_id % len(VERBS)]} {SUBJECTS[rec_id % len(SUBJECTS)]}",
              MEASURES[action_id % len(MEASURES)], agency_id, f"Officer {action_id % 997}",
-             original.isoformat() if original else None, due.isoformat() if due else None,
-             False, moves, status, completed_on.isoformat() if completed_on else None,
+             None if original is None else iso(original), None if due is None else iso(due),
+             False, moves, status, None if completed_on is None else iso(completed_on),
              "Superseded by a regional procedure." if status == "superseded" else None,
              "amber" if override else None,
              "Board judged the plan at risk." if override else None,
-             last.isoformat() if last else None, 1, _ts(created, 9),
-             _ts(last or created, 11))
+             None if last is None else iso(last), 1, ts(created, 9),
+             ts(created if last is None else last, 11))
         )  # fmt: skip
         if len(a_batch) >= BATCH:
             conn.executemany(action_sql, a_batch)
