@@ -425,3 +425,36 @@ def test_without_a_meeting_today_is_the_setting_and_the_baseline_the_last_meetin
         s=start,
     )
     assert len(pack.date_moves) == moved
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["NSCP-SCR-K"], ["NSCP-SCR-K"]),
+        (["A/B:C*D?[E]"], ["A-B-C-D--E-"]),
+        (["x" * 40, "x" * 40], ["x" * 31, "x" * 27 + " (2)"]),
+        (["Summary", "summary"], ["Summary", "summary (2)"]),
+    ],
+)
+def test_sheet_titles_are_valid_and_unique(names, expected):
+    from monitoring.exports.workbook import sheet_title
+
+    taken: set[str] = set()
+    titles = [sheet_title(name, taken) for name in names]
+    assert titles == expected
+    assert all(len(t) <= 31 for t in titles)
+
+
+def test_browser_path_names_the_executable(monkeypatch, tmp_path):
+    chromium = find_browser()
+    monkeypatch.setenv("BROWSER_PATH", str(chromium))
+    assert find_browser() == chromium
+    not_executable = tmp_path / "chromium"
+    not_executable.write_text("")
+    monkeypatch.setenv("BROWSER_PATH", str(not_executable))
+    with pytest.raises(BrowserNotFound, match="is not an executable"):
+        find_browser()
+    monkeypatch.delenv("BROWSER_PATH")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserNotFound, match="No Chrome or Chromium found on PATH"):
+        find_browser()
