@@ -458,3 +458,9 @@ def test_browser_path_names_the_executable(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BrowserNotFound, match="No Chrome or Chromium found on PATH"):
         find_browser()
+
+
+def test_command_formats_are_the_package_formats():
+    from monitoring.exports import command
+
+    assert command.FORMATS == exports.FORMATS

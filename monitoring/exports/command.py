@@ -6,12 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from monitoring import db, exports
+from monitoring import db
+
+FORMATS = ("pdf", "pptx", "xlsx", "csv")  # as monitoring.exports.FORMATS, without importing Plotly
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the meeting pack for the meeting held on DATE (default: today, against the last
     meeting) as PDF, PowerPoint, Excel or CSV. Figures use the meeting date as "today"."""
+    from monitoring import exports
     from monitoring.cli import UsageError
     from monitoring.exports.pdf import FontNotFound
 
@@ -59,7 +62,7 @@ def register(subparsers) -> None:
         help="write the meeting pack as PDF, PowerPoint, Excel or CSV",
         description=cmd_export.__doc__,
     )
-    export.add_argument("format", choices=exports.FORMATS, help="file format")
+    export.add_argument("format", choices=FORMATS, help="file format")
     export.add_argument(
         "--meeting",
         type=iso_date,
