@@ -10,6 +10,9 @@ from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
 from monitoring.ui import data, session, updates
 
+# Reading and planning a large file is the slow part: keep the last few, keyed on the bytes.
+plan_upload = st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file")(prepare)
+
 actor = session.current_actor()
 st.title("Import a tracker")
 updates.show_flash()
@@ -34,7 +37,7 @@ if preset is None:
     left, right = st.columns(2)
     review_ref = left.text_input("Review ref", value=review_ref_from_name(upload.name))
     review_title = right.text_input("Review title (for a new review)", value="")
-plan, header = prepare(
+plan, header = plan_upload(
     raw, upload.name, preset=preset, review_ref=review_ref, review_title=review_title
 )
 
@@ -53,7 +56,7 @@ if preset is None and header:
             if choice != "(as detected)":
                 overrides[name] = choice
     if overrides:
-        plan, header = prepare(
+        plan, header = plan_upload(
             raw, upload.name, review_ref=review_ref, review_title=review_title, overrides=overrides
         )
 

@@ -169,3 +169,26 @@ def test_reimporting_pfd_changes_nothing(pfd_url, monkeypatch, capsys):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(db.audit_log)).scalar() == audit
     engine.dispose()
+
+
+def test_overview_page_shows_the_imported_pfd_data(
+    demo_engine, database_url, app_env, monkeypatch, capsys
+):
+    from tests.conftest import ANCHOR, make_app
+
+    with demo_engine.connect() as conn:
+        overdue_before = conn.execute(
+            select(func.count())
+            .select_from(db.action)
+            .where(
+                db.action.c.status.in_(db.OPEN_STATUSES), db.action.c.due_on < ANCHOR.isoformat()
+            )
+        ).scalar()
+    demo_engine.dispose()
+    code, _out, err = run_import(monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd")
+    assert code == 0, err
+    at = make_app("board@northbridge.example")
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m.value for m in at.metric}
+    expected = overdue_before + _expected_overdue(_csv_rows(), ANCHOR)
+    assert int(str(tiles["Overdue actions"]).replace(",", "")) == expected

@@ -114,6 +114,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         category_key=mapping.get("category_key", {}),
     )
     plan = build_plan(sheet, preset=args.preset, options=options)
+    del sheet  # the plan holds what is needed; large files free their cells here
     if args.create_agencies is not None:
         plan.create_agencies = args.create_agencies
     if plan.errors:
