@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
 from monitoring import tabular
+from monitoring.queries import Filters
 from tests.conftest import ANCHOR, make_app
 from tests.test_asat import STATE, params
 
@@ -241,3 +242,42 @@ def test_agency_lead_sees_changes_but_cannot_record_meetings(demo_engine, app_en
     assert at.title[0].value == "Meetings"
     assert not [b for b in at.button if b.label == "Record meeting"]
     assert len(at.dataframe[0].value) == scalar(demo_engine, "select count(*) from meeting")
+
+
+def test_filters_round_trip_through_the_url():
+    from monitoring.ui import filters
+
+    chosen = Filters(
+        review_types=("SCR", "SAR"),
+        review_ids=(3, 1),
+        agency_ids=(2,),
+        theme_ids=(5,),
+        rag=("red", "amber"),
+        statuses=("in_progress",),
+        as_at=date(2026, 2, 15),
+    )
+    url = filters.to_query_params(chosen)
+    assert url == {
+        "type": "SCR,SAR",
+        "review": "3,1",
+        "agency": "2",
+        "theme": "5",
+        "rag": "red,amber",
+        "status": "in_progress",
+        "as_at": "2026-02-15",
+    }
+    assert filters.from_query_params(url) == chosen
+    assert filters.to_query_params(Filters()) == {}
+    odd = filters.from_query_params(
+        {"type": "SCR,Bogus", "review": ["1", "x", "1"], "rag": "purple", "as_at": "15/02/2026"}
+    )
+    assert odd == Filters(review_types=("SCR",), review_ids=(1,))
+
+
+def test_a_future_or_bad_as_at_in_the_url_shows_the_records_now(demo_engine, app_env):
+    at = ok(make_app(BOARD, query_params={"as_at": "2099-01-01", "status": "bogus"}))
+    assert at.session_state["monitoring_filters"] == Filters()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overdue actions"] == str(
+        scalar(demo_engine, f"select count(*) from action where {OPEN} and due_on < :t", t=T)
+    )

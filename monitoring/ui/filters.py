@@ -31,6 +31,9 @@ PARAM_NAMES = {
 }
 """Filters field → URL query parameter."""
 
+MIN_AS_AT = date(2000, 1, 1)
+"""The earliest "as at" date offered."""
+
 _INT_FIELDS = ("review_ids", "agency_ids", "theme_ids")
 _CODES = {
     "review_types": db.REVIEW_TYPES,
@@ -95,7 +98,8 @@ def _seed_from_url(options: dict[str, list[tuple]]) -> None:
     }
     for field, choices in allowed.items():
         st.session_state[_widget_key(field)] = [v for v in getattr(seeded, field) if v in choices]
-    st.session_state[_widget_key("as_at")] = seeded.as_at
+    past = seeded.as_at and MIN_AS_AT <= seeded.as_at < data.today()
+    st.session_state[_widget_key("as_at")] = seeded.as_at if past else None
 
 
 def _lists() -> dict[str, list[str]]:
@@ -149,6 +153,7 @@ def sidebar_filters() -> Filters:
         as_at = st.date_input(
             "As at (a past date)",
             key=_widget_key("as_at"),
+            min_value=MIN_AS_AT,
             max_value=data.today(),
             format="DD/MM/YYYY",
             help="Show the overview and the agency scorecard as the records stood on this date. "
