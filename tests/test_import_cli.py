@@ -295,3 +295,15 @@ def test_a_bad_mapping_file_exits_1_and_writes_nothing(
     )
     assert code == 1 and expected in err
     assert fingerprint(loaded_url) == before
+
+
+def test_an_overlong_ref_is_an_error_naming_row_and_column(
+    loaded_url, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "long.csv"
+    path.write_text(f"Ref,Action\n1,Fine\n{'x' * 80},Too long a ref\n", encoding="utf-8")
+    before = fingerprint(loaded_url)
+    code, _out, err = run_import(monkeypatch, capsys, loaded_url, str(path))
+    assert code == 1
+    assert "row 3, column 'Ref': ref 'xxxx" in err and "at most 50 expected" in err
+    assert fingerprint(loaded_url) == before

@@ -319,6 +319,30 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             )
             continue
         seen_actions[key] = rownum
+        too_long = [
+            (what, value, limit, column)
+            for what, value, limit, column in (
+                ("review ref", review_ref, 100, col.get("review_ref")),
+                ("recommendation number", rec_number, 50, col.get("rec_number")),
+                ("ref", number, 50, col.get("number")),
+                (
+                    "lead officer",
+                    _text(cell(row, "lead_officer")) or "",
+                    200,
+                    col.get("lead_officer"),
+                ),
+            )
+            if len(value) > limit
+        ]
+        if too_long:
+            for what, value, limit, column in too_long:
+                plan.error(
+                    f"{what} {value[:60]!r}... is {len(value)} characters long: at most {limit} "
+                    "expected (is the column mapped right?)",
+                    rownum,
+                    column,
+                )
+            continue
         if (review_ref, rec_number) not in plan.recommendations:
             plan.recommendations[(review_ref, rec_number)] = RecommendationPlan(
                 review_ref=review_ref,
