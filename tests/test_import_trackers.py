@@ -317,3 +317,18 @@ def test_changed_values_become_progress_updates_with_audit_entries(
     assert actions["1"].status == "completed"
     assert actions["1"].completed_on == actions["1"].last_update_on  # the date it became known
     assert other == 1
+
+
+def test_large_workbooks_stream_read_only_and_still_fill_merged_cells_down(tmp_path, monkeypatch):
+    from monitoring.importer import build_plan, readers
+
+    path = _layout_workbook(tmp_path / "big.xlsx")
+    monkeypatch.setattr(readers, "LARGE_XLSX_BYTES", 0)  # treat this file as large
+    plan = build_plan(readers.read_path(path))
+    assert not plan.errors
+    by_number = {a.number: a for a in plan.actions}
+    assert by_number["01.06"].rec_number == "1"
+    assert plan.recommendations[(plan.actions[0].review_ref, "1")].text == (
+        "Improve online safety training"
+    )
+    assert len(plan.actions) == 3 and plan.rows_skipped == 2
