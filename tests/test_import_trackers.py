@@ -332,3 +332,30 @@ def test_large_workbooks_stream_read_only_and_still_fill_merged_cells_down(tmp_p
         "Improve online safety training"
     )
     assert len(plan.actions) == 3 and plan.rows_skipped == 2
+
+
+def test_recommendation_rows_followed_by_their_action_rows(tmp_path):
+    from monitoring.importer import build_plan, read_path
+
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "Recommendation,Action,Lead,Due Date\n"
+        "Improve training,,,\n"
+        ",Design course,Police,2026-01-31\n"
+        ",Run course,Police,2026-03-31\n"
+        "Share information,,,\n"
+        ",Agree protocol,Police,2026-02-28\n",
+        encoding="utf-8",
+    )
+    plan = build_plan(read_path(path))
+    assert not plan.errors
+    assert [(a.rec_number, a.number, a.description) for a in plan.actions] == [
+        ("1", "1", "Design course"),
+        ("1", "2", "Run course"),
+        ("2", "1", "Agree protocol"),
+    ]
+    assert {k[1]: r.text for k, r in plan.recommendations.items()} == {
+        "1": "Improve training",
+        "2": "Share information",
+    }
+    assert plan.rows_read == 5 and plan.rows_skipped == 2

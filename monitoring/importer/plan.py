@@ -110,7 +110,8 @@ class ImportPlan:
     """Everything a file asks for, validated, before any write.
 
     :ivar rows_read: data rows after the header (blank rows not counted).
-    :ivar rows_skipped: section and blank-description rows, each also listed as a warning.
+    :ivar rows_skipped: section rows, rows with no text, and recommendation rows whose actions follow
+        on the rows below; each is also listed as a warning.
     """
 
     source: str
@@ -241,6 +242,7 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
     last_rec_text: str | None = None
     last_rec_number: str | None = None
     rec_numbers_by_text: dict[tuple[str, str], str] = {}
+    rec_count: dict[str, int] = {}
     seen_actions: dict[tuple[str, str, str], int] = {}
     counters: dict[tuple[str, str], int] = {}
     has_action = "action" in mapping
@@ -278,15 +280,29 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
         action_text = _text(cell(row, "action"))
         rec_number = clean_ref(cell(row, "rec_number"))
         if has_rec and has_action:
-            if rec_text is None and action_text is not None:
+            if rec_text is None and (rec_number is None or rec_number == last_rec_number):
                 rec_text, rec_number = last_rec_text, rec_number or last_rec_number  # merged cells
             if rec_number is None and rec_text is not None:
                 key = (review_ref, rec_text)
                 if key not in rec_numbers_by_text:
-                    rec_numbers_by_text[key] = str(
-                        sum(1 for r, _ in rec_numbers_by_text if r == review_ref) + 1
-                    )
+                    rec_count[review_ref] = rec_count.get(review_ref, 0) + 1
+                    rec_numbers_by_text[key] = str(rec_count[review_ref])
                 rec_number = rec_numbers_by_text[key]
+            if action_text is None and rec_text is not None and rec_number is not None:
+                # A recommendation row whose actions follow on the next rows.
+                last_rec_text, last_rec_number = rec_text, rec_number
+                plan.recommendations.setdefault(
+                    (review_ref, rec_number),
+                    RecommendationPlan(review_ref, rec_number, rec_text[:500], rec_text),
+                )
+                plan.rows_skipped += 1
+                plan.warn(
+                    f"recommendation {rec_number} has no action on this row: recommendation "
+                    "recorded, its actions are read from the rows below",
+                    rownum,
+                    col.get("action"),
+                )
+                continue
         elif has_rec:  # each row is a recommendation, delivered by one action
             action_text = rec_text
             rec_number = rec_number or number
