@@ -359,3 +359,29 @@ def test_recommendation_rows_followed_by_their_action_rows(tmp_path):
         "2": "Share information",
     }
     assert plan.rows_read == 5 and plan.rows_skipped == 2
+
+
+def test_a_blank_cell_on_reimport_keeps_what_the_agency_recorded_since(
+    database_url, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "blank.csv"
+    path.write_text("Ref,Action,Lead officer,Status\n1,Do it,,\n", encoding="utf-8")
+    assert run_import(monkeypatch, capsys, database_url, str(path))[0] == 0
+    ((action, _note),) = _actions(database_url, "blank")
+    assert action.status == "not_started"
+    engine = db.make_engine(database_url)
+    with db.write_transaction(engine) as conn:  # an agency lead's later edit, as the app saves it
+        conn.execute(
+            db.action.update()
+            .where(db.action.c.id == action.id)
+            .values(status="in_progress", lead_officer="A. Officer")
+        )
+    counts = db.table_counts(engine)
+    engine.dispose()
+    code, out, _err = run_import(monkeypatch, capsys, database_url, str(path), "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 1
+    ((after, _note),) = _actions(database_url, "blank")
+    assert after.status == "in_progress"
+    engine = db.make_engine(database_url)
+    assert db.table_counts(engine) == counts
+    engine.dispose()

@@ -99,7 +99,9 @@ class ActionPlan:
     original_due_on: str | None = None
     due_on: str | None = None
     due_on_approximate: bool = False
-    status: str = "not_started"
+    status: str | None = None
+    """None when the file gives no status: a new action starts ``not_started``, an existing one
+    keeps its status."""
     completed_on: str | None = None
     progress_note: str | None = None
     success_measure: str | None = None
@@ -413,7 +415,6 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             )
         if oc_status is not None and (status is None or oc_status == "completed"):
             status = oc_status
-        status = status or "not_started"
         note_parts = [p for p in (progress, *notes) if p]
         action = ActionPlan(
             row=rownum,

@@ -427,7 +427,7 @@ def apply_plan(
                     "due_on": p.due_on,
                     "due_on_approximate": p.due_on_approximate,
                     "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
-                    "status": p.status,
+                    "status": p.status or "not_started",
                     "completed_on": p.completed_on,
                     "last_update_on": today,
                     "version": 1,
@@ -482,7 +482,7 @@ def apply_plan(
                 "action_id": i,
                 "author_id": author,
                 "created_at": now,
-                "status": p.status,
+                "status": p.status or "not_started",
                 "progress_note": p.progress_note,
             }
             for i, p in zip(ids, new_plans, strict=True)
@@ -525,7 +525,7 @@ def apply_plan(
                     action_id=old.id,
                     author_id=author,
                     created_at=now,
-                    status=p.status,
+                    status=p.status or old.status,
                     progress_note=p.progress_note,
                 )
             )
