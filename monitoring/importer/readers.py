@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 LARGE_XLSX_BYTES = 8_000_000
@@ -33,7 +33,6 @@ class Sheet:
     rows: list[list[object]]
     name: str
     encoding: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _decode(data: bytes) -> tuple[str, str]:

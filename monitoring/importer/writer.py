@@ -151,13 +151,6 @@ def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int
     return ids
 
 
-def unmatched_agencies(conn: Connection | None, plan: ImportPlan) -> dict[str, str]:
-    """``{normalised name: first spelling}`` of the plan's lead agencies not in the database."""
-    known = load_alias_map(conn) if conn is not None else {}
-    names = {a.lead_name for a in plan.actions if a.lead_name}
-    return match_agencies(names, known)[1]
-
-
 def apply_plan(
     conn: Connection | None,
     plan: ImportPlan,
