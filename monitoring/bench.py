@@ -12,7 +12,7 @@ then, median of five, in one run so that the ratios hold on a noisy machine:
   a write that bumps ``data_version``;
 - ``d_import`` / ``d0_sqlite_utils``: importing an N-row tracker CSV with the importer, and
   ``sqlite-utils insert`` of the same CSV;
-- ``m``: peak resident memory (``ru_maxrss``) of the process running the page reruns.
+- ``m``: peak resident memory (``VmHWM``) of the process running the page reruns.
 
 Every approach must give the same figures (checked each run). Results go to
 ``benchmarks/results.json`` and a table in ``BENCHMARKS.md`` (between markers, so notes written
@@ -334,8 +334,8 @@ def apptest_worker(spec_json: str) -> None:
 
     ``spec_json``: ``{"url", "empty_page", "repeats", "out"}``. Writes to ``out`` a JSON object
     with ``e0_empty_page``, ``b_first``, ``b_warm``, ``b_cold`` (timings as from :func:`timed`),
-    ``metrics`` (the overview tiles as rendered) and ``peak_rss_mb`` / ``baseline_rss_mb``
-    (``ru_maxrss`` at the end, and after Streamlit was imported and the empty page run).
+    ``metrics`` (the overview tiles as rendered) and ``peak_rss_mb`` / ``baseline_rss_mb`` (peak
+    resident memory at the end, and after Streamlit was imported and the empty page run).
     """
     spec = json.loads(spec_json)
     os.environ["MONITORING_DATABASE_URL"] = spec["url"]
@@ -378,8 +378,19 @@ def apptest_worker(spec_json: str) -> None:
 
 
 def _peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process image, MB.
+
+    ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` would also count the parent's peak, which
+    Linux carries into a child across ``fork`` and ``exec``.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _check_page(app) -> None:
@@ -509,11 +520,14 @@ def bench_size(
     try:
         results["a_sql"], a = timed(lambda: overview_sql(engine, today, limits), repeats)
         log(f"    (a)  {results['a_sql']['median_s']:.3f} s")
+        # (a0) reads a file just written and (c) the one (a) warmed: no untimed warm-up run.
         results["a0_plain_sql"], a0 = timed(
-            lambda: overview_plain_sql(plain_engine, today, limits), repeats
+            lambda: overview_plain_sql(plain_engine, today, limits), repeats, warmup=0
         )
         log(f"    (a0) {results['a0_plain_sql']['median_s']:.3f} s")
-        results["c_pandas"], c = timed(lambda: overview_pandas(engine, today, limits), repeats)
+        results["c_pandas"], c = timed(
+            lambda: overview_pandas(engine, today, limits), repeats, warmup=0
+        )
         log(f"    (c)  {results['c_pandas']['median_s']:.3f} s")
     finally:
         engine.dispose()
@@ -566,7 +580,7 @@ def bench_size(
         "memory": {
             "peak_rss_mb": pages["peak_rss_mb"],
             "baseline_rss_mb": pages["baseline_rss_mb"],
-            "method": "ru_maxrss of the process running the AppTest reruns",
+            "method": "VmHWM (peak resident set) of the process running the AppTest reruns",
         },
         "figures": a["figures"],
         "agree": True,
@@ -661,7 +675,8 @@ def render_markdown(report: dict) -> str:
         f" cores, {report['machine']['memory_gb']} GB, {report['machine']['platform']};"
         f" Python {report['machine']['python']}, SQLite {report['machine']['sqlite']},"
         f" Streamlit {report['machine']['streamlit']}. Median of {report['repeats']} runs;"
-        f" wall-clock seconds unless stated. Whole run {report['elapsed_s'] / 60:.1f} min."
+        f" wall-clock seconds unless stated. Whole run {report['elapsed_s'] / 60:.1f} min"
+        f"{'' if report.get('complete', True) else ' so far (the run was still going)'}."
         " Load average (1, 5, 15 min) at the start"
         f" {', '.join(f'{x:.1f}' for x in report['machine']['load_average_at_start'])}, at the end"
         f" {', '.join(f'{x:.1f}' for x in report['load_average_at_end'])}.",
@@ -838,23 +853,28 @@ def run(
                 report["sizes"].append(
                     bench_size(actions, Path(tmp), repeats, log, import_max_rows=import_max_rows)
                 )
+                # Written after every size, so a stopped run still leaves what it measured.
+                report["complete"] = len(report["sizes"]) == len(sizes)
+                _write_reports(Path(out_dir), report, clock)
     finally:
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    return report
+
+
+def _write_reports(out_dir: Path, report: dict, clock: float) -> None:
     report["finished_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     report["elapsed_s"] = time.perf_counter() - clock
     report["load_average_at_end"] = list(os.getloadavg())
     report["goals"] = evaluate_goals(report["sizes"])
-    out_dir = Path(out_dir)
     (out_dir / "benchmarks").mkdir(parents=True, exist_ok=True)
     (out_dir / "benchmarks" / "results.json").write_text(
         json.dumps(report, indent=2) + "\n", encoding="utf-8"
     )
     write_markdown(out_dir / "BENCHMARKS.md", report)
-    return report
 
 
 # --- command line --------------------------------------------------------------------------------
