@@ -13,6 +13,12 @@ st.set_page_config(
     page_icon="🛡️",  # an emoji is drawn locally; a :material: icon is fetched from a font CDN
     layout="wide",
 )
+# WCAG 2.5.8 (target size, 24 px): Streamlit draws each day and month segment of a date field
+# smaller than that, so give every segment the minimum size.
+st.html(
+    "<style>[data-testid='stDateInput'] [role='spinbutton']"
+    "{display:inline-block;min-width:24px;min-height:24px;text-align:center}</style>"
+)
 
 if session.current_user() is None:
     # Signed out: still call st.navigation, with the sign-in page only. Until some session calls
@@ -21,7 +27,10 @@ if session.current_user() is None:
     st.stop()
 user = session.require_user()
 st.session_state["user"] = user
-page = st.navigation(navigation.pages_for(user["role"]))
+# One flat list, in the registry's order: with sections Streamlit puts each section's header and
+# links in a <div> inside its <ul>, which breaks the list for screen readers (WCAG 1.3.1).
+pages = [page for section in navigation.pages_for(user["role"]).values() for page in section]
+page = st.navigation(pages, expanded=True)
 filters.sidebar_filters()
 with st.sidebar:
     st.caption(f"Signed in as {user['display_name']} ({user['role'].replace('_', ' ')})")

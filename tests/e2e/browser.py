@@ -118,11 +118,11 @@ def nav_titles(page: Page) -> list[str]:
 
 def go_to(page: Page, title: str) -> None:
     """Open a page from the sidebar navigation (same Streamlit session) and wait for it to render."""
-    nav = _expand_nav(page)
-    link = nav.get_by_test_id("stSidebarNavLink").filter(
-        has_text=re.compile(rf"(^|\s){re.escape(title)}\s*$")
-    )
-    link.click()
+    titles = nav_titles(page)
+    assert title in titles, f"{title!r} is not in the sidebar: {titles}"
+    page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink").nth(
+        titles.index(title)
+    ).click()
     wait_for_app(page)
     expect(main(page).get_by_role("heading", level=1).first).to_be_visible()
     wait_for_app(page)
@@ -174,5 +174,22 @@ def blocking(violations: list[dict]) -> list[dict]:
 
 
 def describe(violations: list[dict]) -> str:
-    """Violations as readable text for an assertion message."""
-    return json.dumps(violations, indent=1)
+    """Violations as readable lines for an assertion message: rule, impact, element, what is wrong."""
+    lines = []
+    for violation in violations:
+        for node in violation["nodes"]:
+            why = " ".join(node["summary"].split())
+            lines.append(
+                f"- {violation['id']} ({violation['impact']}): {' '.join(map(str, node['target']))}"
+                f" {node['html'][:160]} -- {why[:300]}"
+            )
+    return "\n".join(lines)
+
+
+def save_report(name: str, violations: list[dict]) -> Path:
+    """Write every violation (all impacts) to ``screenshots/axe/NAME.json`` for people to read."""
+    folder = SCREENSHOTS / "axe"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.json"
+    path.write_text(json.dumps(violations, indent=1))
+    return path
