@@ -1,7 +1,8 @@
 """The records "as at" a past date, reconstructed from dated history (DESIGN §4).
 
-Each action's state on a date ``D`` is rebuilt in SQL (correlated subqueries that SQLite and
-PostgreSQL both run), then the same aggregate SQL as :mod:`monitoring.queries` is applied to it:
+Each action's state on a date ``D`` is rebuilt in SQL (window functions over the history tables,
+outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same aggregate SQL as
+:mod:`monitoring.queries` is applied to it:
 
 - an action exists on ``D`` when it was created on or before ``D`` (no creation time: always);
 - its status is that of the latest ``action_update`` with a status dated on or before ``D``; with
@@ -26,7 +27,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Subquery
 
@@ -47,35 +48,48 @@ def cutoff(as_at: date) -> str:
     return iso(as_at + timedelta(days=1))
 
 
-def _audited(entity: str, field: str, entity_id, present, end: str) -> ColumnElement:
-    """A column's value at ``end`` from ``audit_log`` (see the module docstring)."""
-    before_log = audit_log.alias(f"{field}_before")
-    after_log = audit_log.alias(f"{field}_after")
-
-    def rows(log, when):
-        return and_(
-            log.c.entity == entity, log.c.field == field, log.c.entity_id == entity_id, when
+def _latest(key, order: tuple, where, columns: list, name: str) -> Subquery:
+    """Per ``key``, the first row of its table matching ``where`` in ``order`` (window function):
+    columns ``key`` (as ``key``), ``columns`` and ``n`` (how many rows matched)."""
+    ranked = (
+        select(
+            key.label("key"),
+            *columns,
+            func.row_number().over(partition_by=key, order_by=order).label("rn"),
+            func.count().over(partition_by=key).label("n"),
         )
+        .where(where)
+        .subquery(f"{name}_ranked")
+    )
+    return select(ranked).where(ranked.c.rn == 1).subquery(name)
 
-    before = rows(before_log, before_log.c.at < end)
-    after = rows(after_log, after_log.c.at >= end)
+
+def _audited(entity: str, field: str, end: str) -> tuple[Subquery, Subquery]:
+    """The audit rows that give a field's value at ``end``: the latest change before it (its new
+    value) and the first change after it (its old value), one row per entity id each."""
+    log = audit_log
+    about = and_(log.c.entity == entity, log.c.field == field)
+    before = _latest(
+        log.c.entity_id,
+        (log.c.at.desc(), log.c.id.desc()),
+        and_(about, log.c.at < end),
+        [log.c.new_value.label("value")],
+        f"{field}_before",
+    )
+    after = _latest(
+        log.c.entity_id,
+        (log.c.at, log.c.id),
+        and_(about, log.c.at >= end),
+        [log.c.old_value.label("value")],
+        f"{field}_after",
+    )
+    return before, after
+
+
+def _value_at(before: Subquery, after: Subquery, present) -> ColumnElement:
     return case(
-        (
-            exists().where(before),
-            select(before_log.c.new_value)
-            .where(before)
-            .order_by(before_log.c.at.desc(), before_log.c.id.desc())
-            .limit(1)
-            .scalar_subquery(),
-        ),
-        (
-            exists().where(after),
-            select(after_log.c.old_value)
-            .where(after)
-            .order_by(after_log.c.at, after_log.c.id)
-            .limit(1)
-            .scalar_subquery(),
-        ),
+        (before.c.key.is_not(None), before.c.value),
+        (after.c.key.is_not(None), after.c.value),
         else_=present,
     )
 
@@ -85,75 +99,93 @@ def actions_as_at(as_at: date) -> Subquery:
 
     Columns: ``id, recommendation_id, review_id, number, description, lead_agency_id,
     lead_officer, original_due_on, due_on, due_date_changes, status, completed_on, rag_override,
-    rag_override_reason, last_update_on, created_at``.
+    rag_override_reason, last_update_on, created_at``. Built with window functions over the
+    history tables and outer joins (one pass over each history table).
     """
     end = cutoff(as_at)
-    status_update = action_update.alias("status_update")
-    any_update = action_update.alias("any_update")
-    last_update = action_update.alias("last_update")
-    change = due_date_change.alias("change_before")
-    any_change = due_date_change.alias("any_change")
-    counted = due_date_change.alias("counted_change")
+    au, ddc = action_update, due_date_change
+    # the latest status update before the date: its time per action, then the highest id at
+    # that time (two updates can share a timestamp), then its status; all index lookups
+    with_status = and_(au.c.status.is_not(None), au.c.created_at < end)
+    latest_at = (
+        select(au.c.action_id.label("key"), func.max(au.c.created_at).label("at"))
+        .where(with_status)
+        .group_by(au.c.action_id)
+        .subquery("latest_at")
+    )
+    latest_id = (
+        select(latest_at.c.key, func.max(au.c.id).label("id"))
+        .select_from(
+            latest_at.join(
+                au, and_(au.c.action_id == latest_at.c.key, au.c.created_at == latest_at.c.at)
+            )
+        )
+        .where(au.c.status.is_not(None))
+        .group_by(latest_at.c.key)
+        .subquery("latest_id")
+    )
+    chosen = au.alias("chosen_update")
+    status_before = (
+        select(latest_id.c.key, chosen.c.status)
+        .select_from(latest_id.join(chosen, chosen.c.id == latest_id.c.id))
+        .subquery("status_before")
+    )
+    any_status = (
+        select(au.c.action_id.label("key"))
+        .where(au.c.status.is_not(None))
+        .group_by(au.c.action_id)
+        .subquery("any_status")
+    )
+    approved = ddc.c.decision == "approved"
+    change_before = _latest(
+        ddc.c.action_id,
+        (ddc.c.decided_at.desc(), ddc.c.id.desc()),
+        and_(approved, ddc.c.decided_at.is_not(None), ddc.c.decided_at < end),
+        [ddc.c.new_due_on],
+        "change_before",
+    )
+    any_change = (
+        select(ddc.c.action_id.label("key"))
+        .where(approved)
+        .group_by(ddc.c.action_id)
+        .subquery("any_change")
+    )
+    last_update = (
+        select(
+            au.c.action_id.label("key"),
+            func.max(func.substr(au.c.created_at, 1, 10)).label("last_on"),
+        )
+        .where(au.c.created_at < end)
+        .group_by(au.c.action_id)
+        .subquery("last_update")
+    )
+    rag_before, rag_after = _audited("action", "rag_override", end)
+    why_before, why_after = _audited("action", "rag_override_reason", end)
 
-    has_status = and_(
-        status_update.c.action_id == action.c.id,
-        status_update.c.status.is_not(None),
-        status_update.c.created_at < end,
-    )
-    latest_status = (
-        select(status_update.c.status)
-        .where(has_status)
-        .order_by(status_update.c.created_at.desc(), status_update.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     status = case(
-        (exists().where(has_status), latest_status),
-        (
-            exists().where(any_update.c.action_id == action.c.id, any_update.c.status.is_not(None)),
-            literal("not_started"),
-        ),
+        (status_before.c.key.is_not(None), status_before.c.status),
+        (any_status.c.key.is_not(None), literal("not_started")),
         else_=action.c.status,
     )
-    approved_before = and_(
-        change.c.action_id == action.c.id,
-        change.c.decision == "approved",
-        change.c.decided_at.is_not(None),
-        change.c.decided_at < end,
-    )
     due_on = case(
-        (
-            exists().where(approved_before),
-            select(change.c.new_due_on)
-            .where(approved_before)
-            .order_by(change.c.decided_at.desc(), change.c.id.desc())
-            .limit(1)
-            .scalar_subquery(),
-        ),
-        (
-            exists().where(
-                any_change.c.action_id == action.c.id, any_change.c.decision == "approved"
-            ),
-            action.c.original_due_on,
-        ),
+        (change_before.c.key.is_not(None), change_before.c.new_due_on),
+        (any_change.c.key.is_not(None), action.c.original_due_on),
         else_=action.c.due_on,
     )
-    changes = (
-        select(func.count())
-        .where(
-            counted.c.action_id == action.c.id,
-            counted.c.decision == "approved",
-            counted.c.decided_at.is_not(None),
-            counted.c.decided_at < end,
-        )
-        .scalar_subquery()
-    )
-    last_update_on = (
-        select(func.max(func.substr(last_update.c.created_at, 1, 10)))
-        .where(last_update.c.action_id == action.c.id, last_update.c.created_at < end)
-        .scalar_subquery()
-    )
-    inner = (
+    joined = action
+    for part in (
+        status_before,
+        any_status,
+        change_before,
+        any_change,
+        last_update,
+        rag_before,
+        rag_after,
+        why_before,
+        why_after,
+    ):
+        joined = joined.outerjoin(part, part.c.key == action.c.id)
+    return (
         select(
             action.c.id,
             action.c.recommendation_id,
@@ -164,31 +196,21 @@ def actions_as_at(as_at: date) -> Subquery:
             action.c.lead_officer,
             action.c.original_due_on,
             due_on.label("due_on"),
-            changes.label("due_date_changes"),
+            func.coalesce(change_before.c.n, 0).label("due_date_changes"),
             status.label("status"),
-            action.c.completed_on,
-            _audited("action", "rag_override", action.c.id, action.c.rag_override, end).label(
-                "rag_override"
-            ),
-            _audited(
-                "action", "rag_override_reason", action.c.id, action.c.rag_override_reason, end
-            ).label("rag_override_reason"),
-            last_update_on.label("last_update_on"),
-            action.c.created_at,
-        )
-        .where(or_(action.c.created_at.is_(None), action.c.created_at < end))
-        .subquery("action_state")
-    )
-    # completed_on only counts once the action is done on the date
-    return (
-        select(
-            *[c for c in inner.c if c.name != "completed_on"],
             case(
-                (inner.c.status.in_(tuple(rules.DONE_STATUSES)), inner.c.completed_on),
+                (status.in_(tuple(rules.DONE_STATUSES)), action.c.completed_on),
                 else_=literal(None),
             ).label("completed_on"),
+            _value_at(rag_before, rag_after, action.c.rag_override).label("rag_override"),
+            _value_at(why_before, why_after, action.c.rag_override_reason).label(
+                "rag_override_reason"
+            ),
+            last_update.c.last_on.label("last_update_on"),
+            action.c.created_at,
         )
-        .select_from(inner)
+        .select_from(joined)
+        .where(or_(action.c.created_at.is_(None), action.c.created_at < end))
         .subquery("action_as_at")
     )
 
@@ -197,6 +219,7 @@ def recommendations_as_at(as_at: date) -> Subquery:
     """Recommendations existing on ``as_at``: ``id, review_id, number, title, national_dependency,
     assurance_status`` (as at the date)."""
     end = cutoff(as_at)
+    before, after = _audited("recommendation", "assurance_status", end)
     return (
         select(
             recommendation.c.id,
@@ -204,13 +227,12 @@ def recommendations_as_at(as_at: date) -> Subquery:
             recommendation.c.number,
             recommendation.c.title,
             recommendation.c.national_dependency,
-            _audited(
-                "recommendation",
-                "assurance_status",
-                recommendation.c.id,
-                recommendation.c.assurance_status,
-                end,
-            ).label("assurance_status"),
+            _value_at(before, after, recommendation.c.assurance_status).label("assurance_status"),
+        )
+        .select_from(
+            recommendation.outerjoin(before, before.c.key == recommendation.c.id).outerjoin(
+                after, after.c.key == recommendation.c.id
+            )
         )
         .where(or_(recommendation.c.created_at.is_(None), recommendation.c.created_at < end))
         .subquery("recommendation_as_at")
