@@ -18,6 +18,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     select,
     table,
     text,
@@ -61,43 +62,58 @@ def search(
     if not terms:
         return pd.DataFrame(columns=COLUMNS)
     dialect = conn.dialect.name
+    rec_from, act_from = recommendation, action
     if dialect == "postgresql":
         rec_rank, rec_match, act_rank, act_match = _postgres(terms)
     elif dialect == "sqlite" and _has_fts(conn):
-        rec_rank, rec_match, act_rank, act_match = _fts5(terms)
+        hits = _fts5_hits()
+        rec_from = recommendation.join(
+            hits, and_(hits.c.kind == "recommendation", hits.c.item_id == recommendation.c.id)
+        )
+        act_from = action.join(hits, and_(hits.c.kind == "action", hits.c.item_id == action.c.id))
+        rec_rank = act_rank = hits.c.score
+        rec_match = act_match = literal(True)
     else:
         rec_rank, rec_match, act_rank, act_match = _like(terms)
     from datetime import date
 
     today = date.today()  # only the RAG filter uses it; statuses and ids do not depend on it
-    recs = select(
-        literal("recommendation").label("kind"),
-        recommendation.c.id.label("item_id"),
-        review.c.ref.label("review_ref"),
-        recommendation.c.number.label("recommendation_number"),
-        recommendation.c.number.label("number"),
-        REC_BODY.label("text"),
-        rec_rank.label("rank"),
-    ).where(recommendation.c.review_id == review.c.id, rec_match, recommendation_filter(filters))
+    recs = (
+        select(
+            literal("recommendation").label("kind"),
+            recommendation.c.id.label("item_id"),
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            recommendation.c.number.label("number"),
+            REC_BODY.label("text"),
+            rec_rank.label("rank"),
+        )
+        .select_from(rec_from)
+        .where(recommendation.c.review_id == review.c.id, rec_match, recommendation_filter(filters))
+    )
     if filters.rag or filters.statuses:
         recs = recs.where(
             recommendation.c.id.in_(
                 select(action.c.recommendation_id).where(action_filter(filters, today))
             )
         )
-    acts = select(
-        literal("action").label("kind"),
-        action.c.id.label("item_id"),
-        review.c.ref.label("review_ref"),
-        recommendation.c.number.label("recommendation_number"),
-        action.c.number.label("number"),
-        ACTION_BODY.label("text"),
-        act_rank.label("rank"),
-    ).where(
-        action.c.review_id == review.c.id,
-        action.c.recommendation_id == recommendation.c.id,
-        act_match,
-        action_filter(filters, today),
+    acts = (
+        select(
+            literal("action").label("kind"),
+            action.c.id.label("item_id"),
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number.label("number"),
+            ACTION_BODY.label("text"),
+            act_rank.label("rank"),
+        )
+        .select_from(act_from)
+        .where(
+            action.c.review_id == review.c.id,
+            action.c.recommendation_id == recommendation.c.id,
+            act_match,
+            action_filter(filters, today),
+        )
     )
     both = union_all(recs, acts).subquery()
     rows = conn.execute(
@@ -120,31 +136,20 @@ def _has_fts(conn: Connection) -> bool:
     )
 
 
-def _fts5(terms: list[str]):
-    """FTS5: the match and rank (bm25, lower is better, so negated) as correlated subqueries that
-    read ``search_text`` directly (bm25 is usable only in the query that does the MATCH)."""
-    hits = table("search_text", column("kind"), column("item_id"), column("rank"))
-    match = text("search_text MATCH :fts_query")
-
-    def rank_for(kind: str, id_column):
-        return (
-            select(-hits.c.rank)
-            .select_from(hits)
-            .where(match, hits.c.kind == kind, hits.c.item_id == id_column)
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    def match_for(kind: str, id_column):
-        return id_column.in_(
-            select(hits.c.item_id).select_from(hits).where(match, hits.c.kind == kind)
-        )
-
+def _fts5_hits():
+    """FTS5 matches with their bm25 score (negated: higher is better), as a MATERIALIZED CTE so
+    that bm25 runs in the query that does the MATCH and the index is searched once."""
+    fts = table("search_text", column("kind"), column("item_id"))
     return (
-        rank_for("recommendation", recommendation.c.id),
-        match_for("recommendation", recommendation.c.id),
-        rank_for("action", action.c.id),
-        match_for("action", action.c.id),
+        select(
+            fts.c.kind,
+            fts.c.item_id,
+            (-func.bm25(literal_column("search_text"))).label("score"),
+        )
+        .select_from(fts)
+        .where(text("search_text MATCH :fts_query"))
+        .cte("hits")
+        .prefix_with("MATERIALIZED")
     )
 
 
