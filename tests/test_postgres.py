@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -29,15 +28,23 @@ def pg_engine(pg_database_url: str) -> Engine:
     engine.dispose()
 
 
-@pytest.fixture
-def pg_demo(pg_engine: Engine) -> Engine:
-    demo.load_demo(pg_engine, ANCHOR)
-    return pg_engine
+@pytest.fixture(scope="module")
+def pg_demo(pg_server) -> Engine:
+    """The demo data on PostgreSQL, shared by this module's read-only tests."""
+    name = pg_server.create_database()
+    engine = db.make_engine(pg_server.url_for(name))
+    migrations.upgrade(engine)
+    demo.load_demo(engine, ANCHOR)
+    yield engine
+    engine.dispose()
+    pg_server.drop_database(name)
 
 
-@pytest.fixture
-def sqlite_demo(tmp_path: Path) -> Engine:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+@pytest.fixture(scope="module")
+def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The demo data in a SQLite file, shared by this module's read-only tests."""
+    path = tmp_path_factory.mktemp("sqlite_demo") / "demo.db"
+    engine = db.make_engine(f"sqlite:///{path}")
     migrations.upgrade(engine)
     demo.load_demo(engine, ANCHOR)
     yield engine
@@ -66,9 +73,10 @@ def test_migrations_build_the_schema_on_postgresql(pg_engine):
     assert again == stamped
 
 
-def test_ids_continue_after_the_demo_data_on_postgresql(pg_demo):
+def test_ids_continue_after_the_demo_data_on_postgresql(pg_engine):
     """The demo inserts explicit ids; the sequences must move on, or the next insert fails."""
-    with db.write_transaction(pg_demo) as conn:
+    demo.load_demo(pg_engine, ANCHOR)
+    with db.write_transaction(pg_engine) as conn:
         biggest = {
             table.name: conn.execute(select(func.max(table.c.id))).scalar()
             for table in (db.agency, db.theme, db.action_update)
