@@ -21,9 +21,19 @@ st.html(
 )
 
 if session.current_user() is None:
-    # Signed out: still call st.navigation, with the sign-in page only. Until some session calls
-    # it, Streamlit runs pages/*.py directly (its pages-directory mode), bypassing this gate.
-    st.navigation([st.Page(session.require_user, title="Sign in")], position="hidden").run()
+    # Signed out: still call st.navigation (until some session calls it, Streamlit runs pages/*.py
+    # directly, bypassing this gate), every page's address showing the sign-in form, so a link
+    # such as /history?action=ID opens its page once the person has signed in.
+    sign_in = [
+        st.Page(
+            session.require_user,
+            title="Sign in",
+            url_path=spec.file.removesuffix(".py"),
+            default=spec.default,
+        )
+        for spec in navigation.PAGES
+    ]
+    st.navigation(sign_in, position="hidden").run()
     st.stop()
 user = session.require_user()
 st.session_state["user"] = user

@@ -75,11 +75,16 @@ def open_app(page: Page, base_url: str) -> None:
     wait_for_app(page)
 
 
-def login(page: Page, base_url: str, email: str, password: str | None = None) -> None:
+def password(email: str) -> str:
+    """The demo password of a demo account (monitoring.demo.DEMO_PASSWORDS)."""
+    return DEMO_PASSWORDS[email][3]
+
+
+def login(page: Page, base_url: str, email: str, secret: str | None = None) -> None:
     """Open the app and sign in through the login form; waits for the signed-in page."""
     open_app(page, base_url)
     page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password or DEMO_PASSWORDS[email][3])
+    page.get_by_label("Password", exact=True).fill(secret or password(email))
     page.get_by_role("button", name="Sign in").click()
     expect(sidebar(page).get_by_text("Signed in as")).to_be_visible(timeout=TIMEOUT_MS)
     wait_for_app(page)
