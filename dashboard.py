@@ -21,19 +21,12 @@ st.html(
 )
 
 if session.current_user() is None:
-    # Signed out: still call st.navigation (until some session calls it, Streamlit runs pages/*.py
-    # directly, bypassing this gate), every page's address showing the sign-in form, so a link
-    # such as /history?action=ID opens its page once the person has signed in.
-    sign_in = [
-        st.Page(
-            session.require_user,
-            title="Sign in",
-            url_path=spec.file.removesuffix(".py"),
-            default=spec.default,
-        )
-        for spec in navigation.PAGES
-    ]
-    st.navigation(sign_in, position="hidden").run()
+    # Signed out: register every real page, hidden, so that Streamlit never falls back to running
+    # pages/*.py directly and a link such as /history?action=ID keeps its address; but run none of
+    # them: only the sign-in form runs, and the script stops there.
+    sign_in = st.Page(session.require_user, title="Sign in", default=True)
+    st.navigation([sign_in, *navigation.all_pages(default=False)], position="hidden")
+    session.require_user()
     st.stop()
 user = session.require_user()
 st.session_state["user"] = user

@@ -4,7 +4,9 @@ stale), with downloads of exactly the rows shown as CSV and Excel."""
 import streamlit as st
 
 from monitoring import config, queries
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

@@ -7,7 +7,9 @@ from dataclasses import replace
 import streamlit as st
 
 from monitoring import asat, charts, queries
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

@@ -4,7 +4,9 @@ what to what), with its progress notes, target-date changes and evidence."""
 import streamlit as st
 
 from monitoring import worklists
-from monitoring.ui import data, updates, widgets
+from monitoring.ui import data, session, updates, widgets
+
+session.guard(__file__)
 
 st.title("History")
 st.caption("Pick a review, then a recommendation, then (optionally) one of its actions.")

@@ -10,6 +10,8 @@ from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
 from monitoring.ui import data, session, updates
 
+session.guard(__file__)
+
 # Reading and planning a large file is the slow part: keep the last few, keyed on the bytes.
 plan_upload = st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file")(prepare)
 

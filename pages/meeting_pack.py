@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import exports
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 st.title("Meeting pack")
 meetings = data.read(exports.list_meetings)

@@ -4,7 +4,9 @@
 import streamlit as st
 
 from monitoring import changes, services
-from monitoring.ui import data, widgets
+from monitoring.ui import data, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 user = st.session_state["user"]

@@ -6,6 +6,8 @@ import streamlit as st
 from monitoring import worklists
 from monitoring.ui import data, session, updates, widgets
 
+session.guard(__file__)
+
 actor = session.current_actor()
 today = data.today()
 

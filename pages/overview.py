@@ -7,7 +7,9 @@ they stood on that date (reconstructed from dated history by :mod:`monitoring.as
 import streamlit as st
 
 from monitoring import asat, charts, config, queries
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

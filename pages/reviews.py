@@ -4,7 +4,9 @@ recommendations and actions."""
 import streamlit as st
 
 from monitoring import charts, queries, rules
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

@@ -4,7 +4,9 @@ full-text search over recommendation and action text."""
 import streamlit as st
 
 from monitoring import charts, queries, search
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

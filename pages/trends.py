@@ -5,7 +5,9 @@ import streamlit as st
 from dateutil.relativedelta import relativedelta
 
 from monitoring import asat, charts
-from monitoring.ui import data, filters, widgets
+from monitoring.ui import data, filters, session, widgets
+
+session.guard(__file__)
 
 today = data.today()
 current = filters.current()

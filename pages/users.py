@@ -5,6 +5,8 @@ import streamlit as st
 from monitoring import db, services, worklists
 from monitoring.ui import data, session, updates
 
+session.guard(__file__)
+
 actor = session.current_actor()
 engine = data.engine()
 

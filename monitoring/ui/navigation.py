@@ -52,18 +52,37 @@ PAGES: list[PageSpec] = [
 ]
 
 
+def spec_for(page_file: str) -> PageSpec | None:
+    """The registry entry for a page file (a path or a bare name such as ``"overview.py"``)."""
+    name = Path(page_file).name
+    return next((spec for spec in PAGES if spec.file == name), None)
+
+
+def _page(spec: PageSpec, *, default: bool | None = None) -> st.Page:
+    return st.Page(
+        str(PAGES_DIR / spec.file),
+        title=spec.title,
+        icon=spec.icon,
+        default=spec.default if default is None else default,
+        url_path=spec.file.removesuffix(".py"),
+    )
+
+
+def all_pages(*, default: bool = True) -> list[st.Page]:
+    """Every registered page (the signed-out run registers them, so addresses survive sign-in,
+    but never runs them). ``default=False`` leaves the default page to the caller."""
+    return [
+        _page(spec, default=spec.default and default)
+        for spec in PAGES
+        if (PAGES_DIR / spec.file).exists()
+    ]
+
+
 def pages_for(role: str) -> dict[str, list[st.Page]]:
     """``st.Page`` objects the role may see, grouped by section, for ``st.navigation``."""
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if role not in spec.roles or not (PAGES_DIR / spec.file).exists():
             continue
-        page = st.Page(
-            str(PAGES_DIR / spec.file),
-            title=spec.title,
-            icon=spec.icon,
-            default=spec.default,
-            url_path=spec.file.removesuffix(".py"),
-        )
-        sections.setdefault(spec.section, []).append(page)
+        sections.setdefault(spec.section, []).append(_page(spec))
     return sections

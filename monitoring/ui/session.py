@@ -112,6 +112,46 @@ def require_user() -> dict:
     st.stop()
 
 
+def _leave_old_multipage_mode() -> None:
+    """If Streamlit ran this page file directly (old multipage mode), rerun through dashboard.py.
+
+    Streamlit keeps a process-wide flag, ``PagesManager.uses_pages_directory``, that is true while
+    a ``pages/`` folder exists and no session has called ``st.navigation`` yet; it is cleared by
+    the first ``st.navigation`` call. Clearing it here and rerunning makes this request take the
+    normal path (login gate, navigation, sidebar filters) on the same page address. If a future
+    Streamlit drops the flag, nothing happens and :func:`guard`'s own checks still protect the page.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - Streamlit internals moved
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def guard(page_file: str) -> dict:
+    """The first call of every page: the signed-in user, if their role may see this page.
+
+    ``dashboard.py`` already gates every run, but Streamlit runs ``pages/NAME.py`` directly (its
+    old multipage mode) while a ``pages/`` folder exists and no session in the process has called
+    ``st.navigation`` yet, e.g. the first request after a restart to a deep link. So each page
+    checks for itself: signed out shows the sign-in form; a role the page registry (DESIGN §5)
+    does not list for this page is refused. Either way the script stops before reading data.
+    """
+    from monitoring.ui.navigation import spec_for
+
+    _leave_old_multipage_mode()
+    user = require_user()
+    spec = spec_for(page_file)
+    if spec is None or user["role"] not in spec.roles:
+        st.title("Not available")
+        st.error("Your role does not give access to this page.")
+        st.stop()
+    st.session_state["user"] = user
+    return user
+
+
 def logout_button() -> None:
     """A sign-out button in the sidebar (ends the single sign-on session too)."""
     if st.sidebar.button("Sign out", icon=":material/logout:"):
