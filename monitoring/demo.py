@@ -744,7 +744,9 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
                     changes += chg
                 delivered = [a for a in rec_actions if a["status"] in ("completed", "assured")]
                 closed = all(a["status"] not in ("not_started", "in_progress") for a in rec_actions)
-                if closed and delivered and all(a["status"] == "assured" for a in delivered):
+                if closed and delivered and rnd.random() < 0.6:
+                    # the subgroup has seen evidence for the whole recommendation
+                    updates += _assure_all(delivered, anchor)
                     recs[-1]["assurance_status"] = "assured"
                 elif closed and delivered:
                     recs[-1]["assurance_status"] = "ready_for_assessment"
@@ -792,6 +794,29 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
         add(db.meeting, meetings)
         db.reset_sequences(conn)  # ids above were explicit: PostgreSQL's sequences must move on
     return counts
+
+
+def _assure_all(actions: list[dict], anchor: date) -> list[dict]:
+    """Mark completed actions assured (in place) and return their dated assurance updates."""
+    updates = []
+    for row in actions:
+        if row["status"] != "completed":
+            continue
+        assured_on = min(date.fromisoformat(row["completed_on"]) + timedelta(days=30), anchor)
+        row["status"] = "assured"
+        row["last_update_on"] = max(row["last_update_on"] or "", assured_on.isoformat())
+        row["updated_at"] = _ts(assured_on, 16)
+        updates.append(
+            {
+                "action_id": row["id"],
+                "author_id": 3,
+                "created_at": _ts(assured_on, 16),
+                "status": "assured",
+                "progress_note": "Assured by the learning and improvement subgroup: evidence seen.",
+                "evidence_url": None,
+            }
+        )
+    return updates
 
 
 def _with_assurance_actions(title: str, action_list: list, national: bool) -> list:
@@ -899,7 +924,12 @@ def _demo_action(
     # dated progress updates about every 2-3 months from creation to completion or anchor
     updates = []
     day = created + timedelta(days=rnd.randint(20, 60))
-    end = completed_on or anchor
+    closed_on = (
+        min(anchor - timedelta(days=2), original_due + timedelta(days=30))
+        if status == "not_implemented"
+        else None
+    )
+    end = completed_on or closed_on or anchor
     # a few open actions have gone quiet (stale): no updates in the last four months
     if status in ("in_progress", "not_started") and rnd.random() < 0.2:
         end = anchor - timedelta(days=120)
@@ -946,9 +976,7 @@ def _demo_action(
             {
                 "action_id": action_id,
                 "author_id": 2,
-                "created_at": _ts(
-                    min(anchor - timedelta(days=2), original_due + timedelta(days=30))
-                ),
+                "created_at": _ts(closed_on),
                 "status": "not_implemented",
                 "progress_note": "Closed by the board: superseded by the regional procedure.",
                 "evidence_url": None,
