@@ -25,6 +25,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from monitoring import config
 from monitoring.db import action, recommendation, review
 from monitoring.queries import NO_FILTERS, Filters, action_filter, recommendation_filter
 
@@ -75,9 +76,7 @@ def search(
         rec_match = act_match = literal(True)
     else:
         rec_rank, rec_match, act_rank, act_match = _like(terms)
-    from datetime import date
-
-    today = date.today()  # only the RAG filter uses it; statuses and ids do not depend on it
+    today = config.today()  # only the RAG filter uses it; statuses and ids do not depend on it
     recs = (
         select(
             literal("recommendation").label("kind"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
+from monitoring import config
 from monitoring.importer import headers as hdr
 from monitoring.importer.readers import Sheet
 from monitoring.importer.values import (
@@ -233,7 +233,7 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
         vocabulary.update(NUMBERED_CATEGORY_KEY)
         vocabulary.update({normalise_word(k): v for k, v in options.category_key.items()})
 
-    default_year = options.default_year or date.today().year
+    default_year = options.default_year or config.today().year
     sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
     col = {f: plan.mapping[f] for f in mapping}
 

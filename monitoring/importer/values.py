@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from monitoring import config
+
 EXCEL_EPOCH = date(1899, 12, 30)
 """Day 0 of Excel's serial dates (the 1900 leap-year bug makes this the right origin after 1900-03-01)."""
 
@@ -121,7 +123,7 @@ def parse_date(value: object, *, default_year: int | None = None) -> ParsedDate 
         return None
     lowered = text.lower()
     if default_year is None:
-        default_year = date.today().year
+        default_year = config.today().year
     try:
         if m := _ISO.match(lowered):
             return ParsedDate(date(int(m[1]), int(m[2]), int(m[3])))
