@@ -37,6 +37,9 @@ def test_admin_imports_a_tracker_through_the_upload_page(page, app_server, serve
     expect(tiles.filter(has_text="Rows read").get_by_test_id("stMetricValue")).to_have_text(
         str(len(numbered))
     )
+    expect(tiles.filter(has_text="Actions to create").get_by_test_id("stMetricValue")).to_have_text(
+        str(len(numbered))
+    )
     browser.screenshot(page, "journey-admin-import-preview")
     found = browser.blocking(browser.run_axe(page))
     assert not found, browser.describe(found)
