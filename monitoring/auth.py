@@ -14,6 +14,15 @@ from sqlalchemy import Engine, select, update
 
 from monitoring import config, db
 
+ROLE_LABELS = {
+    "viewer": "Viewer (published material only)",
+    "agency_lead": "Agency lead",
+    "assurer": "Assurer",
+    "board": "Board member",
+    "admin": "Administrator",
+}
+"""Roles in the order a new account is offered them: least access first (DESIGN §5)."""
+
 _hasher = PasswordHasher()
 
 

@@ -40,6 +40,14 @@ def _layout(
     return fig
 
 
+def _whole_number_axis(fig: go.Figure, largest: float, axis: str = "x") -> None:
+    """Counts are whole numbers: no 0.5 ticks (a tick per unit up to 10, else Plotly's own)."""
+    settings = {"rangemode": "tozero", "tickformat": ",d"}
+    if largest <= 10:
+        settings.update(tick0=0, dtick=1)
+    (fig.update_xaxes if axis == "x" else fig.update_yaxes)(**settings)
+
+
 MAX_REVIEWS_CHARTED = 20
 """The RAG-by-review chart shows at most this many reviews (a bar per review stops being readable,
 and its cost grows with every review: BENCHMARKS.md)."""
@@ -124,6 +132,7 @@ def overdue_by_agency_chart(
         )
     )
     fig.update_yaxes(autorange="reversed")
+    _whole_number_axis(fig, float(frame["overdue"].max()) if len(frame) else 0)
     return _layout(
         fig, title, "Overdue actions", "Lead agency", height=max(260, 34 * len(frame) + 140)
     )
@@ -169,10 +178,11 @@ def agency_scorecard_chart(
         insidetextfont={"color": "#1b1f24"},
         hovertemplate="%{y}<br>" + red + ": %{x} actions overdue 90 days or fewer<extra></extra>",
     )
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.35})
     fig.update_yaxes(autorange="reversed")
+    _whole_number_axis(fig, max((a + b for a, b in zip(long, short, strict=True)), default=0))
     return _layout(
-        fig, title, "Overdue actions", "Lead agency", height=max(280, 36 * len(agencies) + 160)
+        fig, title, "Overdue actions", "Lead agency", height=max(300, 36 * len(agencies) + 190)
     )
 
 

@@ -62,7 +62,9 @@ agency_id = st.selectbox("Lead agency", list(names), format_func=names.get, key=
 st.caption("The actions as they are now (filters apply).")
 chosen = replace(current, agency_ids=(agency_id,), as_at=None)
 actions = data.read(queries.action_list, today, chosen)
-actions = actions.assign(RAG=widgets.rag_words(actions["rag"]))
+actions = actions.assign(
+    RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
+)
 st.dataframe(
     widgets.rag_styled(
         actions[["review_ref", "number", "description", "due_on", "status", "RAG", "days_overdue"]]

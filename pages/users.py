@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitoring import db, services, worklists
+from monitoring import auth, services, worklists
 from monitoring.ui import data, session, updates
 
 session.guard(__file__)
@@ -13,6 +13,8 @@ engine = data.engine()
 st.title("Users")
 updates.show_flash()
 accounts = data.read(worklists.users)
+accounts["role"] = accounts["role"].map(auth.ROLE_LABELS)
+accounts["locked_until"] = accounts["locked_until"].fillna("")
 st.dataframe(
     accounts.drop(columns=["id"]),
     hide_index=True,
@@ -36,7 +38,7 @@ with st.form("add_user", clear_on_submit=False):
     st.subheader("Add an account")
     email = st.text_input("E-mail address")
     name = st.text_input("Name")
-    role = st.selectbox("Role", db.ROLES, format_func=lambda r: r.replace("_", " "))
+    role = st.selectbox("Role", list(auth.ROLE_LABELS), format_func=auth.ROLE_LABELS.get)
     agency_id = st.selectbox(
         "Agency (agency leads only)",
         [None, *agency_names],

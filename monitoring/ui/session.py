@@ -112,24 +112,6 @@ def require_user() -> dict:
     st.stop()
 
 
-def _leave_old_multipage_mode() -> None:
-    """If Streamlit ran this page file directly (old multipage mode), rerun through dashboard.py.
-
-    Streamlit keeps a process-wide flag, ``PagesManager.uses_pages_directory``, that is true while
-    a ``pages/`` folder exists and no session has called ``st.navigation`` yet; it is cleared by
-    the first ``st.navigation`` call. Clearing it here and rerunning makes this request take the
-    normal path (login gate, navigation, sidebar filters) on the same page address. If a future
-    Streamlit drops the flag, nothing happens and :func:`guard`'s own checks still protect the page.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - Streamlit internals moved
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def guard(page_file: str) -> dict:
     """The first call of every page: the signed-in user, if their role may see this page.
 
@@ -141,7 +123,6 @@ def guard(page_file: str) -> dict:
     """
     from monitoring.ui.navigation import spec_for
 
-    _leave_old_multipage_mode()
     user = require_user()
     spec = spec_for(page_file)
     if spec is None or user["role"] not in spec.roles:
