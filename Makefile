@@ -80,9 +80,10 @@ test: install-dev browser fonts lint
 		echo "PostgreSQL run skipped: PostgreSQL cannot be had here (scripts/pg-cluster said why above)"; \
 		exit 0; \
 	fi; \
-	echo "== Test suite on PostgreSQL"; \
+	echo "== Test suite on PostgreSQL (tests/e2e ran above: its app servers keep their own SQLite file)"; \
 	MONITORING_TEST_BACKEND=postgresql MONITORING_TEST_PG_URL="$$pgurl" \
-		$(PY) -m pytest -n 2 -p no:cacheprovider 2>&1 | tee "$$pglog"; rc=$${PIPESTATUS[0]}; \
+		$(PY) -m pytest -n 2 -p no:cacheprovider --ignore=tests/e2e 2>&1 | tee "$$pglog"; \
+	rc=$${PIPESTATUS[0]}; \
 	stop_pg; \
 	summary=$$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$$pglog" | tail -n 1); \
 	passed=$$(grep -Eo '[0-9]+ passed' <<<"$$summary" | grep -Eo '[0-9]+' || echo 0); \
