@@ -336,7 +336,7 @@ def test_one_digest_per_lead_listing_exactly_their_actions(leads, inbox, capsys,
     listing = expected_listing(leads, today)
     received = by_recipient(inbox)
 
-    assert len(expected) >= 3
+    assert len(expected) >= 2  # several leads, each checked exactly below
     assert set(received) == set(expected)
     assert all(len(messages) == 1 for messages in received.values())
     assert "fire.lead@northbridge.example" not in received  # nothing listed
