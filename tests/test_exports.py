@@ -464,3 +464,26 @@ def test_command_formats_are_the_package_formats():
     from monitoring.exports import command
 
     assert command.FORMATS == exports.FORMATS
+
+
+def test_csv_tracker_when_the_changes_include_a_new_recommendation(
+    demo_engine, tmp_path, monkeypatch
+):
+    """A new recommendation's change row has no action id (pandas NA); the export must not crash.
+
+    Found by a new user: `export csv` for the current period failed with "boolean value of NA is
+    ambiguous" because the demo's newest recommendation fell after the last meeting.
+    """
+    last_meeting = scalar(demo_engine, "select max(held_on) from meeting")
+    new_recs = scalar(
+        demo_engine,
+        "select count(*) from recommendation where created_at > :m",
+        m=last_meeting,
+    )
+    assert new_recs >= 1  # the situation that crashed
+    out = tmp_path / "tracker.csv"
+    monkeypatch.setenv("MONITORING_DATABASE_URL", str(demo_engine.url.render_as_string(False)))
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    assert cli.main(["export", "csv", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
+    assert len(rows) == scalar(demo_engine, "select count(*) from action")

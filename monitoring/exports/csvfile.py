@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from monitoring.exports import safe
 from monitoring.exports.layout import kind_text, rag_text, status_text
@@ -44,14 +45,19 @@ def _iso(value) -> str:
 
 def _text(value) -> str:
     """Text for a cell: missing values (None, pandas' NaN) as an empty string."""
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return "" if _missing(value) else str(value)
+
+
+def _missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA (a new recommendation's change row has no action id)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def tracker_rows(pack: MeetingPack) -> list[list]:
     """The CSV's rows (without the header), values neutralised with :func:`safe.neutralise`."""
     changed: dict[int, list[str]] = {}
     for c in pack.changes.itertuples():
-        if c.action_id is not None and c.action_id == c.action_id:  # not NaN
+        if not _missing(c.action_id):
             kinds = changed.setdefault(int(c.action_id), [])
             if kind_text(c.kind) not in kinds:
                 kinds.append(kind_text(c.kind))
