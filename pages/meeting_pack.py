@@ -16,12 +16,23 @@ if meetings.empty:
     st.stop()
 
 titles = {row.held_on: row.title for row in meetings.itertuples()}
+today = data.today()
 held_on = st.selectbox(
     "Meeting",
-    list(titles),
-    format_func=lambda day: f"{widgets.uk_date(day)} — {titles[day]}",
+    [None, *titles],
+    format_func=lambda day: (
+        f"Next meeting: the records now ({widgets.uk_date(today)}), baseline the last meeting"
+        if day is None
+        else f"{widgets.uk_date(day)} — {titles[day]}"
+    ),
 )
 pack = data.read(exports.build_pack, held_on, filters.current())
+if held_on is not None and held_on < today:
+    st.warning(
+        "A past meeting's pack counts the records as they are now, with the clock set to the "
+        "meeting date: changes saved since that meeting are included. For the figures as they "
+        "stood then, use the Overview or Agencies page with the sidebar's As at date."
+    )
 if pack.baseline:
     st.caption(
         f"Figures as at the meeting date, {widgets.uk_date(pack.today)}. Baseline: "
