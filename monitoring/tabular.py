@@ -16,17 +16,10 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from monitoring.exports.safe import is_risky, neutralise
 
-
-def is_risky(value: Any) -> bool:
-    """True when ``value`` is text a spreadsheet could run as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
-
-
-def neutralise_cell(value: Any) -> Any:
-    """``value`` with a leading apostrophe when it is risky text; anything else unchanged."""
-    return "'" + value if is_risky(value) else value
+# One rule for every export (CSV, Excel, meeting pack): cells a spreadsheet could run as formulas.
+neutralise_cell = neutralise
 
 
 def _plain(value: Any) -> Any:
