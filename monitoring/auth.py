@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select, update
 
-from monitoring import config, db
+from monitoring import db
 
 ROLE_LABELS = {
     "viewer": "Viewer (published material only)",
@@ -52,26 +52,30 @@ class LoginError(Exception):
 
 
 class AccountLocked(LoginError):
-    """Too many failed sign-ins: the account is locked until ``until`` (UTC)."""
+    """Too many failed sign-ins: the account is locked until ``until`` (UTC). Its message is
+    :data:`BAD_LOGIN`, the same as every other refusal (the type is for the code, not the user)."""
 
     def __init__(self, message: str, until: datetime):
         super().__init__(message)
         self.until = until
 
 
-BAD_LOGIN = "That e-mail address and password do not match an active account."
+BAD_LOGIN = (
+    f"That e-mail address and password do not match an active account. After {MAX_FAILED_LOGINS}"
+    f" failed sign-ins in a row an account is locked for {LOCKOUT_MINUTES} minutes (an"
+    " administrator can unlock it sooner)."
+)
+"""The one answer to every refused sign-in: unknown e-mail, inactive account, wrong password or
+locked account, at every attempt count, so that the answer never tells whether an account exists
+(OWASP Authentication Cheat Sheet, "Authentication and error messages")."""
+
+_DUMMY_HASH = _hasher.hash("no account has this password: it only keeps the timing even")
+"""Verified against when there is no hash to check (unknown e-mail, inactive or locked account),
+so that every refusal costs one argon2 verification, like a wrong password."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def _locked_message(until: datetime) -> str:
-    local = until.astimezone(config.LONDON)
-    return (
-        f"This account is locked after {MAX_FAILED_LOGINS} failed sign-ins. Try again after "
-        f"{local:%H:%M} (UK time), or ask an administrator to unlock it."
-    )
 
 
 def authenticate(engine: Engine, email: str, password: str, *, now: datetime | None = None) -> dict:
@@ -79,11 +83,14 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
 
     :data:`MAX_FAILED_LOGINS` failures in a row lock the account for :data:`LOCKOUT_MINUTES`
     minutes (``app_user.failed_logins``, ``locked_until`` as UTC ISO text); a success resets the
-    count. The lock is written to ``audit_log``.
+    count. The lock is written to ``audit_log``. Every refusal carries the same message
+    (:data:`BAD_LOGIN`) and costs one argon2 verification, whether or not the e-mail has an
+    account, so neither the answer nor its timing says which e-mails exist.
 
     :returns: the ``app_user`` row (without ``password_hash``).
-    :raises AccountLocked: while locked (even with the right password).
-    :raises LoginError: unknown e-mail, inactive account or wrong password.
+    :raises AccountLocked: while locked (even with the right password); message :data:`BAD_LOGIN`.
+    :raises LoginError: unknown e-mail, inactive account or wrong password; message
+        :data:`BAD_LOGIN`.
     """
     from monitoring import services
 
@@ -96,10 +103,12 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
             .first()
         )
         if row is None or not row["active"]:
+            verify_password(_DUMMY_HASH, password)
             raise LoginError(BAD_LOGIN)
         locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
         if locked_until and locked_until > now:
-            raise AccountLocked(_locked_message(locked_until), locked_until)
+            verify_password(_DUMMY_HASH, password)
+            raise AccountLocked(BAD_LOGIN, locked_until)
         if verify_password(row["password_hash"], password):
             if row["failed_logins"] or row["locked_until"]:
                 conn.execute(
@@ -123,7 +132,7 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
         conn.execute(update(db.app_user).where(db.app_user.c.id == row["id"]).values(values))
     # The transaction has committed the count; now refuse.
     if failures >= MAX_FAILED_LOGINS:
-        raise AccountLocked(_locked_message(until), until)
+        raise AccountLocked(BAD_LOGIN, until)
     raise LoginError(BAD_LOGIN)
 
 

@@ -42,8 +42,9 @@ def test_lockout_after_five_failures_for_fifteen_minutes(demo_engine):
             auth.authenticate(demo_engine, POLICE, "guess", now=now)
         assert not isinstance(caught.value, auth.AccountLocked)
         assert user_row(demo_engine, POLICE)["failed_logins"] == attempt
-    with pytest.raises(auth.AccountLocked, match="locked after 5 failed sign-ins"):
+    with pytest.raises(auth.AccountLocked) as caught:
         auth.authenticate(demo_engine, POLICE, "guess", now=now)
+    assert str(caught.value) == auth.BAD_LOGIN
     locked = datetime.fromisoformat(user_row(demo_engine, POLICE)["locked_until"])
     assert locked == now + timedelta(minutes=15)
     # the right password does not help while locked
@@ -76,6 +77,44 @@ def test_unknown_and_disabled_accounts_get_the_same_message(demo_engine):
     assert auth.find_active_user(demo_engine, POLICE) is None
 
 
+def _refusal(engine, email, password, now):
+    with pytest.raises(auth.LoginError) as caught:
+        auth.authenticate(engine, email, password, now=now)
+    return str(caught.value)
+
+
+def test_unknown_and_known_emails_get_the_same_answer_at_every_attempt(demo_engine):
+    """Lockout must not reveal which accounts exist: the known account locks on the fifth
+    failure, yet every answer, before, at and after the lock, is the unknown e-mail's answer."""
+    now = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+    for attempt in range(1, auth.MAX_FAILED_LOGINS + 3):
+        known = _refusal(demo_engine, POLICE, "guess", now)
+        unknown = _refusal(demo_engine, "nobody@northbridge.example", "guess", now)
+        assert known == unknown == auth.BAD_LOGIN, attempt
+        locked = user_row(demo_engine, POLICE)["locked_until"]
+        assert bool(locked) == (attempt >= auth.MAX_FAILED_LOGINS)
+    # the locked account's right password gets the same answer too
+    assert _refusal(demo_engine, POLICE, POLICE_PASSWORD, now) == auth.BAD_LOGIN
+    # the message tells a locked-out user what to do, without saying they are locked
+    assert f"locked for {auth.LOCKOUT_MINUTES} minutes" in auth.BAD_LOGIN
+
+
+def test_every_refusal_verifies_one_argon2_hash(demo_engine, monkeypatch):
+    """Timing: an unknown e-mail, an inactive or a locked account cost an argon2 verification,
+    like a wrong password (a verify against a dummy hash)."""
+    calls = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: calls.append(h) or real(h, p))
+    now = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+    _refusal(demo_engine, "nobody@northbridge.example", "guess", now)
+    assert calls == [auth._DUMMY_HASH]
+    for _ in range(auth.MAX_FAILED_LOGINS):
+        _refusal(demo_engine, POLICE, "guess", now)
+    assert len(calls) == 1 + auth.MAX_FAILED_LOGINS
+    _refusal(demo_engine, POLICE, POLICE_PASSWORD, now)  # locked
+    assert len(calls) == 2 + auth.MAX_FAILED_LOGINS and calls[-1] == auth._DUMMY_HASH
+
+
 def test_admin_unlock_clears_lockout(demo_engine):
     for _ in range(auth.MAX_FAILED_LOGINS):
         with pytest.raises(auth.LoginError):
@@ -100,10 +139,17 @@ def test_login_page_signs_in_and_locks(demo_engine, app_env):
         at = _sign_in(at, POLICE, "wrong password")
         assert at.error[0].value == auth.BAD_LOGIN
     at = _sign_in(at, POLICE, "wrong password")
-    assert "locked after 5 failed sign-ins" in at.error[0].value
-    at = _sign_in(at, POLICE, POLICE_PASSWORD)
-    assert "locked" in at.error[0].value
+    assert at.error[0].value == auth.BAD_LOGIN
+    assert user_row(demo_engine, POLICE)["locked_until"]
+    at = _sign_in(at, POLICE, POLICE_PASSWORD)  # locked: the right password does not sign in
+    assert at.error[0].value == auth.BAD_LOGIN
     assert not at.metric
+
+    # an unknown e-mail, five times over, sees exactly what the known account saw
+    at = make_app(None)
+    for _ in range(auth.MAX_FAILED_LOGINS + 1):
+        at = _sign_in(at, "nobody@northbridge.example", "wrong password")
+        assert at.error[0].value == auth.BAD_LOGIN
 
     at = make_app(None)
     at = _sign_in(
