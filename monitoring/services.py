@@ -180,7 +180,10 @@ def record_audit(
 
 # --- shared helpers for the write services ----------------------------------------------------
 
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MAX_EVIDENCE_MB = 10
+"""Largest evidence file accepted, in megabytes (MiB); also every upload's limit in the browser
+(``server.maxUploadSize`` in ``.streamlit/config.toml``, kept equal by a test)."""
+MAX_EVIDENCE_BYTES = MAX_EVIDENCE_MB * 1024 * 1024
 """Largest evidence file accepted, in bytes (10 MB)."""
 
 EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -507,7 +510,7 @@ def check_evidence_file(file_name: str | None, content: bytes) -> tuple[str, str
         raise ValidationError(f"evidence file: {name} is empty.")
     if size > MAX_EVIDENCE_BYTES:
         raise ValidationError(
-            f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is 10 MB."
+            f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is {MAX_EVIDENCE_MB} MB."
         )
     content_type, signatures = EVIDENCE_TYPES[ext]
     if signatures and not content.startswith(signatures):

@@ -23,7 +23,11 @@ st.caption(
     "written until you press Import, and then everything is written or nothing."
 )
 
-upload = st.file_uploader("Tracker file (.xlsx or .csv)", type=["xlsx", "csv"])
+upload = st.file_uploader(
+    "Tracker file (.xlsx or .csv)",
+    type=["xlsx", "csv"],
+    help=f"{services.MAX_EVIDENCE_MB} MB at most (the limit of every upload to this monitor).",
+)
 layout = st.selectbox(
     "Layout", ["Board tracker (columns found by their headings)", *PRESETS], key="import_layout"
 )

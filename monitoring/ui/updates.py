@@ -92,9 +92,12 @@ def update_form(actor: services.Actor, row) -> None:
         note = st.text_area("Progress note", key=keys["note"], placeholder="What has happened?")
         link = st.text_input("Evidence link", key=keys["link"], placeholder="https://")
         upload = st.file_uploader(
-            "Evidence file (10 MB at most)",
+            f"Evidence file ({services.MAX_EVIDENCE_MB} MB at most)",
             type=sorted(services.EVIDENCE_TYPES),
             key=keys["file"],
+            help=f"One file of {services.MAX_EVIDENCE_MB} MB at most: "
+            + ", ".join(sorted(services.EVIDENCE_TYPES))
+            + ". A larger file is refused; link to it instead.",
         )
         st.markdown("**Ask for a new target date** (it applies once the board approves it)")
         new_due = st.date_input(
