@@ -28,11 +28,12 @@ with tabs[names[0]]:
     for row in worklists.records(queue):
         heading = (
             f"{row['review_ref']} action {row['number']}: {str(row['description'])[:80]} — "
-            f"{row['agency']}, completed {widgets.uk_date(row['completed_on'])}, "
+            f"{widgets.text_or_dash(row['agency'])}, completed "
+            f"{widgets.uk_date(row['completed_on']) or widgets.MISSING}, "
             f"{row['evidence_count']} evidence item(s)"
         )
         with st.expander(heading):
-            if row["success_measure"]:
+            if not widgets.is_missing(row["success_measure"]):
                 st.markdown(f"**Success measure:** {row['success_measure']}")
             st.markdown("**Evidence**")
             updates.evidence_list(data.read(worklists.action_evidence, (int(row["id"]),)))
@@ -47,15 +48,15 @@ if decides:
         for change in worklists.records(pending):
             heading = (
                 f"{change['review_ref']} action {change['number']} ({change['agency']}): "
-                f"{widgets.uk_date(change['old_due_on']) or 'none'} → "
+                f"{widgets.uk_date(change['old_due_on']) or widgets.MISSING} → "
                 f"{widgets.uk_date(change['new_due_on'])}"
             )
             with st.expander(heading):
                 st.markdown(
-                    f"**Reason:** {change['reason']}  \n"
+                    f"**Reason:** {widgets.text_or_dash(change['reason'])}  \n"
                     f"**Asked by** {change['requested_by']} on "
                     f"{widgets.uk_date(change['requested_at'])} · **original target date** "
-                    f"{widgets.uk_date(change['original_due_on']) or 'none'}"
+                    f"{widgets.uk_date(change['original_due_on']) or widgets.MISSING}"
                 )
                 updates.date_change_form(actor, change)
 

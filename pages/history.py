@@ -25,28 +25,17 @@ if picked:
         detail = data.read(worklists.action_detail, entity_id)
         st.subheader(f"{detail['review_ref']} action {detail['number']}")
         st.markdown(
-            f"{detail['description']}  \n**Lead agency** {detail['agency'] or 'none'} · "
-            f"**status** {detail['status'].replace('_', ' ')} · **target date** "
-            f"{widgets.uk_date(detail['due_on']) or 'none'} (originally "
-            f"{widgets.uk_date(detail['original_due_on']) or 'none'})"
+            f"{detail['description']}  \n"
+            f"**Lead agency** {widgets.text_or_dash(detail['agency'])} · "
+            f"**status** {widgets.code_word('status', detail['status'])} · **target date** "
+            f"{widgets.uk_date(detail['due_on']) or widgets.MISSING} (originally "
+            f"{widgets.uk_date(detail['original_due_on']) or widgets.MISSING})"
         )
     st.markdown("**Audit trail** (newest first)")
     if trail.empty:
         st.caption("No changes recorded since this record was loaded.")
     else:
-        st.dataframe(
-            trail[["at", "actor", "entity", "field", "old_value", "new_value"]],
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "at": "When (UTC)",
-                "actor": "Who",
-                "entity": "Record",
-                "field": "What",
-                "old_value": "Was",
-                "new_value": "Now",
-            },
-        )
+        st.dataframe(widgets.audit_display(trail), hide_index=True, width="stretch")
     if entity == "action":
         st.markdown("**Progress updates**")
         updates.updates_list(data.read(worklists.action_updates, (entity_id,)))
@@ -56,30 +45,10 @@ if picked:
             st.caption("The target date has never been asked to move.")
         else:
             st.dataframe(
-                changes[
-                    [
-                        "requested_at",
-                        "old_due_on",
-                        "new_due_on",
-                        "reason",
-                        "requested_by",
-                        "decision",
-                        "decided_by",
-                        "decided_at",
-                    ]
-                ],
+                widgets.date_changes_display(changes),
                 hide_index=True,
                 width="stretch",
-                column_config={
-                    "requested_at": "Asked (UTC)",
-                    "old_due_on": "From",
-                    "new_due_on": "To",
-                    "reason": st.column_config.TextColumn("Reason", width="large"),
-                    "requested_by": "Asked by",
-                    "decision": "Decision",
-                    "decided_by": "Decided by",
-                    "decided_at": "Decided (UTC)",
-                },
+                column_config={"Reason": st.column_config.TextColumn("Reason", width="large")},
             )
         st.markdown("**Evidence**")
         updates.evidence_list(data.read(worklists.action_evidence, (entity_id,)))

@@ -46,8 +46,8 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
     with st.expander(f"{heading} — {implementation}", expanded=False):
         st.markdown(
-            f"**Response:** {first['response_status'].replace('_', ' ')} · "
-            f"**Assurance:** {first['assurance_status'].replace('_', ' ')}"
+            f"**Response:** {widgets.code_word('response_status', first['response_status'])} · "
+            f"**Assurance:** {widgets.code_word('assurance_status', first['assurance_status'])}"
             + (" · **National dependency** (escalated)" if first["national_dependency"] else "")
         )
         actions = rows.dropna(subset=["action_id"])

@@ -208,8 +208,8 @@ def test_history_page_shows_the_audit_trail(demo_engine, app_env):
         a=action_id,
     )
     assert len(trail) == expected > 0
-    assert "Noted for history" in set(trail["new_value"])
-    assert set(trail["actor"]) == {POLICE}
+    assert "Noted for history" in set(trail["Now"])
+    assert set(trail["Who"]) == {POLICE}
 
 
 def test_users_page_adds_and_disables(demo_engine, app_env):

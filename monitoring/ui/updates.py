@@ -253,8 +253,12 @@ def updates_list(frame: pd.DataFrame, limit: int | None = None) -> None:
     shown = frame.head(limit) if limit else frame
     st.dataframe(
         shown[["created_at", "author", "status", "progress_note", "evidence_url"]].assign(
-            created_at=shown["created_at"].map(widgets.uk_date),
-            status=shown["status"].map(lambda s: rules.STATUS_LABELS.get(s, s or "")),
+            created_at=shown["created_at"].map(lambda d: widgets.uk_date(d) or widgets.MISSING),
+            author=shown["author"].map(widgets.text_or_dash),
+            status=shown["status"].map(lambda s: widgets.code_word("status", s)),
+            progress_note=shown["progress_note"].map(widgets.text_or_dash),
+            # a link column shows an empty cell for "" (None would read "None")
+            evidence_url=shown["evidence_url"].map(lambda u: "" if widgets.is_missing(u) else u),
         ),
         hide_index=True,
         width="stretch",
@@ -345,7 +349,7 @@ def recommendation_assurance_form(actor: services.Actor, rec) -> None:
             "Assurance status",
             ASSURANCE_STATUSES,
             index=ASSURANCE_STATUSES.index(rec["assurance_status"]),
-            format_func=lambda s: s.replace("_", " ").capitalize(),
+            format_func=lambda s: widgets.code_word("assurance_status", s),
             key=f"rec_status_{rec_id}",
         )
         note = st.text_area("Note", key=f"rec_note_{rec_id}")

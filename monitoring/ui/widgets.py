@@ -1,9 +1,11 @@
-"""Shared display pieces: RAG badges (word plus colour), tiles, date formats."""
+"""Shared display pieces: RAG badges (word plus colour), tiles, date formats, and the words shown
+for stored codes (statuses, assurance, decisions), with "—" for a missing value."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import pandas as pd
 import streamlit as st
 
 from monitoring import rules
@@ -27,11 +29,182 @@ def rag_word(code: str) -> str:
 
 def uk_date(value: date | str | None) -> str:
     """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none."""
-    if not value:
+    if value is None or (not isinstance(value, (str, date)) and pd.isna(value)) or not value:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return f"{value.day} {value:%b %Y}"
+
+
+MISSING = "—"
+"""Shown for a missing value (never "None" or "nan")."""
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN/NA and blank text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def text_or_dash(value) -> str:
+    """``value`` as text, or :data:`MISSING` when it is missing."""
+    return MISSING if is_missing(value) else str(value)
+
+
+def uk_date_time(value: str | None) -> str:
+    """A UTC ISO timestamp as ``d MMM yyyy HH:MM`` (e.g. ``3 Jun 2026 14:05``); "—" for none."""
+    if is_missing(value):
+        return MISSING
+    text = str(value)
+    if len(text) <= 10:
+        return uk_date(text)
+    moment = datetime.fromisoformat(text)
+    return f"{uk_date(moment.date())} {moment:%H:%M}"
+
+
+DECISION_LABELS = {
+    "pending": "Waiting for a decision",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
+"""Words for ``due_date_change.decision``."""
+
+
+def code_labels() -> dict[str, dict[str, str]]:
+    """The words for each stored code, by field: action ``status`` (rules.STATUS_LABELS),
+    ``assurance_status`` and ``response_status`` (the public register's words,
+    monitoring.exports.public), ``rag`` / ``rag_override`` (the board's RAG words) and a target-date
+    change's ``decision``."""
+    from monitoring.exports.public import ASSURANCE_LABELS, RESPONSE_LABELS
+
+    rag = rules.rag_labels()
+    return {
+        "status": rules.STATUS_LABELS,
+        "assurance_status": ASSURANCE_LABELS,
+        "response_status": RESPONSE_LABELS,
+        "rag": rag,
+        "rag_override": rag,
+        "decision": DECISION_LABELS,
+        "implementation": rules.IMPLEMENTATION_LABELS,
+    }
+
+
+def code_word(field: str, code) -> str:
+    """The word shown for a stored ``code`` of ``field`` (e.g. ``status``, ``in_progress`` →
+    "In progress"); "—" when missing; an unknown code is shown with spaces for underscores."""
+    if is_missing(code):
+        return MISSING
+    words = code_labels().get(field, {})
+    return words.get(str(code), str(code).replace("_", " "))
+
+
+ENTITY_LABELS = {
+    "action": "Action",
+    "recommendation": "Recommendation",
+    "review": "Review",
+    "evidence": "Evidence",
+    "due_date_change": "Target-date change",
+    "meeting_decision": "Meeting decision",
+    "agency": "Agency",
+    "app_user": "Account",
+}
+"""Words for ``audit_log.entity``."""
+
+FIELD_LABELS = {
+    "status": "Status",
+    "assurance_status": "Assurance",
+    "response_status": "Response",
+    "assurance_note": "Assurance note",
+    "progress_note": "Progress note",
+    "due_on": "Target date",
+    "original_due_on": "Original target date",
+    "requested_due_on": "Requested target date",
+    "old_due_on": "Target date from",
+    "new_due_on": "Target date to",
+    "due_date_changes": "Target-date changes approved",
+    "completed_on": "Completed on",
+    "closure_reason": "Reason for closing",
+    "decision": "Decision",
+    "decided_by": "Decided by",
+    "reason": "Reason",
+    "evidence": "Evidence",
+    "title": "Title",
+    "url": "Link",
+    "action_id": "Action",
+    "version": "Record version",
+    "rag_override": "RAG (overridden)",
+    "lead_agency_id": "Lead agency",
+    "description": "Description",
+    "success_measure": "Success measure",
+}
+"""Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
+
+DATE_FIELDS = frozenset(
+    {"due_on", "original_due_on", "requested_due_on", "old_due_on", "new_due_on", "completed_on"}
+)
+"""Audited fields holding an ISO date, shown as ``d MMM yyyy``."""
+
+
+def value_word(field: str, value) -> str:
+    """An audited value as a user reads it: a code's word, a date as ``d MMM yyyy``, "—" when
+    missing (the audit log stores text, None for "no value")."""
+    if is_missing(value):
+        return MISSING
+    if field in code_labels():
+        return code_word(field, value)
+    if field in DATE_FIELDS:
+        try:
+            return uk_date(str(value))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
+    """The audit trail as shown: columns ``When (UTC), Who, Record, What, Was, Now``, all text,
+    codes in words, dates as ``d MMM yyyy``, "—" for no value.
+
+    :param trail: ``at, actor, entity, field, old_value, new_value`` (monitoring.worklists
+        .audit_trail).
+    """
+    fields = trail["field"].tolist()
+    return pd.DataFrame(
+        {
+            "When (UTC)": [uk_date_time(v) for v in trail["at"]],
+            "Who": [text_or_dash(v) for v in trail["actor"]],
+            "Record": [ENTITY_LABELS.get(e, str(e).replace("_", " ")) for e in trail["entity"]],
+            "What": [FIELD_LABELS.get(f, str(f).replace("_", " ").capitalize()) for f in fields],
+            "Was": [value_word(f, v) for f, v in zip(fields, trail["old_value"], strict=True)],
+            "Now": [value_word(f, v) for f, v in zip(fields, trail["new_value"], strict=True)],
+        }
+    )
+
+
+def date_changes_display(changes: pd.DataFrame) -> pd.DataFrame:
+    """Target-date change requests as shown: ``Asked (UTC), From, To, Reason, Asked by,
+    Decision, Decided by, Decided (UTC)``, dates as ``d MMM yyyy``, decisions in words, "—" for
+    none (a pending request has no decider yet).
+
+    :param changes: monitoring.worklists.date_change_requests.
+    """
+    return pd.DataFrame(
+        {
+            "Asked (UTC)": [uk_date_time(v) for v in changes["requested_at"]],
+            "From": [uk_date(v) or MISSING for v in changes["old_due_on"]],
+            "To": [uk_date(v) or MISSING for v in changes["new_due_on"]],
+            "Reason": [text_or_dash(v) for v in changes["reason"]],
+            "Asked by": [text_or_dash(v) for v in changes["requested_by"]],
+            "Decision": [code_word("decision", v) for v in changes["decision"]],
+            "Decided by": [text_or_dash(v) for v in changes["decided_by"]],
+            "Decided (UTC)": [uk_date_time(v) for v in changes["decided_at"]],
+        }
+    )
 
 
 def percent(value: float | None) -> str:
