@@ -186,14 +186,43 @@ def agency_scorecard_chart(
     )
 
 
+def least_progressed_reviews(
+    register: pd.DataFrame, limit: int = MAX_REVIEWS_CHARTED
+) -> pd.DataFrame:
+    """The ``limit`` rows of the review register that are worst off: most overdue actions, then
+    the lowest share of recommendations implemented (none counts as 0%), then by ref; in the
+    register's own order.
+
+    :param register: ``ref, overdue, pct_implemented`` as from
+        :func:`monitoring.queries.review_register`.
+    """
+    ranked = register.assign(
+        _implemented=register["pct_implemented"].astype("Float64").fillna(0.0)
+    ).sort_values(["overdue", "_implemented", "ref"], ascending=[False, True, True])
+    return register[register.index.isin(ranked.index[:limit])]
+
+
 def review_progress_chart(
-    frame: pd.DataFrame, title: str = "Recommendations implemented and assured, by review"
+    frame: pd.DataFrame,
+    title: str = "Recommendations implemented and assured, by review",
+    *,
+    max_reviews: int = MAX_REVIEWS_CHARTED,
 ) -> go.Figure:
     """Grouped horizontal bars per review: % of recommendations implemented and % assured.
 
     :param frame: the review register (:func:`monitoring.queries.review_register`); uses ``ref,
-        pct_implemented, pct_assured`` (None shown as 0 with the text "no recommendations").
+        pct_implemented, pct_assured`` (None shown as 0 with the text "no recommendations"), and
+        ``overdue`` when there are more than ``max_reviews`` reviews.
+    :param max_reviews: beyond this many reviews only the worst off are drawn
+        (:func:`least_progressed_reviews`) and the title says so.
     """
+    if len(frame) > max_reviews:
+        total = len(frame)
+        frame = least_progressed_reviews(frame, max_reviews)
+        title = (
+            f"{title}: the {max_reviews} of {total:,} with the most overdue actions, then the "
+            "least implemented"
+        )
     refs = frame["ref"].tolist()
     fig = go.Figure()
     for column, name, colour, pattern in (

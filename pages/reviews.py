@@ -19,6 +19,12 @@ if register.empty:
     st.info("No reviews match the filters.")
     st.stop()
 
+st.plotly_chart(charts.review_progress_chart(register), width="stretch")
+if len(register) > charts.MAX_REVIEWS_CHARTED:
+    st.caption(
+        f"The chart draws the {charts.MAX_REVIEWS_CHARTED} reviews with the most overdue actions, "
+        f"then the least implemented; the table below lists all {len(register):,}."
+    )
 st.dataframe(
     register.drop(columns="review_id"),
     hide_index=True,
@@ -34,7 +40,6 @@ st.dataframe(
         "overdue": "Overdue actions",
     },
 )
-st.plotly_chart(charts.review_progress_chart(register), width="stretch")
 
 st.subheader("One review in detail")
 titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))

@@ -62,6 +62,19 @@ def test_review_progress_chart(frames):
     assert all(t.endswith("%") for t in implemented.text)
 
 
+def test_review_progress_chart_draws_only_the_worst_reviews(frames):
+    register = frames["register"]
+    fig = charts.review_progress_chart(register, max_reviews=2)
+    implemented, _assured = fig.data
+    assert len(implemented.y) == 2
+    assert f"the 2 of {len(register)}" in fig.layout.title.text
+    ranked = register.assign(p=register["pct_implemented"].fillna(0)).sort_values(
+        ["overdue", "p", "ref"], ascending=[False, True, True]
+    )
+    assert set(implemented.y) == set(ranked["ref"].head(2))
+    assert list(implemented.y) == [r for r in register["ref"] if r in set(implemented.y)]
+
+
 def test_trend_chart(frames):
     totals = frames["trend"][frames["trend"]["ref"] == asat.ALL_REVIEWS]
     fig = charts.trend_chart(totals, "Trend")
