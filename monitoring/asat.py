@@ -6,15 +6,20 @@ outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same ag
 
 - an action exists on ``D`` when it was created on or before ``D`` (no creation time: always);
 - its status is that of the latest ``action_update`` with a status dated on or before ``D``; with
-  none, ``not_started`` when later status updates exist, else its present status (an action with
-  no status history, e.g. imported, has always had it);
+  none, the old value of the first audited status change after ``D``; else the status of the first
+  later status update written together with audit rows (a service's note or link: the status it
+  carries is unchanged); else ``not_started`` when later status updates exist (a history that
+  starts with the first step), else its present status (an action with no status history, e.g.
+  imported, has always had it);
 - its target date is the new date of the latest *approved* ``due_date_change`` decided on or before
-  ``D``; with none, ``original_due_on`` when approved changes came later, else its present
+  ``D``; with none, the old date of the first approved change decided later, else its present
   ``due_on``; its count of approved changes is those decided on or before ``D``;
 - its last update is the latest ``action_update`` dated on or before ``D``;
-- RAG override and reason, and a recommendation's assurance status, are taken from ``audit_log``:
-  the latest new value on or before ``D``, else the old value of the first later change, else the
-  present value;
+- RAG override and reason, completion date, and a recommendation's assurance and response status,
+  are taken from ``audit_log``: the latest new value on or before ``D``, else the old value of the
+  first later change, else the present value (a response recorded after ``D``, by
+  ``responded_on``, was still awaited on ``D``); with ``detail``, the success measure and closure
+  reason too;
 - recommendations and reviews created after ``D`` are left out.
 
 "On or before ``D``" compares stored UTC timestamps with the start of the next day, so a change
@@ -23,13 +28,14 @@ made on ``D`` counts on ``D``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import Subquery
+from sqlalchemy.sql.expression import FromClause, Subquery
 
 from monitoring import queries, rules
 from monitoring.db import (
@@ -94,16 +100,17 @@ def _value_at(before: Subquery, after: Subquery, present) -> ColumnElement:
     )
 
 
-def actions_as_at(as_at: date) -> Subquery:
+def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
     """A subquery shaped like ``action`` (the columns the read models use) as at ``as_at``.
 
     Columns: ``id, recommendation_id, review_id, number, description, lead_agency_id,
     lead_officer, original_due_on, due_on, due_date_changes, status, completed_on, rag_override,
-    rag_override_reason, last_update_on, created_at``. Built with window functions over the
-    history tables and outer joins (one pass over each history table).
+    rag_override_reason, last_update_on, created_at``; with ``detail`` also ``success_measure``
+    and ``closure_reason`` as at the date (the meeting pack's tracker and annual report). Built
+    with window functions over the history tables and outer joins (one pass over each).
     """
     end = cutoff(as_at)
-    au, ddc = action_update, due_date_change
+    au, ddc, log = action_update, due_date_change, audit_log
     # the latest status update before the date: its time per action, then the highest id at
     # that time (two updates can share a timestamp), then its status; all index lookups
     with_status = and_(au.c.status.is_not(None), au.c.created_at < end)
@@ -136,6 +143,24 @@ def actions_as_at(as_at: date) -> Subquery:
         .group_by(au.c.action_id)
         .subquery("any_status")
     )
+    # the first later status update, and whether a service wrote it (audit rows at its moment)
+    next_update = _latest(
+        au.c.action_id,
+        (au.c.created_at, au.c.id),
+        and_(au.c.status.is_not(None), au.c.created_at >= end),
+        [au.c.status, au.c.created_at.label("at")],
+        "next_update",
+    )
+    audited_update = (
+        select(log.c.id)
+        .where(
+            log.c.entity == "action",
+            log.c.entity_id == next_update.c.key,
+            log.c.at == next_update.c.at,
+        )
+        .exists()
+    )
+    _, status_after = _audited("action", "status", end)
     approved = ddc.c.decision == "approved"
     change_before = _latest(
         ddc.c.action_id,
@@ -144,11 +169,12 @@ def actions_as_at(as_at: date) -> Subquery:
         [ddc.c.new_due_on],
         "change_before",
     )
-    any_change = (
-        select(ddc.c.action_id.label("key"))
-        .where(approved)
-        .group_by(ddc.c.action_id)
-        .subquery("any_change")
+    change_after = _latest(
+        ddc.c.action_id,
+        (ddc.c.decided_at, ddc.c.id),
+        and_(approved, or_(ddc.c.decided_at.is_(None), ddc.c.decided_at >= end)),
+        [ddc.c.old_due_on],
+        "change_after",
     )
     last_update = (
         select(
@@ -161,28 +187,37 @@ def actions_as_at(as_at: date) -> Subquery:
     )
     rag_before, rag_after = _audited("action", "rag_override", end)
     why_before, why_after = _audited("action", "rag_override_reason", end)
+    done_before, done_after = _audited("action", "completed_on", end)
+    audited_fields = [rag_before, rag_after, why_before, why_after, done_before, done_after]
+    extra_columns = []
+    if detail:
+        for name in ("success_measure", "closure_reason"):
+            before, after = _audited("action", name, end)
+            audited_fields += [before, after]
+            extra_columns.append(_value_at(before, after, action.c[name]).label(name))
 
     status = case(
         (status_before.c.key.is_not(None), status_before.c.status),
+        (status_after.c.key.is_not(None), status_after.c.value),
+        (and_(next_update.c.key.is_not(None), audited_update), next_update.c.status),
         (any_status.c.key.is_not(None), literal("not_started")),
         else_=action.c.status,
     )
     due_on = case(
         (change_before.c.key.is_not(None), change_before.c.new_due_on),
-        (any_change.c.key.is_not(None), action.c.original_due_on),
+        (change_after.c.key.is_not(None), change_after.c.old_due_on),
         else_=action.c.due_on,
     )
     joined = action
     for part in (
         status_before,
+        status_after,
+        next_update,
         any_status,
         change_before,
-        any_change,
+        change_after,
         last_update,
-        rag_before,
-        rag_after,
-        why_before,
-        why_after,
+        *audited_fields,
     ):
         joined = joined.outerjoin(part, part.c.key == action.c.id)
     return (
@@ -199,7 +234,10 @@ def actions_as_at(as_at: date) -> Subquery:
             func.coalesce(change_before.c.n, 0).label("due_date_changes"),
             status.label("status"),
             case(
-                (status.in_(tuple(rules.DONE_STATUSES)), action.c.completed_on),
+                (
+                    status.in_(tuple(rules.DONE_STATUSES)),
+                    _value_at(done_before, done_after, action.c.completed_on),
+                ),
                 else_=literal(None),
             ).label("completed_on"),
             _value_at(rag_before, rag_after, action.c.rag_override).label("rag_override"),
@@ -208,6 +246,7 @@ def actions_as_at(as_at: date) -> Subquery:
             ),
             last_update.c.last_on.label("last_update_on"),
             action.c.created_at,
+            *extra_columns,
         )
         .select_from(joined)
         .where(or_(action.c.created_at.is_(None), action.c.created_at < end))
@@ -216,36 +255,86 @@ def actions_as_at(as_at: date) -> Subquery:
 
 
 def recommendations_as_at(as_at: date) -> Subquery:
-    """Recommendations existing on ``as_at``: ``id, review_id, number, title, national_dependency,
-    assurance_status`` (as at the date)."""
+    """Recommendations existing on ``as_at``: ``id, review_id, number, title, text,
+    national_dependency, response_due_on`` (as now) and ``assurance_status, response_status``
+    (as at the date: from ``audit_log``; a response whose ``responded_on`` is after the date was
+    still ``awaiting``)."""
     end = cutoff(as_at)
     before, after = _audited("recommendation", "assurance_status", end)
+    said_before, said_after = _audited("recommendation", "response_status", end)
+    response = case(
+        (said_before.c.key.is_not(None), said_before.c.value),
+        (said_after.c.key.is_not(None), said_after.c.value),
+        (recommendation.c.responded_on > iso(as_at), literal("awaiting")),
+        else_=recommendation.c.response_status,
+    )
+    joined = recommendation
+    for part in (before, after, said_before, said_after):
+        joined = joined.outerjoin(part, part.c.key == recommendation.c.id)
     return (
         select(
             recommendation.c.id,
             recommendation.c.review_id,
             recommendation.c.number,
             recommendation.c.title,
+            recommendation.c.text,
             recommendation.c.national_dependency,
+            recommendation.c.response_due_on,
             _value_at(before, after, recommendation.c.assurance_status).label("assurance_status"),
+            response.label("response_status"),
         )
-        .select_from(
-            recommendation.outerjoin(before, before.c.key == recommendation.c.id).outerjoin(
-                after, after.c.key == recommendation.c.id
-            )
-        )
+        .select_from(joined)
         .where(or_(recommendation.c.created_at.is_(None), recommendation.c.created_at < end))
         .subquery("recommendation_as_at")
     )
 
 
 def reviews_as_at(as_at: date) -> Subquery:
-    """Reviews existing on ``as_at``: ``id, ref, title, review_type``."""
+    """Reviews existing on ``as_at``: ``id, ref, title, review_type, board, published_on``."""
     end = cutoff(as_at)
     return (
-        select(review.c.id, review.c.ref, review.c.title, review.c.review_type)
+        select(
+            review.c.id,
+            review.c.ref,
+            review.c.title,
+            review.c.review_type,
+            review.c.board,
+            review.c.published_on,
+        )
         .where(or_(review.c.created_at.is_(None), review.c.created_at < end))
         .subquery("review_as_at")
+    )
+
+
+@dataclass(frozen=True)
+class Records:
+    """The sources read models read: ``a`` (action-shaped), ``r`` (recommendation-shaped) and
+    ``rv`` (review-shaped). :data:`RECORDS_NOW` is the tables as they are now (``as_at`` None);
+    :func:`records_as_at` their reconstructions as they stood on a date."""
+
+    a: FromClause = action
+    r: FromClause = recommendation
+    rv: FromClause = review
+    as_at: date | None = None
+
+    @property
+    def end(self) -> str | None:
+        """The :func:`cutoff` of ``as_at`` (history dated before it counts), or None for now."""
+        return cutoff(self.as_at) if self.as_at is not None else None
+
+
+RECORDS_NOW = Records()
+"""The tables as they are now."""
+
+
+def records_as_at(as_at: date) -> Records:
+    """The records as they stood on ``as_at``: :func:`actions_as_at` (with ``detail``),
+    :func:`recommendations_as_at` and :func:`reviews_as_at`."""
+    return Records(
+        actions_as_at(as_at, detail=True),
+        recommendations_as_at(as_at),
+        reviews_as_at(as_at),
+        as_at,
     )
 
 

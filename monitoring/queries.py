@@ -366,17 +366,23 @@ def overview_figures_from(
 
 
 def rag_by_review(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 30,
+    a: FromClause = action,
 ) -> pd.DataFrame:
     """Actions by RAG for each review.
 
+    :param a: the actions to count (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``review_id, ref, title, rag, actions`` (one row per review and RAG code
         present), ordered by review ref then RAG order.
     """
-    rag_col = rag_sql(today, window_days).label("rag")
+    rag_col = rag_sql(today, window_days, a).label("rag")
     inner = (
-        select(action.c.review_id, rag_col)
-        .where(action_filter(filters, today, window_days))
+        select(a.c.review_id, rag_col)
+        .where(action_filter(filters, today, window_days, a))
         .subquery()
     )
     # Counted per review id first (read from the covering index ix_action_review), then joined
@@ -404,22 +410,28 @@ def rag_by_review(
 
 
 def overdue_by_agency(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, limit: int | None = None
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    limit: int | None = None,
+    a: FromClause = action,
 ) -> pd.DataFrame:
     """Overdue actions by lead agency, most first (ties by name).
 
+    :param a: the actions to count (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``agency_id, agency, overdue`` (agencies with at least one overdue action;
         actions with no lead agency are shown as "No lead agency").
     """
     query = (
         select(
-            action.c.lead_agency_id.label("agency_id"),
+            a.c.lead_agency_id.label("agency_id"),
             func.coalesce(agency.c.name, "No lead agency").label("agency"),
             func.count().label("overdue"),
         )
-        .select_from(action.outerjoin(agency, agency.c.id == action.c.lead_agency_id))
-        .where(is_overdue_sql(today), action_filter(filters, today))
-        .group_by(action.c.lead_agency_id, agency.c.name)
+        .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
+        .where(is_overdue_sql(today, a), action_filter(filters, today, 30, a))
+        .group_by(a.c.lead_agency_id, agency.c.name)
         .order_by(func.count().desc(), func.coalesce(agency.c.name, "No lead agency"))
     )
     if limit:
@@ -428,36 +440,42 @@ def overdue_by_agency(
 
 
 def most_overdue_actions(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, limit: int = 10
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    limit: int = 10,
+    a: FromClause = action,
 ) -> pd.DataFrame:
     """The most overdue open actions, longest overdue first.
 
+    :param a: the actions to read (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
         agency, due_on (date), days_overdue (int)``.
     """
     # The ids first, from the (status, due_on) index alone; then the joins for those rows only.
     top = (
-        select(action.c.id, action.c.due_on)
-        .where(is_overdue_sql(today), action_filter(filters, today))
-        .order_by(action.c.due_on, action.c.id)
+        select(a.c.id, a.c.due_on)
+        .where(is_overdue_sql(today, a), action_filter(filters, today, 30, a))
+        .order_by(a.c.due_on, a.c.id)
         .limit(limit)
         .subquery()
     )
     rows = conn.execute(
         select(
-            action.c.id.label("action_id"),
+            a.c.id.label("action_id"),
             review.c.ref.label("review_ref"),
             recommendation.c.number.label("recommendation_number"),
-            action.c.number,
-            action.c.description,
+            a.c.number,
+            a.c.description,
             func.coalesce(agency.c.name, "No lead agency").label("agency"),
-            action.c.due_on,
+            a.c.due_on,
         )
         .select_from(
-            top.join(action, action.c.id == top.c.id)
-            .join(recommendation, recommendation.c.id == action.c.recommendation_id)
-            .join(review, review.c.id == action.c.review_id)
-            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+            top.join(a, a.c.id == top.c.id)
+            .join(recommendation, recommendation.c.id == a.c.recommendation_id)
+            .join(review, review.c.id == a.c.review_id)
+            .outerjoin(agency, agency.c.id == a.c.lead_agency_id)
         )
         .order_by(top.c.due_on, top.c.id)
     ).all()
@@ -597,7 +615,14 @@ REGISTER_COLUMNS = [
 
 
 def review_register(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 30,
+    a: FromClause = action,
+    r: FromClause = recommendation,
+    rv: FromClause = review,
 ) -> pd.DataFrame:
     """The register of reviews with how far each has got.
 
@@ -607,66 +632,65 @@ def review_register(
         recommendations), ``pct_assured`` (assurance status ``assured``, percentage),
         ``overdue`` (overdue actions matching the filters). Newest published first. With an agency
         or theme filter only reviews with a matching recommendation are listed; with a RAG or
-        status filter only reviews with a matching action.
+        status filter only reviews with a matching action. ``a``, ``r``, ``rv``: the actions,
+        recommendations and reviews read (default the tables; or "as at" reconstructions).
     """
     per_rec = (
         select(
-            action.c.recommendation_id,
+            a.c.recommendation_id,
             func.count().label("n"),
-            _count_if(is_open_sql()).label("open_n"),
+            _count_if(is_open_sql(a)).label("open_n"),
         )
-        .group_by(action.c.recommendation_id)
+        .group_by(a.c.recommendation_id)
         .subquery()
     )
     rec_stats = (
         select(
-            recommendation.c.review_id,
+            r.c.review_id,
             func.count().label("recommendations"),
             _count_if(and_(per_rec.c.n > 0, per_rec.c.open_n == 0)).label("implemented"),
-            _count_if(recommendation.c.assurance_status == "assured").label("assured"),
+            _count_if(r.c.assurance_status == "assured").label("assured"),
         )
-        .select_from(
-            recommendation.outerjoin(per_rec, per_rec.c.recommendation_id == recommendation.c.id)
-        )
-        .where(recommendation_filter(filters))
-        .group_by(recommendation.c.review_id)
+        .select_from(r.outerjoin(per_rec, per_rec.c.recommendation_id == r.c.id))
+        .where(recommendation_filter(filters, r, a))
+        .group_by(r.c.review_id)
         .subquery()
     )
-    action_where = action_filter(filters, today, window_days)
+    action_where = action_filter(filters, today, window_days, a)
     overdue_stats = (
-        select(action.c.review_id, func.count().label("overdue"))
-        .where(action_where, is_overdue_sql(today))
-        .group_by(action.c.review_id)
+        select(a.c.review_id, func.count().label("overdue"))
+        .where(action_where, is_overdue_sql(today, a))
+        .group_by(a.c.review_id)
         .subquery()
     )
     where: list[ColumnElement[bool]] = []
     if filters.review_types:
-        where.append(review.c.review_type.in_(filters.review_types))
+        where.append(rv.c.review_type.in_(filters.review_types))
     if filters.review_ids:
-        where.append(review.c.id.in_(filters.review_ids))
+        where.append(rv.c.id.in_(filters.review_ids))
     if filters.agency_ids or filters.theme_ids:
         where.append(rec_stats.c.recommendations > 0)
     if filters.rag or filters.statuses:
-        where.append(review.c.id.in_(select(action.c.review_id).where(action_where)))
+        where.append(rv.c.id.in_(select(a.c.review_id).where(action_where)))
     rows = conn.execute(
         select(
-            review.c.id.label("review_id"),
-            review.c.ref,
-            review.c.title,
-            review.c.review_type,
-            review.c.published_on,
+            rv.c.id.label("review_id"),
+            rv.c.ref,
+            rv.c.title,
+            rv.c.review_type,
+            rv.c.published_on,
             func.coalesce(rec_stats.c.recommendations, 0).label("recommendations"),
             func.coalesce(rec_stats.c.implemented, 0).label("implemented"),
             func.coalesce(rec_stats.c.assured, 0).label("assured"),
             func.coalesce(overdue_stats.c.overdue, 0).label("overdue"),
         )
         .select_from(
-            review.outerjoin(rec_stats, rec_stats.c.review_id == review.c.id).outerjoin(
-                overdue_stats, overdue_stats.c.review_id == review.c.id
+            rv.outerjoin(rec_stats, rec_stats.c.review_id == rv.c.id).outerjoin(
+                overdue_stats, overdue_stats.c.review_id == rv.c.id
             )
         )
         .where(and_(literal(True), *where))
-        .order_by(review.c.published_on.desc(), review.c.ref)
+        .order_by(rv.c.published_on.desc(), rv.c.ref)
     ).all()
     records = [
         {
@@ -711,12 +735,14 @@ def _dates(values) -> list[date | None]:
     return [None if v is None or pd.isna(v) else rules.parse_iso(v) for v in values]
 
 
-def latest_note_sql(a: FromClause = action) -> ColumnElement[str]:
-    """The progress note of the latest ``action_update`` of each row of ``a`` (correlated)."""
+def latest_note_sql(a: FromClause = action, *, before: str | None = None) -> ColumnElement[str]:
+    """The progress note of the latest ``action_update`` of each row of ``a`` (correlated); with
+    ``before`` (a timestamp text), of the latest update dated before it."""
     au = action_update.alias("latest_update")
+    dated = [au.c.created_at < before] if before is not None else []
     return (
         select(au.c.progress_note)
-        .where(au.c.action_id == a.c.id)
+        .where(au.c.action_id == a.c.id, *dated)
         .order_by(au.c.created_at.desc(), au.c.id.desc())
         .limit(1)
         .correlate(a)
@@ -818,10 +844,12 @@ def action_list(
     view: str = "all",
     window_days: int = 30,
     stale_days: int = 90,
+    a: FromClause = action,
 ) -> pd.DataFrame:
     """Actions matching the filters and one of the views of DESIGN §4.
 
     :param view: ``all``, ``overdue``, ``due_soon``, ``no_due_date`` or ``stale``.
+    :param a: the actions to list (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
         agency, lead_officer, original_due_on, due_on`` (dates or None), ``status`` (code), ``rag``
         (code), ``days_overdue`` (int, 0 when not overdue), ``last_update_on`` (date or None).
@@ -830,40 +858,40 @@ def action_list(
     """
     views = {
         "all": literal(True),
-        "overdue": is_overdue_sql(today),
-        "due_soon": is_due_soon_sql(today, window_days),
-        "no_due_date": no_due_date_sql(),
-        "stale": is_stale_sql(today, stale_days),
+        "overdue": is_overdue_sql(today, a),
+        "due_soon": is_due_soon_sql(today, window_days, a),
+        "no_due_date": no_due_date_sql(a),
+        "stale": is_stale_sql(today, stale_days, a),
     }
     if view not in views:
         raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
     order = (
-        (action.c.due_on, action.c.id)
+        (a.c.due_on, a.c.id)
         if view in ("overdue", "due_soon")
-        else (review.c.ref, action.c.recommendation_id, action.c.id)
+        else (review.c.ref, a.c.recommendation_id, a.c.id)
     )
     rows = conn.execute(
         select(
-            action.c.id.label("action_id"),
+            a.c.id.label("action_id"),
             review.c.ref.label("review_ref"),
             recommendation.c.number.label("recommendation_number"),
-            action.c.number,
-            action.c.description,
+            a.c.number,
+            a.c.description,
             func.coalesce(agency.c.name, NO_AGENCY).label("agency"),
-            action.c.lead_officer,
-            action.c.original_due_on,
-            action.c.due_on,
-            action.c.status,
-            rag_sql(today, window_days).label("rag"),
-            days_overdue_sql(today).label("days_overdue"),
-            action.c.last_update_on,
+            a.c.lead_officer,
+            a.c.original_due_on,
+            a.c.due_on,
+            a.c.status,
+            rag_sql(today, window_days, a).label("rag"),
+            days_overdue_sql(today, a).label("days_overdue"),
+            a.c.last_update_on,
         )
         .select_from(
-            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
-            .join(review, review.c.id == action.c.review_id)
-            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+            a.join(recommendation, recommendation.c.id == a.c.recommendation_id)
+            .join(review, review.c.id == a.c.review_id)
+            .outerjoin(agency, agency.c.id == a.c.lead_agency_id)
         )
-        .where(action_filter(filters, today, window_days), views[view])
+        .where(action_filter(filters, today, window_days, a), views[view])
         .order_by(*order)
     ).all()
     frame = pd.DataFrame(rows, columns=ACTION_LIST_COLUMNS)

@@ -1,5 +1,6 @@
 """Meeting pack: choose a meeting, see its baseline (the previous meeting) and headline figures,
-then download the board report (PDF, PowerPoint) and the tracker (Excel, CSV)."""
+then download the board report (PDF, PowerPoint) and the tracker (Excel, CSV). A past meeting's
+pack shows the records as they stood on its date; the next meeting's, the records now."""
 
 import pandas as pd
 import streamlit as st
@@ -27,20 +28,13 @@ held_on = st.selectbox(
     ),
 )
 pack = data.read(exports.build_pack, held_on, filters.current())
-if held_on is not None and held_on < today:
-    st.warning(
-        "A past meeting's pack counts the records as they are now, with the clock set to the "
-        "meeting date: changes saved since that meeting are included. For the figures as they "
-        "stood then, use the Overview or Agencies page with the sidebar's As at date."
-    )
 if pack.baseline:
     st.caption(
-        f"Figures as at the meeting date, {widgets.uk_date(pack.today)}. Baseline: "
-        f"{pack.baseline.title}, {widgets.uk_date(pack.baseline.held_on)}; changes are "
-        "counted since then."
+        f"{pack.figures_label}. Baseline: {pack.baseline.title}, "
+        f"{widgets.uk_date(pack.baseline.held_on)}; changes are counted since then."
     )
 else:
-    st.caption(f"Figures as at {widgets.uk_date(pack.today)}. No earlier meeting: no baseline.")
+    st.caption(f"{pack.figures_label}. No earlier meeting: no baseline.")
 
 tiles = st.columns(4)
 widgets.tile(tiles[0], "Overdue actions", pack.figures.overdue)

@@ -1,7 +1,8 @@
 """The meeting pack: every file opened with a real reader shows the figures independent SQL gives.
 
 The pack is for the demo's latest meeting (held three months before the anchor), so "today" is the
-meeting date and the baseline is the meeting before it.
+meeting date, the records are read as they stood on it (independent SQL: ``tests.test_asat.STATE``)
+and the baseline is the meeting before it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from monitoring import cli, exports, services
 from monitoring.exports import safe
 from monitoring.exports.images import BrowserNotFound, find_browser
 from tests.conftest import ANCHOR
+from tests.test_asat import STATE, params
 
 OPEN = "status in ('not_started','in_progress')"
 NOTE = '=HYPERLINK("http://x","y")'
@@ -48,30 +50,35 @@ def meeting_dates(engine) -> tuple[date, date]:
 
 
 def expected(engine) -> dict:
-    """The figures every file must show, by independent SQL."""
+    """The figures every file must show, by independent SQL over the records as they stood on
+    the meeting date (``s``: each action as at the date, :data:`tests.test_asat.STATE`)."""
     held_on, baseline = meeting_dates(engine)
-    t = held_on.isoformat()
-    start, end = (
-        (baseline + timedelta(days=1)).isoformat(),
-        (held_on + timedelta(days=1)).isoformat(),
-    )
+    at = params(held_on)
+    start, end = (baseline + timedelta(days=1)).isoformat(), at["end"]
     overdue_agencies = [
         r[0]
         for r in sql(
             engine,
-            "select g.name from action a join agency g on g.id = a.lead_agency_id"
-            " where a.status in ('not_started','in_progress') and a.due_on < :t"
-            " group by g.name",
-            t=t,
+            STATE + "select g.name from s join agency g on g.id = s.lead_agency_id"
+            f" where s.{OPEN} and s.due_on < :d group by g.name",
+            **at,
         )
     ]
     return {
         "held_on": held_on,
         "baseline": baseline,
-        "overdue": scalar(engine, f"select count(*) from action where {OPEN} and due_on < :t", t=t),
-        "open": scalar(engine, f"select count(*) from action where {OPEN}"),
+        "overdue": scalar(
+            engine, STATE + f"select count(*) from s where {OPEN} and due_on < :d", **at
+        ),
+        "open": scalar(engine, STATE + f"select count(*) from s where {OPEN}", **at),
+        "actions": scalar(engine, STATE + "select count(*) from s", **at),
         "agencies": overdue_agencies,
-        "titles": [r[0] for r in sql(engine, "select title from review order by ref")],
+        "titles": [
+            r[0]
+            for r in sql(
+                engine, "select title from review where created_at < :end order by ref", **at
+            )
+        ],
         "moved": scalar(
             engine,
             "select count(*) from due_date_change where decision = 'approved'"
@@ -99,8 +106,9 @@ def expected(engine) -> dict:
         "actions_by_review": dict(
             sql(
                 engine,
-                "select r.ref, count(a.id) from review r left join action a on a.review_id = r.id"
-                " group by r.ref",
+                STATE + "select r.ref, count(s.id) from review r left join s on s.review_id = r.id"
+                " where r.created_at < :end group by r.ref",
+                **at,
             )
         ),
     }
@@ -130,12 +138,22 @@ def test_pack_figures_equal_the_dashboard_queries(demo_engine):
     assert len(pack.red_items) == exp["overdue"]  # no override in the demo: Red = overdue
     assert len(pack.date_moves) == exp["moved"] > 0
     assert (pack.changes["kind"] == "newly_completed").sum() == exp["completed"] > 0
-    assert len(pack.tracker) == scalar(demo_engine, "select count(*) from action")
-    national = sql(demo_engine, "select number from recommendation where national_dependency")
-    assert list(pack.national["number"]) == [r[0] for r in national]
-    ready = scalar(demo_engine, "select count(*) from action where status = 'completed'") + scalar(
+    assert len(pack.tracker) == exp["actions"]
+    at = params(exp["held_on"])
+    national = sql(
         demo_engine,
-        "select count(*) from recommendation where assurance_status = 'ready_for_assessment'",
+        "select number from recommendation where national_dependency and created_at < :end"
+        " order by review_id, id",
+        **at,
+    )
+    assert list(pack.national["number"]) == [r[0] for r in national]
+    ready = scalar(
+        demo_engine, STATE + "select count(*) from s where status = 'completed'", **at
+    ) + scalar(
+        demo_engine,
+        "select count(*) from recommendation where assurance_status = 'ready_for_assessment'"
+        " and created_at < :end",
+        **at,
     )
     assert len(pack.for_assurance) == ready
 
@@ -328,15 +346,27 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
         "select r.ref, a.number from action a join review r on r.id = a.review_id where a.id = :i",
         i=note_action,
     )[0]
-    ws = wb[note_ref[0][:31]]
-    header = [c.value for c in ws[1]]
-    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Action")].value == note_ref[1])
-    cell = row[header.index("Latest progress note")]
-    assert cell.data_type == "s" and cell.value == NOTE
-    with zipfile.ZipFile(out) as z:
-        assert not any(
-            "<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+
+    def note_cell(workbook):
+        ws = workbook[note_ref[0][:31]]
+        header = [c.value for c in ws[1]]
+        row = next(
+            r for r in ws.iter_rows(min_row=2) if r[header.index("Action")].value == note_ref[1]
         )
+        return row[header.index("Latest progress note")]
+
+    # the note was written after the meeting: its pack shows the note of the meeting's date
+    assert note_cell(wb).value != NOTE
+    now = tmp_path / "tracker-now.xlsx"
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    assert cli.main(["export", "xlsx", "--out", str(now)]) == 0
+    cell = note_cell(openpyxl.load_workbook(now))
+    assert cell.data_type == "s" and cell.value == NOTE
+    for path in (out, now):
+        with zipfile.ZipFile(path) as z:
+            assert not any(
+                "<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+            )
 
 
 def test_csv_tracker(demo_engine, tmp_path, monkeypatch):
@@ -349,7 +379,7 @@ def test_csv_tracker(demo_engine, tmp_path, monkeypatch):
     )
 
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
-    assert len(rows) == scalar(demo_engine, "select count(*) from action")
+    assert len(rows) == exp["actions"]
     assert sum(r["Overdue"] == "Yes" for r in rows) == exp["overdue"]
     assert {r["Lead agency"] for r in rows if r["Overdue"] == "Yes"} == set(exp["agencies"])
     assert {r["Review title"] for r in rows} == set(exp["titles"])
@@ -366,8 +396,14 @@ def test_csv_tracker(demo_engine, tmp_path, monkeypatch):
     }
     assert moved == exp["moved_actions"]
     noted = [r for r in rows if ids[f"{r['Review']} {r['Action']}"] == note_action]
+    assert noted[0]["Latest progress note"] != "'" + NOTE  # written after the meeting
+    now = tmp_path / "tracker-now.csv"
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    assert cli.main(["export", "csv", "--out", str(now)]) == 0
+    rows_now = list(csv.DictReader(now.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
+    noted = [r for r in rows_now if ids[f"{r['Review']} {r['Action']}"] == note_action]
     assert noted[0]["Latest progress note"] == "'" + NOTE
-    for r in rows:
+    for r in rows + rows_now:
         for value in r.values():
             assert not value.startswith(safe.FORMULA_TRIGGERS), value
             assert value.lower() != "nan"

@@ -1,12 +1,16 @@
 """The meeting pack's content: every figure and table, read once, shared by every file format.
 
-:func:`build_pack` reads the database for a meeting (its date is "today" for every rule, so the
-figures equal the dashboard's on that date) and its baseline (the previous meeting). The PDF,
+:func:`build_pack` reads the database for a meeting (its date is "today" for every rule) and
+its baseline (the previous meeting). A meeting held before today (:func:`monitoring.config.today`)
+is read from the records as they stood on its date (:mod:`monitoring.asat`): changes saved after
+the meeting do not leak into its pack, and its figures equal the As-at overview's. A pack for
+today, a later date or no meeting reads the records as they are now, like the dashboard. The PDF,
 PowerPoint, Excel and CSV writers only lay out a :class:`MeetingPack`; none of them queries.
 
 Figures come from the dashboard's own read models (:mod:`monitoring.queries`,
-:mod:`monitoring.changes`); the queries in this module are the pack's own sections (exception
-report, tracker, annual report), built on the same SQL rule expressions.
+:mod:`monitoring.asat`, :mod:`monitoring.changes`); the queries in this module are the pack's own
+sections (exception report, tracker, annual report), built on the same SQL rule expressions over
+the same sources (:class:`monitoring.asat.Records`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import Connection, and_, func, literal, or_, select
+from sqlalchemy.sql.expression import FromClause
 
-from monitoring import config, queries, rules
+from monitoring import asat, config, queries, rules
+from monitoring.asat import RECORDS_NOW, Records
 from monitoring.db import (
     action,
     action_update,
@@ -79,7 +85,9 @@ class MeetingPack:
     """Everything in the meeting pack (DataFrame columns are listed in each section's function).
 
     ``today`` is the meeting date (or :func:`monitoring.config.today` when no meeting is chosen);
-    ``baseline`` the previous meeting, from which "changes since the last meeting" run.
+    ``baseline`` the previous meeting, from which "changes since the last meeting" run;
+    ``as_at`` the meeting date when the pack was read from the records as they stood then (a past
+    meeting), None when from the records now.
     """
 
     today: date
@@ -101,6 +109,15 @@ class MeetingPack:
     reviews: pd.DataFrame
     scorecard: pd.DataFrame
     annual: list[ReviewAnnual] = field(default_factory=list)
+    as_at: date | None = None
+
+    @property
+    def figures_label(self) -> str:
+        """Words for the date of the figures: "Figures as the records stood on 30 Mar 2026" for
+        a past meeting, "Figures as at 30 Jun 2026" for the records now."""
+        if self.as_at is not None:
+            return f"Figures as the records stood on {uk_date(self.as_at)}"
+        return f"Figures as at {uk_date(self.today)}"
 
     @property
     def title(self) -> str:
@@ -224,14 +241,20 @@ TRACKER_COLUMNS = [
 
 
 def tracker(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 30,
+    records: Records = RECORDS_NOW,
 ) -> pd.DataFrame:
     """Every action, as the business manager's tracker: one row per action.
 
     The rows, RAG and days overdue are the Actions page's (:func:`monitoring.queries.action_list`,
     view ``all``); the pack adds the review and recommendation titles, success measure,
     completion date, whether the RAG was set by hand, and the latest progress note
-    (:func:`monitoring.queries.latest_note_sql`).
+    (:func:`monitoring.queries.latest_note_sql`; for records as at a date, the latest dated on or
+    before it).
 
     :returns: DataFrame with :data:`TRACKER_COLUMNS`: ids, ``review_ref``, ``review_title``,
         ``recommendation_number``, ``recommendation_title``, ``number``, ``description``,
@@ -240,25 +263,26 @@ def tracker(
         ``rag`` code, ``rag_overridden`` (bool), ``days_overdue`` (int), ``progress_note`` (the
         latest note, or ``None``). In the Actions page's order (review, recommendation, action).
     """
-    base = queries.action_list(conn, today, filters, view="all", window_days=window_days)
+    a = records.a
+    base = queries.action_list(conn, today, filters, view="all", window_days=window_days, a=a)
     extra = pd.DataFrame(
         conn.execute(
             select(
-                action.c.id.label("action_id"),
+                a.c.id.label("action_id"),
                 review.c.id.label("review_id"),
                 review.c.title.label("review_title"),
                 recommendation.c.title.label("recommendation_title"),
-                action.c.success_measure,
-                action.c.completed_on,
-                queries.has_override_sql().label("rag_overridden"),
-                queries.latest_note_sql().label("progress_note"),
+                a.c.success_measure,
+                a.c.completed_on,
+                queries.has_override_sql(a).label("rag_overridden"),
+                queries.latest_note_sql(a, before=records.end).label("progress_note"),
             )
             .select_from(
-                action.join(recommendation, recommendation.c.id == action.c.recommendation_id).join(
-                    review, review.c.id == action.c.review_id
+                a.join(recommendation, recommendation.c.id == a.c.recommendation_id).join(
+                    review, review.c.id == a.c.review_id
                 )
             )
-            .where(queries.action_filter(filters, today, window_days))
+            .where(queries.action_filter(filters, today, window_days, a))
         ).all(),
         columns=[
             "action_id",
@@ -284,46 +308,60 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _action_ref_columns():
+def _action_ref_columns(a: FromClause = action):
     return (
-        action.c.id.label("action_id"),
+        a.c.id.label("action_id"),
         review.c.ref.label("review_ref"),
         recommendation.c.number.label("recommendation_number"),
-        action.c.number,
-        action.c.description,
+        a.c.number,
+        a.c.description,
         func.coalesce(agency.c.name, "No lead agency").label("agency"),
     )
 
 
-def _action_joins():
+def _action_joins(a: FromClause = action):
     return (
-        action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
-        .join(review, review.c.id == action.c.review_id)
-        .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        a.join(recommendation, recommendation.c.id == a.c.recommendation_id)
+        .join(review, review.c.id == a.c.review_id)
+        .outerjoin(agency, agency.c.id == a.c.lead_agency_id)
     )
 
 
-def for_assurance(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+def _ready_recommendations(conn: Connection, filters: Filters, records: Records) -> list:
+    """Recommendations ``ready_for_assessment``: rows ``ref, number, title``."""
+    r = records.r
+    return conn.execute(
+        select(review.c.ref, r.c.number, r.c.title)
+        .select_from(r.join(review, review.c.id == r.c.review_id))
+        .where(
+            r.c.assurance_status == "ready_for_assessment",
+            queries.recommendation_filter(filters, r, records.a),
+        )
+        .order_by(review.c.ref, r.c.id)
+    ).all()
+
+
+def for_assurance(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    records: Records = RECORDS_NOW,
+) -> pd.DataFrame:
     """Items proposed for closure or assurance: actions the agency reports ``completed`` (the
     board has not yet assured them) and recommendations ``ready_for_assessment``.
 
+    :param records: the records read (default now; or as at a date, :mod:`monitoring.asat`).
     :returns: DataFrame ``kind, review_ref, item, description, agency, since (date or None)``.
     """
+    a = records.a
     actions = conn.execute(
-        select(*_action_ref_columns(), action.c.completed_on)
-        .select_from(_action_joins())
-        .where(action.c.status == "completed", queries.action_filter(filters, today))
-        .order_by(review.c.ref, recommendation.c.id, action.c.id)
+        select(*_action_ref_columns(a), a.c.completed_on)
+        .select_from(_action_joins(a))
+        .where(a.c.status == "completed", queries.action_filter(filters, today, 30, a))
+        .order_by(review.c.ref, recommendation.c.id, a.c.id)
     ).all()
-    recs = conn.execute(
-        select(review.c.ref, recommendation.c.number, recommendation.c.title)
-        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
-        .where(
-            recommendation.c.assurance_status == "ready_for_assessment",
-            queries.recommendation_filter(filters),
-        )
-        .order_by(review.c.ref, recommendation.c.id)
-    ).all()
+    recs = _ready_recommendations(conn, filters, records)
     out = [
         {
             "kind": "Recommendation ready for assurance",
@@ -351,57 +389,72 @@ def for_assurance(conn: Connection, today: date, filters: Filters = NO_FILTERS) 
 
 
 def national_dependencies(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    records: Records = RECORDS_NOW,
 ) -> pd.DataFrame:
     """Recommendations that depend on national change (reported apart from local delivery).
 
+    :param records: the records read (default now; or as at a date, :mod:`monitoring.asat`).
     :returns: DataFrame ``review_ref, number, title, text, response_status, open_actions``.
     """
+    a, r = records.a, records.r
     open_count = (
         select(func.count())
-        .where(action.c.recommendation_id == recommendation.c.id, queries.is_open_sql())
+        .select_from(a)
+        .where(a.c.recommendation_id == r.c.id, queries.is_open_sql(a))
         .scalar_subquery()
     )
     rows = conn.execute(
         select(
             review.c.ref.label("review_ref"),
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.text,
-            recommendation.c.response_status,
+            r.c.number,
+            r.c.title,
+            r.c.text,
+            r.c.response_status,
             open_count.label("open_actions"),
         )
-        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
-        .where(
-            recommendation.c.national_dependency.is_(True), queries.recommendation_filter(filters)
-        )
-        .order_by(review.c.ref, recommendation.c.id)
+        .select_from(r.join(review, review.c.id == r.c.review_id))
+        .where(r.c.national_dependency.is_(True), queries.recommendation_filter(filters, r, a))
+        .order_by(review.c.ref, r.c.id)
     ).all()
     return pd.DataFrame(
         rows, columns=["review_ref", "number", "title", "text", "response_status", "open_actions"]
     )
 
 
-def board_escalations(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+def board_escalations(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    records: Records = RECORDS_NOW,
+) -> pd.DataFrame:
     """Overdue actions escalated to the board (level ≥ :data:`ESCALATION_BOARD_LEVEL`, reached on
     or before ``today`` and after the action's current target date, as the reminders' ladder
     counts them) that are still overdue, read from the ``escalation`` table.
 
+    :param records: the records read (default now; or as at a date: the target date and
+        "overdue" as they stood then, :mod:`monitoring.asat`).
+
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
         agency, level, level_name, reached_on (date), days_overdue (int, as at today)``.
     """
+    a = records.a
     reached = (
         select(
             escalation.c.action_id,
             func.max(escalation.c.level).label("level"),
             func.min(escalation.c.reached_on).label("reached_on"),
         )
-        .select_from(escalation.join(action, action.c.id == escalation.c.action_id))
+        .select_from(escalation.join(a, a.c.id == escalation.c.action_id))
         .where(
             escalation.c.level >= ESCALATION_BOARD_LEVEL,
             escalation.c.reached_on <= today.isoformat(),
             # an approved later target date restarts the ladder (monitoring.reminders)
-            escalation.c.reached_on > action.c.due_on,
+            escalation.c.reached_on > a.c.due_on,
         )
         .group_by(escalation.c.action_id)
         .subquery()
@@ -416,15 +469,15 @@ def board_escalations(conn: Connection, today: date, filters: Filters = NO_FILTE
     )
     rows = conn.execute(
         select(
-            *_action_ref_columns(),
+            *_action_ref_columns(a),
             reached.c.level,
             level_name.label("level_name"),
             reached.c.reached_on,
-            queries.days_overdue_sql(today).label("days_overdue"),
+            queries.days_overdue_sql(today, a).label("days_overdue"),
         )
-        .select_from(_action_joins().join(reached, reached.c.action_id == action.c.id))
-        .where(queries.is_overdue_sql(today), queries.action_filter(filters, today))
-        .order_by(action.c.due_on, action.c.id)
+        .select_from(_action_joins(a).join(reached, reached.c.action_id == a.c.id))
+        .where(queries.is_overdue_sql(today, a), queries.action_filter(filters, today, 30, a))
+        .order_by(a.c.due_on, a.c.id)
     ).all()
     columns = [
         "action_id",
@@ -447,29 +500,38 @@ def decisions_needed(
     filters: Filters = NO_FILTERS,
     *,
     escalations: pd.DataFrame | None = None,
+    records: Records = RECORDS_NOW,
 ) -> pd.DataFrame:
     """What the board is asked to decide: pending target-date changes, actions escalated to the
     board, recommendations ready for assurance, and responses overdue.
 
+    :param records: the records read (default now: changes pending now and requested on or
+        before ``today``; as at a date: changes requested on or before it and not decided before
+        its end, with statuses as they stood then, :mod:`monitoring.asat`).
     :returns: DataFrame ``decision, review_ref, item, description, detail``.
     """
     out: list[dict] = []
+    a, r, ddc = records.a, records.r, due_date_change
+    if records.end is None:
+        open_request = and_(
+            ddc.c.decision == "pending",
+            func.substr(ddc.c.requested_at, 1, 10) <= today.isoformat(),
+        )
+    else:
+        open_request = and_(
+            ddc.c.requested_at < records.end,
+            or_(ddc.c.decided_at.is_(None), ddc.c.decided_at >= records.end),
+        )
     pending = conn.execute(
         select(
-            *_action_ref_columns(),
-            due_date_change.c.old_due_on,
-            due_date_change.c.new_due_on,
-            due_date_change.c.reason,
+            *_action_ref_columns(a),
+            ddc.c.old_due_on,
+            ddc.c.new_due_on,
+            ddc.c.reason,
         )
-        .select_from(
-            _action_joins().join(due_date_change, due_date_change.c.action_id == action.c.id)
-        )
-        .where(
-            due_date_change.c.decision == "pending",
-            func.substr(due_date_change.c.requested_at, 1, 10) <= today.isoformat(),
-            queries.action_filter(filters, today),
-        )
-        .order_by(due_date_change.c.requested_at)
+        .select_from(_action_joins(a).join(ddc, ddc.c.action_id == a.c.id))
+        .where(open_request, queries.action_filter(filters, today, 30, a))
+        .order_by(ddc.c.requested_at)
     ).all()
     for p in pending:
         out.append(
@@ -483,7 +545,7 @@ def decisions_needed(
             }
         )
     if escalations is None:
-        escalations = board_escalations(conn, today, filters)
+        escalations = board_escalations(conn, today, filters, records=records)
     for e in escalations.itertuples():
         out.append(
             {
@@ -494,97 +556,97 @@ def decisions_needed(
                 "detail": f"{e.agency}, {e.days_overdue} days overdue",
             }
         )
-    ready = conn.execute(
-        select(review.c.ref, recommendation.c.number, recommendation.c.title)
-        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
-        .where(
-            recommendation.c.assurance_status == "ready_for_assessment",
-            queries.recommendation_filter(filters),
-        )
-        .order_by(review.c.ref, recommendation.c.id)
-    ).all()
-    for r in ready:
+    for row in _ready_recommendations(conn, filters, records):
         out.append(
             {
                 "decision": "Assure or return a recommendation",
-                "review_ref": r.ref,
-                "item": f"Recommendation {r.number}",
-                "description": r.title or "",
+                "review_ref": row.ref,
+                "item": f"Recommendation {row.number}",
+                "description": row.title or "",
                 "detail": "All actions completed; evidence to be seen",
             }
         )
     late = conn.execute(
-        select(
-            review.c.ref,
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.response_due_on,
-        )
-        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
+        select(review.c.ref, r.c.number, r.c.title, r.c.response_due_on)
+        .select_from(r.join(review, review.c.id == r.c.review_id))
         .where(
-            recommendation.c.response_status == "awaiting",
-            recommendation.c.response_due_on.is_not(None),
-            recommendation.c.response_due_on < today.isoformat(),
-            queries.recommendation_filter(filters),
+            r.c.response_status == "awaiting",
+            r.c.response_due_on.is_not(None),
+            r.c.response_due_on < today.isoformat(),
+            queries.recommendation_filter(filters, r, a),
         )
-        .order_by(recommendation.c.response_due_on)
+        .order_by(r.c.response_due_on)
     ).all()
-    for r in late:
+    for row in late:
         out.append(
             {
                 "decision": "Chase a response that is overdue",
-                "review_ref": r.ref,
-                "item": f"Recommendation {r.number}",
-                "description": r.title or "",
-                "detail": f"Response was due {uk_date(r.response_due_on)}",
+                "review_ref": row.ref,
+                "item": f"Recommendation {row.number}",
+                "description": row.title or "",
+                "detail": f"Response was due {uk_date(row.response_due_on)}",
             }
         )
     return pd.DataFrame(out, columns=["decision", "review_ref", "item", "description", "detail"])
 
 
 def annual_report(
-    conn: Connection, today: date, filters: Filters = NO_FILTERS
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    records: Records = RECORDS_NOW,
 ) -> list[ReviewAnnual]:
     """For the annual report, per review: actions taken, evidence of impact, and recommendations
-    not implemented with their reasons (see :class:`ReviewAnnual`). Reviews ordered by ref."""
+    not implemented with their reasons (see :class:`ReviewAnnual`). Reviews ordered by ref.
+
+    :param records: the records read (default now; or as at a date: statuses, dates, success
+        measures, closure reasons and responses as they stood then, and only evidence added
+        on or before it, :mod:`monitoring.asat`).
+    """
+    a, r, rv = records.a, records.r, records.rv
     review_rows = conn.execute(
-        select(
-            review.c.id, review.c.ref, review.c.title, review.c.review_type, review.c.published_on
-        )
+        select(rv.c.id, rv.c.ref, rv.c.title, rv.c.review_type, rv.c.published_on)
         .where(
-            review.c.id.in_(
-                select(recommendation.c.review_id).where(queries.recommendation_filter(filters))
-            )
+            rv.c.id.in_(select(r.c.review_id).where(queries.recommendation_filter(filters, r, a)))
             if not filters.is_empty()
             else literal(True)
         )
-        .order_by(review.c.ref)
+        .order_by(rv.c.ref)
     ).all()
     done = conn.execute(
         select(
-            action.c.id,
-            action.c.review_id,
-            action.c.number,
-            action.c.description,
-            action.c.success_measure,
-            action.c.status,
-            action.c.completed_on,
+            a.c.id,
+            a.c.review_id,
+            a.c.number,
+            a.c.description,
+            a.c.success_measure,
+            a.c.status,
+            a.c.completed_on,
             func.coalesce(agency.c.name, "No lead agency").label("agency"),
         )
-        .select_from(action.outerjoin(agency, agency.c.id == action.c.lead_agency_id))
+        .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
         .where(
-            action.c.status.in_(tuple(rules.DONE_STATUSES)),
-            or_(action.c.completed_on.is_(None), action.c.completed_on <= today.isoformat()),
-            queries.action_filter(filters, today),
+            a.c.status.in_(tuple(rules.DONE_STATUSES)),
+            or_(a.c.completed_on.is_(None), a.c.completed_on <= today.isoformat()),
+            queries.action_filter(filters, today, 30, a),
         )
-        .order_by(action.c.recommendation_id, action.c.id)
+        .order_by(a.c.recommendation_id, a.c.id)
     ).all()
     done_ids = [d.id for d in done]
     proof: dict[int, list[str]] = {}
+    end = records.end
     if done_ids:
         for e in conn.execute(
             select(evidence.c.action_id, evidence.c.title, evidence.c.url)
-            .where(evidence.c.action_id.in_(done_ids))
+            .where(
+                evidence.c.action_id.in_(done_ids),
+                *(
+                    [or_(evidence.c.uploaded_at.is_(None), evidence.c.uploaded_at < end)]
+                    if end
+                    else []
+                ),
+            )
             .order_by(evidence.c.id)
         ):
             proof.setdefault(e.action_id, []).append(e.title + (f" ({e.url})" if e.url else ""))
@@ -593,6 +655,7 @@ def annual_report(
             .where(
                 action_update.c.action_id.in_(done_ids),
                 action_update.c.evidence_url.is_not(None),
+                *([action_update.c.created_at < end] if end else []),
             )
             .order_by(action_update.c.created_at)
         ):
@@ -601,39 +664,36 @@ def annual_report(
                 links.append(u.evidence_url)
     not_done = conn.execute(
         select(
-            recommendation.c.review_id,
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.response_status,
-            recommendation.c.assurance_status,
-            func.max(action.c.closure_reason).label("reason"),
+            r.c.review_id,
+            r.c.number,
+            r.c.title,
+            r.c.response_status,
+            r.c.assurance_status,
+            func.max(a.c.closure_reason).label("reason"),
         )
         .select_from(
-            recommendation.outerjoin(
-                action,
-                and_(
-                    action.c.recommendation_id == recommendation.c.id,
-                    action.c.status == "not_implemented",
-                ),
+            r.outerjoin(
+                a,
+                and_(a.c.recommendation_id == r.c.id, a.c.status == "not_implemented"),
             )
         )
-        .where(queries.recommendation_filter(filters))
+        .where(queries.recommendation_filter(filters, r, a))
         .group_by(
-            recommendation.c.id,
-            recommendation.c.review_id,
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.response_status,
-            recommendation.c.assurance_status,
+            r.c.id,
+            r.c.review_id,
+            r.c.number,
+            r.c.title,
+            r.c.response_status,
+            r.c.assurance_status,
         )
         .having(
             or_(
-                recommendation.c.response_status == "not_accepted",
-                recommendation.c.assurance_status == "closed_unacceptable",
-                func.count(action.c.id) > 0,
+                r.c.response_status == "not_accepted",
+                r.c.assurance_status == "closed_unacceptable",
+                func.count(a.c.id) > 0,
             )
         )
-        .order_by(recommendation.c.review_id, recommendation.c.id)
+        .order_by(r.c.review_id, r.c.id)
     ).all()
     result = []
     for rv in review_rows:
@@ -708,39 +768,51 @@ def build_pack(
     """Read every section of the meeting pack for the meeting held on ``meeting_on``.
 
     Today is the meeting date (or :func:`monitoring.config.today` when ``meeting_on`` is None);
-    the baseline is the previous meeting. Thresholds come from :func:`monitoring.config.thresholds`
-    as on the dashboard.
+    the baseline is the previous meeting. A meeting held before :func:`monitoring.config.today`
+    is read from the records as they stood on its date (:func:`monitoring.asat.records_as_at`:
+    its figures are :func:`monitoring.asat.overview_as_at`'s, its scorecard
+    :func:`monitoring.asat.agency_scorecard_as_at`'s); otherwise every section reads the records
+    now, as the dashboard does. Thresholds come from :func:`monitoring.config.thresholds` as on
+    the dashboard.
 
     :param board: the board named on the cover (default: the board of most reviews).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
     from monitoring import changes
 
+    the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
+    records = asat.records_as_at(today) if today < config.today() else RECORDS_NOW
     if board is None:
+        rv = records.rv
         board = (
             conn.execute(
-                select(review.c.board)
-                .where(review.c.board.is_not(None))
-                .group_by(review.c.board)
-                .order_by(func.count().desc(), review.c.board)
+                select(rv.c.board)
+                .where(rv.c.board.is_not(None))
+                .group_by(rv.c.board)
+                .order_by(func.count().desc(), rv.c.board)
                 .limit(1)
             ).scalar()
             or "Safeguarding partnership"
         )
 
-    the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
     window, stale = limits.due_soon_days, limits.stale_days
-    figures = queries.overview_figures(conn, today, filters, window_days=window, stale_days=stale)
+    a = records.a
+    if records.as_at is None:
+        figures = queries.overview_figures(
+            conn, today, filters, window_days=window, stale_days=stale
+        )
+        scorecard = queries.agency_scorecard(conn, today, filters)
+    else:
+        figures = asat.overview_as_at(conn, today, filters, window_days=window, stale_days=stale)
+        scorecard = asat.agency_scorecard_as_at(conn, today, filters, stale_days=stale)
     baseline_figures = None
     if baseline is not None:
-        from monitoring import asat
-
         baseline_figures = asat.overview_as_at(
             conn, baseline.held_on, filters, window_days=window, stale_days=stale
         )
     since = baseline.held_on if baseline else EARLIEST
-    escalations = board_escalations(conn, today, filters)
+    escalations = board_escalations(conn, today, filters, records=records)
     change_frame = changes.changes_between(conn, since, today)
     return MeetingPack(
         today=today,
@@ -750,18 +822,19 @@ def build_pack(
         filters=filters,
         figures=figures,
         baseline_figures=baseline_figures,
-        rag_by_review=queries.rag_by_review(conn, today, filters, window_days=window),
-        overdue_by_agency=queries.overdue_by_agency(conn, today, filters),
-        most_overdue=queries.most_overdue_actions(conn, today, filters, limit=10),
-        tracker=tracker(conn, today, filters, window_days=window),
-        for_assurance=for_assurance(conn, today, filters),
-        national=national_dependencies(conn, today, filters),
+        rag_by_review=queries.rag_by_review(conn, today, filters, window_days=window, a=a),
+        overdue_by_agency=queries.overdue_by_agency(conn, today, filters, a=a),
+        most_overdue=queries.most_overdue_actions(conn, today, filters, limit=10, a=a),
+        tracker=tracker(conn, today, filters, window_days=window, records=records),
+        for_assurance=for_assurance(conn, today, filters, records=records),
+        national=national_dependencies(conn, today, filters, records=records),
         escalations=escalations,
-        decisions=decisions_needed(conn, today, filters, escalations=escalations),
+        decisions=decisions_needed(conn, today, filters, escalations=escalations, records=records),
         changes=change_frame,
-        reviews=queries.review_register(conn, today, filters),
-        scorecard=queries.agency_scorecard(conn, today, filters),
-        annual=annual_report(conn, today, filters),
+        reviews=queries.review_register(conn, today, filters, a=a, r=records.r, rv=records.rv),
+        scorecard=scorecard,
+        annual=annual_report(conn, today, filters, records=records),
+        as_at=records.as_at,
     )
 
 
