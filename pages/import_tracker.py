@@ -79,6 +79,12 @@ else:
     tiles[3].metric("Rows skipped", summary.rows_skipped, border=True)
     tiles[4].metric("Warnings", len(summary.warnings), border=True)
 problems = summary.problems if summary else plan.problems
+if plan.duplicates:
+    st.warning(
+        f"{len(plan.duplicates)} recipient(s) are listed more than once for the same report; each "
+        "row is imported as its own action:\n\n"
+        + "\n".join(f"- {p.message}" for p in plan.duplicates)
+    )
 if problems:
     st.dataframe(
         pd.DataFrame([p.as_dict() for p in problems]),
@@ -115,7 +121,14 @@ if st.button("Import", type="primary"):
         st.session_state["import_result"] = (
             f"Imported {done.source}: created {made}; updated {done.updated} actions."
         )
+        st.session_state["import_duplicates"] = [str(p) for p in done.duplicates]
 
     updates.run_service(run, "Import finished.")
 if "import_result" in st.session_state:
     st.success(st.session_state.pop("import_result"))
+    repeated = st.session_state.pop("import_duplicates", [])
+    if repeated:
+        st.warning(
+            f"Imported as separate actions, {len(repeated)} recipient(s) listed more than once "
+            "for the same report:\n\n" + "\n".join(f"- {r}" for r in repeated)
+        )

@@ -90,3 +90,30 @@ def test_only_admins_see_the_import_page(demo_engine, app_env):
     assert not at.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(PAGE)
+
+
+def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engine, app_env):
+    from monitoring import services
+    from tests.test_import_pfd import PFD, _repeated_recipients, _rows_text
+
+    services.create_user(
+        engine, services.Actor.system("test"), "admin@council.example", "Admin", "admin"
+    )
+    repeated = _repeated_recipients()
+    at = make_app("admin@council.example", page=PAGE)
+    at.file_uploader[0].set_value((PFD.name, PFD.read_bytes(), "text/csv"))
+    at.run()
+    at.selectbox(key="import_layout").set_value("pfd").run()
+    assert not at.exception, [e.value for e in at.exception]
+    (preview,) = [w.value for w in at.warning if "listed more than once" in w.value]
+    assert preview.startswith(f"{len(repeated)} recipient(s)")
+    for (ref, _recipient), rows in repeated.items():
+        assert f"report {ref} lists recipient" in preview and _rows_text(rows) in preview
+    [b for b in at.button if b.label == "Import"][0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (report,) = [w.value for w in at.warning if w.value.startswith("Imported as separate")]
+    for (ref, _recipient), rows in repeated.items():
+        assert f"row {rows[1]}, column 'sent_to': report {ref}" in report
+        assert _rows_text(rows) in report
+    assert _count(engine, db.action) == sum(1 for _ in PFD.open(encoding="utf-8")) - 1

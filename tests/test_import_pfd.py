@@ -192,3 +192,69 @@ def test_overview_page_shows_the_imported_pfd_data(
     tiles = {m.label: m.value for m in at.metric}
     expected = overdue_before + _expected_overdue(_csv_rows(), ANCHOR)
     assert int(str(tiles["Overdue actions"]).replace(",", "")) == expected
+
+
+def _repeated_recipients() -> dict[tuple[str, str], list[int]]:
+    """(report ref, recipient) pairs on more than one line of the file, with their line numbers,
+    counted with the csv module (spaces and case aside)."""
+    lines: dict[tuple[str, str], list[int]] = {}
+    with PFD.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        i_ref, i_to = header.index("ref"), header.index("sent_to")
+        for row in reader:
+            key = (row[i_ref].strip(), " ".join(row[i_to].split()).casefold())
+            lines.setdefault(key, []).append(reader.line_num)
+    return {k: v for k, v in lines.items() if len(v) > 1}
+
+
+def _rows_text(rows: list[int]) -> str:
+    return "rows " + ", ".join(map(str, rows[:-1])) + f" and {rows[-1]}"
+
+
+def test_repeated_recipients_are_imported_row_by_row_and_warned_with_their_rows(
+    database_url, monkeypatch, capsys
+):
+    repeated = _repeated_recipients()
+    assert len(repeated) == 14  # the new user's count; derived above from the file itself
+
+    # the dry run names the rows of every repeated pair
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--dry-run"
+    )
+    assert code == 0, err
+    assert f"listed on more than one row: {len(repeated)}" in out
+    for (ref, _recipient), rows in repeated.items():
+        line = next(
+            x
+            for x in out.splitlines()
+            if f"report {ref} lists recipient" in x and _rows_text(rows) in x
+        )
+        assert line.strip().startswith(f"warning: row {rows[1]}, column 'sent_to'")
+        assert f"{len(rows)} actions" in line
+
+    # the import report (JSON) carries the same warnings, and one action per row is kept
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--json"
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    warned = {
+        (w["message"].split()[1], w["row"]): w["message"]
+        for w in report["warnings"]
+        if " lists recipient " in w["message"]
+    }
+    assert len(warned) == len(repeated)
+    for (ref, _recipient), rows in repeated.items():
+        assert _rows_text(rows) in warned[(ref, rows[1])]
+    assert report["created"]["action"] == len(_csv_rows())
+    engine = db.make_engine(database_url)
+    with engine.connect() as conn:
+        for ref, _recipient in repeated:
+            actions = conn.execute(
+                select(func.count())
+                .select_from(db.action.join(db.review, db.review.c.id == db.action.c.review_id))
+                .where(db.review.c.ref == ref)
+            ).scalar()
+            assert actions == sum(1 for r in _csv_rows() if r["ref"] == ref)
+    engine.dispose()

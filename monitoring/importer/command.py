@@ -68,6 +68,11 @@ def _print_summary(summary: ImportSummary) -> None:
     print(f"  created: {created}")
     print(f"  updated: {summary.updated} actions; unchanged: {summary.unchanged}")
     print(f"  warnings: {len(summary.warnings)}; errors: {len(summary.errors)}")
+    if summary.duplicates:
+        print(
+            f"  listed on more than one row: {len(summary.duplicates)} (each row imported as its "
+            "own action; the rows are named below)"
+        )
     for problem in summary.problems:
         print(f"  {problem.level}: {problem}")
     if summary.unmatched_agencies:

@@ -34,10 +34,15 @@ class Problem:
     :ivar level: ``error`` (nothing is written) or ``warning`` (the row is imported as described).
     """
 
+    DUPLICATE = "duplicate"
+    """``kind`` of a warning that one thing appears on several rows (each imported)."""
+
     level: str
     message: str
     row: int | None = None
     column: str | None = None
+    kind: str | None = None
+    """What sort of problem, for a report to pick out (e.g. :data:`DUPLICATE`); None: other."""
 
     def __str__(self) -> str:
         where = []
@@ -142,9 +147,20 @@ class ImportPlan:
         """Record an error."""
         self.problems.append(Problem("error", message, row, column))
 
-    def warn(self, message: str, row: int | None = None, column: str | None = None) -> None:
-        """Record a warning."""
-        self.problems.append(Problem("warning", message, row, column))
+    def warn(
+        self,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        """Record a warning (``kind``: e.g. :data:`Problem.DUPLICATE`)."""
+        self.problems.append(Problem("warning", message, row, column, kind))
+
+    @property
+    def duplicates(self) -> list[Problem]:
+        """Warnings that something appears on several rows (:data:`Problem.DUPLICATE`)."""
+        return [p for p in self.problems if p.kind == Problem.DUPLICATE]
 
 
 @dataclass

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from monitoring.importer.agencies import is_redacted
-from monitoring.importer.plan import ActionPlan, ImportPlan, RecommendationPlan, ReviewPlan
+from monitoring.importer.plan import (
+    ActionPlan,
+    ImportPlan,
+    Problem,
+    RecommendationPlan,
+    ReviewPlan,
+)
 from monitoring.importer.readers import Sheet
 from monitoring.importer.values import NotADate, parse_date
 
@@ -33,6 +39,9 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
     ``not_started``. The data gives no reply date, so ``completed_on`` stays empty. Rows without a
     report date import with no target date and are listed as warnings. Unmatched recipients are
     created as agencies unless the caller says otherwise (they are the accountable bodies).
+    A recipient listed more than once for one report (the same ``sent_to`` text, spaces and case
+    aside) still gives one action per row, as the file asks, and is warned about once per report
+    and recipient, naming every row (kind :data:`Problem.DUPLICATE`).
 
     :returns: the plan; a missing column is an error naming it.
     """
@@ -62,6 +71,7 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
     due_cache: dict[str, tuple[str | None, str | None]] = {}
     counters: dict[str, int] = {}
     report_dates: dict[str, str | None] = {}
+    recipient_rows: dict[tuple[str, str], list[int]] = {}
     actions = plan.actions
     for index in range(1, len(sheet.rows)):
         row = sheet.rows[index]
@@ -144,6 +154,7 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 f"status {raw_status!r} is not one of {', '.join(PFD_STATUS)}", rownum, "status"
             )
             continue
+        recipient_rows.setdefault((ref, recipient.casefold()), []).append(rownum)
         counters[ref] = number = counters.get(ref, 0) + 1
         actions.append(
             ActionPlan(
@@ -159,9 +170,29 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 progress_note=f"Tracker status: {raw_status}",
             )
         )
+    _warn_repeated_recipients(plan, sheet, i_to, recipient_rows)
     if not actions and not plan.errors:
         plan.error("no rows to import below the header row", 1)
     return plan
+
+
+def _warn_repeated_recipients(
+    plan: ImportPlan, sheet: Sheet, i_to: int, recipient_rows: dict[tuple[str, str], list[int]]
+) -> None:
+    """One warning per (report, recipient) listed on more than one row, naming the rows."""
+    for (ref, _key), rows in recipient_rows.items():
+        if len(rows) < 2:
+            continue
+        name = " ".join(str(sheet.rows[rows[0] - 1][i_to] or "").split()) or "(none)"
+        listed = ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+        plan.warn(
+            f"report {ref} lists recipient {name!r} {len(rows)} times (rows {listed}): each row "
+            f"is imported as its own action ({len(rows)} actions); check whether the tracker "
+            "lists it twice by mistake",
+            rows[1],
+            "sent_to",
+            Problem.DUPLICATE,
+        )
 
 
 PRESETS: dict[str, Callable[..., ImportPlan]] = {"pfd": plan_pfd}

@@ -60,6 +60,12 @@ class ImportSummary:
         """Problems reported while the rows were imported."""
         return [p for p in self.problems if p.level == "warning"]
 
+    @property
+    def duplicates(self) -> list[Problem]:
+        """Warnings that something appears on several rows, each row imported
+        (:data:`~monitoring.importer.plan.Problem.DUPLICATE`)."""
+        return [p for p in self.problems if p.kind == Problem.DUPLICATE]
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the CLI's ``--json`` output)."""
         return {
