@@ -3,7 +3,12 @@
 For each size a synthetic database (:mod:`monitoring.bench_data`) is built in a temporary folder,
 then, median of five, in one run so that the ratios hold on a noisy machine:
 
-- ``a_sql``: the overview's SQL on our schema, the exact calls ``pages/overview.py`` makes;
+- ``a_sql``: the overview's SQL on our schema, the exact calls ``pages/overview.py`` makes (the
+  tiles and both charts from the per-review roll-ups of :mod:`monitoring.rollups`, the ten most
+  overdue actions live);
+- ``r_recount``: recounting every review's roll-up (what the first write of a day does);
+- ``w_write``: one action update through ``db.write_transaction``, including the roll-up refresh
+  of the review it touched (the write before each cold rerun);
 - ``a0_plain_sql``: the same figures by straightforward SQL on a plain copy of the tables (primary
   keys only, no carried columns): the baseline to beat;
 - ``c_pandas``: the quick approach, every action read into pandas and the figures computed there;
@@ -42,7 +47,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from monitoring import bench_data, config, db, queries, rules
+from monitoring import bench_data, config, db, queries, rollups, rules
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 REPEATS = 5
@@ -59,6 +64,8 @@ END_MARK = "<!-- bench:end -->"
 LABELS = {
     "a_sql": "(a) overview SQL, our schema",
     "a0_plain_sql": "(a0) straightforward SQL, plain tables",
+    "r_recount": "(r) recount every review's roll-up (first write of a day)",
+    "w_write": "(w) one action update, write transaction with its roll-up refresh",
     "c_pandas": "(c) every action into pandas",
     "e0_empty_page": "(e0) empty page rerun",
     "b_warm": "(b) overview rerun, warm (cached)",
@@ -138,7 +145,7 @@ def overview_sql(engine: Engine, today: date, limits: config.Thresholds) -> dict
     opens one. :returns: the canonical figures."""
     current = queries.NO_FILTERS
     with db.read_connection(engine) as conn:
-        figures = queries.overview_figures(
+        figures = rollups.overview_figures(
             conn,
             today,
             current,
@@ -146,12 +153,26 @@ def overview_sql(engine: Engine, today: date, limits: config.Thresholds) -> dict
             stale_days=limits.stale_days,
         )
     with db.read_connection(engine) as conn:
-        rag = queries.rag_by_review(conn, today, current, window_days=limits.due_soon_days)
+        rag = rollups.rag_by_review(conn, today, current, window_days=limits.due_soon_days)
     with db.read_connection(engine) as conn:
-        overdue = queries.overdue_by_agency(conn, today, current, limit=15)
+        overdue = rollups.overdue_by_agency(conn, today, current, limit=15)
     with db.read_connection(engine) as conn:
         top = queries.most_overdue_actions(conn, today, current, limit=10)
     return _canonical(asdict(figures), rag, overdue, top)
+
+
+def recount_rollups(engine: Engine, today: date, limits: config.Thresholds) -> int:
+    """(r) Recount every review's roll-up in one transaction (what the first write of a day
+    does). :returns: the number of reviews counted."""
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)
+        with conn.begin():
+            return rollups.refresh(
+                conn,
+                today,
+                window_days=limits.due_soon_days,
+                stale_days=limits.stale_days,
+            )
 
 
 OPEN_SQL = "a.status IN ('not_started', 'in_progress')"
@@ -333,7 +354,8 @@ def apptest_worker(spec_json: str) -> None:
     """Run in a fresh process: time the empty page and the overview through AppTest.
 
     ``spec_json``: ``{"url", "empty_page", "repeats", "out"}``. Writes to ``out`` a JSON object
-    with ``e0_empty_page``, ``b_first``, ``b_warm``, ``b_cold`` (timings as from :func:`timed`),
+    with ``e0_empty_page``, ``b_first``, ``b_warm``, ``b_cold``, ``w_write`` (timings as from
+    :func:`timed`),
     ``metrics`` (the overview tiles as rendered) and ``peak_rss_mb`` / ``baseline_rss_mb`` (peak
     resident memory at the end, and after Streamlit was imported and the empty page run).
     """
@@ -356,14 +378,18 @@ def apptest_worker(spec_json: str) -> None:
     _check_page(app)
 
     writer = db.make_engine(spec["url"])
-    cold_runs, cold_cpu = [], []
+    cold_runs, cold_cpu, write_runs, write_cpu = [], [], [], []
     for _ in range(repeats):
+        cpu = cpu_seconds()
+        start = time.perf_counter()
         with db.write_transaction(writer) as conn:
             conn.execute(
                 db.action.update()
                 .where(db.action.c.id == 1)
                 .values(updated_at=config.utc_now_iso())
             )
+        write_runs.append(time.perf_counter() - start)
+        write_cpu.append(cpu_seconds() - cpu)
         cpu = cpu_seconds()
         start = time.perf_counter()
         app.run()
@@ -372,6 +398,7 @@ def apptest_worker(spec_json: str) -> None:
     _check_page(app)
     writer.dispose()
     out["b_cold"] = _summary(cold_runs, cold_cpu)
+    out["w_write"] = _summary(write_runs, write_cpu)
     out["metrics"] = {m.label: m.value for m in app.metric}
     out["peak_rss_mb"] = _peak_rss_mb()
     Path(spec["out"]).write_text(json.dumps(out))
@@ -529,6 +556,10 @@ def bench_size(
             lambda: overview_pandas(engine, today, limits), repeats, warmup=0
         )
         log(f"    (c)  {results['c_pandas']['median_s']:.3f} s")
+        results["r_recount"], _ = timed(
+            lambda: recount_rollups(engine, today, limits), min(repeats, 3), warmup=0
+        )
+        log(f"    (r)  {results['r_recount']['median_s']:.3f} s")
     finally:
         engine.dispose()
         plain_engine.dispose()
@@ -539,7 +570,7 @@ def bench_size(
 
     os.environ["MONITORING_TODAY"] = today.isoformat()
     pages = run_pages(url, workdir, repeats)
-    for key in ("e0_empty_page", "b_first", "b_warm", "b_cold"):
+    for key in ("e0_empty_page", "b_first", "b_warm", "b_cold", "w_write"):
         results[key] = pages[key]
     log(
         f"    (e0) {pages['e0_empty_page']['median_s']:.3f} s, (b) warm"

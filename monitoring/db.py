@@ -304,6 +304,52 @@ data_version = Table(
     Column("version", Integer, nullable=False, default=0),
 )
 
+# Roll-ups (migration 0005_rollups, kept by monitoring.rollups): derived counts per review, not
+# records. They live in their own MetaData so that copying, the demo loader's reset and
+# table_counts see only the records; triggers mark a review's row dirty on any write.
+derived_metadata = MetaData()
+
+review_rollup = Table(
+    "review_rollup",
+    derived_metadata,
+    Column("review_id", Integer, primary_key=True, autoincrement=False),
+    Column("dirty", Boolean, nullable=False, default=True),
+    # The "today" (ISO date) and thresholds (days) the counts were made for.
+    Column("counted_for", String(10)),
+    Column("window_days", Integer),
+    Column("stale_days", Integer),
+    Column("counted_at", String(32)),
+    *(
+        Column(name, Integer, nullable=False, default=0)
+        for name in (
+            "actions",
+            "open_actions",
+            "overdue",
+            "due_soon",
+            "no_due_date",
+            "stale",
+            "red",
+            "amber",
+            "green",
+            "blue",
+            "grey",
+            "recommendations",
+            "implemented",
+            "assured",
+        )
+    ),
+)
+
+review_agency_rollup = Table(
+    "review_agency_rollup",
+    derived_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, nullable=False),
+    Column("lead_agency_id", Integer),
+    Column("overdue", Integer, nullable=False),
+)
+Index("ix_review_agency_rollup_review", review_agency_rollup.c.review_id)
+
 # Covering indexes for the overview's queries (widened in migration 0004_bench_indexes).
 Index(
     "ix_action_status_due",
@@ -391,12 +437,16 @@ def dispose_engines() -> None:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back on any error, bumps ``data_version``.
 
-    On SQLite the transaction starts with ``BEGIN IMMEDIATE``.
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``. Just before the commit the roll-ups
+    of the reviews this write touched are recounted (:func:`monitoring.rollups.refresh_pending`).
     """
+    from monitoring import rollups
+
     with engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
+            rollups.refresh_pending(conn)
             bump_data_version(conn)
 
 

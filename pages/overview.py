@@ -1,12 +1,13 @@
 """Overview: how far the learning has got, what is overdue and where, at a glance.
 
-With the sidebar's "As at" date set, the tiles and the overdue-by-agency chart show the records as
+The figures come from the per-review roll-ups (:mod:`monitoring.rollups`), which every write keeps
+up to date. With the sidebar's "As at" date set, the tiles and the overdue-by-agency chart show the records as
 they stood on that date (reconstructed from dated history by :mod:`monitoring.asat`).
 """
 
 import streamlit as st
 
-from monitoring import asat, charts, config, queries
+from monitoring import asat, charts, config, queries, rollups
 from monitoring.ui import data, filters, session, widgets
 
 session.guard(__file__)
@@ -22,8 +23,10 @@ if as_at:
 else:
     widgets.today_caption(today)
 
+if not as_at:
+    data.keep_rollups_fresh(today, limits)
 figures = data.read(
-    asat.overview_as_at if as_at else queries.overview_figures,
+    asat.overview_as_at if as_at else rollups.overview_figures,
     as_at or today,
     current,
     window_days=limits.due_soon_days,
@@ -64,7 +67,7 @@ left, right = st.columns(2)
 with left:
     chart = data.figure(
         charts.rag_by_review_chart,
-        queries.rag_by_review,
+        rollups.rag_by_review,
         today,
         current,
         window_days=limits.due_soon_days,
@@ -75,7 +78,7 @@ with left:
         st.plotly_chart(chart, width="stretch")
 with right:
     chart = data.figure(
-        charts.overdue_by_agency_chart, queries.overdue_by_agency, today, current, limit=15
+        charts.overdue_by_agency_chart, rollups.overdue_by_agency, today, current, limit=15
     )
     if chart is None:
         st.success("No overdue actions.")

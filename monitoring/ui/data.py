@@ -80,6 +80,29 @@ def figure(
     )
 
 
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
+def _fresh_rollups(url: str, version: int, day: date, window_days: int, stale_days: int) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from monitoring import rollups
+
+    try:
+        return rollups.refresh_stale(
+            _engine_for(url), day, window_days=window_days, stale_days=stale_days
+        )
+    except OperationalError:  # e.g. the database is busy: reads stay right, counted live
+        return 0
+
+
+def keep_rollups_fresh(day: date, limits: config.Thresholds) -> int:
+    """Once per ``data_version``, day and thresholds: when most roll-up rows are stale (a new day,
+    a changed threshold), recount them in a short transaction of their own
+    (:func:`monitoring.rollups.refresh_stale`). :returns: reviews recounted (0: none needed)."""
+    return _fresh_rollups(
+        config.database_url(), data_version(), day, limits.due_soon_days, limits.stale_days
+    )
+
+
 def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``function(conn, *args, **kwargs)`` (a query from :mod:`monitoring.queries` or another
     read model) through the cache, keyed on the database URL, ``data_version`` and the arguments.

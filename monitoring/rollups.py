@@ -1,0 +1,518 @@
+"""Roll-ups: the overview's counts kept per review, so that one write does not recount every action.
+
+Tables (migration ``0005_rollups``; :data:`monitoring.db.review_rollup` and
+:data:`monitoring.db.review_agency_rollup`): one row per review holding its counts (actions, open,
+overdue, due soon, no target date, stale, actions by RAG, recommendations, implemented, assured),
+stamped with the "today" (``counted_for``) and thresholds (``window_days``, ``stale_days``) they
+were counted for, and a ``dirty`` flag; and the overdue actions per review and lead agency.
+
+How they stay right, whatever writes:
+
+1. Database triggers on ``action``, ``recommendation`` and ``review`` mark the affected reviews'
+   rows dirty on every INSERT, UPDATE and DELETE (services, importer, ``copy``, the demo loader,
+   plain SQL).
+2. :func:`monitoring.db.write_transaction` calls :func:`refresh_pending` just before it commits:
+   the dirty reviews are recounted in the same transaction (one review after a one-action write),
+   and so are rows counted for another day or other thresholds: the first write of a day recounts
+   every review.
+3. The reads here (:func:`overview_figures`, :func:`rag_by_review`, :func:`overdue_by_agency`)
+   take the clean rows stamped for the "today" and thresholds asked, and count live, with the
+   queries of :mod:`monitoring.queries` restricted to ``Filters(review_ids=...)``, only the
+   reviews whose row is dirty, stale or missing. When those are more than half of the reviews in
+   scope the whole read is live. So the figures are right even if nobody refreshed. Reads never
+   write.
+4. A read finding most rows stale (the first view of a new day, a changed threshold) costs a full
+   live count; :func:`refresh_stale`, which the pages' data layer calls once per ``data_version``
+   (:func:`monitoring.ui.data.keep_rollups_fresh`), then recounts them in its own short write
+   transaction. It does not bump ``data_version``: the figures do not change, only where they
+   are read from.
+
+Only the filters the roll-ups can answer use them: none, reviews and review types. Any other
+filter (agency, theme, RAG, status) falls back to the live queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitoring import config, queries, rules
+from monitoring.db import (
+    action,
+    agency,
+    recommendation,
+    review,
+    review_agency_rollup,
+    review_rollup,
+)
+from monitoring.queries import (
+    NO_FILTERS,
+    Filters,
+    OverviewFigures,
+    is_due_soon_sql,
+    is_open_sql,
+    is_overdue_sql,
+    is_stale_sql,
+    iso,
+    no_due_date_sql,
+    rag_sql,
+)
+
+ACTION_COUNTS = ("actions", "open_actions", "overdue", "due_soon", "no_due_date", "stale")
+RAG_COUNTS = rules.RAG_CODES
+RECOMMENDATION_COUNTS = ("recommendations", "implemented", "assured")
+COUNTS = ACTION_COUNTS + RAG_COUNTS + RECOMMENDATION_COUNTS
+"""The count columns of ``review_rollup``."""
+
+rr = review_rollup
+ra = review_agency_rollup
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _only(column, review_ids: Sequence[int] | None) -> ColumnElement[bool]:
+    return literal(True) if review_ids is None else column.in_(list(review_ids))
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+
+def count_reviews(
+    conn: Connection,
+    today: date,
+    review_ids: Sequence[int] | None = None,
+    *,
+    window_days: int = 30,
+    stale_days: int = 90,
+) -> tuple[dict[int, dict[str, int]], list[tuple[int, int | None, int]]]:
+    """Count the given reviews (every review when ``None``) in one grouped pass per table, with
+    the rule expressions of :mod:`monitoring.queries` (``is_open_sql``, ``rag_sql``, ...).
+
+    Actions are counted by their ``review_id`` and recommendations by theirs, as the queries'
+    review filters do. "Implemented": a recommendation with at least one action and none open.
+
+    :returns: ``({review_id: {count name: n}}, [(review_id, lead_agency_id or None, overdue)])``;
+        every review asked for (that exists) has an entry, zeros included; the second list has
+        only pairs with an overdue action.
+    """
+    ids = conn.execute(select(review.c.id).where(_only(review.c.id, review_ids))).scalars().all()
+    counts = {int(i): dict.fromkeys(COUNTS, 0) for i in ids}
+    if not counts:
+        return {}, []
+    rated = (
+        select(
+            action.c.review_id,
+            action.c.status,
+            action.c.due_on,
+            action.c.last_update_on,
+            action.c.created_at,
+            rag_sql(today, window_days).label("rag"),
+        )
+        .where(_only(action.c.review_id, review_ids))
+        .subquery()
+    )
+    per_review = conn.execute(
+        select(
+            rated.c.review_id,
+            func.count().label("actions"),
+            _count_if(is_open_sql(rated)).label("open_actions"),
+            _count_if(is_overdue_sql(today, rated)).label("overdue"),
+            _count_if(is_due_soon_sql(today, window_days, rated)).label("due_soon"),
+            _count_if(no_due_date_sql(rated)).label("no_due_date"),
+            _count_if(is_stale_sql(today, stale_days, rated)).label("stale"),
+            *(_count_if(rated.c.rag == code).label(code) for code in RAG_COUNTS),
+        ).group_by(rated.c.review_id)
+    ).mappings()
+    for row in per_review:
+        if row["review_id"] in counts:
+            counts[row["review_id"]].update({k: int(row[k]) for k in ACTION_COUNTS + RAG_COUNTS})
+    has_action = select(action.c.id).where(action.c.recommendation_id == recommendation.c.id)
+    has_open = has_action.where(is_open_sql())
+    per_rec = conn.execute(
+        select(
+            recommendation.c.review_id,
+            func.count().label("recommendations"),
+            _count_if(and_(has_action.exists(), ~has_open.exists())).label("implemented"),
+            _count_if(recommendation.c.assurance_status == "assured").label("assured"),
+        )
+        .where(_only(recommendation.c.review_id, review_ids))
+        .group_by(recommendation.c.review_id)
+    ).mappings()
+    for row in per_rec:
+        if row["review_id"] in counts:
+            counts[row["review_id"]].update({k: int(row[k]) for k in RECOMMENDATION_COUNTS})
+    overdue = conn.execute(
+        select(action.c.review_id, action.c.lead_agency_id, func.count())
+        .where(_only(action.c.review_id, review_ids), is_overdue_sql(today))
+        .group_by(action.c.review_id, action.c.lead_agency_id)
+    ).all()
+    by_agency = [(int(r), a, int(n)) for r, a, n in overdue if r in counts]
+    return counts, by_agency
+
+
+def refresh(
+    conn: Connection,
+    today: date,
+    review_ids: Sequence[int] | None = None,
+    *,
+    window_days: int = 30,
+    stale_days: int = 90,
+) -> int:
+    """Recount the given reviews (every review when ``None``) and write their roll-up rows, clean
+    and stamped with ``today`` and the thresholds, inside the caller's transaction. Rows of
+    reviews that no longer exist are deleted.
+
+    :returns: the number of reviews counted.
+    """
+    counts, by_agency = count_reviews(
+        conn, today, review_ids, window_days=window_days, stale_days=stale_days
+    )
+    if review_ids is None:
+        conn.execute(delete(ra))
+        conn.execute(delete(rr).where(rr.c.review_id.not_in(select(review.c.id))))
+    else:
+        conn.execute(delete(ra).where(ra.c.review_id.in_(list(review_ids))))
+        gone = [i for i in review_ids if i not in counts]
+        if gone:
+            conn.execute(delete(rr).where(rr.c.review_id.in_(gone)))
+    if not counts:
+        return 0
+    stamp = {
+        "dirty": False,
+        "counted_for": iso(today),
+        "window_days": window_days,
+        "stale_days": stale_days,
+        "counted_at": config.utc_now_iso(),
+    }
+    rows = [{"review_id": i, **stamp, **c} for i, c in counts.items()]
+    statement = _upsert(conn)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[rr.c.review_id],
+            set_={name: statement.excluded[name] for name in (*stamp, *COUNTS)},
+        ),
+        rows,
+    )
+    if by_agency:
+        conn.execute(
+            insert(ra),
+            [{"review_id": r, "lead_agency_id": a, "overdue": n} for r, a, n in by_agency],
+        )
+    return len(rows)
+
+
+def _upsert(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(rr)
+
+
+def _usable(
+    today: date, window_days: int | None = None, stale_days: int | None = None
+) -> ColumnElement[bool]:
+    """A clean row counted for ``today`` (and the thresholds given; ``None``: any)."""
+    clauses = [rr.c.dirty.is_(False), rr.c.counted_for == iso(today)]
+    if window_days is not None:
+        clauses.append(rr.c.window_days == window_days)
+    if stale_days is not None:
+        clauses.append(rr.c.stale_days == stale_days)
+    return and_(*clauses)
+
+
+def _has_tables(conn: Connection) -> bool:
+    """True when the roll-up tables exist (a database migrated to ``0005_rollups``)."""
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in _migrated:
+        if not conn.dialect.has_table(conn, rr.name):
+            return False
+        _migrated.add(key)
+    return True
+
+
+_migrated: set[str] = set()
+
+
+def refresh_pending(
+    conn: Connection,
+    today: date | None = None,
+    *,
+    window_days: int | None = None,
+    stale_days: int | None = None,
+) -> int:
+    """Recount, inside the caller's write transaction, every review whose roll-up row is dirty,
+    missing, or counted for another day or other thresholds. Called by
+    :func:`monitoring.db.write_transaction` just before it commits.
+
+    ``today`` and the thresholds default to :func:`monitoring.config.today` and
+    :func:`monitoring.config.thresholds`; when those settings are unusable nothing is counted
+    (the rows stay dirty and reads count those reviews live). On PostgreSQL the rows are locked
+    first (``FOR UPDATE SKIP LOCKED``: a row another writer holds is that writer's to recount).
+    When more than half of the reviews need it, every review is recounted in one pass.
+
+    :returns: the number of reviews recounted.
+    """
+    if not _has_tables(conn):
+        return 0
+    try:
+        today = today or config.today()
+        limits = config.thresholds()
+    except config.SettingError:
+        return 0
+    window_days = limits.due_soon_days if window_days is None else window_days
+    stale_days = limits.stale_days if stale_days is None else stale_days
+    pending = [
+        int(i)
+        for i in conn.execute(
+            select(rr.c.review_id)
+            .where(~_usable(today, window_days, stale_days))
+            .order_by(rr.c.review_id)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    ]
+    missing = [
+        int(i)
+        for i in conn.execute(
+            select(review.c.id).where(review.c.id.not_in(select(rr.c.review_id)))
+        ).scalars()
+    ]
+    ids = pending + missing
+    if not ids:
+        return 0
+    total = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
+    if len(ids) * 2 > total:
+        return refresh(conn, today, None, window_days=window_days, stale_days=stale_days)
+    return refresh(conn, today, ids, window_days=window_days, stale_days=stale_days)
+
+
+def refresh_stale(
+    engine: Engine, today: date, *, window_days: int = 30, stale_days: int = 90
+) -> int:
+    """When most reviews' roll-up rows are not usable for ``today`` and these thresholds (a new
+    day, a changed threshold, a fresh upgrade), recount them in a short write transaction of its
+    own. ``data_version`` is not bumped: no figure changes, and the cached reads stay valid.
+
+    :returns: the number of reviews recounted (0 when most rows were usable).
+    """
+    with engine.connect() as conn, conn.begin():
+        if not _has_tables(conn) or not _mostly_stale(conn, today, window_days, stale_days):
+            return 0
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)
+        with conn.begin():
+            if not _mostly_stale(conn, today, window_days, stale_days):
+                return 0  # another process recounted meanwhile
+            return refresh_pending(conn, today, window_days=window_days, stale_days=stale_days)
+
+
+def _mostly_stale(conn: Connection, today: date, window_days: int, stale_days: int) -> bool:
+    usable = conn.execute(
+        select(func.count())
+        .select_from(rr.join(review, review.c.id == rr.c.review_id))
+        .where(_usable(today, window_days, stale_days))
+    ).scalar()
+    total = conn.execute(select(func.count()).select_from(review)).scalar()
+    return int(usable or 0) * 2 < int(total or 0)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def supports(filters: Filters) -> bool:
+    """True when the roll-ups can answer ``filters``: none, or only reviews and review types."""
+    return not (filters.agency_ids or filters.theme_ids or filters.rag or filters.statuses)
+
+
+def _in_scope(filters: Filters) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = [literal(True)]
+    if filters.review_types:
+        clauses.append(review.c.review_type.in_(filters.review_types))
+    if filters.review_ids:
+        clauses.append(review.c.id.in_(filters.review_ids))
+    return and_(*clauses)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which reviews in scope a read takes from the roll-ups: ``reviews`` in scope, ``live`` the
+    ids counted live (dirty, stale or missing rows); ``all_live`` when those are most of them."""
+
+    reviews: int
+    live: tuple[int, ...]
+
+    @property
+    def all_live(self) -> bool:
+        return len(self.live) * 2 > self.reviews
+
+
+def coverage(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int | None = None,
+    stale_days: int | None = None,
+) -> Coverage:
+    """The reviews matching ``filters`` (reviews and review types only) and those of them whose
+    roll-up row cannot be used for ``today`` and the thresholds given (``None``: not checked)."""
+    usable = case((_usable(today, window_days, stale_days), literal(1)), else_=literal(0))
+    rows = conn.execute(
+        select(review.c.id, usable)
+        .select_from(review.outerjoin(rr, rr.c.review_id == review.c.id))
+        .where(_in_scope(filters))
+    ).all()
+    return Coverage(len(rows), tuple(sorted(int(i) for i, ok in rows if not ok)))
+
+
+def _sums(
+    conn: Connection, filters: Filters, usable: ColumnElement[bool], names: Iterable[str]
+) -> dict[str, int]:
+    row = conn.execute(
+        select(*(func.coalesce(func.sum(rr.c[n]), 0).label(n) for n in names))
+        .select_from(rr.join(review, review.c.id == rr.c.review_id))
+        .where(_in_scope(filters), usable)
+    ).one()
+    return {k: int(v) for k, v in row._mapping.items()}
+
+
+def overview_figures(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 30,
+    stale_days: int = 90,
+) -> OverviewFigures:
+    """:func:`monitoring.queries.overview_figures` from the roll-ups (same arguments, same result):
+    usable rows summed, the other reviews counted live (module docstring)."""
+    if not supports(filters):
+        return queries.overview_figures(
+            conn, today, filters, window_days=window_days, stale_days=stale_days
+        )
+    cover = coverage(conn, today, filters, window_days=window_days, stale_days=stale_days)
+    if cover.all_live:
+        return queries.overview_figures(
+            conn, today, filters, window_days=window_days, stale_days=stale_days
+        )
+    usable = _usable(today, window_days, stale_days)
+    sums = _sums(conn, filters, usable, (*ACTION_COUNTS, *RECOMMENDATION_COUNTS))
+    if filters.is_empty():
+        reviews = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
+    else:
+        # As the queries count them under a filter: reviews with a matching recommendation.
+        reviews = int(
+            conn.execute(
+                select(func.count())
+                .select_from(rr.join(review, review.c.id == rr.c.review_id))
+                .where(_in_scope(filters), usable, rr.c.recommendations > 0)
+            ).scalar()
+            or 0
+        )
+    if cover.live:
+        live = queries.overview_figures(
+            conn,
+            today,
+            Filters(review_ids=cover.live),
+            window_days=window_days,
+            stale_days=stale_days,
+        )
+        for name in sums:
+            sums[name] += getattr(live, name)
+        if not filters.is_empty():
+            reviews += live.reviews
+    return OverviewFigures(reviews=reviews, **sums)
+
+
+def rag_by_review(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, window_days: int = 30
+) -> pd.DataFrame:
+    """:func:`monitoring.queries.rag_by_review` from the roll-ups (same arguments, same
+    DataFrame ``review_id, ref, title, rag, actions``, same order)."""
+    if not supports(filters):
+        return queries.rag_by_review(conn, today, filters, window_days=window_days)
+    cover = coverage(conn, today, filters, window_days=window_days)
+    if cover.all_live:
+        return queries.rag_by_review(conn, today, filters, window_days=window_days)
+    rows = conn.execute(
+        select(review.c.id, review.c.ref, review.c.title, *(rr.c[code] for code in RAG_COUNTS))
+        .select_from(rr.join(review, review.c.id == rr.c.review_id))
+        .where(_in_scope(filters), _usable(today, window_days))
+    ).all()
+    records = [
+        (row[0], row[1], row[2], code, int(n))
+        for row in rows
+        for code, n in zip(RAG_COUNTS, row[3:], strict=True)
+        if n
+    ]
+    frame = pd.DataFrame(records, columns=["review_id", "ref", "title", "rag", "actions"])
+    if cover.live:
+        live = queries.rag_by_review(
+            conn, today, Filters(review_ids=cover.live), window_days=window_days
+        )
+        frame = live if frame.empty else pd.concat([frame, live], ignore_index=True)
+    if frame.empty:
+        return frame
+    order = {code: i for i, code in enumerate(rules.RAG_CODES)}
+    frame["_order"] = frame["rag"].map(order)
+    return frame.sort_values(["ref", "_order"]).drop(columns="_order").reset_index(drop=True)
+
+
+def overdue_by_agency(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, limit: int | None = None
+) -> pd.DataFrame:
+    """:func:`monitoring.queries.overdue_by_agency` from the roll-ups (same arguments, same
+    DataFrame ``agency_id, agency, overdue``, same order: most first, ties by name in SQL)."""
+    if not supports(filters):
+        return queries.overdue_by_agency(conn, today, filters, limit=limit)
+    cover = coverage(conn, today, filters)
+    if cover.all_live:
+        return queries.overdue_by_agency(conn, today, filters, limit=limit)
+    usable_reviews = (
+        select(rr.c.review_id)
+        .select_from(rr.join(review, review.c.id == rr.c.review_id))
+        .where(_in_scope(filters), _usable(today))
+    )
+    parts = [
+        select(ra.c.lead_agency_id.label("agency_id"), ra.c.overdue.label("n")).where(
+            ra.c.review_id.in_(usable_reviews)
+        )
+    ]
+    if cover.live:
+        parts.append(
+            select(
+                action.c.lead_agency_id.label("agency_id"), literal_column("1").label("n")
+            ).where(action.c.review_id.in_(cover.live), is_overdue_sql(today))
+        )
+    counted = union_all(*parts).subquery()
+    name = func.coalesce(agency.c.name, queries.NO_AGENCY)
+    total = func.sum(counted.c.n)
+    query = (
+        select(counted.c.agency_id, name.label("agency"), total.label("overdue"))
+        .select_from(counted.outerjoin(agency, agency.c.id == counted.c.agency_id))
+        .group_by(counted.c.agency_id, agency.c.name)
+        .order_by(total.desc(), name)
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = [(a, n, int(o)) for a, n, o in conn.execute(query).all()]
+    return pd.DataFrame(rows, columns=["agency_id", "agency", "overdue"])
