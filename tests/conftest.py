@@ -20,6 +20,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from monitoring import db, demo, migrations
+from tests.e2e.fixtures import (  # noqa: F401  (fixtures: registered by being imported here)
+    open_browser,
+    playwright_instance,
+    request_recorder,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -10,14 +10,7 @@ backend under test: a SQLite file, or a PostgreSQL database when
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,108 +20,26 @@ from sqlalchemy import Engine, select
 from monitoring import db, services
 from monitoring.db import action
 from monitoring.queries import is_overdue_sql
-from tests.conftest import ANCHOR, ROOT
+from tests.conftest import ANCHOR
 from tests.e2e import browser
-from tests.e2e import conftest as e2e
+from tests.e2e import server as app_servers
 from tests.e2e.browser import BOARD, main
 
 pytestmark = pytest.mark.browser
 
-# Browser fixtures of the end-to-end suite (a Chromium profile per call, localhost-only check).
-playwright_instance = e2e.playwright_instance
-request_recorder = e2e.request_recorder
-open_browser = e2e.open_browser
-
-START_SECONDS = 120
-
-
-@dataclass
-class Server:
-    """One ``streamlit run dashboard.py`` process."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(database_url: str, folder: Path, name: str) -> Server:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MONITORING_DATABASE_URL": database_url,
-        "MONITORING_TODAY": ANCHOR.isoformat(),
-        "MONITORING_EVIDENCE_DIR": str(folder / "evidence"),
-    }
-    log_path = folder / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return Server(f"http://127.0.0.1:{port}", process, log_path)
-
-
-def _wait_healthy(server: Server) -> None:
-    """Poll ``/_stcore/health`` until the server answers (the load balancer's check)."""
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{server.log()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200 and response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)  # polling while the server starts; not a wait inside the test's checks
-    raise RuntimeError(f"streamlit did not answer within {START_SECONDS} s:\n{server.log()}")
-
 
 @pytest.fixture
-def two_servers(demo_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[list[Server]]:
+def two_servers(
+    demo_engine: Engine, database_url: str, tmp_path: Path
+) -> Iterator[list[app_servers.AppServer]]:
     """Two app processes on the test's demo database (started together, stopped after)."""
-    servers = [_start(database_url, tmp_path, name) for name in ("first", "second")]
+    servers = [app_servers.start(database_url, tmp_path, name) for name in ("first", "second")]
     try:
         for server in servers:
-            _wait_healthy(server)
+            app_servers.wait_until_healthy(server)
         yield servers
     finally:
-        for server in servers:
-            server.process.terminate()
-        for server in servers:
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
+        app_servers.stop(*servers)
 
 
 def overdue_tile(page) -> int:

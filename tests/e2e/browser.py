@@ -13,8 +13,9 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from monitoring.demo import DEMO_PASSWORDS
-from tests.conftest import ROOT
 
+ROOT = Path(__file__).resolve().parents[2]
+"""The project folder."""
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "screenshots"
