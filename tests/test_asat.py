@@ -202,3 +202,97 @@ def test_changes_through_services_show_from_their_date(demo_engine):
         "amber",
         "Evidence is thin",
     )
+
+
+def _state(conn, day, action_id):
+    a = asat.actions_as_at(day)
+    return conn.execute(a.select().where(a.c.id == action_id)).mappings().one()
+
+
+def test_status_without_history_before_the_date_comes_from_the_audit_log(demo_engine):
+    """An action whose status history starts after the date (e.g. imported before history was
+    kept) had on that date the status a later service write found, not ``not_started``."""
+    today = date.fromisoformat(config.utc_now_iso()[:10])
+    yesterday = today - timedelta(days=1)
+    admin = services.Actor.system("admin@northbridge.example")
+    noted, completed = [
+        r[0]
+        for r in all_rows(
+            demo_engine,
+            "select id from action where status = 'in_progress' and due_on is not null"
+            " order by id limit 2",
+        )
+    ]
+    # the records as an older tool left them: a status, but no dated status history
+    with demo_engine.begin() as conn:
+        conn.execute(
+            text("delete from action_update where action_id in (:a, :b)"),
+            {"a": noted, "b": completed},
+        )
+    with demo_engine.connect() as conn:
+        assert _state(conn, yesterday, noted)["status"] == "in_progress"
+        assert _state(conn, yesterday, completed)["status"] == "in_progress"
+    services.add_progress_update(demo_engine, admin, noted, "Still going.", version=None)
+    services.change_status(demo_engine, admin, completed, "completed", version=None)
+    with demo_engine.connect() as conn:
+        # a note keeps the status it carries; a status change's audit row gives the old status
+        assert _state(conn, yesterday, noted)["status"] == "in_progress"
+        assert _state(conn, yesterday, completed)["status"] == "in_progress"
+        assert _state(conn, yesterday, completed)["completed_on"] is None
+        assert _state(conn, today, noted)["status"] == "in_progress"
+        now = _state(conn, today, completed)
+    assert now["status"] == "completed"
+    assert (
+        now["completed_on"]
+        == one(demo_engine, "select completed_on from action where id = :i", i=completed)[0]
+    )
+
+
+def test_target_date_before_a_later_approved_change_is_its_old_date(demo_engine):
+    today = date.fromisoformat(config.utc_now_iso()[:10])
+    yesterday = today - timedelta(days=1)
+    admin = services.Actor.system("admin@northbridge.example")
+    action_id, due_on = one(
+        demo_engine,
+        f"select id, due_on from action where {OPEN} and due_on is not null"
+        " and due_date_changes = 0 order by id limit 1",
+    )
+    new_due = date.fromisoformat(due_on) + timedelta(days=60)
+    change = services.request_due_date_change(
+        demo_engine, admin, action_id, new_due, "More time", version=None
+    )
+    services.decide_due_date_change(demo_engine, admin, change["id"], True)
+    with demo_engine.connect() as conn:
+        then, now = _state(conn, yesterday, action_id), _state(conn, today, action_id)
+    assert (then["due_on"], then["due_date_changes"]) == (due_on, 0)
+    assert (now["due_on"], now["due_date_changes"]) == (new_due.isoformat(), 1)
+
+
+@pytest.mark.parametrize("day", PAST)
+def test_recommendations_as_at_equal_sql(demo_engine, day):
+    r = asat.recommendations_as_at(day)
+    with demo_engine.connect() as conn:
+        got = {
+            row.id: (row.response_status, row.assurance_status)
+            for row in conn.execute(r.select()).all()
+        }
+    expected = {
+        i: (response, assurance)
+        for i, response, assurance in all_rows(
+            demo_engine,
+            "select id, case when responded_on > :d then 'awaiting' else response_status end,"
+            " assurance_status from recommendation where created_at < :end",
+            **params(day),
+        )
+    }
+    assert got == expected
+    awaiting = sum(v[0] == "awaiting" for v in got.values())
+    assert (
+        awaiting
+        == one(
+            demo_engine,
+            "select count(*) from recommendation where created_at < :end"
+            " and (responded_on > :d or response_status = 'awaiting')",
+            **params(day),
+        )[0]
+    )

@@ -14,12 +14,13 @@ import zipfile
 from datetime import date, timedelta
 
 import openpyxl
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from monitoring import cli, exports, services
+from monitoring import asat, cli, config, exports, queries, services
 from monitoring.exports import safe
 from monitoring.exports.images import BrowserNotFound, find_browser
 from tests.conftest import ANCHOR
@@ -523,3 +524,235 @@ def test_csv_tracker_when_the_changes_include_a_new_recommendation(
     assert cli.main(["export", "csv", "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
     assert len(rows) == scalar(demo_engine, "select count(*) from action")
+
+
+# --- a past meeting's pack is the records as they stood on its date ----------------------------
+
+WORD = "Quokkabridge"
+"""A word in a progress note written after the meeting (in no demo text)."""
+
+
+def later_writes(engine, pack, folder) -> dict:
+    """Writes through the services, all dated now (after the pack's meeting): complete an action
+    overdue at the meeting, approve a new target date for another, add a progress note with
+    :data:`WORD`, assure a recommendation ready for assurance, and import a new action (a tracker
+    file written in ``folder``).
+
+    :returns: the ids written: ``completed, moved, noted, assured`` and ``added`` (action ids).
+    """
+    from monitoring.importer import build_plan, read_path
+
+    admin = services.Actor("admin@northbridge.example", "admin")
+    board = services.Actor("board@northbridge.example", "board")
+    open_now = {r[0] for r in sql(engine, f"select id from action where {OPEN}")}
+    red = [int(i) for i in pack.red_items["action_id"] if int(i) in open_now]
+    assert len(red) >= 3, "the demo has actions overdue at the meeting and still open"
+    completed, moved, noted = red[0], red[1], red[2]
+    services.mark_completed(engine, admin, completed, version=None, note="Done at last.")
+    change = services.request_due_date_change(
+        engine,
+        admin,
+        moved,
+        ANCHOR + timedelta(days=90),
+        "Waiting for the new system",
+        version=None,
+    )
+    services.decide_due_date_change(engine, board, change["id"], True)
+    services.add_progress_update(engine, admin, noted, f"{WORD} pilot started.", version=None)
+    assured = sql(
+        engine,
+        "select id from recommendation where assurance_status = 'ready_for_assessment'"
+        " and created_at < :end order by id",
+        **params(pack.today),
+    )[0][0]
+    services.assure_recommendation(engine, board, assured, "assured", version=None)
+    ref, agency_name = sql(
+        engine,
+        "select r.ref, g.name from review r, agency g where r.created_at < :end"
+        " order by r.ref, g.id limit 1",
+        **params(pack.today),
+    )[0]
+    path = folder / "new-action.csv"
+    path.write_text(
+        "Review,Rec no,Action no,Action,Lead agency,Target date\n"
+        f"{ref},1,1.99,{WORD} audit of case files,{agency_name},"
+        f"{(pack.today - timedelta(days=30)).isoformat()}\n",
+        encoding="utf-8",
+    )
+    before = set(r[0] for r in sql(engine, "select id from action"))
+    services.import_tracker(engine, admin, build_plan(read_path(path)))
+    added = set(r[0] for r in sql(engine, "select id from action")) - before
+    assert len(added) == 1
+    return {
+        "completed": completed,
+        "moved": moved,
+        "noted": noted,
+        "assured": assured,
+        "added": added,
+    }
+
+
+def frames_of(pack) -> dict:
+    """Every DataFrame and figure of a pack, by name (the annual report's per review)."""
+    import dataclasses
+
+    out = {}
+    for f in dataclasses.fields(pack):
+        value = getattr(pack, f.name)
+        if f.name == "annual":
+            for entry in value:
+                for part in ("actions_taken", "impact", "not_implemented"):
+                    out[f"annual {entry.ref} {part}"] = getattr(entry, part)
+                out[f"annual {entry.ref}"] = (entry.title, entry.review_type, entry.published_on)
+        else:
+            out[f.name] = value
+    return out
+
+
+def assert_same_pack(before, after) -> None:
+    old, new = frames_of(before), frames_of(after)
+    assert old.keys() == new.keys()
+    for name, value in old.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(value, new[name], obj=name)
+        else:
+            assert value == new[name], name
+
+
+def workbook_values(data: bytes) -> dict:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_a_past_meeting_pack_is_unchanged_by_later_writes(demo_engine, tmp_path):
+    """The new user's report: the pack for a past meeting counted changes saved after it."""
+    held_on, _ = meeting_dates(demo_engine)
+    before = build(demo_engine, held_on)
+    assert before.as_at == held_on
+    xlsx_before = exports.write_files(before, ["xlsx", "csv"])
+    ids = later_writes(demo_engine, before, tmp_path)
+
+    after = build(demo_engine, held_on)
+    assert_same_pack(before, after)
+    xlsx_after = exports.write_files(after, ["xlsx", "csv"])
+    assert workbook_values(xlsx_after["xlsx"]) == workbook_values(xlsx_before["xlsx"])
+    assert xlsx_after["csv"] == xlsx_before["csv"]
+
+    # what the writes did is in the records now, and in the old reading (today's records with
+    # the clock at the meeting date) that the pack used to make
+    red = set(after.red_items["action_id"])
+    assert {ids["completed"], ids["moved"], ids["noted"]} <= red
+    assert not ids["added"] & set(after.tracker["action_id"])
+    assert not after.tracker["progress_note"].fillna("").str.contains(WORD).any()
+    assured = "select assurance_status from recommendation where id = :i"
+    assert scalar(demo_engine, assured, i=ids["assured"]) == "assured"
+    assert "Recommendation ready for assurance" in set(after.for_assurance["kind"])
+    with demo_engine.connect() as conn:
+        clock_only = queries.action_list(conn, held_on, view="overdue")
+        now = exports.build_pack(conn, None)
+    assert ids["completed"] not in set(clock_only["action_id"])
+    assert ids["moved"] not in set(clock_only["action_id"])
+    assert ids["added"] <= set(clock_only["action_id"])  # due before the meeting, but added later
+    assert now.tracker["progress_note"].fillna("").str.contains(WORD).any()
+
+
+def test_a_past_meeting_pack_equals_the_as_at_views(demo_engine, tmp_path):
+    """Figures and scorecard are the As-at overview's and Agencies page's on the meeting date,
+    after later writes as before them, and equal independent SQL over the history."""
+    held_on, baseline = meeting_dates(demo_engine)
+    with demo_engine.connect() as conn:
+        later_writes(demo_engine, exports.build_pack(conn, held_on), tmp_path)
+    limits = config.thresholds()
+    with demo_engine.connect() as conn:
+        pack = exports.build_pack(conn, held_on)
+        figures = asat.overview_as_at(
+            conn,
+            held_on,
+            window_days=limits.due_soon_days,
+            stale_days=limits.stale_days,
+        )
+        card = asat.agency_scorecard_as_at(conn, held_on)
+        then = asat.overview_as_at(
+            conn, baseline, window_days=limits.due_soon_days, stale_days=limits.stale_days
+        )
+        clock_only = queries.overview_figures(conn, held_on)
+    assert pack.figures == figures
+    assert pack.baseline_figures == then
+    pd.testing.assert_frame_equal(pack.scorecard, card)
+    exp = expected(demo_engine)
+    assert (pack.figures.overdue, pack.figures.open_actions, pack.figures.actions) == (
+        exp["overdue"],
+        exp["open"],
+        exp["actions"],
+    )
+    assert int(pack.scorecard["overdue"].sum()) == exp["overdue"]
+    assert int(pack.overdue_by_agency["overdue"].sum()) == exp["overdue"]
+    assert len(pack.tracker) == exp["actions"]
+    # the old reading (records now, clock at the meeting) no longer agrees: the defect is visible
+    assert (clock_only.overdue, clock_only.actions) != (figures.overdue, figures.actions)
+
+
+def test_exported_files_of_a_past_meeting_show_the_as_at_overdue_count(demo_engine, tmp_path):
+    held_on, _ = meeting_dates(demo_engine)
+    with demo_engine.connect() as conn:
+        later_writes(demo_engine, exports.build_pack(conn, held_on), tmp_path)
+        overdue = asat.overview_as_at(conn, held_on).overdue
+        pack = exports.build_pack(conn, held_on)
+    files = exports.write_files(pack, ["pdf", "xlsx"])
+    text_ = pdf_text(files["pdf"])
+    assert re.search(rf"Overdue actions {overdue}\b", text_)
+    assert f"{overdue} open actions are past their target date" in text_.replace("\n", " ")
+    assert WORD not in text_
+    wb = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
+    figures = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert figures["Overdue actions"] == overdue
+    agencies = {r[0]: r[1] for r in wb["Overdue by agency"].iter_rows(min_row=2, values_only=True)}
+    assert sum(agencies.values()) == overdue
+    assert not any(
+        WORD in str(value)
+        for ws in wb.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for value in row
+    )
+
+
+def test_a_pack_without_a_meeting_equals_the_dashboards_live_queries(
+    demo_engine, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    held_on, _ = meeting_dates(demo_engine)
+    with demo_engine.connect() as conn:
+        ids = later_writes(demo_engine, exports.build_pack(conn, held_on), tmp_path)
+    limits = config.thresholds()
+    window, stale = limits.due_soon_days, limits.stale_days
+    with demo_engine.connect() as conn:
+        pack = exports.build_pack(conn, None)
+        assert pack.as_at is None and pack.today == ANCHOR
+        assert pack.figures == queries.overview_figures(
+            conn, ANCHOR, window_days=window, stale_days=stale
+        )
+        live = {
+            "rag_by_review": queries.rag_by_review(conn, ANCHOR, window_days=window),
+            "overdue_by_agency": queries.overdue_by_agency(conn, ANCHOR),
+            "most_overdue": queries.most_overdue_actions(conn, ANCHOR, limit=10),
+            "scorecard": queries.agency_scorecard(conn, ANCHOR),
+            "reviews": queries.review_register(conn, ANCHOR),
+        }
+        actions = queries.action_list(conn, ANCHOR, view="all", window_days=window)
+    for name, frame in live.items():
+        pd.testing.assert_frame_equal(getattr(pack, name), frame, obj=name)
+    pd.testing.assert_frame_equal(
+        pack.tracker[list(queries.ACTION_LIST_COLUMNS)], actions, obj="tracker"
+    )
+    assert len(pack.tracker) == scalar(demo_engine, "select count(*) from action")
+    assert pack.figures.overdue == scalar(
+        demo_engine,
+        f"select count(*) from action where {OPEN} and due_on < :t",
+        t=ANCHOR.isoformat(),
+    )
+    # the writes show in the records now
+    assert ids["added"] <= set(pack.tracker["action_id"])
+    noted = pack.tracker.set_index("action_id").loc[ids["noted"], "progress_note"]
+    assert WORD in noted
+    done = pack.tracker.set_index("action_id").loc[ids["completed"], "status"]
+    assert done == "completed"
