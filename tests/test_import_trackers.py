@@ -385,3 +385,160 @@ def test_a_blank_cell_on_reimport_keeps_what_the_agency_recorded_since(
     engine = db.make_engine(database_url)
     assert db.table_counts(engine) == counts
     engine.dispose()
+
+
+def _update_dates(url: str, ref: str) -> dict[str, list[str]]:
+    """Each action's number → its action_update.created_at values, oldest first."""
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(db.action.c.number, db.action_update.c.created_at)
+            .join(db.action, db.action.c.id == db.action_update.c.action_id)
+            .join(db.review, db.review.c.id == db.action.c.review_id)
+            .where(db.review.c.ref == ref)
+            .order_by(db.action_update.c.id)
+        ).all()
+    engine.dispose()
+    dates: dict[str, list[str]] = {}
+    for number, created_at in rows:
+        dates.setdefault(number, []).append(created_at)
+    return dates
+
+
+def test_progress_notes_are_dated_with_the_update_date_column(
+    database_url, tmp_path, monkeypatch, capsys
+):
+    """The EEAST tracker with the update-date column a board would add: each note is dated with
+    its row's date, a row without one is dated on import and listed, a future date is today."""
+    monkeypatch.setenv("MONITORING_TODAY", "2026-06-30")
+    header, rows = _data_rows(EEAST)
+    given = ["10.05.2023", "", "2023-04-28", "14/03/2023", "01.01.2099"]
+    path = tmp_path / "eeast_with_dates.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow([*header, "Last updated"])
+        out.writerows([*r, d] for r, d in zip(rows, given, strict=True))
+    code, out, err = run_import(monkeypatch, capsys, database_url, str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    messages = [w["message"] for w in report["warnings"]]
+    assert not any("dated on import: no update-date column" in m for m in messages)
+    expected = {}
+    for r, text in zip(rows, given, strict=True):
+        if not text:
+            expected[r[0]] = None
+            continue
+        for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                expected[r[0]] = min(datetime.strptime(text, fmt).date(), date(2026, 6, 30))
+                break
+            except ValueError:
+                continue
+    dates = _update_dates(database_url, path.stem)
+    actions = {a.number: a for a, _ in _actions(database_url, path.stem)}
+    for number, day in expected.items():
+        (created_at,) = dates[number]
+        if day is None:
+            assert not created_at.startswith("2023")  # dated on import
+            assert actions[number].last_update_on == "2026-06-30"
+            row = next(i + 2 for i, r in enumerate(rows) if r[0] == number)
+            assert {"row": row, "column": "Last updated"} in [
+                {"row": w["row"], "column": w["column"]}
+                for w in report["warnings"]
+                if w["message"] == "no update date: progress note dated on import"
+            ]
+        else:
+            assert created_at.startswith(day.isoformat())
+            assert actions[number].last_update_on == day.isoformat()
+    assert any("is after today: progress note dated today" in m for m in messages)
+
+
+def test_stockton_notes_are_dated_by_their_heading_and_eeast_notes_on_import(
+    database_url, monkeypatch, capsys
+):
+    """No update-date column in either real tracker: Stockton's progress heading names the
+    committee's month (Dec 2017, read as its last day); EEAST's notes keep the import's date and
+    the report says so."""
+    monkeypatch.setenv("MONITORING_TODAY", "2026-06-30")
+    code, out, _err = run_import(monkeypatch, capsys, database_url, str(STOCKTON), "--json")
+    assert code == 0
+    messages = [w["message"] for w in json.loads(out)["warnings"]]
+    header, rows = _data_rows(STOCKTON)
+    heading = next(h for h in header if h.startswith("Progress"))
+    month = datetime.strptime(
+        heading.rsplit(" ", 2)[-2] + " " + heading.rsplit(" ", 1)[-1], "%b %Y"
+    )
+    month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    assert any(
+        m.startswith(f"progress notes dated {month_end.date().isoformat()}") and heading in m
+        for m in messages
+    )
+    dates = _update_dates(database_url, STOCKTON.stem)
+    assert sum(len(ds) for ds in dates.values()) == len(rows)  # one note per row
+    assert {d for ds in dates.values() for d in ds} == {
+        f"{month_end.date().isoformat()}T00:00:00+00:00"
+    }
+    assert {a.last_update_on for a, _ in _actions(database_url, STOCKTON.stem)} == {
+        month_end.date().isoformat()
+    }
+
+    code, out, _err = run_import(monkeypatch, capsys, database_url, str(EEAST), "--json")
+    assert code == 0
+    messages = [w["message"] for w in json.loads(out)["warnings"]]
+    assert "progress notes dated on import: no update-date column" in messages
+    assert {a.last_update_on for a, _ in _actions(database_url, EEAST.stem)} == {"2026-06-30"}
+
+
+def test_as_at_views_agree_with_the_dated_notes(database_url, monkeypatch, capsys):
+    """Stockton's notes dated Dec 2017: the as-at view of the day the import ran sees each
+    action's last update in Dec 2017 (so every open action is stale, as the present view says);
+    the day before the import it sees no imported action (they entered the monitor that day)."""
+    from datetime import UTC
+
+    from monitoring import asat, queries
+
+    code, _out, _err = run_import(monkeypatch, capsys, database_url, str(STOCKTON))
+    assert code == 0
+    header, rows = _data_rows(STOCKTON)
+    status_col = header.index("Assessment of progress Categories 1 - 4")
+    still_open = sum(1 for r in rows if r[status_col] != "1")
+    imported_on = datetime.now(UTC).date()
+    engine = db.make_engine(database_url)
+    with engine.connect() as conn:
+        then = asat.overview_as_at(conn, imported_on, stale_days=90)
+        now = queries.overview_figures(conn, imported_on, stale_days=90)
+        before = asat.overview_as_at(conn, imported_on - timedelta(days=1))
+        last_updates = set(
+            conn.execute(
+                select(asat.actions_as_at(imported_on).c.last_update_on).distinct()
+            ).scalars()
+        )
+    engine.dispose()
+    assert last_updates == {"2017-12-31"}
+    assert then.stale == now.stale == then.open_actions == still_open > 0
+    assert before.actions == 0
+
+
+def test_a_reimported_note_is_dated_with_its_update_date(
+    database_url, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("MONITORING_TODAY", "2026-06-30")
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Action,Due Date,Status,Update,Last updated\n1,First,2026-01-31,Green,Started,"
+        "03/02/2026\n",
+        encoding="utf-8",
+    )
+    assert run_import(monkeypatch, capsys, database_url, str(path))[0] == 0
+    path.write_text(
+        "Ref,Action,Due Date,Status,Update,Last updated\n1,First,2026-01-31,Complete,Signed off,"
+        "12/05/2026\n",
+        encoding="utf-8",
+    )
+    assert run_import(monkeypatch, capsys, database_url, str(path))[0] == 0
+    assert _update_dates(database_url, "tracker") == {
+        "1": ["2026-02-03T00:00:00+00:00", "2026-05-12T00:00:00+00:00"]
+    }
+    ((action, note),) = _actions(database_url, "tracker")
+    assert (action.status, note) == ("completed", "Signed off")
+    assert action.last_update_on == action.completed_on == "2026-05-12"

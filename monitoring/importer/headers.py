@@ -19,6 +19,7 @@ FIELDS: dict[str, str] = {
     "open_close": "open / close",
     "progress": "progress note",
     "completed_on": "date completed",
+    "updated_on": "update date",
     "success_measure": "success measure",
 }
 """Importable fields and their labels."""
@@ -84,6 +85,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "notes",
     ),
     "completed_on": ("date completed", "completed on", "completion date", "date closed"),
+    "updated_on": (
+        "update date",
+        "updated",
+        "updated on",
+        "date updated",
+        "last updated",
+        "last updated date",
+        "last update date",
+        "date of update",
+        "date of last update",
+        "progress date",
+        "progress update date",
+        "date of progress update",
+        "status date",
+        "latest status date",
+        "as at",
+        "as at date",
+    ),
     "success_measure": ("success measure", "success measures", "outcome", "evidence of impact"),
 }
 PREFIXES: tuple[tuple[str, str], ...] = (

@@ -110,6 +110,9 @@ class ActionPlan:
     completed_on: str | None = None
     progress_note: str | None = None
     success_measure: str | None = None
+    updated_on: str | None = None
+    """The date of the row's progress note (the tracker's update-date column, or a date in the
+    progress column's heading); None: the note is dated on import."""
 
 
 @dataclass
@@ -203,6 +206,63 @@ def review_ref_from_name(name: str) -> str:
     """A review ref from a file name: the stem without its extension or sheet suffix."""
     base = name.split(" [", 1)[0]
     return base.rsplit(".", 1)[0] if "." in base else base
+
+
+UNDATED_NOTES = "progress notes dated on import: no update-date column"
+"""The import report's notice when nothing in the file dates its progress notes."""
+
+_DATE_IN_TEXT = re.compile(
+    r"(\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|"
+    r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4})",
+    re.IGNORECASE,
+)
+
+
+def date_in_heading(heading: str | None) -> str | None:
+    """An ISO date written in a column heading (e.g. "Progress presented to Committee Dec 2017"
+    gives 2017-12-31, a month's last day as :func:`parse_date` reads a month), or None."""
+    if not heading:
+        return None
+    for found in _DATE_IN_TEXT.finditer(heading):
+        try:
+            parsed = parse_date(found.group(0))
+        except NotADate:
+            continue
+        if parsed is not None:
+            return parsed.value.isoformat()
+    return None
+
+
+def date_progress_notes(plan: ImportPlan, updated_column: str | None, progress_heading) -> None:
+    """Say in the plan's report how its progress notes are dated, and keep every date on or
+    before today: the update-date column's (rows without one are dated on import, and listed);
+    else a date in the progress column's heading, for every row; else the import's date, with
+    the notice :data:`UNDATED_NOTES`."""
+    noted = [a for a in plan.actions if a.progress_note]
+    if not noted:
+        return
+    today = config.today().isoformat()
+    if updated_column is None:
+        heading_date = date_in_heading(progress_heading)
+        if heading_date is None:
+            plan.warn(UNDATED_NOTES)
+            return
+        for a in noted:
+            a.updated_on = heading_date
+        plan.warn(
+            f"progress notes dated {heading_date} from the heading {progress_heading!r} (a "
+            "month alone is read as its last day): no update-date column"
+        )
+    for a in noted:
+        if a.updated_on is None:
+            plan.warn("no update date: progress note dated on import", a.row, updated_column)
+        elif a.updated_on > today:
+            plan.warn(
+                f"update date {a.updated_on} is after today: progress note dated today",
+                a.row,
+                updated_column,
+            )
+            a.updated_on = today
 
 
 def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportPlan:
@@ -400,6 +460,9 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
         completed = _parse_date_cell(
             plan, cell(row, "completed_on"), rownum, col.get("completed_on"), default_year, notes
         )
+        updated = _parse_date_cell(
+            plan, cell(row, "updated_on"), rownum, col.get("updated_on"), default_year, notes
+        )
 
         status_cell = cell(row, "status")
         progress = _text(cell(row, "progress"))
@@ -447,10 +510,12 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             completed_on=completed[0] if completed and status in ("completed", "assured") else None,
             progress_note="\n".join(note_parts) or None,
             success_measure=_text(cell(row, "success_measure")),
+            updated_on=updated[0] if updated else None,
         )
         plan.actions.append(action)
     if not plan.actions and not plan.errors:
         plan.error("no rows to import below the header row", plan.header_row)
+    date_progress_notes(plan, col.get("updated_on"), col.get("progress"))
     return plan
 
 

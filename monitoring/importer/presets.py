@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from monitoring.importer.agencies import is_redacted
 from monitoring.importer.plan import (
+    UNDATED_NOTES,
     ActionPlan,
     ImportPlan,
     Problem,
@@ -171,6 +172,10 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
             )
         )
     _warn_repeated_recipients(plan, sheet, i_to, recipient_rows)
+    if actions:
+        plan.warn(
+            UNDATED_NOTES
+        )  # the file's dates are the report's and the tracker's, not a reply's
     if not actions and not plan.errors:
         plan.error("no rows to import below the header row", 1)
     return plan

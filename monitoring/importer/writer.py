@@ -94,6 +94,12 @@ def summary_of(plan: ImportPlan, *, dry_run: bool) -> ImportSummary:
     )
 
 
+def _dated(day: str | None, now: str) -> str:
+    """The ``action_update.created_at`` of an imported note: the start of its update date
+    (UTC), or ``now`` when the tracker gives none."""
+    return f"{day}T00:00:00+00:00" if day else now
+
+
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -169,8 +175,9 @@ def apply_plan(
 
     New actions get ``original_due_on`` = the tracker's target date and ``due_on`` = its revised
     date when one is given (then also an approved ``due_date_change`` row), otherwise both the
-    target date; an initial ``action_update`` (the imported status and progress note, dated now);
-    ``last_update_on`` = today. ``completed_on`` is the tracker's completion date when it has one,
+    target date; an initial ``action_update`` (the imported status and progress note, dated with
+    the row's update date when the tracker gives one, :attr:`ActionPlan.updated_on`, else now);
+    ``last_update_on`` = that date, else today. ``completed_on`` is the tracker's completion date when it has one,
     otherwise empty (the date is unknown); an action that becomes completed on a later re-import
     gets that import's date (the best date known). Changed values on re-import update the action,
     add an ``action_update`` and ``audit_log`` rows; unchanged actions are not touched.
@@ -382,6 +389,7 @@ def apply_plan(
             a.success_measure,
             a.version,
             a.due_date_changes,
+            a.last_update_on,
         )
         for row in _select_in(conn, cols, a.review_id, existing_review_ids):
             existing[(row.recommendation_id, row.number)] = row
@@ -428,7 +436,7 @@ def apply_plan(
                     "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
                     "status": p.status or "not_started",
                     "completed_on": p.completed_on,
-                    "last_update_on": today,
+                    "last_update_on": p.updated_on or today,
                     "version": 1,
                     "created_at": now,
                     "updated_at": now,
@@ -455,7 +463,7 @@ def apply_plan(
             and p.status in ("completed", "assured")
             and old.completed_on is None
         ):
-            changes["completed_on"] = (None, today)
+            changes["completed_on"] = (None, p.updated_on or today)
         note_changed = p.progress_note is not None and p.progress_note != latest_note.get(old.id)
         if changes or note_changed:
             changed.append((old, changes, p))
@@ -480,7 +488,7 @@ def apply_plan(
             {
                 "action_id": i,
                 "author_id": author,
-                "created_at": now,
+                "created_at": _dated(p.updated_on, now),
                 "status": p.status or "not_started",
                 "progress_note": p.progress_note,
             }
@@ -516,14 +524,18 @@ def apply_plan(
         values = {name: new for name, (_old, new) in changes.items()}
         if "due_on" in changes:
             values["due_date_changes"] = old.due_date_changes + 1
-        values.update(version=old.version + 1, updated_at=now, last_update_on=today)
+        values.update(
+            version=old.version + 1,
+            updated_at=now,
+            last_update_on=max(p.updated_on or today, old.last_update_on or ""),
+        )
         if write:
             conn.execute(update(db.action).where(db.action.c.id == old.id).values(**values))
             conn.execute(
                 insert(db.action_update).values(
                     action_id=old.id,
                     author_id=author,
-                    created_at=now,
+                    created_at=_dated(p.updated_on, now),
                     status=p.status or old.status,
                     progress_note=p.progress_note,
                 )
