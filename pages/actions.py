@@ -39,22 +39,27 @@ if frame.empty:
 table = frame.drop(columns=["action_id", "rag"]).assign(
     status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])
 )
-table = table[[*table.columns[:9], "RAG", *table.columns[9:-1]]]
+# The columns a board reads first, sized to fit a 1400 px window; the rest follow (scroll right).
+board = ["review_ref", "number", "description", "agency", "due_on", "status", "RAG", "days_overdue"]
+table = table[[*board, *(c for c in table.columns if c not in board)]]
+w = widgets.WIDTHS
 st.dataframe(
     widgets.rag_styled(table),
     hide_index=True,
     width="stretch",
+    placeholder=widgets.MISSING,
     column_config={
-        "review_ref": "Review",
+        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
+        "number": st.column_config.TextColumn("Action", width=w["number"]),
+        "description": st.column_config.TextColumn("Action description", width=w["description"]),
+        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
+        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY", width=w["date"]),
+        "status": st.column_config.TextColumn("Status", width=w["status"]),
+        "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
+        "days_overdue": st.column_config.NumberColumn("Days overdue", width=w["count"] + 25),
         "recommendation_number": "Recommendation",
-        "number": "Action",
-        "description": st.column_config.TextColumn("Action description", width="large"),
-        "agency": "Lead agency",
         "lead_officer": "Lead officer",
         "original_due_on": st.column_config.DateColumn("Original target", format="D MMM YYYY"),
-        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
-        "status": "Status",
-        "days_overdue": "Days overdue",
         "last_update_on": st.column_config.DateColumn("Last update", format="D MMM YYYY"),
     },
 )

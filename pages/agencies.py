@@ -32,22 +32,30 @@ table["last_update_on"] = [
     f"No update received since {widgets.uk_date(d)}" if d else "No update received"
     for d in scorecard["last_update_on"]
 ]
+# The scorecard's figures fit a 1400 px window; the latest update's wording follows (scroll right).
+table = table[[c for c in table.columns if c != "last_update_on"] + ["last_update_on"]]
+Number = st.column_config.NumberColumn
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
+    placeholder=widgets.MISSING,
     column_config={
-        "agency": st.column_config.TextColumn("Lead agency", width="medium"),
-        "actions": "Actions",
-        "open": "Open",
-        "overdue": "Overdue",
-        "overdue_90": "Overdue > 90 days",
-        "completed": "Completed or assured",
-        "on_time_pct": st.column_config.NumberColumn("On time %", format="%.0f%%"),
-        "median_days_overdue": st.column_config.NumberColumn("Median days overdue"),
-        "date_changes": "Target dates moved",
+        "agency": st.column_config.TextColumn("Lead agency", width=175),
+        "actions": Number("Actions", width=65),
+        "open": Number("Open", width=60),
+        "overdue": Number("Overdue", width=70),
+        "overdue_90": Number("Over 90 days", width=95, help="Overdue by more than 90 days"),
+        "completed": Number("Completed", width=85, help="Completed or assured"),
+        "on_time_pct": Number(
+            "On time", format="%.0f%%", width=75, help="Completed by the original target date"
+        ),
+        "median_days_overdue": Number(
+            "Median overdue", width=115, help="Median days overdue of the overdue actions"
+        ),
+        "date_changes": Number("Dates moved", width=90, help="Target dates moved (approved)"),
+        "days_since_update": Number("Since update", width=100, help="Days since the latest update"),
         "last_update_on": st.column_config.TextColumn("Latest update", width="medium"),
-        "days_since_update": st.column_config.NumberColumn("Days since update"),
     },
 )
 overdue = scorecard[scorecard["overdue"] > 0]
@@ -65,18 +73,23 @@ actions = data.read(queries.action_list, today, chosen)
 actions = actions.assign(
     RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
 )
+w = widgets.WIDTHS
 st.dataframe(
     widgets.rag_styled(
         actions[["review_ref", "number", "description", "due_on", "status", "RAG", "days_overdue"]]
     ),
     hide_index=True,
     width="stretch",
+    placeholder=widgets.MISSING,
     column_config={
-        "review_ref": "Review",
-        "number": "Action",
-        "description": st.column_config.TextColumn("Action description", width="large"),
-        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
-        "status": "Status",
-        "days_overdue": "Days overdue",
+        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
+        "number": st.column_config.TextColumn("Action", width=w["number"]),
+        "description": st.column_config.TextColumn(
+            "Action description", width=w["description"] + w["agency"] - w["count"] - 15
+        ),
+        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY", width=w["date"]),
+        "status": st.column_config.TextColumn("Status", width=w["status"]),
+        "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
+        "days_overdue": st.column_config.NumberColumn("Days overdue", width=w["count"] + 25),
     },
 )

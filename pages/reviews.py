@@ -25,19 +25,21 @@ if len(register) > charts.MAX_REVIEWS_CHARTED:
         f"The chart draws the {charts.MAX_REVIEWS_CHARTED} reviews with the most overdue actions, "
         f"then the least implemented; the table below lists all {len(register):,}."
     )
+Number = st.column_config.NumberColumn
 st.dataframe(
     register.drop(columns="review_id"),
     hide_index=True,
     width="stretch",
-    column_config={
-        "ref": "Review",
-        "title": st.column_config.TextColumn("Title", width="large"),
-        "review_type": "Type",
-        "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
-        "recommendations": "Recommendations",
-        "pct_implemented": st.column_config.NumberColumn("% implemented", format="%.0f%%"),
-        "pct_assured": st.column_config.NumberColumn("% assured", format="%.0f%%"),
-        "overdue": "Overdue actions",
+    placeholder=widgets.MISSING,
+    column_config={  # every column fits a 1400 px window
+        "ref": st.column_config.TextColumn("Review", width=140),
+        "title": st.column_config.TextColumn("Title", width=230),
+        "review_type": st.column_config.TextColumn("Type", width=65),
+        "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY", width=100),
+        "recommendations": Number("Recommendations", width=125),
+        "pct_implemented": Number("% implemented", format="%.0f%%", width=110),
+        "pct_assured": Number("% assured", format="%.0f%%", width=90),
+        "overdue": Number("Overdue", width=70, help="Overdue actions"),
     },
 )
 
@@ -60,18 +62,28 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
             st.warning("No actions yet: this recommendation needs actions (a data-quality flag).")
             continue
         table = actions[["action_number", "description", "agency", "due_on"]].copy()
-        table["RAG"] = widgets.rag_words(actions["rag"], actions["rag_overridden"])
         table["Status"] = widgets.status_words(actions["status"])
+        table["RAG"] = widgets.rag_words(actions["rag"], actions["rag_overridden"])
         table["Last update"] = [widgets.uk_date(d) for d in actions["last_update_on"]]
         table["Latest note"] = actions["last_update_note"]
+        w = widgets.WIDTHS
         st.dataframe(
             widgets.rag_styled(table),
             hide_index=True,
             width="stretch",
-            column_config={
-                "action_number": "Action",
-                "description": st.column_config.TextColumn("Action description", width="large"),
-                "agency": "Lead agency",
-                "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
+            placeholder=widgets.MISSING,
+            column_config={  # the board's columns fit a 1400 px window; the latest note follows
+                "action_number": st.column_config.TextColumn("Action", width=w["number"]),
+                "description": st.column_config.TextColumn(
+                    "Action description", width=w["description"]
+                ),
+                "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
+                "due_on": st.column_config.DateColumn(
+                    "Target date", format="D MMM YYYY", width=w["date"]
+                ),
+                "Status": st.column_config.TextColumn("Status", width=w["status"]),
+                "RAG": st.column_config.TextColumn("RAG", width=w["rag"] + 40),
+                "Last update": st.column_config.TextColumn("Last update", width=w["date"]),
+                "Latest note": st.column_config.TextColumn("Latest note", width="large"),
             },
         )

@@ -191,15 +191,21 @@ def bulk_editor(actor: services.Actor, frame: pd.DataFrame) -> None:
             width="stretch",
             disabled=["id", "version", "review_ref", "number", "description", "due_on"],
             column_order=["review_ref", "number", "description", "due_on", "status", "note"],
-            column_config={
-                "review_ref": "Review",
-                "number": "Action",
-                "description": st.column_config.TextColumn("Action description", width="large"),
-                "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
-                "status": st.column_config.SelectboxColumn(
-                    "Status", options=list(UPDATE_STATUSES[:3]), required=True
+            column_config={  # fits the tab at a 1400 px window (widgets.WIDTHS)
+                "review_ref": st.column_config.TextColumn("Review", width=130),
+                "number": st.column_config.TextColumn("Action", width=widgets.WIDTHS["number"]),
+                "description": st.column_config.TextColumn("Action description", width=215),
+                "due_on": st.column_config.DateColumn(
+                    "Target date", format="D MMM YYYY", width=widgets.WIDTHS["date"]
                 ),
-                "note": st.column_config.TextColumn("New progress note", width="large"),
+                "status": st.column_config.SelectboxColumn(
+                    "Status",
+                    options=list(UPDATE_STATUSES[:3]),
+                    format_func=lambda code: widgets.code_word("status", code),
+                    required=True,
+                    width=widgets.WIDTHS["status"],
+                ),
+                "note": st.column_config.TextColumn("New progress note", width=210),
             },
         )
         submitted = st.form_submit_button("Save changed rows", type="primary", key="bulk_save")

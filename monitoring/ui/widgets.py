@@ -207,6 +207,26 @@ def date_changes_display(changes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+GRID_WIDTH = 938
+"""Width in pixels of a full-width table in the main area of a 1400 px wide window with the
+sidebar open (measured with Playwright in Chromium; 906 inside a tab or an expander)."""
+
+WIDTHS = {
+    "ref": 95,
+    "number": 55,
+    "description": 225,
+    "agency": 185,
+    "date": 100,
+    "status": 180,
+    "rag": 85,
+    "count": 75,
+}
+"""Column widths in pixels for the columns a board reads (review ref, action number, action
+description, lead agency, target date, status, RAG): together they fit :data:`GRID_WIDTH`, and
+the longest status ("Completed (agency reports)") and date fit whole; a longer description or
+agency name is cut with an ellipsis and shown whole on hover."""
+
+
 def percent(value: float | None) -> str:
     """A percentage for a tile: ``"42.5%"``, or an em dash when there is nothing to divide."""
     return "—" if value is None else f"{value:.0f}%"
