@@ -15,11 +15,10 @@ outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same ag
   ``D``; with none, the old date of the first approved change decided later, else its present
   ``due_on``; its count of approved changes is those decided on or before ``D``;
 - its last update is the latest ``action_update`` dated on or before ``D``;
-- RAG override and reason, completion date, and a recommendation's assurance and response status,
-  are taken from ``audit_log``: the latest new value on or before ``D``, else the old value of the
-  first later change, else the present value (a response recorded after ``D``, by
-  ``responded_on``, was still awaited on ``D``); with ``detail``, the success measure and closure
-  reason too;
+- RAG override and reason, completion date and a recommendation's assurance status are taken from
+  ``audit_log``: the latest new value on or before ``D``, else the old value of the first later
+  change, else the present value; with ``detail``, the success measure and closure reason too;
+- a recommendation's response recorded after ``D`` (``responded_on``) was still awaited on ``D``;
 - recommendations and reviews created after ``D`` are left out.
 
 "On or before ``D``" compares stored UTC timestamps with the start of the next day, so a change
@@ -256,20 +255,18 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
 
 def recommendations_as_at(as_at: date) -> Subquery:
     """Recommendations existing on ``as_at``: ``id, review_id, number, title, text,
-    national_dependency, response_due_on`` (as now) and ``assurance_status, response_status``
-    (as at the date: from ``audit_log``; a response whose ``responded_on`` is after the date was
-    still ``awaiting``)."""
+    national_dependency, response_due_on`` (as now), ``assurance_status`` (as at the date, from
+    ``audit_log``) and ``response_status`` (a response whose ``responded_on`` is after the date
+    was still ``awaiting``)."""
     end = cutoff(as_at)
     before, after = _audited("recommendation", "assurance_status", end)
-    said_before, said_after = _audited("recommendation", "response_status", end)
+    # no service changes a response (the demo and imports set it with its date): by the date
     response = case(
-        (said_before.c.key.is_not(None), said_before.c.value),
-        (said_after.c.key.is_not(None), said_after.c.value),
         (recommendation.c.responded_on > iso(as_at), literal("awaiting")),
         else_=recommendation.c.response_status,
     )
     joined = recommendation
-    for part in (before, after, said_before, said_after):
+    for part in (before, after):
         joined = joined.outerjoin(part, part.c.key == recommendation.c.id)
     return (
         select(
