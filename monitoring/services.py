@@ -180,6 +180,15 @@ def record_audit(
 
 # --- shared helpers for the write services ----------------------------------------------------
 
+
+def _day_words(value: str | None) -> str:
+    """An ISO date as a progress note says it (``3 Jun 2026``), or "no target date"."""
+    if not value:
+        return "no target date"
+    day = date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
 MAX_EVIDENCE_MB = 10
 """Largest evidence file accepted, in megabytes (MiB); also every upload's limit in the browser
 (``server.maxUploadSize`` in ``.streamlit/config.toml``, kept equal by a test)."""
@@ -741,7 +750,8 @@ def decide_due_date_change(
                 actor,
                 row["id"],
                 row["status"],
-                f"Target date moved from {row['due_on'] or 'none'} to {change['new_due_on']}: "
+                f"Target date moved from {_day_words(row['due_on'])} to "
+                f"{_day_words(change['new_due_on'])}: "
                 f"{change['reason']}" + (f" ({note})" if note else ""),
                 at=at,
             )

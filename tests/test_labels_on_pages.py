@@ -90,6 +90,11 @@ def test_history_shows_words_dates_and_dashes(demo_engine, app_env):
     assert list(changes["Decision"]) == ["Approved"]
     assert list(changes["To"]) == [widgets.uk_date(new_due)]
     assert rules.STATUS_LABELS["completed"] in set(progress["status"])
+    # the note written when the date moved says the dates as the board reads them
+    assert (
+        f"Target date moved from {widgets.uk_date(old_due)} to {widgets.uk_date(new_due)}: "
+        "Waiting for the new system" in set(progress["progress_note"])
+    )
     assert_no_codes_or_none([trail, changes, progress.drop(columns="evidence_url")])
     header = next(m.value for m in at.markdown if "**Lead agency**" in m.value)
     assert f"**status** {rules.STATUS_LABELS['completed']}" in header
