@@ -244,7 +244,7 @@ def review_progress_chart(
     fig.update_xaxes(range=[0, 110], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")
     return _layout(
-        fig, title, "Share of recommendations (%)", "Review", height=max(280, 80 * len(refs) + 160)
+        fig, title, "Share of recommendations (%)", "Review", height=max(280, 50 * len(refs) + 160)
     )
 
 
