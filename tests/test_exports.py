@@ -254,6 +254,8 @@ def test_pdf_and_slides_show_the_sql_figures(demo_engine):
     assert images == 2  # both charts, drawn by kaleido
 
     slides = pptx_texts(files["pptx"])
+    stood = f"figures as the records stood on {exp['held_on'].day} {exp['held_on']:%b %Y}"
+    assert stood in slides[0]
     deck = Presentation(io.BytesIO(files["pptx"]))
     titles = [s.shapes.title.text for s in deck.slides]
     assert titles[1:5] == [
@@ -701,7 +703,9 @@ def test_exported_files_of_a_past_meeting_show_the_as_at_overdue_count(demo_engi
     files = exports.write_files(pack, ["pdf", "xlsx"])
     text_ = pdf_text(files["pdf"])
     assert re.search(rf"Overdue actions {overdue}\b", text_)
-    assert f"{overdue} open actions are past their target date" in text_.replace("\n", " ")
+    flat = text_.replace("\n", " ")
+    assert f"{overdue} open actions are past their target date" in flat
+    assert f"Figures as the records stood on {held_on.day} {held_on:%b %Y}" in flat
     assert WORD not in text_
     wb = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
     figures = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}

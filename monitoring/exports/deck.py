@@ -156,8 +156,8 @@ def write_pptx(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io
     cover = prs.slides.add_slide(prs.slide_layouts[0])
     cover.shapes.title.text = pack.title
     cover.placeholders[1].text = (
-        f"{pack.board}\nLearning from case reviews: figures as at {uk_date(pack.today)}; "
-        f"changes {pack.since_label}"
+        f"{pack.board}\nLearning from case reviews: {pack.figures_label[0].lower()}"
+        f"{pack.figures_label[1:]}; changes {pack.since_label}"
     )
     for section in sections(pack):
         if section.key == "annual":

@@ -152,7 +152,7 @@ def write_pdf(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.
         0,
         8,
         f"{pack.board}\nLearning from case reviews: monitoring report\n"
-        f"Figures as at {uk_date(pack.today)}; changes {pack.since_label}.",
+        f"{pack.figures_label}; changes {pack.since_label}.",
         new_x="LMARGIN",
         new_y="NEXT",
     )
