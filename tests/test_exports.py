@@ -760,3 +760,50 @@ def test_a_pack_without_a_meeting_equals_the_dashboards_live_queries(
     assert WORD in noted
     done = pack.tracker.set_index("action_id").loc[ids["completed"], "status"]
     assert done == "completed"
+
+
+def test_a_target_date_change_decided_after_the_date_was_pending_on_it(demo_engine):
+    """Decisions needed as at a date: changes requested on or before it and not yet decided."""
+    requested_at, decided_at = sql(
+        demo_engine,
+        "select requested_at, decided_at from due_date_change where decision = 'approved'"
+        " order by requested_at desc limit 1",
+    )[0]
+    day = date.fromisoformat(requested_at[:10])
+    assert date.fromisoformat(decided_at[:10]) > day  # the demo decides a few days later
+    at = params(day)
+    pending = scalar(
+        demo_engine,
+        STATE + "select count(*) from due_date_change c join s on s.id = c.action_id"
+        " where c.requested_at < :end and (c.decided_at is null or c.decided_at >= :end)",
+        **at,
+    )
+    assert pending >= 1
+    with demo_engine.connect() as conn:
+        then = exports.pack.decisions_needed(conn, day, records=asat.records_as_at(day))
+        now = exports.pack.decisions_needed(conn, day)
+    asked = "Approve or refuse a new target date"
+    assert (then["decision"] == asked).sum() == pending
+    assert (now["decision"] == asked).sum() == scalar(
+        demo_engine, "select count(*) from due_date_change where decision = 'pending'"
+    )
+
+
+@pytest.mark.parametrize("which", ["review_ids", "agency_ids", "rag"])
+def test_a_filtered_past_pack_equals_the_filtered_as_at_views(demo_engine, which):
+    held_on, _ = meeting_dates(demo_engine)
+    first = {
+        "review_ids": lambda: (scalar(demo_engine, "select min(id) from review"),),
+        "agency_ids": lambda: (scalar(demo_engine, "select min(lead_agency_id) from action"),),
+        "rag": lambda: ("red",),
+    }[which]()
+    chosen = queries.Filters(**{which: first})
+    with demo_engine.connect() as conn:
+        pack = exports.build_pack(conn, held_on, chosen)
+        figures = asat.overview_as_at(conn, held_on, chosen)
+        card = asat.agency_scorecard_as_at(conn, held_on, chosen)
+        everything = exports.build_pack(conn, held_on)
+    assert pack.figures == figures
+    pd.testing.assert_frame_equal(pack.scorecard, card)
+    assert len(pack.tracker) == figures.actions < everything.figures.actions
+    assert int(pack.overdue_by_agency["overdue"].sum()) == figures.overdue
