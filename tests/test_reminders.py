@@ -659,8 +659,8 @@ def test_link_opens_the_actions_history_showing_its_escalation(leads, inbox, app
     assert not at.exception
     assert [s.value for s in at.subheader] == [f"{ref} action {number}"]
     trail = at.dataframe[0].value
-    escalated = trail[trail["field"] == "escalation"]
-    assert list(escalated["new_value"]) == [
+    escalated = trail[trail["What"] == "Escalation"]  # History names fields in words
+    assert list(escalated["Now"]) == [
         f"level 3: {reminders.LEVEL_NAMES[2]} ({overdue[a_id]} days overdue)"
     ]
 
