@@ -65,8 +65,9 @@ def current_actor() -> services.Actor:
 def login_form() -> None:
     """The sign-in page: single sign-on (when configured) and the local login form.
 
-    A successful local sign-in stores the e-mail in the session and reruns; failures show one
-    message that does not say which part was wrong, or the lockout message.
+    A successful local sign-in stores the e-mail in the session and reruns; every failure shows
+    the same message (:data:`monitoring.auth.BAD_LOGIN`): it never says which part was wrong, nor
+    whether the account exists or is locked.
     """
     st.title("Safeguarding learning monitor")
     for provider in oidc_providers():
