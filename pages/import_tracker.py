@@ -90,6 +90,7 @@ if problems:
         pd.DataFrame([p.as_dict() for p in problems]),
         hide_index=True,
         width="stretch",
+        placeholder="—",  # a problem with the whole file has no row or column
         column_config={
             "level": "Level",
             "row": st.column_config.NumberColumn("Row", format="%d"),

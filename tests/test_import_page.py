@@ -94,6 +94,7 @@ def test_only_admins_see_the_import_page(demo_engine, app_env):
 
 def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engine, app_env):
     from monitoring import services
+    from monitoring.importer.plan import UNDATED_NOTES
     from tests.test_import_pfd import PFD, _repeated_recipients, _rows_text
 
     services.create_user(
@@ -105,6 +106,10 @@ def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engin
     at.run()
     at.selectbox(key="import_layout").set_value("pfd").run()
     assert not at.exception, [e.value for e in at.exception]
+    problems = at.dataframe[0]
+    notice = problems.value[problems.value["message"] == UNDATED_NOTES]
+    assert len(notice) == 1 and notice["row"].isna().all()  # a notice about the whole file
+    assert problems.proto.placeholder == "—"  # shown as a dash, not "None"
     (preview,) = [w.value for w in at.warning if "listed more than once" in w.value]
     assert preview.startswith(f"{len(repeated)} recipient(s)")
     for (ref, _recipient), rows in repeated.items():
