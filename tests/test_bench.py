@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from monitoring import bench, bench_data, cli, config, db
+from monitoring import bench, bench_data, cli, config, db, rollups
 
 SMALL = 3000
 
@@ -114,6 +114,30 @@ def test_three_approaches_give_the_same_figures(bench_db, tmp_path):
             t,
         )
     ]
+
+
+def test_bench_database_has_its_rollups_counted_for_its_today(bench_db):
+    """The roll-ups the overview reads at the bench's today: clean, one row per review, summing
+    to the actions and recommendations, and none left to count live."""
+    path, counts = bench_db
+    today = bench_data.BENCH_TODAY.isoformat()
+    assert rows(
+        path,
+        "SELECT count(*), sum(dirty), min(counted_for), max(counted_for), sum(actions),"
+        " sum(recommendations) FROM review_rollup",
+    ) == [(counts["review"], 0, today, today, SMALL, counts["recommendation"])]
+    assert rows(path, "SELECT sum(overdue) FROM review_agency_rollup") == rows(
+        path,
+        "SELECT count(*) FROM action WHERE status IN ('not_started','in_progress') AND due_on < ?",
+        today,
+    )
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with db.read_connection(engine) as conn:
+            cover = rollups.coverage(conn, bench_data.BENCH_TODAY, window_days=30, stale_days=90)
+    finally:
+        engine.dispose()
+    assert cover.reviews == counts["review"] and cover.live == ()
 
 
 def test_tracker_csv_has_one_row_per_action(bench_db, tmp_path):
