@@ -349,6 +349,12 @@ review_agency_rollup = Table(
     Column("overdue", Integer, nullable=False),
 )
 Index("ix_review_agency_rollup_review", review_agency_rollup.c.review_id)
+Index(
+    "ix_review_agency_rollup_agency",
+    review_agency_rollup.c.lead_agency_id,
+    review_agency_rollup.c.review_id,
+    review_agency_rollup.c.overdue,
+)
 
 # Covering indexes for the overview's queries (widened in migration 0004_bench_indexes).
 Index(
