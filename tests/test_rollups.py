@@ -416,3 +416,26 @@ def test_upgrade_marks_existing_reviews_dirty_and_the_first_write_counts_them(en
 def _has_table(engine: Engine, name: str) -> bool:
     with engine.connect() as conn:
         return conn.dialect.has_table(conn, name)
+
+
+# --- other write paths: the copy command and the demo loader ----------------------------------
+
+
+def test_copy_and_demo_reload_leave_clean_agreeing_rollups(demo_engine, today, tmp_path):
+    from monitoring import demo
+    from monitoring.copy import copy_database
+
+    target_url = f"sqlite:///{tmp_path / 'copy.db'}"
+    copy_database(demo_engine.url.render_as_string(hide_password=False), target_url)
+    target = db.make_engine(target_url)
+    try:
+        assert live_reviews(target, today, window_days=30, stale_days=90) == ()
+        assert scalar(target, "SELECT count(*) FROM review_rollup") == scalar(
+            target, "SELECT count(*) FROM review"
+        )
+        assert_agree(target, today)
+    finally:
+        target.dispose()
+    demo.load_demo(demo_engine, today, force=True)
+    assert live_reviews(demo_engine, today, window_days=30, stale_days=90) == ()
+    assert_agree(demo_engine, today)
