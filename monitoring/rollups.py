@@ -267,8 +267,9 @@ def refresh_pending(
     ``today`` and the thresholds default to :func:`monitoring.config.today` and
     :func:`monitoring.config.thresholds`; when those settings are unusable nothing is counted
     (the rows stay dirty and reads count those reviews live). On PostgreSQL the rows are locked
-    first (``FOR UPDATE SKIP LOCKED``: a row another writer holds is that writer's to recount).
-    When more than half of the reviews need it, every review is recounted in one pass.
+    first (``FOR UPDATE SKIP LOCKED``: a row another writer holds is that writer's to recount)
+    and only those are written. On SQLite, when more than half of the reviews need it, every
+    review is recounted in one pass.
 
     :returns: the number of reviews recounted.
     """
@@ -299,9 +300,12 @@ def refresh_pending(
     ids = pending + missing
     if not ids:
         return 0
-    total = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
-    if len(ids) * 2 > total:
-        return refresh(conn, today, None, window_days=window_days, stale_days=stale_days)
+    if conn.dialect.name == "sqlite":  # one writer at a time: a full pass is the cheaper one
+        total = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
+        if len(ids) * 2 > total:
+            return refresh(conn, today, None, window_days=window_days, stale_days=stale_days)
+    # On PostgreSQL only the rows locked above (and missing ones) are written, so a recount
+    # never waits for a row another writer holds while that writer may wait for it (deadlock).
     return refresh(conn, today, ids, window_days=window_days, stale_days=stale_days)
 
 
