@@ -439,3 +439,48 @@ def test_copy_and_demo_reload_leave_clean_agreeing_rollups(demo_engine, today, t
     demo.load_demo(demo_engine, today, force=True)
     assert live_reviews(demo_engine, today, window_days=30, stale_days=90) == ()
     assert_agree(demo_engine, today)
+
+
+def test_postgresql_writer_does_not_wait_for_a_review_another_writer_holds(
+    pg_database_url, monkeypatch
+):
+    """Two writers on PostgreSQL: review A is dirty and another writer holds its roll-up row (its
+    write is not committed); a write touching review B commits at once (no lock wait: a 5 s
+    lock timeout would fail it), recounting B and leaving A to its holder; A is counted live and
+    the figures agree."""
+    from monitoring import demo, migrations
+
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    engine = db.make_engine(pg_database_url)
+    migrations.upgrade(engine)
+    demo.load_demo(engine, ANCHOR)
+    first = action_row(engine)
+    second = _rows(
+        engine,
+        "SELECT id, review_id FROM action WHERE review_id <> :r ORDER BY id",
+        r=first["review_id"],
+    )[0]
+    second = {"id": second[0], "review_id": second[1]}
+    with engine.begin() as conn:  # review A is dirty (a write that bypassed the services)
+        conn.execute(
+            text("UPDATE action SET lead_officer = 'J. Khan' WHERE id = :i"), {"i": first["id"]}
+        )
+    assert live_reviews(engine, ANCHOR, window_days=30, stale_days=90) == (first["review_id"],)
+    holder = engine.connect()
+    try:
+        holder.begin()
+        holder.execute(
+            text("UPDATE action SET status = 'completed' WHERE id = :i"), {"i": first["id"]}
+        )
+        with db.write_transaction(engine) as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+            conn.execute(
+                text("UPDATE action SET lead_officer = 'R. Patel' WHERE id = :i"),
+                {"i": second["id"]},
+            )
+        holder.commit()
+    finally:
+        holder.close()
+    assert live_reviews(engine, ANCHOR, window_days=30, stale_days=90) == (first["review_id"],)
+    assert_agree(engine, ANCHOR)
+    engine.dispose()
