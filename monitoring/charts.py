@@ -86,7 +86,10 @@ def rag_by_review_chart(
     reviews = frame["ref"].nunique() if not frame.empty else 0
     if reviews > max_reviews:
         frame = worst_reviews(frame, max_reviews)
-        title = f"{title}: the {max_reviews} of {reviews:,} with the most red, then amber, actions"
+        # a second line: one line is cut off in a half-width column
+        title = (
+            f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, actions"
+        )
     labels = rules.rag_labels()
     fig = go.Figure()
     refs = list(dict.fromkeys(frame["ref"])) if not frame.empty else []
@@ -220,7 +223,7 @@ def review_progress_chart(
         total = len(frame)
         frame = least_progressed_reviews(frame, max_reviews)
         title = (
-            f"{title}: the {max_reviews} of {total:,} with the most overdue actions, then the "
+            f"{title}:<br>the {max_reviews} of {total:,} with the most overdue actions, then the "
             "least implemented"
         )
     refs = frame["ref"].tolist()

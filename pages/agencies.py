@@ -45,7 +45,7 @@ st.dataframe(
         "actions": Number("Actions", width=65),
         "open": Number("Open", width=60),
         "overdue": Number("Overdue", width=70),
-        "overdue_90": Number("Over 90 days", width=95, help="Overdue by more than 90 days"),
+        "overdue_90": Number("Overdue 90+", width=95, help="Overdue by more than 90 days"),
         "completed": Number("Completed", width=85, help="Completed or assured"),
         "on_time_pct": Number(
             "On time", format="%.0f%%", width=75, help="Completed by the original target date"

@@ -15,7 +15,7 @@ st.caption("Pick a review, then a recommendation, then (optionally) one of its a
 linked = st.query_params.get("action", "")
 if linked.isdigit() and data.read(worklists.action_detail, int(linked)):
     picked = ("action", int(linked))
-    st.caption("Showing the action linked from a reminder e-mail.")
+    st.caption("Showing the action in this page's link (reminder e-mails link here).")
 else:
     picked = updates.pick_record("history_pick")
 if picked:
@@ -28,8 +28,8 @@ if picked:
             f"{detail['description']}  \n"
             f"**Lead agency** {widgets.text_or_dash(detail['agency'])} · "
             f"**status** {widgets.code_word('status', detail['status'])} · **target date** "
-            f"{widgets.uk_date(detail['due_on']) or widgets.MISSING} (originally "
-            f"{widgets.uk_date(detail['original_due_on']) or widgets.MISSING})"
+            f"{widgets.uk_date(detail['due_on']) or widgets.MISSING}"
+            + widgets.originally(detail["due_on"], detail["original_due_on"])
         )
     st.markdown("**Audit trail** (newest first)")
     if trail.empty:

@@ -42,7 +42,11 @@ widgets.tile(tiles[1], "Red items", len(pack.red_items))
 widgets.tile(tiles[2], "Changes since the baseline", len(pack.changes))
 widgets.tile(tiles[3], "Decisions needed", len(pack.decisions))
 
-with st.expander("Summary figures now and at the baseline meeting"):
+with st.expander(
+    "Summary figures at this meeting and at the baseline meeting"
+    if held_on
+    else "Summary figures now and at the baseline meeting"
+):
     st.dataframe(
         pd.DataFrame(
             exports.figure_rows(pack), columns=["Figure", "At this meeting", "At the baseline"]

@@ -36,8 +36,9 @@ with one:
     for row in worklists.records(frame):
         with st.expander(updates.action_heading(row), expanded=False):
             st.markdown(
-                f"**Target date** {widgets.uk_date(row['due_on']) or 'none'} "
-                f"(originally {widgets.uk_date(row['original_due_on']) or 'none'}) · "
+                f"**Target date** {widgets.uk_date(row['due_on']) or 'none'}"
+                + widgets.originally(row["due_on"], row["original_due_on"])
+                + " · "
                 f"**RAG** {widgets.rag_badge(row['rag'])} · "
                 f"**Last update** {widgets.uk_date(row['last_update_on']) or 'never'}"
             )

@@ -85,6 +85,8 @@ def test_lead_update_changes_the_overview_in_another_session(demo_engine, app_en
     lead.run()
     assert not lead.exception
     assert "update saved" in lead.success[0].value
+    # no file came with the save (a file over the upload limit never reaches the page): said so
+    assert "no evidence file attached" in lead.success[0].value
     assert sql(demo_engine, "select status from action where id = :a", a=action_id) == "completed"
     assert notes(demo_engine, action_id)[-1] == "Audit complete; report to the board."
     assert f"status_{action_id}_0" not in [s.key for s in lead.selectbox]  # no longer open
@@ -204,7 +206,8 @@ def test_history_page_shows_the_audit_trail(demo_engine, app_env):
     trail = at.dataframe[0].value
     expected = sql(
         demo_engine,
-        "select count(*) from audit_log where entity = 'action' and entity_id = :a",
+        "select count(*) from audit_log where entity = 'action' and entity_id = :a"
+        " and field <> 'version'",  # the record version is the conflict check's, not shown
         a=action_id,
     )
     assert len(trail) == expected > 0
@@ -232,3 +235,30 @@ def test_users_page_adds_and_disables(demo_engine, app_env):
     assert not sql(
         demo_engine, "select active from app_user where email = 'new.board@northbridge.example'"
     )
+
+
+def test_a_target_date_says_originally_only_when_it_moved():
+    from monitoring.ui import widgets
+
+    assert widgets.originally("2026-07-09", "2026-07-09") == ""
+    assert widgets.originally("2026-10-28", "2026-02-09") == " (originally 9 Feb 2026)"
+    assert widgets.originally(None, "2026-02-09") == " (originally 9 Feb 2026)"
+    assert widgets.originally("2026-07-09", None) == ""
+
+
+def test_the_audit_trail_shown_leaves_out_the_record_version():
+    import pandas as pd
+
+    from monitoring.ui import widgets
+
+    trail = pd.DataFrame(
+        [
+            ("2026-06-01T10:00:00+00:00", "Lead", "action", "version", "1", "2"),
+            ("2026-06-01T10:00:00+00:00", "Lead", "action", "status", "in_progress", "completed"),
+        ],
+        columns=["at", "actor", "entity", "field", "old_value", "new_value"],
+    )
+    shown = widgets.audit_display(trail)
+    assert len(shown) == 1
+    assert shown.iloc[0]["Now"] == widgets.code_word("status", "completed")
+    assert "Record version" not in shown["What"].tolist()

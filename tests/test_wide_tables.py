@@ -60,7 +60,7 @@ def test_agencies_tables_fit(demo_engine, app_env):
             "Actions",
             "Open",
             "Overdue",
-            "Over 90 days",
+            "Overdue 90+",
             "Completed",
             "On time",
             "Median overdue",

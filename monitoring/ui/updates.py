@@ -168,6 +168,10 @@ def _submit(actor, row, status, note, link, upload, new_due, due_reason, reason)
     st.session_state.pop(base_key, None)
     st.session_state.pop(f"conflict_{action_id}", None)
     st.session_state[f"form_gen_{action_id}"] += 1
+    if content is None:
+        # A file over the upload limit is refused by the uploader itself and never reaches this
+        # run: say plainly that no file came with this save.
+        done.append("no evidence file attached")
     flash(f"Action {row['number']} ({row['review_ref']}): " + "; ".join(done) + ".")
     st.rerun()
 

@@ -40,6 +40,13 @@ MISSING = "—"
 """Shown for a missing value (never "None" or "nan")."""
 
 
+def originally(due_on: date | str | None, original_due_on: date | str | None) -> str:
+    """`` (originally 9 Jul 2026)`` after a target date that has moved from its original; an
+    empty string when the dates are the same or there was no original date."""
+    then = uk_date(original_due_on)
+    return f" (originally {then})" if then and then != uk_date(due_on) else ""
+
+
 def is_missing(value) -> bool:
     """True for None, NaN/NA and blank text."""
     if value is None:
@@ -166,13 +173,20 @@ def value_word(field: str, value) -> str:
     return str(value)
 
 
+HIDDEN_AUDIT_FIELDS = frozenset({"version"})
+"""Audited fields kept in the log but not shown: the record version is the edit-conflict check's
+counter, not something a board member or lead changed."""
+
+
 def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
     """The audit trail as shown: columns ``When (UTC), Who, Record, What, Was, Now``, all text,
-    codes in words, dates as ``d MMM yyyy``, "—" for no value.
+    codes in words, dates as ``d MMM yyyy``, "—" for no value; without the
+    :data:`HIDDEN_AUDIT_FIELDS` rows.
 
     :param trail: ``at, actor, entity, field, old_value, new_value`` (monitoring.worklists
         .audit_trail).
     """
+    trail = trail[~trail["field"].isin(HIDDEN_AUDIT_FIELDS)]
     fields = trail["field"].tolist()
     return pd.DataFrame(
         {
