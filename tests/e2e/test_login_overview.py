@@ -10,9 +10,15 @@ from tests.e2e import browser
 from tests.e2e.browser import BOARD, CSC_LEAD, main, sidebar
 
 
-def tiles(page) -> dict[str, str]:
-    """The metric tiles in the main area: label -> value as shown."""
-    expect(main(page).get_by_test_id("stMetric").first).to_be_visible()
+def tiles(
+    page, must_show: tuple[str, ...] = ("Reviews", "Open actions", "Overdue actions")
+) -> dict[str, str]:
+    """The metric tiles in the main area: label -> value as shown, read once the tiles named in
+    ``must_show`` are there and no script run is in progress (a run may still be drawing them)."""
+    labels = main(page).get_by_test_id("stMetricLabel")
+    for label in must_show:
+        expect(labels.get_by_text(label, exact=True)).to_have_count(1)
+    browser.wait_for_app(page)
     metrics = main(page).get_by_test_id("stMetric")
     return {
         metric.get_by_test_id("stMetricLabel").inner_text().strip(): metric.get_by_test_id(
