@@ -304,6 +304,24 @@ data_version = Table(
     Column("version", Integer, nullable=False, default=0),
 )
 
+# Agency merges (migration 0008_agency_merge, kept by monitoring.agencies): what each merge moved
+# (``moved``: JSON ids), so that an undo restores it exactly.
+agency_merge = Table(
+    "agency_merge",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kept_agency_id", Integer, ForeignKey("agency.id"), nullable=False),
+    Column("merged_agency_id", Integer, ForeignKey("agency.id"), nullable=False),
+    Column("merged_name", String(300), nullable=False),
+    Column("merged_by", String(320), nullable=False),
+    Column("merged_at", String(32), nullable=False),
+    Column("moved", Text, nullable=False),
+    Column("undone_by", String(320)),
+    Column("undone_at", String(32)),
+)
+Index("ix_agency_merge_kept", agency_merge.c.kept_agency_id)
+Index("ix_agency_merge_merged", agency_merge.c.merged_agency_id)
+
 # Roll-ups (migration 0005_rollups, kept by monitoring.rollups): derived counts per review, not
 # records. They live in their own MetaData so that copying, the demo loader's reset and
 # table_counts see only the records; triggers mark a review's row dirty on any write.

@@ -49,6 +49,7 @@ PAGES: list[PageSpec] = [
         "import_tracker.py", "Import a tracker", ":material/upload_file:", "Admin", ("admin",)
     ),
     PageSpec("users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
+    PageSpec("agency_admin.py", "Manage agencies", ":material/domain:", "Admin", ("admin",)),
 ]
 
 
