@@ -231,17 +231,17 @@ ORDER BY r.ref, CASE rated.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green
     WHEN 'blue' THEN 3 ELSE 4 END
 """
 PLAIN_OVERDUE = f"""
-SELECT a.lead_agency_id AS agency_id, coalesce(g.name, 'No lead agency') AS agency,
+SELECT a.lead_agency_id AS agency_id, coalesce(g.name, '{rules.NO_LEAD_AGENCY}') AS agency,
     count(*) AS overdue
 FROM action a LEFT JOIN agency g ON g.id = a.lead_agency_id
 WHERE {OPEN_SQL} AND a.due_on IS NOT NULL AND a.due_on < :today
 GROUP BY a.lead_agency_id, g.name
-ORDER BY count(*) DESC, coalesce(g.name, 'No lead agency')
+ORDER BY count(*) DESC, coalesce(g.name, '{rules.NO_LEAD_AGENCY}')
 LIMIT 15
 """
 PLAIN_TOP = f"""
 SELECT a.id AS action_id, r.ref AS review_ref, rec.number AS recommendation_number, a.number,
-    a.description, coalesce(g.name, 'No lead agency') AS agency, a.due_on
+    a.description, coalesce(g.name, '{rules.NO_LEAD_AGENCY}') AS agency, a.due_on
 FROM action a
 JOIN recommendation rec ON rec.id = a.recommendation_id
 JOIN review r ON r.id = rec.review_id
@@ -332,7 +332,7 @@ def overview_pandas(engine: Engine, today: date, limits: config.Thresholds) -> d
     late = actions[overdue].merge(
         agencies[["id", "name"]], how="left", left_on="lead_agency_id", right_on="id"
     )
-    late["agency"] = late["name"].fillna("No lead agency")
+    late["agency"] = late["name"].fillna(rules.NO_LEAD_AGENCY)
     by_agency = (
         late.groupby(["lead_agency_id", "agency"], dropna=False)
         .size()

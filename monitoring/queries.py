@@ -421,18 +421,18 @@ def overdue_by_agency(
 
     :param a: the actions to count (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``agency_id, agency, overdue`` (agencies with at least one overdue action;
-        actions with no lead agency are shown as "No lead agency").
+        actions with no lead agency are shown as :data:`rules.NO_LEAD_AGENCY`).
     """
     query = (
         select(
             a.c.lead_agency_id.label("agency_id"),
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, NO_AGENCY).label("agency"),
             func.count().label("overdue"),
         )
         .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
         .where(is_overdue_sql(today, a), action_filter(filters, today, 30, a))
         .group_by(a.c.lead_agency_id, agency.c.name)
-        .order_by(func.count().desc(), func.coalesce(agency.c.name, "No lead agency"))
+        .order_by(func.count().desc(), func.coalesce(agency.c.name, NO_AGENCY))
     )
     if limit:
         query = query.limit(limit)
@@ -468,7 +468,7 @@ def most_overdue_actions(
             recommendation.c.number.label("recommendation_number"),
             a.c.number,
             a.c.description,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, NO_AGENCY).label("agency"),
             a.c.due_on,
         )
         .select_from(
@@ -498,7 +498,7 @@ def most_overdue_actions(
 
 # --- board pages: scorecard, review register and drill-down, action list ------------------------
 
-NO_AGENCY = "No lead agency"
+NO_AGENCY = rules.NO_LEAD_AGENCY
 
 SCORECARD_COLUMNS = [
     "agency_id",
@@ -528,7 +528,8 @@ def agency_scorecard(
         nothing is overdue), ``date_changes`` (approved target-date changes), ``last_update_on``
         (date of the latest progress update, or ``None``), ``days_since_update`` (days, or
         ``None``; 0 when the update is dated after ``today``). Ordered by overdue, then overdue > 90 days, most first, then agency name.
-        Actions with no lead agency are grouped as "No lead agency" (``agency_id`` None).
+        Actions with no lead agency are grouped as :data:`rules.NO_LEAD_AGENCY` (``agency_id``
+        None).
     """
     return agency_scorecard_from(conn, today, filters, action, stale_days=stale_days)
 

@@ -51,6 +51,9 @@ STATUS_LABELS = {
     "superseded": "Superseded",
 }
 
+NO_LEAD_AGENCY = "Lead agency not recorded"
+"""Shown wherever an action's lead agency is missing (tables, charts, exports, the pack)."""
+
 IMPLEMENTATION_LABELS = {
     "no_actions": "No actions yet",
     "implemented": "Implemented",

@@ -72,7 +72,7 @@ def my_actions(
             queries.rag_sql(today, window_days).label("rag"),
             action.c.last_update_on,
             pending.label("pending_due_on"),
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
         )
         .select_from(
             action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
@@ -95,14 +95,15 @@ def my_actions(
 
 
 def action_detail(conn: Connection, action_id: int) -> dict | None:
-    """One action with its review ref, recommendation number and agency name, or None."""
+    """One action with its review ref, recommendation number and lead agency name
+    (:data:`queries.NO_AGENCY` when none), or None."""
     row = (
         conn.execute(
             select(
                 action,
                 review.c.ref.label("review_ref"),
                 recommendation.c.number.label("recommendation_number"),
-                agency.c.name.label("agency"),
+                func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
             )
             .select_from(
                 action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
@@ -153,7 +154,7 @@ def assurance_queue(conn: Connection) -> pd.DataFrame:
             action.c.number,
             action.c.description,
             action.c.success_measure,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
             action.c.original_due_on,
             action.c.due_on,
             action.c.completed_on,
@@ -206,7 +207,7 @@ def date_change_requests(
             recommendation.c.number.label("recommendation_number"),
             action.c.number,
             action.c.description,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
             action.c.original_due_on,
             change.c.old_due_on,
             change.c.new_due_on,

@@ -113,7 +113,7 @@ def test_overdue_actions_equal_rows_not_received_past_56_days(pfd_url, monkeypat
     assert independent == expected
     assert figures.overdue == expected
     assert int(by_agency["overdue"].sum()) == expected
-    assert (by_agency["agency"] != "No lead agency").any()
+    assert (by_agency["agency"] != queries.NO_AGENCY).any()
 
 
 def test_rows_without_a_report_date_are_listed_and_have_no_target_date(pfd_url):

@@ -25,7 +25,7 @@ def test_scorecard_on_pfd_data(pfd_engine, today):
         card = queries.agency_scorecard(conn, today)
         by_sql = conn.execute(
             text(
-                f"""select coalesce(g.name, 'No lead agency'), count(*) from action a
+                f"""select coalesce(g.name, '{queries.NO_AGENCY}'), count(*) from action a
                 left join agency g on g.id = a.lead_agency_id where a.{OPEN} and a.due_on < :t
                 group by g.name order by count(*) desc, g.name"""
             ),

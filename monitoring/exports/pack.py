@@ -315,7 +315,7 @@ def _action_ref_columns(a: FromClause = action):
         recommendation.c.number.label("recommendation_number"),
         a.c.number,
         a.c.description,
-        func.coalesce(agency.c.name, "No lead agency").label("agency"),
+        func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
     )
 
 
@@ -623,7 +623,7 @@ def annual_report(
             a.c.success_measure,
             a.c.status,
             a.c.completed_on,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
         )
         .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
         .where(
