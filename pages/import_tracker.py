@@ -1,11 +1,13 @@
 """Import a tracker (administrators): upload a board's .xlsx or .csv tracker, check the column
 mapping, preview every error and warning by row and column, then import in one transaction."""
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
-from monitoring import services
-from monitoring.importer import PRESETS, choose_agencies, prepare
+from monitoring import db, services
+from monitoring.importer import PRESETS, choose_agencies, prepare, set_review_details
 from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
 from monitoring.ui import data, session, updates
@@ -37,12 +39,27 @@ if upload is None:
     st.stop()
 
 raw = upload.getvalue()
-review_ref = review_title = None
+review_ref = review_title = review_type = published_on = None
 overrides: dict[str, str] = {}
-if preset is None:
+if preset is None:  # the review's details are asked for, never taken from the file name
     left, right = st.columns(2)
-    review_ref = left.text_input("Review ref", value=review_ref_from_name(upload.name))
+    review_ref = left.text_input(
+        "Review reference",
+        value=review_ref_from_name(upload.name),
+        help="Suggested from the file name: change it to the board's reference for the review.",
+    )
     review_title = right.text_input("Review title (for a new review)", value="")
+    left, right = st.columns(2)
+    review_type = left.selectbox(
+        "Review type", db.REVIEW_TYPES, index=db.REVIEW_TYPES.index("other")
+    )
+    published_on = right.date_input(
+        "Publication date (optional)",
+        value=None,
+        min_value=date(1970, 1, 1),
+        max_value=data.today(),
+        format="DD/MM/YYYY",
+    )
 plan, header = plan_upload(
     raw, upload.name, preset=preset, review_ref=review_ref, review_title=review_title
 )
@@ -65,6 +82,14 @@ if preset is None and header:
         plan, header = plan_upload(
             raw, upload.name, review_ref=review_ref, review_title=review_title, overrides=overrides
         )
+
+if preset is None:
+    set_review_details(
+        plan,
+        title=review_title or None,
+        review_type=review_type,
+        published_on=published_on.isoformat() if published_on else None,
+    )
 
 st.subheader("Preview (dry run)")
 if plan.errors:
@@ -110,7 +135,10 @@ if summary.unmatched_agencies:
             chosen.append(name)
 choose_agencies(plan, chosen)
 
-if st.button("Import", type="primary"):
+untitled = preset is None and bool(summary.created.get("review")) and not review_title.strip()
+if untitled:
+    st.warning("Give the new review a title to import (it is not taken from the file name).")
+if st.button("Import", type="primary", disabled=untitled):
     bar = st.progress(0.0, text="Starting")
 
     def show(fraction: float, message: str) -> None:
@@ -119,8 +147,9 @@ if st.button("Import", type="primary"):
     def run() -> None:
         done = services.import_tracker(data.engine(), actor, plan, progress=show)
         made = ", ".join(f"{n} {t}" for t, n in done.created.items()) or "nothing new"
+        into = f" into review {review_ref.strip()}" if preset is None else ""
         st.session_state["import_result"] = (
-            f"Imported {done.source}: created {made}; updated {done.updated} actions."
+            f"Imported {done.source}{into}: created {made}; updated {done.updated} actions."
         )
         st.session_state["import_duplicates"] = [str(p) for p in done.duplicates]
 

@@ -37,6 +37,7 @@ def test_page_previews_then_imports_with_chosen_agencies(demo_engine, app_env):
     box = [c for c in at.checkbox if c.label == "Chair / DCS"]
     assert box and box[0].value is False
     box[0].check()
+    next(t for t in at.text_input if t.label.startswith("Review title")).input("Stockton review")
     at.run()
     [b for b in at.button if b.label == "Import"][0].click()
     at.run()

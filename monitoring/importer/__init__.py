@@ -84,6 +84,49 @@ def choose_agencies(plan: ImportPlan, names: list[str]) -> None:
 __all__ += ["choose_agencies", "prepare"]
 
 
+def set_review_details(
+    plan: ImportPlan,
+    *,
+    title: str | None = None,
+    review_type: str | None = None,
+    published_on: str | None = None,
+) -> None:
+    """Give the plan's reviews the title, type and publication date the user chose (the
+    ``--title``, ``--type`` and ``--published-on`` options, or the import page's inputs) rather
+    than anything derived from the file name. Values left None keep the plan's. They are used for
+    a review the import creates; an existing review keeps its own.
+
+    :param published_on: an ISO date (``YYYY-MM-DD``).
+    :raises ValueError: an unknown review type or a date that is not ``YYYY-MM-DD``.
+    """
+    from datetime import date
+
+    from monitoring import db
+
+    if review_type is not None and review_type not in db.REVIEW_TYPES:
+        raise ValueError(
+            f"review type: expected one of {', '.join(db.REVIEW_TYPES)}, got {review_type!r}"
+        )
+    if published_on is not None:
+        try:
+            published_on = date.fromisoformat(str(published_on).strip()).isoformat()
+        except ValueError:
+            raise ValueError(
+                f"publication date: expected YYYY-MM-DD, got {published_on!r}"
+            ) from None
+    title = " ".join(str(title).split()) if title is not None else None
+    for review in plan.reviews.values():
+        if title:
+            review.title = title
+        if review_type is not None:
+            review.review_type = review_type
+        if published_on is not None:
+            review.published_on = published_on
+
+
+__all__ += ["set_review_details"]
+
+
 def import_path(
     path,
     engine,

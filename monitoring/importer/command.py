@@ -13,7 +13,14 @@ import json
 import sys
 from pathlib import Path
 
-from monitoring.importer import PRESETS, ImportFileError, TrackerOptions, build_plan, read_path
+from monitoring.importer import (
+    PRESETS,
+    ImportFileError,
+    TrackerOptions,
+    build_plan,
+    read_path,
+    set_review_details,
+)
 from monitoring.importer.plan import ImportPlan, Problem
 from monitoring.importer.writer import ImportSummary, summary_of
 
@@ -104,6 +111,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown preset {args.preset!r} (known: {', '.join(PRESETS)})")
     if args.preset and (args.review or args.mapping):
         raise UsageError("--preset cannot be combined with --review or --mapping")
+    if args.preset and (args.title or args.type or args.published_on):
+        raise UsageError(
+            "--preset takes each review's title, type and date from the file: --title, --type "
+            "and --published-on are for a board's tracker"
+        )
     source = Path(args.file).name
     try:
         mapping = load_mapping(args.mapping) if args.mapping else {}
@@ -119,6 +131,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         category_key=mapping.get("category_key", {}),
     )
     plan = build_plan(sheet, preset=args.preset, options=options)
+    set_review_details(
+        plan, title=args.title, review_type=args.type, published_on=args.published_on
+    )
     del sheet  # the plan holds what is needed; large files free their cells here
     if args.create_agencies is not None:
         plan.create_agencies = args.create_agencies
@@ -132,11 +147,50 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         migrations.upgrade(engine)
         summary = services.import_tracker(engine, actor, plan)
+    reviews = [] if args.preset else _review_details(args, plan)
     if args.json:
-        print(json.dumps(summary.as_dict(), indent=2))
+        print(json.dumps({**summary.as_dict(), "reviews": reviews}, indent=2))
     else:
         _print_summary(summary)
+        for review in reviews:
+            print(
+                f"  review {review['ref']!r}: reference from {review['ref_from']}; title "
+                f"{review['title']!r}, type {review['review_type']}, published "
+                f"{review['published_on'] or 'not given'} (used when the review is new)"
+            )
     return 0
+
+
+def _review_details(args: argparse.Namespace, plan: ImportPlan) -> list[dict]:
+    """Each planned review's reference (and where it came from), title, type and date, so that a
+    reference made from the file name is never used silently."""
+    if args.review:
+        ref_from = "--review"
+    elif "review_ref" in plan.mapping:
+        ref_from = f"the file's {plan.mapping['review_ref']!r} column"
+    else:
+        ref_from = "the file name (set it with --review REF)"
+    return [
+        {
+            "ref": r.ref,
+            "ref_from": ref_from,
+            "title": r.title,
+            "title_from": "--title" if args.title else "the reference (give --title)",
+            "review_type": r.review_type,
+            "published_on": r.published_on,
+        }
+        for r in plan.reviews.values()
+    ]
+
+
+def _iso_date(value: str) -> str:
+    """An ``argparse`` type: a ``YYYY-MM-DD`` date, as ISO text."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -152,6 +206,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="the .xlsx or .csv file")
     parser.add_argument("--review", metavar="REF", help="the review (ref) the rows belong to")
+    from monitoring.db import REVIEW_TYPES
+
+    parser.add_argument("--title", help="the review's title (for a new review; not with --preset)")
+    parser.add_argument(
+        "--type",
+        choices=REVIEW_TYPES,
+        help="the review's type (for a new review; default other; not with --preset)",
+    )
+    parser.add_argument(
+        "--published-on",
+        metavar="YYYY-MM-DD",
+        type=_iso_date,
+        help="the review's publication date, set only when given (for a new review; an import "
+        "never publishes anything; not with --preset)",
+    )
     parser.add_argument("--preset", metavar="NAME", help=f"a known layout: {', '.join(PRESETS)}")
     parser.add_argument(
         "--mapping", metavar="FILE", help="a saved mapping file (JSON) overriding column headings"
