@@ -29,10 +29,21 @@ PFD_COLUMNS = ("ref", "date_of_report", "coroner_area", "category", "sent_to", "
 PFD_STATUS = {"received": "completed", "overdue": "not_started", "pending": "not_started"}
 
 
+def pfd_title(ref: str, category: str, area: str) -> str:
+    """A PFD report's review title from its reference, category and coroner area only, e.g.
+    ``PFD report 2026-0045: Hospital Death (...) related deaths; Northamptonshire``. Never a
+    person's name: the tracker names reports after the deceased, so nothing else is used. A
+    category written ``a | b`` reads ``a, b``."""
+    themes = ", ".join(t.strip() for t in category.split("|") if t.strip())
+    detail = "; ".join(part for part in (themes, area.strip()) if part)
+    return f"PFD report {ref}: {detail}" if detail else f"PFD report {ref}"
+
+
 def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
     """Plan the PFD recipient-status file.
 
-    One review (type ``PFD``) per report ref, published on its report date; one recommendation
+    One review (type ``PFD``) per report ref, titled by :func:`pfd_title` (reference, category
+    and coroner area, never a person's name), published on its report date; one recommendation
     ("1") per report, themed by its category (``a | b`` gives two themes); one action per row,
     "Respond to the report", numbered 1, 2, ... in file order within the report, lead agency = the
     recipient (``REDACTED`` recipients get no agency and a warning), target date = the row's report
@@ -109,7 +120,7 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
         if review is None:
             plan.reviews[ref] = ReviewPlan(
                 ref=ref,
-                title=f"Prevention of future deaths report {ref}" + (f", {area}" if area else ""),
+                title=pfd_title(ref, category, area),
                 review_type="PFD",
                 published_on=report_on,
                 board=area or None,
