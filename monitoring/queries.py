@@ -907,11 +907,17 @@ def filter_options(conn: Connection) -> dict[str, list[tuple]]:
 
     :returns: ``{"review_types": [(code, label)], "reviews": [(id, "REF – title")],
         "agencies": [(id, name)], "themes": [(id, name)]}``; review types and reviews as present in
-        the data, agencies and themes by name.
+        the data, agencies (active, or leading an action) and themes by name.
     """
     types = conn.execute(select(review.c.review_type).distinct().order_by(review.c.review_type))
     reviews = conn.execute(select(review.c.id, review.c.ref, review.c.title).order_by(review.c.ref))
-    agencies = conn.execute(select(agency.c.id, agency.c.name).order_by(agency.c.name))
+    # A merged agency (inactive, its actions moved) is no longer a choice.
+    leading = select(action.c.lead_agency_id).where(action.c.lead_agency_id.is_not(None))
+    agencies = conn.execute(
+        select(agency.c.id, agency.c.name)
+        .where(or_(agency.c.active.is_(True), agency.c.id.in_(leading)))
+        .order_by(agency.c.name)
+    )
     themes = conn.execute(select(theme.c.id, theme.c.name).order_by(theme.c.name))
     return {
         "review_types": [(t, t.replace("_", " ")) for (t,) in types],

@@ -4,7 +4,7 @@ names, aliases (the spellings and roles an import matches) and each agency's det
 import streamlit as st
 
 from monitoring import agencies
-from monitoring.ui import data, session, updates
+from monitoring.ui import data, session, updates, widgets
 
 session.guard(__file__)
 
@@ -154,22 +154,34 @@ with tab_merges:
     if history.empty:
         st.info("No agency has been merged yet.")
     else:
+        st.caption("Every merge, newest first, with how many actions, aliases and users moved.")
+        shown = history.drop(columns=["undone_by", "undone_at"]).assign(
+            merged_at=history["merged_at"].map(widgets.uk_date_time),
+            undone=[
+                f"{widgets.uk_date_time(at)} by {who}" if at else ""
+                for at, who in zip(history["undone_at"], history["undone_by"], strict=True)
+            ],
+        )
         st.dataframe(
-            history,
+            shown,
             hide_index=True,
             width="stretch",
-            placeholder="—",
             column_config={
-                "merge_id": st.column_config.NumberColumn("Merge", format="%d"),
+                "merge_id": st.column_config.NumberColumn("Merge", format="%d", width=60),
                 "kept": "Kept",
                 "merged_name": "Merged",
-                "actions": st.column_config.NumberColumn("Actions moved", format="%d"),
-                "aliases": st.column_config.NumberColumn("Aliases moved", format="%d"),
-                "users": st.column_config.NumberColumn("Users moved", format="%d"),
+                "actions": st.column_config.NumberColumn(
+                    "Actions", format="%d", help="How many moved", width=70
+                ),
+                "aliases": st.column_config.NumberColumn(
+                    "Aliases", format="%d", help="How many moved", width=70
+                ),
+                "users": st.column_config.NumberColumn(
+                    "Users", format="%d", help="How many moved", width=70
+                ),
                 "merged_by": "By",
                 "merged_at": "Merged (UTC)",
-                "undone_by": "Undone by",
-                "undone_at": "Undone (UTC)",
+                "undone": "Undone (UTC)",
             },
         )
         standing = history[history["undone_at"].isna()]

@@ -117,9 +117,17 @@ def test_merging_the_met_spellings_sums_the_scorecard_and_undo_restores_it(pfd_e
         after[after["agency_id"] != keep].reset_index(drop=True),
     )
 
+    # The merged spellings are no longer choices in the sidebar's agency filter.
+    with pfd_engine.connect() as conn:
+        choices = {i for i, _name in queries.filter_options(conn)["agencies"]}
+    assert keep in choices and not choices & set(merged)
+
     agencies.undo_merge(pfd_engine, ADMIN, result.merge_ids[1])
     agencies.undo_merge(pfd_engine, ADMIN, result.merge_ids[0])
     pd.testing.assert_frame_equal(_scorecard(pfd_engine), before)
+    with pfd_engine.connect() as conn:
+        choices = {i for i, _name in queries.filter_options(conn)["agencies"]}
+    assert {keep, *merged} <= choices
     with pfd_engine.connect() as conn:
         active = (
             conn.execute(select(db.agency.c.active).where(db.agency.c.id.in_(merged)))
@@ -352,3 +360,19 @@ def test_manage_agencies_page_is_not_reachable_for_other_roles(email, demo_engin
     assert not at.exception
     assert [t.value for t in at.title] == ["Not available"]
     assert not at.dataframe and not at.button
+
+
+def test_a_job_title_as_owner_is_matched_by_its_alias(engine, tmp_path):
+    tracker = tmp_path / "owners.csv"
+    tracker.write_text(
+        "Ref,Action,Lead,Due Date\n1,Audit strategy meetings,Director of Children's Services,"
+        "31/03/2026\n",
+        encoding="utf-8",
+    )
+    council = agencies.create_agency(engine, ADMIN, "Northbridge Council Children's Social Care")
+    agencies.add_alias(engine, ADMIN, council, "Director of Children's Services")
+    summary = importer.import_path(tracker, engine, review="OWNERS")
+    assert summary.unmatched_agencies == [] and summary.created["action"] == 1
+    with engine.connect() as conn:
+        lead = conn.execute(select(db.action.c.lead_agency_id)).scalar()
+    assert lead == council
