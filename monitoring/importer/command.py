@@ -1,5 +1,6 @@
-"""``python -m monitoring import FILE [--review REF] [--preset NAME] [--mapping FILE] [--dry-run]
-[--json]``: import a board's tracker (.xlsx or .csv).
+"""``python -m monitoring import FILE [--review REF] [--title TEXT] [--type TYPE]
+[--published-on DATE] [--preset NAME] [--mapping FILE] [--dry-run] [--json]``: import a board's
+tracker (.xlsx or .csv).
 
 The file is read and every row checked before the database is opened: on any error the command
 lists every problem by row and column, exits 1 and writes nothing (the database is not even
