@@ -376,3 +376,34 @@ def test_a_job_title_as_owner_is_matched_by_its_alias(engine, tmp_path):
     with engine.connect() as conn:
         lead = conn.execute(select(db.action.c.lead_agency_id)).scalar()
     assert lead == council
+
+
+def test_the_page_form_saves_name_and_details_together_or_not_at_all(engine):
+    agency_id = agencies.create_agency(engine, ADMIN, "Cleveland Police")
+    with pytest.raises(services.ValidationError, match="e-mail"):
+        agencies.save_agency(
+            engine,
+            ADMIN,
+            agency_id,
+            name="Cleveland Police Force",
+            short_name="CP",
+            sector="Police",
+            board_member_email="not an address",
+        )
+    with engine.connect() as conn:
+        row = conn.execute(select(db.agency).where(db.agency.c.id == agency_id)).mappings().one()
+    assert (row["name"], row["short_name"]) == ("Cleveland Police", None)
+    changes = agencies.save_agency(
+        engine,
+        ADMIN,
+        agency_id,
+        name="Cleveland Police Force",
+        short_name="CP",
+        sector="Police",
+        board_member_email="",
+    )
+    assert changes == {
+        "name": ("Cleveland Police", "Cleveland Police Force"),
+        "short_name": (None, "CP"),
+        "sector": (None, "Police"),
+    }
