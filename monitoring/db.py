@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -321,6 +322,85 @@ agency_merge = Table(
 )
 Index("ix_agency_merge_kept", agency_merge.c.kept_agency_id)
 Index("ix_agency_merge_merged", agency_merge.c.merged_agency_id)
+
+# Impact measures (migration 0007_measures, written by monitoring.measures): did practice change?
+MEASURE_UNITS = ("percent", "count", "days")
+MEASURE_DIRECTIONS = ("up", "down")
+MEASURE_SOURCES = ("audit", "performance", "feedback")
+MEASURE_FREQUENCIES = ("monthly", "quarterly")
+
+measure = Table(
+    "measure",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # A measure belongs to a recommendation or to a theme (at least one is set).
+    Column("recommendation_id", Integer, ForeignKey("recommendation.id", ondelete="CASCADE")),
+    Column("theme_id", Integer, ForeignKey("theme.id", ondelete="CASCADE")),
+    Column("name", String(300), nullable=False),
+    Column("numerator", Text),  # the definition in words: what is counted ...
+    Column("denominator", Text),  # ... out of what (a share's denominator)
+    Column("unit", String(10), nullable=False, default="percent"),
+    Column("better", String(4), nullable=False, default="up"),
+    Column("baseline_value", Float),
+    Column("baseline_from", String(10)),
+    Column("baseline_to", String(10)),
+    Column("target_value", Float),
+    Column("target_on", String(10)),
+    Column("source", String(20), nullable=False, default="performance"),
+    Column("agency_id", Integer, ForeignKey("agency.id")),  # the owning agency
+    Column("frequency", String(10), nullable=False, default="monthly"),
+    # A change in practice recorded on this period end: the process limits are recalculated from it.
+    Column("change_from", String(10)),
+    Column("change_note", Text),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(320)),
+    Column("updated_at", String(32)),
+)
+
+measure_observation = Table(
+    "measure_observation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("measure_id", Integer, ForeignKey("measure.id", ondelete="CASCADE"), nullable=False),
+    Column("period_end", String(10), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    # Append-only: a correction is a new row with the next version; the row in force on a date
+    # is the highest version recorded by then.
+    Column("version", Integer, nullable=False, default=1),
+    Column("recorded_at", String(32), nullable=False),
+    Column("recorded_by", String(320)),
+    UniqueConstraint(
+        "measure_id", "period_end", "version", name="uq_measure_observation_period_version"
+    ),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "recommendation_id",
+        Integer,
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("received_on", String(10), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("summary", Text, nullable=False),  # anonymised: no names
+    Column("recorded_at", String(32), nullable=False),
+    Column("recorded_by", String(320)),
+)
+Index("ix_measure_recommendation", measure.c.recommendation_id)
+Index(
+    "ix_measure_observation_measure",
+    measure_observation.c.measure_id,
+    measure_observation.c.period_end,
+    measure_observation.c.recorded_at,
+)
+Index("ix_feedback_recommendation", feedback.c.recommendation_id, feedback.c.received_on)
 
 # Roll-ups (migration 0005_rollups, kept by monitoring.rollups): derived counts per review, not
 # records. They live in their own MetaData so that copying, the demo loader's reset and

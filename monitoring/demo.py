@@ -792,6 +792,7 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
                 }
             )
         add(db.meeting, meetings)
+        _add_measures(add, anchor, agency_ids)
         db.reset_sequences(conn)  # ids above were explicit: PostgreSQL's sequences must move on
     return counts
 
@@ -1009,3 +1010,12 @@ def _demo_action(
         "updated_at": updates[-1]["created_at"] if updates else _ts(created),
     }
     return row, updates, changes
+
+
+def _add_measures(add, anchor: date, agency_ids: dict[str, int]) -> None:
+    """The demo reviews' impact measures, their monthly values and feedback
+    (:mod:`monitoring.measures_demo`)."""
+    from monitoring import measures_demo
+
+    for table, rows in measures_demo.demo_rows(anchor, agency_ids).items():
+        add(table, rows)

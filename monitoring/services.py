@@ -107,8 +107,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_agencies": frozenset({"admin"}),
     "send_reminders": frozenset({"admin"}),
     "read_all": frozenset({"admin", "board", "assurer", "agency_lead"}),
+    "record_measure": frozenset({"admin", "agency_lead"}),  # monitoring.measures: owning agency
 }
-OWN_AGENCY_ONLY = frozenset({"update_action", "attach_evidence", "request_date_change"})
+OWN_AGENCY_ONLY = frozenset(
+    {"update_action", "attach_evidence", "request_date_change", "record_measure"}
+)
 
 
 def can(actor: Actor, permission: str, *, agency_id: int | None = None) -> bool:
