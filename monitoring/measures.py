@@ -823,6 +823,7 @@ SUMMARY_COLUMNS = [
     "unit",
     "better",
     "source",
+    "frequency",
     "points",
     "latest_period",
     "latest_value",
@@ -920,6 +921,7 @@ def summaries(
                 "unit": m["unit"],
                 "better": m["better"],
                 "source": m["source"],
+                "frequency": m["frequency"],
                 "points": len(view.frame),
                 "latest_period": None if last is None else str(last["period_end"]),
                 "latest_value": None if last is None else float(last["value"]),
@@ -1116,3 +1118,64 @@ def value_words(value: float | None, unit: str) -> str:
         return "—"
     number = f"{value:,.1f}".removesuffix(".0")
     return {"percent": f"{number}%", "days": f"{number} days"}.get(unit, number)
+
+
+DISPLAY_COLUMNS = [
+    "Measure",
+    "Review",
+    "Recommendation or theme",
+    "Owner",
+    "Latest period",
+    "Latest value",
+    "Target",
+    "Variation",
+    "Assurance",
+    "Values",
+]
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The measures table as the page and the pack show it (all text but ``Values``; "—" for
+    none). :param table: :func:`summaries`. :returns: columns :data:`DISPLAY_COLUMNS`."""
+    dash = "—"
+
+    def text(value: Any) -> str:
+        return (
+            dash
+            if value is None or (isinstance(value, float) and math.isnan(value))
+            else str(value)
+        )
+
+    def target(row: Any) -> str:
+        if row.target_value is None or (
+            isinstance(row.target_value, float) and math.isnan(row.target_value)
+        ):
+            return dash
+        by = (
+            f" by {period_words(row.target_on).replace('quarter to ', '')}" if row.target_on else ""
+        )
+        return value_words(float(row.target_value), row.unit) + by
+
+    return pd.DataFrame(
+        {
+            "Measure": [text(v) for v in table["name"]],
+            "Review": [text(v) for v in table["review_ref"]],
+            "Recommendation or theme": [
+                text(r if isinstance(r, str) else t)
+                for r, t in zip(table["recommendation"], table["theme"], strict=True)
+            ],
+            "Owner": [text(v) for v in table["agency"]],
+            "Latest period": [
+                period_words(v) if isinstance(v, str) else dash for v in table["latest_period"]
+            ],
+            "Latest value": [
+                value_words(None if pd.isna(v) else float(v), u)
+                for v, u in zip(table["latest_value"], table["unit"], strict=True)
+            ],
+            "Target": [target(row) for row in table.itertuples()],
+            "Variation": list(table["variation_text"]),
+            "Assurance": list(table["assurance_text"]),
+            "Values": [int(v) for v in table["points"]],
+        },
+        columns=DISPLAY_COLUMNS,
+    )

@@ -7,7 +7,7 @@ they stood on that date (reconstructed from dated history by :mod:`monitoring.as
 
 import streamlit as st
 
-from monitoring import asat, charts, config, queries, rollups
+from monitoring import asat, charts, config, measures, queries, rollups
 from monitoring.ui import data, filters, session, widgets
 
 session.guard(__file__)
@@ -52,6 +52,12 @@ widgets.tile(row2[0], "Open actions", figures.open_actions)
 widgets.tile(row2[1], "Overdue actions", figures.overdue, help="Open and past their target date.")
 widgets.tile(row2[2], f"Due in the next {limits.due_soon_days} days", figures.due_soon)
 widgets.tile(row2[3], "Open with no target date", figures.no_due_date)
+measure_counts = data.read(measures.overview_counts, as_at, current)
+if measure_counts.total:
+    st.caption(
+        f"Impact measures: {measure_counts.improving} improving, {measure_counts.concerning} "
+        f"concerning, {measure_counts.no_change} no significant change (see Measures)."
+    )
 
 if as_at:
     frame = data.read(asat.agency_scorecard_as_at, as_at, current)

@@ -36,6 +36,7 @@ PAGES: list[PageSpec] = [
     PageSpec("actions.py", "Actions", ":material/checklist:", "Board", READERS),
     PageSpec("themes.py", "Themes and search", ":material/category:", "Board", EVERYONE),
     PageSpec("trends.py", "Trends", ":material/trending_up:", "Board", READERS),
+    PageSpec("measures.py", "Measures", ":material/monitoring:", "Board", READERS),
     PageSpec("meetings.py", "Meetings", ":material/event:", "Board", READERS),
     PageSpec("meeting_pack.py", "Meeting pack", ":material/picture_as_pdf:", "Board", READERS),
     PageSpec(

@@ -1,0 +1,212 @@
+"""Measures: did practice change? Every impact measure with its latest value, the Making Data Count
+variation and assurance icons (each with its words beside it) and a small XmR chart, worst first.
+
+With the sidebar's "As at" date set, each chart shows only the values recorded by then. Agency
+leads (for their agency's measures) and administrators record a value, import values from a file,
+and record feedback from children, young people and families. Names, definitions and feedback
+came from people: they are shown as text, never as markdown.
+"""
+
+import html
+
+import streamlit as st
+
+from monitoring import measure_charts, measures, services
+from monitoring.ui import data, filters, session, widgets
+
+user = session.guard(__file__)
+current = filters.current()
+as_at = current.as_at
+
+st.title("Measures: did practice change?")
+if as_at:
+    widgets.as_at_caption(as_at)
+    st.caption("Each chart shows only the values recorded by the end of that day.")
+else:
+    widgets.today_caption(data.today())
+if message := st.session_state.pop("measures_saved", None):
+    st.success(message)
+
+views = data.read(measures.measure_views, as_at, current)
+table = data.read(measures.summaries, as_at, current)
+counts = data.read(measures.overview_counts, as_at, current)
+tiles = st.columns(4)
+widgets.tile(tiles[0], "Measures", counts.total)
+widgets.tile(tiles[1], "Improving", counts.improving, help="Special cause, improving.")
+widgets.tile(tiles[2], "Concerning", counts.concerning, help="Special cause, concerning.")
+widgets.tile(tiles[3], "No significant change", counts.no_change)
+
+if table.empty:
+    st.info("No measures match the filters yet.")
+else:
+    st.subheader("Every measure, worst first")
+    st.dataframe(measures.display_table(table), hide_index=True, width="stretch")
+    st.caption(
+        "How to read the icons and charts: see 'Reading a measure's chart' in the user guide. "
+        "Limits are the mean ± 2.66 × the average moving range; a change recorded for a "
+        "measure starts new limits."
+    )
+
+for view in views:
+    measure = view.measure
+    with st.container(border=True):
+        left, right = st.columns([2, 3])
+        with left:
+            st.html(f"<h3 style='margin:0'>{html.escape(measure['name'])}</h3>")
+            where = measure["review_ref"] or measure["theme"] or ""
+            if measure["recommendation_number"] is not None:
+                where += f" recommendation {measure['recommendation_number']}"
+            st.text(f"{where.strip()} · owned by {measure['agency'] or '—'}")
+            if len(view.frame):
+                last = view.frame.iloc[-1]
+                st.text(
+                    "Latest: "
+                    + measures.value_words(float(last["value"]), measure["unit"])
+                    + " for "
+                    + measures.period_words(last["period_end"], measure["frequency"])
+                    + f" ({len(view.frame)} values)"
+                )
+            else:
+                st.text("No values recorded yet.")
+            st.html(measure_charts.icons_html(view.variation, view.assurance))
+            definition = measure["numerator"] or ""
+            if measure["denominator"]:
+                definition += f" ÷ {measure['denominator']}"
+            if definition:
+                st.text(f"Definition: {definition}")
+            if measure["change_from"]:
+                st.text(
+                    f"Change recorded from {widgets.uk_date(measure['change_from'])}: "
+                    f"{measure['change_note'] or 'limits recalculated'}"
+                )
+        with right:
+            if len(view.frame):
+                figure = measure_charts.xmr_figure(measure, view.frame, view.chart, small=True)
+                st.plotly_chart(figure, width="stretch", key=f"measure_chart_{measure['id']}")
+
+st.subheader("Voice of the child and family")
+feedback = data.read(measures.feedback_entries, None, as_at, current)
+if feedback.empty:
+    st.info("No feedback recorded.")
+else:
+    st.dataframe(
+        feedback[["received_on", "review_ref", "recommendation", "source", "summary"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "received_on": st.column_config.DateColumn("Received", format="D MMM YYYY"),
+            "review_ref": "Review",
+            "recommendation": "Recommendation",
+            "source": "From",
+            "summary": st.column_config.TextColumn("What they said (anonymised)", width="large"),
+        },
+    )
+
+if user["role"] not in ("admin", "agency_lead"):
+    st.stop()
+
+actor = session.current_actor()
+editable = data.read(measures.editable_measures, user["role"], user.get("agency_id"))
+labels = {int(r.id): f"{r.name} ({r.review_ref or 'theme'})" for r in editable.itertuples()}
+
+
+def saved(message: str) -> None:
+    st.session_state["measures_saved"] = message
+    st.rerun()
+
+
+st.subheader("Record a value")
+if not labels:
+    st.info("Your agency owns no measures yet.")
+else:
+    with st.form("record_value", clear_on_submit=False):
+        measure_id = st.selectbox("Measure", list(labels), format_func=labels.get)
+        period_end = st.date_input(
+            "Period ending", value=None, max_value=data.today(), format="DD/MM/YYYY"
+        )
+        value = st.number_input("Value", value=None, min_value=0.0, step=1.0)
+        num_col, den_col = st.columns(2)
+        numerator = num_col.number_input(
+            "Numerator (for a percentage)", value=None, min_value=0.0, step=1.0
+        )
+        denominator = den_col.number_input(
+            "Denominator (for a percentage)", value=None, min_value=0.0, step=1.0
+        )
+        correction = st.checkbox("This corrects a value already recorded for that period")
+        submitted = st.form_submit_button("Save the value", type="primary")
+    if submitted:
+        record = measures.correct_observation if correction else measures.add_observation
+        extra = {"version": None} if correction else {}
+        try:
+            written = record(
+                data.engine(),
+                actor,
+                measure_id,
+                period_end=period_end,
+                value=value,
+                numerator=numerator,
+                denominator=denominator,
+                **extra,
+            )
+        except services.ServiceError as exc:
+            st.error(str(exc))
+        else:
+            saved(
+                f"Saved {written['value']:g} for the period ending "
+                f"{widgets.uk_date(written['period_end'])}."
+            )
+
+    with st.expander("Import values from a file (.csv or .xlsx)"):
+        st.caption(
+            "A header row, then one row per period: period (a date, or a month such as "
+            "March 2026), value, and for a percentage optionally numerator and denominator. "
+            "A period already recorded is corrected. On any problem nothing is saved."
+        )
+        import_measure = st.selectbox(
+            "Measure", list(labels), format_func=labels.get, key="import_measure"
+        )
+        upload = st.file_uploader("Values file", type=["csv", "xlsx"], key="import_values")
+        if upload is not None and st.button("Import the values"):
+            try:
+                written = measures.import_observations(
+                    data.engine(), actor, import_measure, upload.getvalue(), upload.name
+                )
+            except measures.ObservationImportError as exc:
+                st.error("Nothing was saved. Please correct the file:")
+                st.dataframe({"Problem": exc.problems}, hide_index=True, width="stretch")
+            except services.ServiceError as exc:
+                st.error(str(exc))
+            else:
+                saved(f"Imported {len(written)} values.")
+
+st.subheader("Record feedback from children, young people or families")
+recommendations = data.read(measures.feedback_recommendations, user["role"], user.get("agency_id"))
+if recommendations.empty:
+    st.info("Your agency leads no recommendation's actions or measures yet.")
+else:
+    choices = dict(zip(recommendations["id"].astype(int), recommendations["label"], strict=True))
+    with st.form("record_feedback", clear_on_submit=False):
+        rec_id = st.selectbox("Recommendation", list(choices), format_func=choices.get)
+        received_on = st.date_input(
+            "Received on", value=None, max_value=data.today(), format="DD/MM/YYYY"
+        )
+        source = st.text_input("From (e.g. young people's participation group)", max_chars=200)
+        summary = st.text_area(
+            "What they said (anonymised: no names or details that identify anyone)",
+            max_chars=4000,
+        )
+        sent = st.form_submit_button("Save the feedback")
+    if sent:
+        try:
+            measures.add_feedback(
+                data.engine(),
+                actor,
+                rec_id,
+                received_on=received_on,
+                source=source,
+                summary=summary,
+            )
+        except services.ServiceError as exc:
+            st.error(str(exc))
+        else:
+            saved("Feedback saved.")
