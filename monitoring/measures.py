@@ -815,6 +815,8 @@ def chart_for(measure: Mapping[str, Any], frame: pd.DataFrame) -> spc.Chart:
 SUMMARY_COLUMNS = [
     "measure_id",
     "name",
+    "recommendation_id",
+    "review_id",
     "review_ref",
     "recommendation",
     "theme",
@@ -913,6 +915,8 @@ def summaries(
             {
                 "measure_id": m["id"],
                 "name": m["name"],
+                "recommendation_id": m["recommendation_id"],
+                "review_id": m["review_id"],
                 "review_ref": m["review_ref"],
                 "recommendation": _recommendation_words(m),
                 "theme": m["theme"],
@@ -1122,16 +1126,18 @@ def value_words(value: float | None, unit: str) -> str:
 
 DISPLAY_COLUMNS = [
     "Measure",
-    "Review",
-    "Recommendation or theme",
-    "Owner",
-    "Latest period",
     "Latest value",
-    "Target",
     "Variation",
     "Assurance",
+    "Target",
+    "Latest period",
+    "Owner",
+    "Review",
+    "Recommendation or theme",
     "Values",
 ]
+"""The board's question first (where is it, is it changing, will it meet its target), then where
+the measure comes from."""
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -421,3 +421,30 @@ def test_chart_reads_the_same_values_as_spc(demo_engine):
         view = next(v for v in measures.measure_views(conn) if v.measure["id"] == DEVICES)
     direct = spc.xmr(list(view.frame["value"]))
     assert direct == view.chart
+
+
+def test_filters_by_owning_agency_review_and_theme(demo_engine):
+    from monitoring.queries import Filters
+
+    with demo_engine.connect() as conn:
+        police = measures.summaries(conn, None, Filters(agency_ids=(1,)))
+        kieran = measures.summaries(conn, None, Filters(review_ids=(1,)))
+        themed = measures.summaries(conn, None, Filters(theme_ids=(1,)))  # technology-assisted
+    assert set(police["measure_id"]) == {
+        i for (i,) in rows(demo_engine, "select id from measure where agency_id = 1")
+    }
+    assert set(kieran["review_id"]) == {1} and len(kieran) == len(
+        rows(
+            demo_engine,
+            "select m.id from measure m join recommendation r on r.id = m.recommendation_id "
+            "where r.review_id = 1",
+        )
+    )
+    assert set(themed["recommendation_id"]) == {
+        r
+        for (r,) in rows(
+            demo_engine,
+            "select distinct m.recommendation_id from measure m join recommendation_theme t "
+            "on t.recommendation_id = m.recommendation_id where t.theme_id = 1",
+        )
+    }

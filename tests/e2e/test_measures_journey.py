@@ -42,5 +42,7 @@ def test_agency_lead_sees_the_form_for_their_measures(page, app_server):
     browser.go_to(page, "Measures")
     form = main(page).get_by_test_id("stForm").first
     expect(form.get_by_role("button", name="Save the value")).to_be_visible()
-    form.scroll_into_view_if_needed()
+    violations = browser.run_axe(page)
+    browser.save_report("measures-lead", violations)
+    assert not browser.blocking(violations), browser.describe(browser.blocking(violations))
     browser.screenshot(page, "measures-lead-form")
