@@ -865,9 +865,14 @@ def measure_views(
     if not measures:
         return []
     frame = observations(conn, tuple(m["id"] for m in measures), as_at)
+    by_measure = {
+        int(key): part.reset_index(drop=True)
+        for key, part in frame.groupby("measure_id", sort=False)
+    }
+    empty = frame.iloc[0:0]
     views = []
     for m in measures:
-        own = frame[frame["measure_id"] == m["id"]].reset_index(drop=True)
+        own = by_measure.get(int(m["id"]), empty)
         chart = chart_for(m, own)
         views.append(
             MeasureView(

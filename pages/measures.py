@@ -47,7 +47,13 @@ else:
         "measure starts new limits."
     )
 
-for view in views:
+MAX_CHARTS = 30  # a chart costs about 50 ms to build; filter the sidebar to chart others
+if len(views) > MAX_CHARTS:
+    st.caption(
+        f"Charts for the {MAX_CHARTS} measures at the top of the table (of {len(views)}); "
+        "use the sidebar filters to chart others."
+    )
+for view in views[:MAX_CHARTS]:
     measure = view.measure
     with st.container(border=True):
         left, right = st.columns([2, 3])
