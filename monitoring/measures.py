@@ -1070,10 +1070,17 @@ def feedback_counts(conn: Connection, as_at: date | None = None) -> dict[int, in
 
 def editable_measures(conn: Connection, role: str, agency_id: int | None) -> pd.DataFrame:
     """Measures a user may record values for: all for an administrator, their agency's for a
-    lead, none otherwise. Columns ``id, name, unit, review_ref, agency``."""
+    lead, none otherwise. Columns ``id, name, unit, review_ref, agency, version``."""
     m, r, v, g = db.measure, db.recommendation, db.review, db.agency
     query = (
-        select(m.c.id, m.c.name, m.c.unit, v.c.ref.label("review_ref"), g.c.name.label("agency"))
+        select(
+            m.c.id,
+            m.c.name,
+            m.c.unit,
+            v.c.ref.label("review_ref"),
+            g.c.name.label("agency"),
+            m.c.version,
+        )
         .select_from(
             m.outerjoin(r, r.c.id == m.c.recommendation_id)
             .outerjoin(v, v.c.id == r.c.review_id)
@@ -1087,7 +1094,7 @@ def editable_measures(conn: Connection, role: str, agency_id: int | None) -> pd.
         query = query.where(m.c.id.is_(None))
     rows = conn.execute(query).all()
     return pd.DataFrame(
-        [tuple(r) for r in rows], columns=["id", "name", "unit", "review_ref", "agency"]
+        [tuple(r) for r in rows], columns=["id", "name", "unit", "review_ref", "agency", "version"]
     )
 
 

@@ -11,7 +11,7 @@ import html
 
 import streamlit as st
 
-from monitoring import measure_charts, measures, services
+from monitoring import measure_charts, measures, queries, services
 from monitoring.ui import data, filters, session, widgets
 
 user = session.guard(__file__)
@@ -184,6 +184,100 @@ else:
                 st.error(str(exc))
             else:
                 saved(f"Imported {len(written)} values.")
+
+with st.expander("Add a measure"):
+    options = data.read(queries.filter_options)
+    recs = data.read(measures.feedback_recommendations, "admin", None)
+    rec_labels = dict(zip(recs["id"].astype(int), recs["label"], strict=True))
+    theme_labels = dict(options["themes"])
+    agency_labels = dict(options["agencies"])
+    with st.form("add_measure"):
+        name = st.text_input("Name", max_chars=300)
+        rec_choice = st.selectbox(
+            "Recommendation", [None, *rec_labels], format_func=lambda i: rec_labels.get(i, "—")
+        )
+        theme_choice = st.selectbox(
+            "Or a theme", [None, *theme_labels], format_func=lambda i: theme_labels.get(i, "—")
+        )
+        numerator_words = st.text_input("What is counted (numerator)")
+        denominator_words = st.text_input("Out of what (denominator, for a percentage)")
+        unit_col, better_col, freq_col = st.columns(3)
+        unit = unit_col.selectbox(
+            "Unit", list(measures.UNIT_LABELS), format_func=measures.UNIT_LABELS.get
+        )
+        better = better_col.selectbox(
+            "Better", list(measures.BETTER_LABELS), format_func=measures.BETTER_LABELS.get
+        )
+        frequency = freq_col.selectbox(
+            "Reported", list(measures.FREQUENCY_LABELS), format_func=measures.FREQUENCY_LABELS.get
+        )
+        source = st.selectbox(
+            "Source", list(measures.SOURCE_LABELS), format_func=measures.SOURCE_LABELS.get
+        )
+        base_col, from_col, to_col = st.columns(3)
+        baseline_value = base_col.number_input("Baseline value", value=None)
+        baseline_from = from_col.date_input("Baseline from", value=None, format="DD/MM/YYYY")
+        baseline_to = to_col.date_input("Baseline to", value=None, format="DD/MM/YYYY")
+        target_col, by_col = st.columns(2)
+        target_value = target_col.number_input("Target value", value=None)
+        target_on = by_col.date_input("Target date", value=None, format="DD/MM/YYYY")
+        if user["role"] == "admin":
+            owner = st.selectbox(
+                "Owning agency", list(agency_labels), format_func=agency_labels.get
+            )
+        else:
+            owner = user.get("agency_id")
+        added = st.form_submit_button("Add the measure")
+    if added:
+        try:
+            measures.add_measure(
+                data.engine(),
+                actor,
+                name=name,
+                recommendation_id=rec_choice,
+                theme_id=theme_choice,
+                numerator=numerator_words,
+                denominator=denominator_words,
+                unit=unit,
+                better=better,
+                frequency=frequency,
+                source=source,
+                baseline_value=baseline_value,
+                baseline_from=baseline_from,
+                baseline_to=baseline_to,
+                target_value=target_value,
+                target_on=target_on,
+                agency_id=owner,
+            )
+        except services.ServiceError as exc:
+            st.error(str(exc))
+        else:
+            saved("Measure added.")
+
+if labels:
+    with st.expander("Record a change in practice (limits are recalculated from it)"):
+        versions = dict(zip(editable["id"].astype(int), editable["version"], strict=True))
+        with st.form("record_change"):
+            change_measure = st.selectbox(
+                "Measure", list(labels), format_func=labels.get, key="change_measure"
+            )
+            change_from = st.date_input("From the period ending", value=None, format="DD/MM/YYYY")
+            change_note = st.text_input("What changed", max_chars=2000)
+            changed = st.form_submit_button("Record the change")
+        if changed:
+            try:
+                measures.edit_measure(
+                    data.engine(),
+                    actor,
+                    change_measure,
+                    version=int(versions[change_measure]),
+                    change_from=change_from,
+                    change_note=change_note,
+                )
+            except services.ServiceError as exc:
+                st.error(str(exc))
+            else:
+                saved("Change recorded: the chart's limits are recalculated from that period.")
 
 st.subheader("Record feedback from children, young people or families")
 recommendations = data.read(measures.feedback_recommendations, user["role"], user.get("agency_id"))

@@ -143,3 +143,39 @@ def test_overview_line_counts_measures(demo_engine, app_env):
         f"{counts.no_change} no significant change (see Measures)."
     )
     assert counts.total == scalar(demo_engine, "select count(*) from measure")
+
+
+def test_a_lead_adds_a_measure_owned_by_their_agency(demo_engine, app_env):
+    at = ok(make_app(USERS["agency_lead"], page=PAGE))
+    before = scalar(demo_engine, "select count(*) from measure")
+    name_box = next(t for t in at.text_input if t.label == "Name")
+    name_box.input("Return home interviews within 72 hours")
+    next(s for s in at.selectbox if s.label == "Or a theme").set_value(1)
+    next(b for b in at.button if b.label == "Add the measure").click()
+    ok(at.run())
+    assert scalar(demo_engine, "select count(*) from measure") == before + 1
+    assert (
+        scalar(
+            demo_engine,
+            "select agency_id from measure where name = 'Return home interviews within 72 hours'",
+        )
+        == 1
+    )
+    assert any("Measure added" in s.value for s in at.success)
+
+
+def test_a_change_recorded_starts_new_limits(demo_engine, app_env):
+    at = ok(make_app(USERS["admin"], page=PAGE))
+    box = next(s for s in at.selectbox if s.key == "change_measure")
+    box.set_value(2)
+    next(d for d in at.date_input if d.label == "From the period ending").set_value(
+        date(2026, 1, 31)
+    )
+    next(t for t in at.text_input if t.label == "What changed").input("Triage tool introduced")
+    next(b for b in at.button if b.label == "Record the change").click()
+    ok(at.run())
+    assert scalar(demo_engine, "select change_from from measure where id = 2") == "2026-01-31"
+    with demo_engine.connect() as conn:
+        view = next(v for v in measures.measure_views(conn) if v.measure["id"] == 2)
+    assert len(view.chart.parts) == 2
+    assert scalar(demo_engine, "select version from measure where id = 2") == 2
