@@ -14,7 +14,8 @@ force when a past date was reached can be rebuilt.
 Reads take an ``as_at`` date (None: the records now). As at a date ``D`` a measure shows only the
 observations *recorded* by the end of ``D`` (Europe/London day, :func:`monitoring.asat.cutoff`)
 for periods ending on or before ``D``, each at the latest version recorded by then; measures
-created after ``D`` are left out.
+created after ``D`` are left out. A measure's own fields (name, target, a recorded change) are
+read as they are now: their earlier values are in ``audit_log``.
 """
 
 from __future__ import annotations
@@ -975,10 +976,19 @@ def overview_counts(
     return MeasureCounts(improving, concerning, len(codes) - improving - concerning)
 
 
-def pack_measures(conn: Connection, held_on: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
-    """The meeting pack's page of measures: :func:`summaries` as at the meeting date ``held_on``
-    (the same rows, in the same order, as the Measures page with "As at" set to that date)."""
-    return summaries(conn, held_on, filters)
+def pack_measures(
+    conn: Connection, held_on: date | None, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """The meeting pack's page of measures: :func:`summaries` as the Measures page shows them
+    for the meeting. A meeting held before today (:func:`monitoring.config.today`) reads the
+    measures as at its date (only values recorded by the end of that day), like the Measures
+    page with "As at" set to it; a meeting today, later or none reads them as they are now, like
+    the page with no "As at" (the same rule as :mod:`monitoring.exports.pack`).
+
+    :returns: columns :data:`SUMMARY_COLUMNS`, worst first (:func:`display_table` lays it out).
+    """
+    as_at = held_on if held_on is not None and held_on < config.today() else None
+    return summaries(conn, as_at, filters)
 
 
 def recommendations_meeting_target(conn: Connection, as_at: date | None = None) -> pd.DataFrame:
