@@ -12,7 +12,7 @@ Observations are append-only: a correction is a new row with the next version, s
 force when a past date was reached can be rebuilt.
 
 Reads take an ``as_at`` date (None: the records now). As at a date ``D`` a measure shows only the
-observations *recorded* by the end of ``D`` (Europe/London day, :func:`monitoring.asat.cutoff`)
+observations *recorded* by the end of ``D`` (UTC timestamps, as :func:`monitoring.asat.cutoff`)
 for periods ending on or before ``D``, each at the latest version recorded by then; measures
 created after ``D`` are left out. A measure's own fields (name, target, a recorded change) are
 read as they are now: their earlier values are in ``audit_log``.
