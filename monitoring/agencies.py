@@ -664,7 +664,8 @@ def merge_agencies(
 ) -> MergeResult:
     """Merge duplicates into the agency kept (administrators), in one transaction.
 
-    For each merged agency: its actions (lead agency), aliases and users move to the kept agency;
+    For each merged agency: its actions (lead agency), aliases, users and owned impact measures
+    move to the kept agency;
     its name and short name become aliases of the kept agency (when no agency has them yet), so
     the next import matches them; it is made inactive (kept, with its id, so that the merge can be
     undone). One ``agency_merge`` row per merged agency records the ids that moved; every changed
@@ -711,12 +712,20 @@ def merge_agencies(
                     select(db.app_user.c.id).where(db.app_user.c.agency_id == gone["id"])
                 ).scalars()
             )
+            measure_ids = list(
+                conn.execute(
+                    select(db.measure.c.id).where(db.measure.c.agency_id == gone["id"])
+                ).scalars()
+            )
             _move_actions(conn, actor, action_ids, gone["id"], kept["id"], at)
             _move_column(
                 conn, actor, agency_alias, "agency_id", alias_ids, gone["id"], kept["id"], at
             )
             _move_column(
                 conn, actor, db.app_user, "agency_id", user_ids, gone["id"], kept["id"], at
+            )
+            _move_column(
+                conn, actor, db.measure, "agency_id", measure_ids, gone["id"], kept["id"], at
             )
             added: list[int] = []
             for spelling in (gone["name"], gone["short_name"]):
@@ -733,6 +742,7 @@ def merge_agencies(
                 "actions": action_ids,
                 "aliases": alias_ids,
                 "users": user_ids,
+                "measures": measure_ids,
                 "added_aliases": added,
                 "active_before": bool(gone["active"]),
             }
@@ -819,6 +829,10 @@ def undo_merge(engine: Engine, actor: Actor, merge_id: int) -> MergeResult:
             conn, actor, agency_alias, "agency_id", moved["aliases"], kept, gone, at
         )
         users = _move_column(conn, actor, db.app_user, "agency_id", moved["users"], kept, gone, at)
+        # Merges recorded before measures existed have no "measures" entry.
+        measures_back = _move_column(
+            conn, actor, db.measure, "agency_id", moved.get("measures", []), kept, gone, at
+        )
         for alias_id in moved["added_aliases"]:
             alias = conn.execute(
                 select(agency_alias.c.alias).where(
@@ -850,6 +864,8 @@ def undo_merge(engine: Engine, actor: Actor, merge_id: int) -> MergeResult:
             - aliases
             + len(moved["users"])
             - users
+            + len(moved.get("measures", []))
+            - measures_back
         )
         summary = (
             f"merge {row['id']} of {row['merged_name']} undone: {actions} actions, {aliases} "

@@ -407,3 +407,31 @@ def test_the_page_form_saves_name_and_details_together_or_not_at_all(engine):
         "short_name": (None, "CP"),
         "sector": (None, "Police"),
     }
+
+
+def test_a_merge_moves_the_merged_agencys_impact_measures_and_undo_moves_them_back(pfd_engine):
+    from monitoring import measures
+
+    keep, gone = _ids(pfd_engine, MET[:2])
+    with pfd_engine.connect() as conn:
+        rec_id = conn.execute(select(func.min(db.recommendation.c.id))).scalar()
+    measure_id = measures.add_measure(
+        pfd_engine,
+        ADMIN,
+        recommendation_id=rec_id,
+        name="Referrals with a strategy discussion within two working days",
+        unit="percent",
+        better="up",
+        agency_id=gone,
+    )
+
+    def owner() -> int:
+        with pfd_engine.connect() as conn:
+            return conn.execute(
+                select(db.measure.c.agency_id).where(db.measure.c.id == measure_id)
+            ).scalar()
+
+    result = agencies.merge_agencies(pfd_engine, ADMIN, keep, [gone])
+    assert owner() == keep
+    agencies.undo_merge(pfd_engine, ADMIN, result.merge_ids[0])
+    assert owner() == gone
