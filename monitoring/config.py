@@ -9,6 +9,8 @@ Every setting has a default that suits the embedded SQLite deployment, so ``make
 | MONITORING_DUE_SOON_DAYS | window for "due soon", days | 30 |
 | MONITORING_STALE_DAYS | no update for more than this many days is "stale" | 90 |
 | MONITORING_EVIDENCE_DIR | where uploaded evidence files are stored | ``<project>/data/evidence`` |
+| MONITORING_WRITE_WAIT_SECONDS | longest a save waits for a busy database, seconds | 10 |
+| MONITORING_CHART_TIMEOUT_SECONDS | longest chart images may take to draw, seconds | 60 |
 """
 
 from __future__ import annotations
@@ -85,12 +87,64 @@ def thresholds() -> Thresholds:
     )
 
 
+def write_wait_seconds() -> float:
+    """How long a write waits for a database another writer holds (``MONITORING_WRITE_WAIT_SECONDS``,
+    default 10 s) before it gives up with :class:`monitoring.errors.DatabaseBusy`.
+
+    :raises SettingError: when it is not a positive number.
+    """
+    return _seconds_setting("MONITORING_WRITE_WAIT_SECONDS", 10.0)
+
+
+def chart_timeout_seconds() -> float:
+    """How long chart images may take to draw before an export goes on without them
+    (``MONITORING_CHART_TIMEOUT_SECONDS``, default 60 s).
+
+    :raises SettingError: when it is not a positive number.
+    """
+    return _seconds_setting("MONITORING_CHART_TIMEOUT_SECONDS", 60.0)
+
+
+def _seconds_setting(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise SettingError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
 def evidence_dir() -> Path:
     """Folder for uploaded evidence files (created on first use by the services)."""
     raw = os.environ.get("MONITORING_EVIDENCE_DIR", "").strip()
     return Path(raw) if raw else DATA_DIR / "evidence"
 
 
-def utc_now_iso() -> str:
-    """The current UTC time as ISO-8601 text with seconds, e.g. ``2026-11-29T15:04:05+00:00``."""
-    return datetime.now(ZoneInfo("UTC")).replace(microsecond=0).isoformat()
+def utc_now_iso(now: datetime | None = None) -> str:
+    """``now`` (default the current time) in UTC as ISO-8601 text with seconds, e.g.
+    ``2026-11-29T15:04:05+00:00``."""
+    moment = now if now is not None else datetime.now(ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo("UTC")).replace(microsecond=0).isoformat()
+
+
+def london_date(moment: datetime | str) -> date:
+    """The Europe/London calendar date of a moment (an aware datetime or UTC ISO text): 23:30 UTC
+    on 15 June 2026 is 16 June (British Summer Time), 23:30 UTC on 15 January is 15 January."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(LONDON).date()
+
+
+def today_at(now: datetime | None = None) -> date:
+    """ "Today" for a write made at ``now``: ``MONITORING_TODAY`` when set, otherwise the
+    Europe/London date of ``now`` (default the current time). Completion dates and
+    ``effective_on`` of a user's change are this date (case 09)."""
+    if now is None or os.environ.get("MONITORING_TODAY", "").strip():
+        return today()
+    return london_date(now)

@@ -32,8 +32,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from monitoring import config
+from monitoring.errors import DatabaseBusy, StorageFull
 
 metadata = MetaData()
 
@@ -206,6 +208,8 @@ action_update = Table(
     Column("status", String(20)),
     Column("progress_note", Text),
     Column("evidence_url", Text),
+    # When it happened in the world: a Europe/London date; NULL = date not known (0006).
+    Column("effective_on", String(10)),
 )
 
 due_date_change = Table(
@@ -221,6 +225,7 @@ due_date_change = Table(
     Column("decision", String(20), nullable=False, default="pending"),
     Column("decided_by", String(320)),
     Column("decided_at", String(32)),
+    Column("effective_on", String(10)),
 )
 
 evidence = Table(
@@ -296,6 +301,9 @@ audit_log = Table(
     Column("field", String(60), nullable=False),
     Column("old_value", Text),
     Column("new_value", Text),
+    # When the change happened in the world (London date; NULL = not known); ``at`` is when it
+    # was recorded here (UTC). Migration 0006_effective_dates.
+    Column("effective_on", String(10)),
 )
 
 data_version = Table(
@@ -479,6 +487,8 @@ Index("ix_action_update_created", action_update.c.created_at)
 Index("ix_due_date_change_action", due_date_change.c.action_id)
 Index("ix_audit_entity", audit_log.c.entity, audit_log.c.entity_id)
 Index("ix_audit_at", audit_log.c.at)
+Index("ix_audit_effective", audit_log.c.effective_on)
+Index("ix_action_update_effective", action_update.c.effective_on)
 Index("ix_evidence_action", evidence.c.action_id)
 Index("ix_escalation_action", escalation.c.action_id)
 Index("ix_reminder_log_day", reminder_log.c.sent_on, reminder_log.c.recipient)
@@ -490,8 +500,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A writer waits this long for another's lock, then gives up plainly (DatabaseBusy).
+    cursor.execute(f"PRAGMA busy_timeout={int(config.write_wait_seconds() * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Up to 64 MiB of page cache per connection (used only as needed): a large import's index
+    # updates stay in memory, so its short write transaction stays short.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
@@ -504,15 +518,19 @@ def _sqlite_begin(conn: Connection) -> None:
 def make_engine(url: str | None = None) -> Engine:
     """Create an Engine for ``url`` (default :func:`monitoring.config.database_url`).
 
-    SQLite gets WAL journal, foreign keys on, a 10 s busy timeout and ``BEGIN IMMEDIATE`` for
-    writes; its folder is created if missing. PostgreSQL gets a pre-ping pool.
+    SQLite gets WAL journal, foreign keys on, a busy timeout of
+    :func:`monitoring.config.write_wait_seconds` (10 s) and ``BEGIN IMMEDIATE`` for writes; its
+    folder is created if missing. PostgreSQL gets a pre-ping pool.
     """
     url = url or config.database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": config.write_wait_seconds()},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -537,21 +555,72 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
+_BUSY_SQLSTATES = ("55P03", "40P01")  # PostgreSQL: lock not available, deadlock detected
+_FULL_SQLSTATES = ("53100",)  # PostgreSQL: disk full
+
+
+def store_error(exc: BaseException) -> DatabaseBusy | StorageFull | None:
+    """The plain error a driver error stands for: the database stayed busy past the bounded wait
+    (SQLite "database is locked", PostgreSQL lock timeout or deadlock) or the disk is full
+    (SQLite ``SQLITE_FULL``, PostgreSQL 53100); None for any other error."""
+    orig = getattr(exc, "orig", exc)
+    text_ = str(orig).lower()
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if state in _FULL_SQLSTATES or code == 13 or "database or disk is full" in text_:
+        return StorageFull()
+    if state in _BUSY_SQLSTATES or code in (5, 6) or "database is locked" in text_:
+        return DatabaseBusy()
+    return None
+
+
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def _open(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
+    if connection is not None:
+        yield connection
+        return
+    with engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def write_transaction(
+    engine: Engine, *, connection: Connection | None = None
+) -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back on any error, bumps ``data_version``.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``. Just before the commit the roll-ups
     of the reviews this write touched are recounted (:func:`monitoring.rollups.refresh_pending`).
+    Every wait for another writer's lock is bounded by
+    :func:`monitoring.config.write_wait_seconds` (SQLite's busy timeout, PostgreSQL's
+    ``lock_timeout``).
+
+    :param connection: an open connection of ``engine`` to write on (not in a transaction; the
+        importer's, whose temporary staging tables the write moves in); default a new one.
+    :raises monitoring.errors.DatabaseBusy: the database stayed busy for longer than that wait
+        (nothing written; the message says to press Save again).
+    :raises monitoring.errors.StorageFull: the disk is full (nothing written).
     """
     from monitoring import rollups
 
-    with engine.connect() as conn:
-        conn.execution_options(immediate=True)
-        with conn.begin():
-            yield conn
-            rollups.refresh_pending(conn)
-            bump_data_version(conn)
+    try:
+        with _open(engine, connection) as conn:
+            conn.execution_options(immediate=True)
+            try:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        wait_ms = int(config.write_wait_seconds() * 1000)
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+                    yield conn
+                    rollups.refresh_pending(conn)
+                    bump_data_version(conn)
+            finally:
+                conn.execution_options(immediate=False)
+    except DBAPIError as exc:
+        plain = store_error(exc)
+        if plain is None:
+            raise
+        raise plain from exc
 
 
 @contextmanager

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,12 +26,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from monitoring import config, db
+from monitoring.errors import DatabaseBusy, ServiceError, StorageFull
+
+__all__ = ["DatabaseBusy", "ServiceError", "StorageFull"]  # re-exported: callers catch them here
 
 # --- errors -----------------------------------------------------------------------------------
-
-
-class ServiceError(Exception):
-    """A write was refused; the message is fit to show to the user."""
 
 
 class PermissionDenied(ServiceError):
@@ -147,6 +147,18 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
+TODAY = "today"
+"""``effective_on`` default: the London date of the write's moment (see :func:`effective_date`)."""
+
+
+def effective_date(at: str | None = None) -> str:
+    """The ``effective_on`` of a change recorded at ``at`` (UTC ISO text, default now): the
+    Europe/London date of that moment, or ``MONITORING_TODAY`` when set (case 09)."""
+    from datetime import datetime as _dt
+
+    return config.today_at(_dt.fromisoformat(at) if at else None).isoformat()
+
+
 def record_audit(
     conn: Connection,
     actor: Actor,
@@ -155,14 +167,20 @@ def record_audit(
     changes: Mapping[str, tuple[Any, Any]],
     *,
     at: str | None = None,
+    effective_on: str | None = TODAY,
 ) -> int:
     """Write one ``audit_log`` row per changed field, inside the caller's transaction.
 
     :param changes: ``{field: (old_value, new_value)}``; pairs whose old and new text are equal are
         skipped. Values are stored as text.
+    :param at: when it is recorded (UTC ISO text, default now).
+    :param effective_on: when it happened in the world (ISO London date); default the London date
+        of ``at``; None means "date not known" (imports without a source date).
     :returns: the number of rows written.
     """
     at = at or config.utc_now_iso()
+    if effective_on == TODAY:
+        effective_on = effective_date(at)
     rows = [
         {
             "at": at,
@@ -172,6 +190,7 @@ def record_audit(
             "field": field,
             "old_value": _as_text(old),
             "new_value": _as_text(new),
+            "effective_on": effective_on,
         }
         for field, (old, new) in changes.items()
         if _as_text(old) != _as_text(new)
@@ -179,6 +198,100 @@ def record_audit(
     if rows:
         conn.execute(insert(db.audit_log), rows)
     return len(rows)
+
+
+# --- the write core ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One open write (from :func:`write_core`): its connection, actor and two dates.
+
+    :ivar at: when it is recorded here (UTC ISO text).
+    :ivar effective_on: when it happened in the world (ISO Europe/London date).
+    """
+
+    conn: Connection
+    actor: Actor
+    at: str
+    effective_on: str
+
+    def audit(self, entity: str, entity_id: int | None, changes: Mapping[str, tuple[Any, Any]]):
+        """:func:`record_audit` with this write's actor and dates."""
+        return record_audit(
+            self.conn,
+            self.actor,
+            entity,
+            entity_id,
+            changes,
+            at=self.at,
+            effective_on=self.effective_on,
+        )
+
+
+@contextmanager
+def write_core(
+    engine: Engine,
+    actor: Actor,
+    permission: str | None = None,
+    *,
+    agency_id: int | None = None,
+    now: datetime | None = None,
+) -> Iterator[Change]:
+    """The one write core: permission, then one transaction whose changes carry both dates.
+
+    Checks ``permission`` (when given, :func:`require`), opens :func:`monitoring.db.
+    write_transaction` (bounded wait, roll-ups, ``data_version``) and yields a :class:`Change`;
+    versions are bumped by :func:`versioned_update` and audit rows written by
+    :meth:`Change.audit` inside it. Nothing is written when the body raises.
+
+    :param now: the moment of the write (an aware datetime; default the clock). Tests pass it to
+        check dates either side of midnight without touching the clock.
+    :raises PermissionDenied: before anything is opened.
+    :raises DatabaseBusy, StorageFull: see :func:`monitoring.db.write_transaction`.
+    """
+    if permission is not None:
+        require(actor, permission, agency_id=agency_id)
+    at = config.utc_now_iso(now)
+    effective_on = config.today_at(now).isoformat()
+    with db.write_transaction(engine) as conn:
+        yield Change(conn, actor, at, effective_on)
+
+
+def versioned_update(
+    conn: Connection,
+    actor: Actor,
+    table: Table,
+    row: Mapping[str, Any],
+    values: Mapping[str, Any],
+    *,
+    at: str,
+    effective_on: str | None = TODAY,
+    extra_audit: Mapping[str, tuple[Any, Any]] | None = None,
+    quiet: tuple[str, ...] = (),
+) -> None:
+    """Write ``values`` to a versioned record, bump its ``version`` and audit every changed field
+    (the ``version`` row included, so :func:`changes_since` can find the change). The only place
+    a record's version is bumped: services and the importer's writer both call it.
+
+    :param row: the record as read in this transaction (``id`` and ``version`` at least).
+    :param quiet: fields written but not audited (``updated_at``...).
+    :raises VersionConflict: the record is no longer at ``row['version']`` (nothing written).
+    """
+    new_version = int(row["version"]) + 1
+    result = conn.execute(
+        update(table)
+        .where(table.c.id == row["id"], table.c.version == row["version"])
+        .values({**values, "version": new_version})
+    )
+    if result.rowcount != 1:
+        raise VersionConflict(f"This {table.name} changed while saving; please try again.", row, [])
+    changes = {k: (row.get(k), v) for k, v in values.items() if k not in quiet and k != "version"}
+    changes.update(extra_audit or {})
+    # The version row comes last: every row of one write lies between the previous write's
+    # version row and its own (changes_since relies on it).
+    changes["version"] = (row["version"], new_version)
+    record_audit(conn, actor, table.name, int(row["id"]), changes, at=at, effective_on=effective_on)
 
 
 # --- shared helpers for the write services ----------------------------------------------------
@@ -259,14 +372,25 @@ def _fetch(conn: Connection, table: Table, row_id: int, what: str, *, lock: bool
 def changes_since(conn: Connection, entity: str, entity_id: int, version: int) -> list[dict]:
     """Audit rows written for a record after it was at ``version`` (the other person's change).
 
-    Every write that bumps a version writes a ``version`` audit row; rows from the first bump past
-    ``version`` onwards are returned, oldest first, for the record itself and (for an action) its
-    evidence and target-date changes. Columns: ``id, at, actor, entity, entity_id, field,
-    old_value, new_value``.
+    Every write that bumps a version writes a ``version`` audit row as its last row
+    (:func:`versioned_update`). The rows after the one that made ``version`` are returned, oldest
+    first, for the record itself and (for an action) its evidence and target-date changes: never
+    the reader's own earlier save, even one made in the same second (case 10). Columns: ``id, at,
+    actor, entity, entity_id, field, old_value, new_value``.
     """
     from monitoring import worklists
 
     trail = worklists.audit_rows(conn, entity, entity_id)
+    made = [
+        r["id"]
+        for r in trail
+        if r["entity"] == entity
+        and r["field"] == "version"
+        and str(r["new_value"] or "").isdigit()
+        and int(r["new_value"]) == version
+    ]
+    if made:
+        return [r for r in trail if r["id"] > max(made)]
     bumps = [
         r
         for r in trail
@@ -287,7 +411,8 @@ def changes_since(conn: Connection, entity: str, entity_id: int, version: int) -
 
 
 def _check_version(conn: Connection, entity: str, row: Mapping[str, Any], version: int | None):
-    """:raises VersionConflict: when ``version`` was given and the row has moved on."""
+    """:raises VersionConflict: when ``version`` was given and the row has moved on; it lists
+    only the changes made after ``version`` (:func:`changes_since`)."""
     if version is None or int(row["version"]) == int(version):
         return
     raise VersionConflict(
@@ -316,25 +441,23 @@ def _touch_action(
     extra_audit: Mapping[str, tuple[Any, Any]] | None = None,
     *,
     at: str,
+    effective_on: str | None = None,
 ) -> dict:
     """Write ``values`` to the action, set ``last_update_on``/``updated_at``, bump ``version`` and
     audit every changed field (plus ``extra_audit``). Returns the action as it now is."""
-    values = {
-        **values,
-        "version": int(row["version"]) + 1,
-        "updated_at": at,
-        "last_update_on": config.today().isoformat(),
-    }
-    result = conn.execute(
-        update(db.action)
-        .where(db.action.c.id == row["id"], db.action.c.version == row["version"])
-        .values(values)
+    effective_on = effective_on or effective_date(at)
+    values = {**values, "updated_at": at, "last_update_on": effective_on}
+    versioned_update(
+        conn,
+        actor,
+        db.action,
+        row,
+        values,
+        at=at,
+        effective_on=effective_on,
+        extra_audit=extra_audit,
+        quiet=_AUDIT_QUIET_FIELDS,
     )
-    if result.rowcount != 1:  # pragma: no cover - the row is locked; defensive
-        raise VersionConflict("This action changed while saving; please try again.", row, [])
-    changes = {k: (row.get(k), v) for k, v in values.items() if k not in _AUDIT_QUIET_FIELDS}
-    changes.update(extra_audit or {})
-    record_audit(conn, actor, "action", int(row["id"]), changes, at=at)
     return _fetch(conn, db.action, int(row["id"]), "action", lock=False)
 
 
@@ -347,8 +470,10 @@ def _append_update(
     *,
     at: str,
     evidence_url: str | None = None,
+    effective_on: str | None = None,
 ) -> None:
-    """Append an ``action_update`` row (the dated record the "as at" view reads)."""
+    """Append an ``action_update`` row (the dated record the "as at" view reads), recorded at
+    ``at`` (UTC) and effective on ``effective_on`` (default the London date of ``at``)."""
     conn.execute(
         insert(db.action_update).values(
             action_id=action_id,
@@ -357,15 +482,19 @@ def _append_update(
             status=status,
             progress_note=note,
             evidence_url=evidence_url,
+            effective_on=effective_on or effective_date(at),
         )
     )
 
 
-def _status_values(row: Mapping[str, Any], status: str, reason: str | None) -> dict:
-    """Column values for moving an action to ``status`` (completed_on, closure_reason)."""
+def _status_values(
+    row: Mapping[str, Any], status: str, reason: str | None, day: str | None = None
+) -> dict:
+    """Column values for moving an action to ``status`` (completed_on, closure_reason);
+    ``completed_on`` is ``day`` (the London date of the change; default today)."""
     values: dict[str, Any] = {"status": status}
     if status == "completed":
-        values["completed_on"] = config.today().isoformat()
+        values["completed_on"] = day or config.today().isoformat()
     elif status != "assured":
         values["completed_on"] = None
     if status in ("not_implemented", "superseded"):
@@ -403,6 +532,7 @@ def save_action_update(
     note: str | None = None,
     evidence_url: str | None = None,
     reason: str | None = None,
+    now: datetime | None = None,
 ) -> dict:
     """One update of an action by its agency: a new status and/or a progress note and/or an
     evidence link, in one transaction (the "update" form and each bulk-table row use this).
@@ -411,6 +541,10 @@ def save_action_update(
     sets ``completed_on`` to today; ``not_implemented``/``superseded`` need ``reason``.
 
     :param version: the action's ``version`` when it was read (None skips the check: commands).
+        Changes since then by the same actor are no conflict.
+    :param now: the moment of the save (aware datetime; default the clock): ``completed_on``,
+        ``last_update_on`` and ``effective_on`` are its Europe/London date, ``created_at`` and the
+        audit's ``at`` its UTC time (case 09).
     :returns: the action row after the write.
     :raises PermissionDenied: unless admin or the lead of the action's own agency (DESIGN §5).
     :raises ValidationError: unknown status, ``assured`` (use :func:`assure_action`), nothing to
@@ -422,8 +556,8 @@ def save_action_update(
     note = _text(note, "progress note")
     reason = _text(reason, "reason", max_length=2000)
     evidence_url = _check_url(evidence_url) if evidence_url else None
-    at = config.utc_now_iso()
-    with db.write_transaction(engine) as conn:
+    with write_core(engine, actor, now=now) as change:
+        conn, at, day = change.conn, change.at, change.effective_on
         row = _load_action(conn, actor, action_id, "update_action", version)
         status = status or row["status"]
         if status != row["status"]:
@@ -432,13 +566,15 @@ def save_action_update(
             raise ValidationError(
                 "progress note: nothing to save; change the status or write a note."
             )
-        values = _status_values(row, status, reason) if status != row["status"] else {}
+        values = _status_values(row, status, reason, day) if status != row["status"] else {}
         extra: dict[str, tuple[Any, Any]] = {}
         if note:
             extra["progress_note"] = (None, note)
         if evidence_url:
             extra["evidence_url"] = (None, evidence_url)
-        _append_update(conn, actor, action_id, status, note, at=at, evidence_url=evidence_url)
+        _append_update(
+            conn, actor, action_id, status, note, at=at, evidence_url=evidence_url, effective_on=day
+        )
         if evidence_url:
             conn.execute(
                 insert(db.evidence).values(
@@ -449,7 +585,7 @@ def save_action_update(
                     uploaded_at=at,
                 )
             )
-        return _touch_action(conn, actor, row, values, extra, at=at)
+        return _touch_action(conn, actor, row, values, extra, at=at, effective_on=day)
 
 
 def change_status(
@@ -678,6 +814,7 @@ def request_due_date_change(
                 requested_by=actor.email,
                 requested_at=at,
                 decision="pending",
+                effective_on=effective_date(at),
             )
             .returning(db.due_date_change.c.id)
         ).scalar_one()
@@ -855,23 +992,16 @@ def assure_recommendation(
     with db.write_transaction(engine) as conn:
         row = _fetch(conn, db.recommendation, recommendation_id, "recommendation")
         _check_version(conn, "recommendation", row, version)
-        values = {
-            "assurance_status": assurance_status,
-            "version": int(row["version"]) + 1,
-            "updated_at": at,
-        }
-        conn.execute(
-            update(db.recommendation)
-            .where(db.recommendation.c.id == recommendation_id)
-            .values(values)
+        versioned_update(
+            conn,
+            actor,
+            db.recommendation,
+            row,
+            {"assurance_status": assurance_status, "updated_at": at},
+            at=at,
+            extra_audit={"assurance_note": (None, note)} if note else None,
+            quiet=("updated_at",),
         )
-        changes = {
-            "assurance_status": (row["assurance_status"], assurance_status),
-            "version": (row["version"], values["version"]),
-        }
-        if note:
-            changes["assurance_note"] = (None, note)
-        record_audit(conn, actor, "recommendation", recommendation_id, changes, at=at)
         return _fetch(conn, db.recommendation, recommendation_id, "recommendation", lock=False)
 
 
@@ -1378,20 +1508,47 @@ def preview_import(engine, actor: Actor, plan, *, progress=None):
         return apply_plan(conn, plan, actor, dry_run=True, progress=progress)
 
 
+IMPORT_ATTEMPTS = 3
+"""How many times an import is prepared again when another writer moved what it relied on."""
+
+
 def import_tracker(engine, actor: Actor, plan, *, progress=None):
-    """Import a planned tracker in ONE write transaction: everything or nothing.
+    """Import a planned tracker: everything or nothing, without holding the write lock for long.
+
+    The file is compared with the database in a read snapshot (no lock: saves go on meanwhile,
+    :func:`monitoring.importer.writer.prepare_plan`); the prepared rows are then written in one
+    short write transaction, so readers see all of the import at once or none of it. When another
+    writer moved something the import relied on in between (a reserved id, an action it changes),
+    it is prepared again, at most :data:`IMPORT_ATTEMPTS` times (issue 15, case 08).
 
     :param plan: a :class:`monitoring.importer.plan.ImportPlan` with no errors.
-    :param progress: called with (fraction 0..1, message) while rows are written.
+    :param progress: called with (fraction 0..1, message) while rows are prepared and written.
     :returns: a :class:`monitoring.importer.writer.ImportSummary`.
     :raises PermissionDenied: unless the actor may ``import``.
     :raises ValidationError: when the plan has errors (each listed in the message).
+    :raises DatabaseBusy: the records kept changing under the import, or the database stayed busy.
     """
-    from monitoring.importer.writer import apply_plan
+    from monitoring.importer.writer import ImportRaced, prepare_plan
 
     require(actor, "import")
     if plan.errors:
         listed = "; ".join(str(p) for p in plan.errors[:20])
         raise ValidationError(f"{len(plan.errors)} error(s) in {plan.source}: {listed}")
-    with db.write_transaction(engine) as conn:
-        return apply_plan(conn, plan, actor, progress=progress)
+    for _attempt in range(IMPORT_ATTEMPTS):
+        with engine.connect() as conn:
+            with conn.begin():  # a read snapshot; the staging tables are the connection's own
+                summary, pending = prepare_plan(conn, plan, actor, progress=progress)
+                pending.stage(conn)
+            try:
+                with db.write_transaction(engine, connection=conn) as write_conn:
+                    pending.apply(write_conn, progress)
+            except ImportRaced:
+                continue
+            finally:
+                pending.unstage(conn)
+        summary.written = True
+        return summary
+    raise DatabaseBusy(
+        f"Not imported: the records kept changing while {plan.source} was being compared "
+        f"({IMPORT_ATTEMPTS} tries). Nothing was written; run the import again."
+    )

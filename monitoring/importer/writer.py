@@ -1,11 +1,27 @@
 """The writer: compares an :class:`~monitoring.importer.plan.ImportPlan` with the database and
-writes the difference, in the caller's transaction.
+writes the difference.
+
+Two phases, so that a long import never holds the write lock for long (issue 15, case 08):
+
+1. :func:`prepare_plan` reads, matches and builds every row in a read snapshot, outside the write
+   lock (saves go on meanwhile). The writes are collected in a :class:`PendingWrites`.
+2. :meth:`PendingWrites.apply` writes them in one short write transaction (the whole import
+   appears at once to readers, or not at all). It first checks that nothing it relied on moved
+   meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
+   something did it raises :class:`ImportRaced` and :func:`monitoring.services.import_tracker`
+   prepares again.
 
 Existing rows are looked up in bulk (one query per table, chunked), new rows are inserted with
 executemany batches. Matching: review by ``ref``; recommendation by (review, number); action by
 (recommendation, number). Re-importing the same file therefore creates nothing and writes nothing.
+Changed actions are written through the write core (:func:`monitoring.services.versioned_update`),
+so a re-import bumps versions and writes the same ``version`` audit rows as a user's save.
+
+Two dates: every imported change carries ``effective_on`` from its source (the row's update date,
+the plan's as-of date when the importer found one, a review's publication date for what it
+created) or None ("date not known"); ``at``/``created_at`` are when it was imported (UTC).
 Called only through :func:`monitoring.services.import_tracker` (which checks the ``import``
-permission and opens the one write transaction) or :func:`monitoring.services.preview_import`.
+permission) or :func:`monitoring.services.preview_import`.
 """
 
 from __future__ import annotations
@@ -14,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text
 
 from monitoring import config, db
 from monitoring.importer.agencies import load_alias_map, match_agencies, normalise_alias
@@ -154,13 +170,150 @@ def _insert(conn: Connection, table, rows: list[dict]) -> None:
         conn.execute(insert(table), list(chunk))
 
 
-def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` with ids reserved up front (see :func:`_reserve_ids`); returns the ids."""
-    ids = _reserve_ids(conn, table, len(rows))
-    for row, new_id in zip(rows, ids, strict=True):
-        row["id"] = new_id
-    _insert(conn, table, rows)
-    return ids
+@dataclass(frozen=True)
+class _Named:
+    """A table known only by name (a staging table) for :func:`_insert`."""
+
+    name: str
+
+
+class ImportRaced(Exception):
+    """Something the prepared import relied on changed before it could be written (another
+    writer added rows to a table it reserved ids in, or saved an action it changes)."""
+
+
+class PendingWrites:
+    """The writes of a prepared import, in order, applied later by :meth:`apply`.
+
+    Ids are reserved while preparing: from PostgreSQL's sequences (never reused), or on SQLite
+    after the ``max(id)`` of the snapshot, checked again under the write lock.
+    """
+
+    def __init__(self, conn: Connection, actor, *, at: str):
+        self.conn = conn
+        self.actor = actor
+        self.at = at
+        self.ops: list[tuple] = []
+        self.expected_max: dict[str, int] = {}
+        self._next: dict[str, int] = {}
+        self.rows = 0
+
+    def reserve(self, table, n: int) -> list[int]:
+        """``n`` ids for new rows of ``table``."""
+        if n == 0:
+            return []
+        if self.conn.dialect.name == "postgresql":
+            return _reserve_ids(self.conn, table, n)
+        if table.name not in self._next:
+            top = int(
+                self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() or 0
+            )
+            self.expected_max[table.name] = top
+            self._next[table.name] = top + 1
+        start = self._next[table.name]
+        self._next[table.name] = start + n
+        return list(range(start, start + n))
+
+    def insert(self, table, rows: list[dict]) -> None:
+        """Insert ``rows`` (same keys each) when applied."""
+        if rows:
+            self.ops.append(("insert", table, rows))
+            self.rows += len(rows)
+
+    def insert_new(self, table, rows: list[dict]) -> list[int]:
+        """Reserve ids for ``rows``, set them, insert them when applied; returns the ids."""
+        ids = self.reserve(table, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        self.insert(table, rows)
+        return ids
+
+    def update(self, row: dict, values: dict, extra_audit: dict, effective_on) -> None:
+        """Change an action read at ``row['version']`` through the write core when applied."""
+        self.ops.append(("update", row, values, extra_audit, effective_on))
+        self.rows += 1
+
+    def stage(self, conn: Connection) -> None:
+        """Copy the rows to insert into temporary tables of ``conn`` (no write lock on the
+        database: a temporary table lives in the connection's own temporary database), so that
+        :meth:`apply` on the same connection moves them in with one ``INSERT ... SELECT`` each."""
+        for number, op in enumerate(self.ops):
+            if op[0] != "insert":
+                continue
+            _kind, table, rows = op
+            columns = list(rows[0])
+            names = ", ".join(f'"{c}"' for c in columns)
+            stage = f"import_stage_{number}"
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+            conn.exec_driver_sql(
+                f'CREATE TEMPORARY TABLE {stage} AS SELECT {names} FROM "{table.name}" WHERE 1 = 0'
+            )
+            _insert(conn, _Named(stage), rows)
+            self.ops[number] = ("staged", table, names, stage, len(rows))
+
+    def unstage(self, conn: Connection) -> None:
+        """Drop the temporary tables of :meth:`stage`."""
+        with conn.begin():
+            for op in self.ops:
+                if op[0] == "staged":
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {op[3]}")
+
+    def apply(self, conn: Connection, progress: Progress | None = None) -> None:
+        """Write everything in ``conn`` (the caller's short write transaction; for staged rows the
+        connection :meth:`stage` used).
+
+        :raises ImportRaced: another writer took one of the reserved ids or saved one of the
+            changed actions since the snapshot (nothing is written: the caller rolls back).
+        """
+        from monitoring import services
+
+        for name, top in self.expected_max.items():
+            table = db.metadata.tables[name]
+            now_top = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar())
+            if now_top != top:
+                raise ImportRaced(f"{name} gained rows while the import was prepared")
+        done = 0
+        for op in self.ops:
+            if op[0] == "insert":
+                _insert(conn, op[1], op[2])
+                done += len(op[2])
+            elif op[0] == "staged":
+                _kind, table, names, stage, n = op
+                conn.exec_driver_sql(
+                    f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {stage}'
+                )
+                done += n
+            else:
+                _kind, row, values, extra, effective_on = op
+                try:
+                    services.versioned_update(
+                        conn,
+                        self.actor,
+                        db.action,
+                        row,
+                        values,
+                        at=self.at,
+                        effective_on=effective_on,
+                        extra_audit=extra,
+                        quiet=("updated_at", "last_update_on"),
+                    )
+                except services.VersionConflict as exc:
+                    raise ImportRaced(f"action {row['id']} was saved meanwhile") from exc
+                done += 1
+            if progress is not None:
+                progress(0.9 + 0.1 * done / max(self.rows, 1), f"Writing: {done} of {self.rows}")
+
+
+def prepare_plan(
+    conn: Connection | None, plan: ImportPlan, actor, *, progress: Progress | None = None
+) -> tuple[ImportSummary, PendingWrites | None]:
+    """Phase 1: read and match in ``conn`` (a read snapshot) and build every write.
+
+    :returns: the summary and the writes to apply (None for a database without tables).
+    """
+    pending = PendingWrites(conn, actor, at=config.utc_now_iso()) if conn is not None else None
+    summary = _compare(conn, plan, actor, pending=pending, progress=progress)
+    return summary, pending
 
 
 def apply_plan(
@@ -171,7 +324,29 @@ def apply_plan(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Write the plan's differences with the database through ``conn`` (the caller's transaction).
+    """Compare and write in ``conn`` (one phase, in the caller's transaction), or with
+    ``dry_run`` only say what would be written. :func:`monitoring.services.import_tracker` uses
+    the two phases (:func:`prepare_plan`, :meth:`PendingWrites.apply`) instead.
+    """
+    if dry_run or conn is None:
+        return _compare(conn, plan, actor, pending=None, progress=progress, dry_run=True)
+    summary, pending = prepare_plan(conn, plan, actor, progress=progress)
+    pending.apply(conn, progress)
+    summary.written = True
+    return summary
+
+
+def _compare(
+    conn: Connection | None,
+    plan: ImportPlan,
+    actor,
+    *,
+    pending: PendingWrites | None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Compare the plan with the database and collect the writes in ``pending`` (None: only
+    count them).
 
     New actions get ``original_due_on`` = the tracker's target date and ``due_on`` = its revised
     date when one is given (then also an approved ``due_date_change`` row), otherwise both the
@@ -190,17 +365,27 @@ def apply_plan(
     from monitoring.services import _as_text  # the audit log's text form
 
     summary = summary_of(plan, dry_run=dry_run)
-    write = not dry_run and conn is not None
-    now = config.utc_now_iso()
+    write = pending is not None
+    now = pending.at if pending is not None else config.utc_now_iso()
     today = config.today().isoformat()
     audit: list[dict] = []
+    as_of = getattr(plan, "as_of", None)
+    as_of = as_of.isoformat() if hasattr(as_of, "isoformat") else (str(as_of) if as_of else None)
+    review_day: dict[int | None, str | None] = {}
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
             progress(min(max(fraction, 0.0), 1.0), message)
 
-    def audit_created(entity: str, ids: Iterable[int | None], labels: Iterable[str]) -> None:
-        for entity_id, label in zip(ids, labels, strict=True):
+    def audit_created(
+        entity: str,
+        ids: Iterable[int | None],
+        labels: Iterable[str],
+        days: Iterable[str | None] | None = None,
+    ) -> None:
+        ids = list(ids)
+        days = list(days) if days is not None else [as_of] * len(ids)
+        for entity_id, label, day in zip(ids, labels, days, strict=True):
             audit.append(
                 {
                     "at": now,
@@ -210,6 +395,7 @@ def apply_plan(
                     "field": "created",
                     "old_value": None,
                     "new_value": f"{label} (imported from {plan.source})"[:2000],
+                    "effective_on": day,
                 }
             )
 
@@ -232,10 +418,9 @@ def apply_plan(
             {"name": unmatched[k][:300], "active": True, "is_statutory_partner": False}
             for k in to_create
         ]
-        ids = _insert_returning_ids(conn, db.agency, rows) if write else [None] * len(rows)
+        ids = pending.insert_new(db.agency, rows) if write else [None] * len(rows)
         if write:
-            _insert(
-                conn,
+            pending.insert(
                 db.agency_alias,
                 [{"alias": k, "agency_id": i} for k, i in zip(to_create, ids, strict=True)],
             )
@@ -287,9 +472,11 @@ def apply_plan(
             }
             for r in new_reviews
         ]
-        ids = _insert_returning_ids(conn, db.review, rows) if write else [None] * len(rows)
+        ids = pending.insert_new(db.review, rows) if write else [None] * len(rows)
         review_ids.update(zip((r.ref for r in new_reviews), ids, strict=True))
-        audit_created("review", ids, [r.ref for r in new_reviews])
+        days = [r.published_on or as_of for r in new_reviews]
+        review_day.update(zip(ids, days, strict=True))
+        audit_created("review", ids, [r.ref for r in new_reviews], days)
         count("review", len(rows))
     existing_review_ids = [i for i in review_ids.values() if i is not None]
 
@@ -308,7 +495,7 @@ def apply_plan(
     new_themes = [t for t in theme_names if t not in theme_ids]
     if new_themes:
         rows = [{"name": t[:200]} for t in new_themes]
-        ids = _insert_returning_ids(conn, db.theme, rows) if write else [None] * len(rows)
+        ids = pending.insert_new(db.theme, rows) if write else [None] * len(rows)
         theme_ids.update(zip(new_themes, ids, strict=True))
         audit_created("theme", ids, new_themes)
         count("theme", len(rows))
@@ -343,10 +530,13 @@ def apply_plan(
             }
             for rec in new_recs
         ]
-        ids = _insert_returning_ids(conn, db.recommendation, rows) if write else [None] * len(rows)
+        ids = pending.insert_new(db.recommendation, rows) if write else [None] * len(rows)
         rec_ids.update(zip(((r.review_ref, r.number) for r in new_recs), ids, strict=True))
         audit_created(
-            "recommendation", ids, [f"{r.review_ref} recommendation {r.number}" for r in new_recs]
+            "recommendation",
+            ids,
+            [f"{r.review_ref} recommendation {r.number}" for r in new_recs],
+            [review_day.get(row["review_id"], as_of) for row in rows],
         )
         count("recommendation", len(rows))
     if write and theme_names:
@@ -364,8 +554,7 @@ def apply_plan(
             old_rec_ids,
         ):
             existing_links.add((rid, tid))
-        _insert(
-            conn,
+        pending.insert(
             db.recommendation_theme,
             [{"recommendation_id": r, "theme_id": t} for r, t in sorted(links - existing_links)],
         )
@@ -474,14 +663,9 @@ def apply_plan(
     author = getattr(actor, "user_id", None)
     if new_rows:
         if write:
-            ids: list[int | None] = list(_reserve_ids(conn, db.action, len(new_rows)))
-            for row, new_id in zip(new_rows, ids, strict=True):
-                row["id"] = new_id
-            for start in range(0, len(new_rows), BATCH):
-                chunk = new_rows[start : start + BATCH]
-                _insert(conn, db.action, chunk)
-                done += len(chunk)
-                report(0.1 + 0.8 * done / total, f"Writing actions: {done} of {total}")
+            ids: list[int | None] = list(pending.insert_new(db.action, new_rows))
+            done += len(new_rows)
+            report(0.1 + 0.8 * done / total, f"Prepared actions: {done} of {total}")
         else:
             ids = [None] * len(new_rows)
         updates = [
@@ -491,6 +675,7 @@ def apply_plan(
                 "created_at": _dated(p.updated_on, now),
                 "status": p.status or "not_started",
                 "progress_note": p.progress_note,
+                "effective_on": p.updated_on or as_of,
             }
             for i, p in zip(ids, new_plans, strict=True)
         ]
@@ -505,17 +690,19 @@ def apply_plan(
                 "decision": "approved",
                 "decided_by": actor.email,
                 "decided_at": now,
+                "effective_on": p.updated_on or as_of,
             }
             for i, p in zip(ids, new_plans, strict=True)
             if p.due_on != p.original_due_on and p.due_on is not None
         ]
         if write:
-            _insert(conn, db.action_update, updates)
-            _insert(conn, db.due_date_change, moves)
+            pending.insert(db.action_update, updates)
+            pending.insert(db.due_date_change, moves)
         audit_created(
             "action",
             ids,
             [f"{p.review_ref} {p.rec_number}/{p.number} row {p.row}" for p in new_plans],
+            [review_day.get(review_ids[p.review_ref], as_of) for p in new_plans],
         )
         count("action", len(new_rows))
         count("action_update", len(updates))
@@ -525,56 +712,53 @@ def apply_plan(
         if "due_on" in changes:
             values["due_date_changes"] = old.due_date_changes + 1
         values.update(
-            version=old.version + 1,
             updated_at=now,
             last_update_on=max(p.updated_on or today, old.last_update_on or ""),
         )
+        day = p.updated_on or as_of
+        note_old = latest_note.get(old.id)
+        extra = {}
+        if p.progress_note is not None and p.progress_note != note_old:
+            extra["progress_note"] = (note_old, p.progress_note)
         if write:
-            conn.execute(update(db.action).where(db.action.c.id == old.id).values(**values))
-            conn.execute(
-                insert(db.action_update).values(
-                    action_id=old.id,
-                    author_id=author,
-                    created_at=_dated(p.updated_on, now),
-                    status=p.status or old.status,
-                    progress_note=p.progress_note,
-                )
+            row = {name: getattr(old, name) for name in old._fields}
+            pending.update(row, values, extra, day)
+            pending.insert(
+                db.action_update,
+                [
+                    {
+                        "action_id": old.id,
+                        "author_id": author,
+                        "created_at": _dated(p.updated_on, now),
+                        "status": p.status or old.status,
+                        "progress_note": p.progress_note,
+                        "effective_on": day,
+                    }
+                ],
             )
             if "due_on" in changes:
-                conn.execute(
-                    insert(db.due_date_change).values(
-                        action_id=old.id,
-                        old_due_on=old.due_on,
-                        new_due_on=p.due_on,
-                        reason=f"Target date changed in the imported tracker ({plan.source})",
-                        requested_by=actor.email,
-                        requested_at=now,
-                        decision="approved",
-                        decided_by=actor.email,
-                        decided_at=now,
-                    )
-                )
-        note_old = latest_note.get(old.id)
-        if p.progress_note is not None and p.progress_note != note_old:
-            changes = {**changes, "progress_note": (note_old, p.progress_note)}
-        for name, (before, after) in changes.items():
-            if _as_text(before) != _as_text(after):
-                audit.append(
-                    {
-                        "at": now,
-                        "actor": actor.email,
-                        "entity": "action",
-                        "entity_id": old.id,
-                        "field": name,
-                        "old_value": _as_text(before),
-                        "new_value": _as_text(after),
-                    }
+                pending.insert(
+                    db.due_date_change,
+                    [
+                        {
+                            "action_id": old.id,
+                            "old_due_on": old.due_on,
+                            "new_due_on": p.due_on,
+                            "reason": f"Target date changed in the imported tracker ({plan.source})",
+                            "requested_by": actor.email,
+                            "requested_at": now,
+                            "decision": "approved",
+                            "decided_by": actor.email,
+                            "decided_at": now,
+                            "effective_on": day,
+                        }
+                    ],
                 )
         done += 1
     summary.updated = len(changed)
     summary.unchanged = len(plan.actions) - len(new_rows) - len(changed)
     if write and audit:
-        _insert(conn, db.audit_log, audit)
+        pending.insert(db.audit_log, audit)
     summary.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
     summary.written = write
     report(1.0, "Done")

@@ -2,7 +2,11 @@
 bulk update table, evidence and update lists. Every write goes through :mod:`monitoring.services`.
 
 On a :class:`~monitoring.services.VersionConflict` the other person's change is shown and the
-user's own text stays in the form (its widget keys are kept), so nothing is lost.
+user's own text stays in the form (its widget keys are kept), so nothing is lost. When the
+database stays busy (:class:`~monitoring.services.DatabaseBusy`, e.g. during a long import) the
+page says so plainly and the text stays for one more click on Save (case 08). After any save,
+every widget on the page that shows the saved action is rebuilt from its new version: the
+action's form and the bulk table (case 10).
 """
 
 from __future__ import annotations
@@ -60,6 +64,18 @@ def show_conflict(conflict: dict) -> None:
             },
         )
     st.info("Your unsaved text is still in the form: check it against their change and save again.")
+
+
+def rebuild_after_save(action_ids) -> None:
+    """After a save of these actions: rebuild every widget that shows them from their new
+    version (their update forms, and the bulk table, whose rows carry the version read)."""
+    for action_id in action_ids:
+        st.session_state.pop(f"base_version_{action_id}", None)
+        st.session_state.pop(f"conflict_{action_id}", None)
+        key = f"form_gen_{action_id}"
+        st.session_state[key] = st.session_state.get(key, 0) + 1
+    st.session_state.pop("bulk_original", None)
+    st.session_state.pop("bulk_editor", None)
 
 
 def _keys(action_id: int) -> dict[str, str]:
@@ -160,14 +176,15 @@ def _submit(actor, row, status, note, link, upload, new_due, due_reason, reason)
         }
         st.session_state[base_key] = int(exc.current["version"])
         st.rerun()
-    except services.ServiceError as exc:
+    except services.ServiceError as exc:  # refused, busy or disk full: the form keeps the text
         if done:
             st.session_state[base_key] = version
+            # the bulk table shows this action too: rebuild it from the saved version
+            st.session_state.pop("bulk_original", None)
+            st.session_state.pop("bulk_editor", None)
         st.error(("Saved: " + "; ".join(done) + ". Not saved: " if done else "") + str(exc))
         return
-    st.session_state.pop(base_key, None)
-    st.session_state.pop(f"conflict_{action_id}", None)
-    st.session_state[f"form_gen_{action_id}"] += 1
+    rebuild_after_save([action_id])
     if content is None:
         # A file over the upload limit is refused by the uploader itself and never reaches this
         # run: say plainly that no file came with this save.
@@ -186,6 +203,9 @@ def bulk_editor(actor: services.Actor, frame: pd.DataFrame) -> None:
     if results:
         st.dataframe(pd.DataFrame(results), hide_index=True, width="stretch")
     original = st.session_state.setdefault("bulk_original", worklists.bulk_table(frame))
+    kept = st.session_state.get("bulk_kept")
+    if kept:
+        _kept_rows(actor, kept, original)
     with st.form("bulk_form"):
         edited = st.data_editor(
             original,
@@ -218,18 +238,67 @@ def bulk_editor(actor: services.Actor, frame: pd.DataFrame) -> None:
         if not changes:
             st.info("No row was changed.")
             return
-        outcome = services.bulk_update_actions(data.engine(), actor, changes)
-        labels = original.set_index("id")
-        st.session_state["bulk_results"] = [
-            {
-                "Action": f"{labels.loc[r['id'], 'review_ref']} {labels.loc[r['id'], 'number']}",
-                "Result": "Saved" if r["ok"] else "Not saved",
-                "Detail": r["message"],
-            }
-            for r in outcome
+        _save_bulk(actor, changes, original)
+
+
+def _save_bulk(actor: services.Actor, changes: list[dict], original: pd.DataFrame) -> None:
+    """Save the bulk table's changed rows; the rows not saved are kept for one click."""
+    outcome = services.bulk_update_actions(data.engine(), actor, changes)
+    labels = original.set_index("id")
+    st.session_state["bulk_results"] = [
+        {
+            "Action": f"{labels.loc[r['id'], 'review_ref']} {labels.loc[r['id'], 'number']}",
+            "Result": "Saved" if r["ok"] else "Not saved",
+            "Detail": r["message"],
+        }
+        for r in outcome
+    ]
+    refused = {r["id"] for r in outcome if not r["ok"]}
+    kept = [
+        {**c, "label": f"{labels.loc[c['id'], 'review_ref']} {labels.loc[c['id'], 'number']}"}
+        for c in changes
+        if c["id"] in refused
+    ]
+    if kept:
+        st.session_state["bulk_kept"] = kept
+    else:
+        st.session_state.pop("bulk_kept", None)
+    rebuild_after_save([r["id"] for r in outcome if r["ok"]])  # also rebuilds the bulk table
+    st.rerun()
+
+
+def _kept_rows(actor: services.Actor, kept: list[dict], current: pd.DataFrame) -> None:
+    """The bulk rows that were not saved (refused, busy or someone else's change): shown with the
+    user's text and re-applied with one click against each action's version now shown."""
+    st.warning(
+        f"{len(kept)} change(s) from the table were not saved; your text is kept below. Check "
+        "the result above, then re-apply them with one click or discard them."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Action": k["label"],
+                    "Status": widgets.code_word("status", k["status"]) if k["status"] else "—",
+                    "Progress note": k["note"] or "—",
+                }
+                for k in kept
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    left, right = st.columns(2)
+    if left.button("Re-apply my unsaved changes", type="primary", key="bulk_reapply"):
+        versions = dict(zip(current["id"].astype(int), current["version"].astype(int), strict=True))
+        again = [
+            {**{k: v for k, v in row.items() if k != "label"}, "version": versions[row["id"]]}
+            for row in kept
+            if row["id"] in versions
         ]
-        st.session_state.pop("bulk_original", None)
-        st.session_state.pop("bulk_editor", None)
+        _save_bulk(actor, again, current)
+    if right.button("Discard them", key="bulk_discard"):
+        st.session_state.pop("bulk_kept", None)
         st.rerun()
 
 
@@ -283,7 +352,11 @@ def updates_list(frame: pd.DataFrame, limit: int | None = None) -> None:
 
 
 def run_service(call, success: str, conflict_key: str | None = None) -> None:
-    """Run a service call; show its refusal, or keep ``success`` for the next run and rerun."""
+    """Run a service call; show its refusal, or keep ``success`` for the next run and rerun.
+
+    A refusal (including :class:`~monitoring.services.DatabaseBusy`: the database stayed busy
+    past the bounded wait) is shown in plain words and the form's text stays for one more click.
+    """
     try:
         call()
     except services.VersionConflict as exc:
@@ -297,6 +370,9 @@ def run_service(call, success: str, conflict_key: str | None = None) -> None:
         return
     if conflict_key:
         st.session_state.pop(conflict_key, None)
+    # every widget that shows the record is rebuilt from its new version (case 10)
+    st.session_state.pop("bulk_original", None)
+    st.session_state.pop("bulk_editor", None)
     flash(success)
     st.rerun()
 
