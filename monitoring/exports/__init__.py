@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import plotly.graph_objects as go
 
 from monitoring import charts
-from monitoring.exports.images import BrowserNotFound, ChartRenderError, render_png
+from monitoring.exports.images import BrowserNotFound, ChartRenderError, ChartTimeout, render_png
 from monitoring.exports.pack import (
     MeetingNotFound,
     MeetingPack,
@@ -47,9 +47,17 @@ def pack_figures(pack: MeetingPack) -> dict[str, go.Figure]:
 def chart_images(pack: MeetingPack) -> dict[str, bytes]:
     """The pack's charts as PNG, drawn in one browser session.
 
+    When the browser does not draw them in time (:class:`~monitoring.exports.images.ChartTimeout`,
+    case 11) the pack goes on without chart images: none are returned and ``pack.charts_missing``
+    says why (the PDF and PowerPoint covers show it).
+
     :raises BrowserNotFound: when no Chromium is installed.
     """
-    return render_png(pack_figures(pack))
+    try:
+        return render_png(pack_figures(pack))
+    except ChartTimeout as exc:
+        pack.charts_missing = f"Charts left out: {exc}"
+        return {}
 
 
 def write(pack: MeetingPack, fmt: str, out, images: dict[str, bytes] | None = None) -> None:
@@ -127,6 +135,7 @@ __all__ = [
     "MEDIA_TYPES",
     "BrowserNotFound",
     "ChartRenderError",
+    "ChartTimeout",
     "MeetingNotFound",
     "MeetingPack",
     "build_pack",

@@ -158,6 +158,7 @@ def write_pptx(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io
     cover.placeholders[1].text = (
         f"{pack.board}\nLearning from case reviews: {pack.figures_label[0].lower()}"
         f"{pack.figures_label[1:]}; changes {pack.since_label}"
+        + (f"\n{pack.charts_missing}" if pack.charts_missing else "")
     )
     for section in sections(pack):
         if section.key == "annual":

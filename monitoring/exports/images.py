@@ -4,6 +4,11 @@ Kaleido 1.x drives a Chrome or Chromium it finds on the machine (Debian's ``chro
 installed by ``make browser``); it never downloads one here. :func:`render_png` opens one
 browser for a whole export run and renders every figure in it (one warm process, not one per
 chart). MathJax is off so that no external script is fetched.
+
+Drawing is bounded (case 11): it gives up after :func:`monitoring.config.chart_timeout_seconds`
+(60 s by default), kills every process the browser started (no stray browser is left behind) and
+raises :class:`ChartTimeout`; the exports then write the pack without chart images and say so on
+its cover.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import plotly.graph_objects as go
+import psutil
+
+from monitoring import config
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 INSTALL_HINT = (
@@ -30,6 +38,36 @@ class BrowserNotFound(RuntimeError):
 
 class ChartRenderError(RuntimeError):
     """The browser was found but a chart could not be rendered."""
+
+
+class ChartTimeout(ChartRenderError):
+    """The browser did not draw the charts within the time allowed; its processes were ended."""
+
+
+def _children() -> set[int]:
+    """Process ids of every process this one started (and theirs)."""
+    try:
+        return {child.pid for child in psutil.Process().children(recursive=True)}
+    except psutil.Error:  # pragma: no cover - our own process is always readable
+        return set()
+
+
+def _end(pids: set[int]) -> None:
+    """Kill these processes and wait (briefly) for them, so none is left behind."""
+    procs = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            procs.extend(proc.children(recursive=True))
+            procs.append(proc)
+        except psutil.Error:
+            continue
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(procs, timeout=5)
 
 
 def find_browser() -> Path:
@@ -51,16 +89,24 @@ def find_browser() -> Path:
 
 
 def render_png(
-    figures: Mapping[str, go.Figure], *, width: int = 800, scale: float = 2.5
+    figures: Mapping[str, go.Figure],
+    *,
+    width: int = 800,
+    scale: float = 2.5,
+    timeout: float | None = None,
 ) -> dict[str, bytes]:
     """Render every figure to PNG bytes in one browser session.
 
     :param figures: name → Plotly figure; each keeps its own height (or 450 px).
     :param width: image width in CSS pixels; ``scale`` multiplies it for sharp print.
+    :param timeout: seconds allowed for all of them (default
+        :func:`monitoring.config.chart_timeout_seconds`, 60 s).
     :returns: name → PNG bytes, in the order given.
     :raises BrowserNotFound: when no Chromium is installed (see :func:`find_browser`).
+    :raises ChartTimeout: when the browser has not drawn them in time (its processes ended).
     :raises ChartRenderError: when the browser fails to render a figure.
     """
+    timeout = config.chart_timeout_seconds() if timeout is None else timeout
     if not figures:
         return {}
     browser = find_browser()
@@ -82,9 +128,17 @@ def render_png(
         except BaseException as exc:  # re-raised in the caller's thread
             error.append(exc)
 
+    before = _children()
     worker = threading.Thread(target=_thread, name="kaleido-export", daemon=True)
     worker.start()
-    worker.join()
+    worker.join(timeout)
+    if worker.is_alive():
+        _end(_children() - before)
+        worker.join(5)
+        raise ChartTimeout(
+            f"The chart browser did not draw the charts within {timeout:g} seconds; it was "
+            "stopped and the pack was made without chart images."
+        )
     if error:
         exc = error[0]
         if type(exc).__name__ == "ChromeNotFoundError":

@@ -110,6 +110,8 @@ class MeetingPack:
     scorecard: pd.DataFrame
     annual: list[ReviewAnnual] = field(default_factory=list)
     as_at: date | None = None
+    charts_missing: str | None = None
+    """Why the pack has no chart images (the browser timed out, case 11), said on its cover."""
 
     @property
     def figures_label(self) -> str:

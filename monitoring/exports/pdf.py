@@ -152,7 +152,8 @@ def write_pdf(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.
         0,
         8,
         f"{pack.board}\nLearning from case reviews: monitoring report\n"
-        f"{pack.figures_label}; changes {pack.since_label}.",
+        f"{pack.figures_label}; changes {pack.since_label}."
+        + (f"\n{pack.charts_missing}" if pack.charts_missing else ""),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -1,0 +1,92 @@
+"""Case ``11-chart-export-hangs``: chart drawing is bounded, leaves no process behind, and the pack
+is written without chart images, saying so on its cover (PDF and PowerPoint alike)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+from pptx import Presentation
+from pypdf import PdfReader
+
+from monitoring import exports
+from tests.conftest import ROOT, SHARED
+
+CASE = SHARED / "cases" / "11-chart-export-hangs"
+FAKE = CASE / "fake_chromium_hangs.sh"
+
+
+def running_fakes() -> set[int]:
+    """Ids of processes running the hanging browser script or its ``sleep 600``."""
+    found = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        line = " ".join(proc.info["cmdline"] or [])
+        if str(FAKE) in line or line == "sleep 600":
+            found.add(proc.pid)
+    return found
+
+
+def test_case_11_readme_asks_for_a_bounded_export():
+    readme = (CASE / "README.md").read_text(encoding="utf-8")
+    assert "no process is left behind" in readme and "without chart images" in readme
+
+
+def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(demo_engine, tmp_path):
+    out = tmp_path / "x.pdf"
+    env = {
+        **os.environ,
+        "MONITORING_DATABASE_URL": demo_engine.url.render_as_string(hide_password=False),
+        "BROWSER_PATH": str(FAKE),
+        "MONITORING_CHART_TIMEOUT_SECONDS": "3",
+        "PYTHONPATH": str(ROOT),
+    }
+    before = running_fakes()
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "monitoring", "export", "pdf", "--out", str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert took < 120  # the case hung until killed at 150 s
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    cover = reader.pages[0].extract_text()
+    assert "Charts left out" in cover and "3 seconds" in cover
+    assert sum(len(page.images) for page in reader.pages) == 0
+    time.sleep(0.5)
+    assert running_fakes() <= before  # no stray browser wrapper (nor its sleep) is left
+
+
+def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch):
+    """The Meeting pack page's files (exports.prepare_files): PDF and PowerPoint are made, without
+    charts, and their covers say so; no process is left behind."""
+    from sqlalchemy import text
+
+    from monitoring import db
+
+    monkeypatch.setenv("BROWSER_PATH", str(FAKE))
+    monkeypatch.setenv("MONITORING_CHART_TIMEOUT_SECONDS", "2")
+    before = running_fakes()
+    with demo_engine.connect() as conn:
+        held_on = conn.execute(text("select max(held_on) from meeting")).scalar()
+    with db.read_connection(demo_engine) as conn:
+        from datetime import date
+
+        pack = exports.build_pack(conn, date.fromisoformat(held_on))
+    files, problems = exports.prepare_files(pack)
+    assert problems == []
+    assert set(files) >= {"pdf", "pptx"}
+    assert "Charts left out" in PdfReader(io.BytesIO(files["pdf"])).pages[0].extract_text()
+    cover = Presentation(io.BytesIO(files["pptx"])).slides[0]
+    assert "Charts left out" in cover.placeholders[1].text
+    time.sleep(0.5)
+    assert running_fakes() <= before
