@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "monitoring.users_command",
     "monitoring.copy",
     "monitoring.bench",
+    "monitoring.backup",
 ]
 
 
