@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from monitoring import config, db, migrations
+from monitoring.errors import ServiceError
 
 COMMAND_MODULES = [
     "monitoring.importer.command",
@@ -120,3 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config.SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ServiceError as exc:  # refused, or the database stayed busy / the disk is full
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -464,3 +464,26 @@ def test_migration_0006_dates_existing_rows_by_their_london_day(tmp_path):
         {"at": "2026-01-15T23:30:00+00:00", "effective_on": "2026-01-15"},
     ]
     engine.dispose()
+
+
+@pytest.mark.skipif(
+    BACKEND != "sqlite", reason="on PostgreSQL an import takes no lock a save holds"
+)
+def test_the_import_command_says_plainly_when_the_database_stays_busy(
+    short_wait_engine, database_url, tmp_path, monkeypatch, capsys
+):
+    """Case 08 from the other side: an import that cannot get the database within the bounded
+    wait exits 1 with a plain message and writes nothing (no traceback)."""
+    from monitoring import cli
+
+    monkeypatch.setenv("MONITORING_DATABASE_URL", database_url)
+    db.dispose_engines()
+    tracker = write_tracker(tmp_path / "wait.csv", 50)
+    before = db.table_counts(short_wait_engine)
+    with HeldLock(database_url, police_action(short_wait_engine)["id"]):
+        code = cli.main(["import", str(tracker), "--review", "WAIT-1", "--create-agencies"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "database is busy" in err and "Traceback" not in err
+    assert db.table_counts(short_wait_engine) == before
+    db.dispose_engines()
