@@ -487,3 +487,34 @@ def test_the_import_command_says_plainly_when_the_database_stays_busy(
     assert "database is busy" in err and "Traceback" not in err
     assert db.table_counts(short_wait_engine) == before
     db.dispose_engines()
+
+
+def test_pfd_reports_are_created_on_their_report_date(engine, tmp_path):
+    """Issue 17's two dates, written by the importer: a PFD report (a review), its
+    recommendations and actions are dated by the report's date (``effective_on``), whatever day
+    they were imported (``at``); a report without a date is marked "date not known" (NULL)."""
+    from tests.conftest import REALDATA
+
+    source = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
+    if not source.exists():
+        pytest.skip("the real PFD data set is not in ../shared/realdata")
+    small = tmp_path / "pfd_small.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    small.write_text("\n".join(lines[:41]) + "\n", encoding="utf-8")
+    migrations.upgrade(engine)
+    import_path(small, engine, preset="pfd", create_agencies=True)
+    reviews = rows(
+        engine,
+        "select r.id, r.published_on, l.effective_on, l.at from review r join audit_log l on"
+        " l.entity = 'review' and l.entity_id = r.id and l.field = 'created'",
+    )
+    assert reviews and all(r["effective_on"] == r["published_on"] for r in reviews)
+    assert any(r["published_on"] for r in reviews)
+    assert all(r["at"][:10] != r["published_on"] for r in reviews if r["published_on"])
+    mismatched = sql(
+        engine,
+        "select count(*) from audit_log l join action a on l.entity = 'action' and"
+        " l.entity_id = a.id and l.field = 'created' join review r on r.id = a.review_id"
+        " where coalesce(l.effective_on, '') != coalesce(r.published_on, '')",
+    )
+    assert mismatched == 0
