@@ -518,3 +518,39 @@ def test_pfd_reports_are_created_on_their_report_date(engine, tmp_path):
         " where coalesce(l.effective_on, '') != coalesce(r.published_on, '')",
     )
     assert mismatched == 0
+
+
+def test_case_10_bulk_rows_not_saved_are_kept_and_reapplied_with_one_click(demo_engine, app_env):
+    """A bulk-table row refused by someone else's change keeps the user's text; one click
+    re-applies it against the version now shown."""
+    row = police_action(demo_engine)
+    action_id = row["id"]
+    lead = actor(demo_engine, POLICE)
+    admin = actor(demo_engine, "admin@northbridge.example")
+    page = make_app(POLICE, page="pages/my_actions.py")
+    stale = int(page.session_state["bulk_original"].set_index("id").loc[action_id, "version"])
+    services.add_progress_update(demo_engine, admin, action_id, "Admin's note.", version=None)
+    change = {"id": action_id, "version": stale, "status": None, "note": "My bulk note."}
+    result = services.bulk_update_actions(demo_engine, lead, [change])
+    assert result[0]["ok"] is False and "Someone else saved" in result[0]["message"]
+    # what the page keeps after that result (monitoring.ui.updates._save_bulk)
+    page.session_state["bulk_kept"] = [{**change, "reason": None, "label": "kept row"}]
+    del page.session_state["bulk_original"]  # the page rebuilds the table after a save
+    page.run()
+    assert not page.exception
+    assert any("not saved; your text is kept" in w.value for w in page.warning)
+    shown = [str(v) for frame in page.dataframe for v in frame.value.to_numpy().ravel()]
+    assert "My bulk note." in shown
+    page.button(key="bulk_reapply").click()
+    page.run()
+    assert not page.exception
+    notes = [
+        r["progress_note"]
+        for r in rows(
+            demo_engine,
+            "select progress_note from action_update where action_id = :a order by id",
+            a=action_id,
+        )
+    ]
+    assert notes[-2:] == ["Admin's note.", "My bulk note."]
+    assert "bulk_kept" not in page.session_state
