@@ -1519,7 +1519,8 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
     :func:`monitoring.importer.writer.prepare_plan`); the prepared rows are then written in one
     short write transaction, so readers see all of the import at once or none of it. When another
     writer moved something the import relied on in between (a reserved id, an action it changes),
-    it is prepared again, at most :data:`IMPORT_ATTEMPTS` times (issue 15, case 08).
+    or another import created the same records first, it is prepared again, at most
+    :data:`IMPORT_ATTEMPTS` times (issue 15, case 08).
 
     :param plan: a :class:`monitoring.importer.plan.ImportPlan` with no errors.
     :param progress: called with (fraction 0..1, message) while rows are prepared and written.
@@ -1528,6 +1529,8 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
     :raises ValidationError: when the plan has errors (each listed in the message).
     :raises DatabaseBusy: the records kept changing under the import, or the database stayed busy.
     """
+    from sqlalchemy.exc import IntegrityError
+
     from monitoring.importer.writer import ImportRaced, prepare_plan
 
     require(actor, "import")
@@ -1542,7 +1545,7 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
             try:
                 with db.write_transaction(engine, connection=conn) as write_conn:
                     pending.apply(write_conn, progress)
-            except ImportRaced:
+            except (ImportRaced, IntegrityError):  # another import created the same records
                 continue
             finally:
                 pending.unstage(conn)

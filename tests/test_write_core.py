@@ -554,3 +554,45 @@ def test_case_10_bulk_rows_not_saved_are_kept_and_reapplied_with_one_click(demo_
     ]
     assert notes[-2:] == ["Admin's note.", "My bulk note."]
     assert "bulk_kept" not in page.session_state
+
+
+def test_two_imports_of_one_file_at_once_write_it_once(demo_engine, tmp_path):
+    """Two imports of the same tracker racing (each compared before the other wrote): one
+    creates the records, the other is prepared again and finds them; no error, no duplicate."""
+    from monitoring.importer import TrackerOptions, build_plan, read_path
+
+    tracker = write_tracker(tmp_path / "twice.csv", 200)
+    barrier = threading.Barrier(2, timeout=60)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        plan = build_plan(read_path(tracker), options=TrackerOptions(review_ref="TWICE-1"))
+        plan.create_agencies = True
+        waited = []
+
+        def progress(_fraction: float, message: str) -> None:
+            if message.startswith("Prepared actions") and not waited:
+                waited.append(True)
+                barrier.wait()  # both have compared before either writes
+
+        try:
+            services.import_tracker(
+                demo_engine, services.Actor.system("cli"), plan, progress=progress
+            )
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert (
+        sql(
+            demo_engine,
+            "select count(*) from action a join review r on r.id = a.review_id where r.ref = 'TWICE-1'",
+        )
+        == 200
+    )
+    assert sql(demo_engine, "select count(*) from review where ref = 'TWICE-1'") == 1
