@@ -1,5 +1,5 @@
 """Fault tests (issue 15), bounded in time: an import killed at random moments, writers and
-readers together (15 s rather than the issue's 60 s, to keep the suite short), a backup taken
+readers together (8 writer threads, 2 processes, 2 readers; 15 s rather than the issue's 60 s, to keep the suite short), a backup taken
 during those writes and restored, and a full disk.
 
 Each check is the issue's: after every fault the database passes ``PRAGMA integrity_check``
@@ -32,6 +32,7 @@ from tests.conftest import ANCHOR, BACKEND
 IMPORT_ROWS = 1500
 KILLS = 20
 LOAD_SECONDS = 15
+WRITER_THREADS = 8
 
 
 def sql(engine, query, **params):
@@ -167,7 +168,7 @@ def _importing_child(url: str, folder: str, seconds: float) -> None:
 
 
 def test_writers_readers_and_processes_lose_nothing(demo_engine, database_url, tmp_path):
-    """4 writer threads (saving and completing), 2 processes (saving; importing) and 2 readers
+    """8 writer threads (saving and completing), 2 processes (saving; importing) and 2 readers
     for 15 s: every acknowledged save is in the database and in the audit log, no error but a
     plain message; a backup taken meanwhile (SQLite) restores to a database passing the same
     checks."""
@@ -217,7 +218,7 @@ def test_writers_readers_and_processes_lose_nothing(demo_engine, database_url, t
     ]
     for child in children:
         child.start()
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITER_THREADS)]
     threads += [threading.Thread(target=reader) for _ in range(2)]
     for thread in threads:
         thread.start()
