@@ -1,6 +1,6 @@
 """Fault tests (issue 15), bounded in time: an import killed at random moments, writers and
-readers together (8 writer threads, 2 processes, 2 readers; 15 s rather than the issue's 60 s, to keep the suite short), a backup taken
-during those writes and restored, and a full disk.
+readers together (8 writer threads, 2 processes, 2 readers; 15 s rather than the issue's 60 s, to
+keep the suite short), a backup taken during those writes and restored, and a full disk.
 
 Each check is the issue's: after every fault the database passes ``PRAGMA integrity_check``
 (SQLite), holds none or all of each import, and the app's engine opens and migrates; every
