@@ -37,6 +37,7 @@ from monitoring.services import (
     ValidationError,
     record_audit,
     require,
+    versioned_update,
 )
 
 agency = db.agency
@@ -619,18 +620,14 @@ def _move_actions(
             .with_for_update()
         ).all()
         for action_id, version in rows:
-            conn.execute(
-                update(db.action)
-                .where(db.action.c.id == action_id)
-                .values(lead_agency_id=new, version=version + 1, updated_at=at)
-            )
-            record_audit(
+            versioned_update(  # the write core bumps the version and audits both fields
                 conn,
                 actor,
-                "action",
-                action_id,
-                {"lead_agency_id": (old, new), "version": (version, version + 1)},
+                db.action,
+                {"id": action_id, "version": version, "lead_agency_id": old},
+                {"lead_agency_id": new, "updated_at": at},
                 at=at,
+                quiet=("updated_at",),
             )
         moved += len(rows)
     return moved
