@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select
 
 from monitoring import config, db, services, spc
 from monitoring.asat import cutoff
@@ -308,15 +308,9 @@ def edit_measure(
         changed = {k: v for k, v in new.items() if v != row[k]}
         if not changed:
             raise services.ValidationError("nothing to save: no field was changed.")
-        changed.update(version=int(row["version"]) + 1, updated_at=at)
-        conn.execute(update(db.measure).where(db.measure.c.id == measure_id).values(changed))
-        services.record_audit(
-            conn,
-            actor,
-            "measure",
-            measure_id,
-            {k: (row[k], v) for k, v in changed.items() if k != "updated_at"},
-            at=at,
+        changed["updated_at"] = at
+        services.versioned_update(  # the write core: version bumped, every field audited
+            conn, actor, db.measure, row, changed, at=at, quiet=("updated_at",)
         )
         return services._fetch(conn, db.measure, measure_id, "measure", lock=False)
 
@@ -373,7 +367,7 @@ def _write_observation(
         "value": value,
         "numerator": numerator,
         "denominator": denominator,
-        "version": int(current["version"]) + 1 if current else 1,
+        "version": services.next_version(current),
         "recorded_at": at,
         "recorded_by": actor.email,
     }

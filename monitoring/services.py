@@ -294,6 +294,13 @@ def versioned_update(
     record_audit(conn, actor, table.name, int(row["id"]), changes, at=at, effective_on=effective_on)
 
 
+def next_version(current: Mapping[str, Any] | None) -> int:
+    """The version of a new row of a record kept as append-only versions (e.g. a measure's
+    value for a period): one more than ``current``'s, or 1 for the first. With
+    :func:`versioned_update`, the only place a version number goes up."""
+    return int(current["version"]) + 1 if current else 1
+
+
 # --- shared helpers for the write services ----------------------------------------------------
 
 
