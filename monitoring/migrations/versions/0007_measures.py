@@ -9,14 +9,14 @@
 - ``feedback``: dated, anonymised voice of the child and family, beside a recommendation.
 
 Revision ID: 0007_measures
-Revises: 0005_rollups
+Revises: 0006_effective_dates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_measures"
-down_revision = "0005_rollups"
+down_revision = "0006_effective_dates"
 branch_labels = None
 depends_on = None
 

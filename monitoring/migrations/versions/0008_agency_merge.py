@@ -6,14 +6,14 @@ and the merged agency, who merged and when, who undid it and when (empty while i
 ids the merge added (``added_aliases``) and the merged agency's ``active`` flag before.
 
 Revision ID: 0008_agency_merge
-Revises: 0005_rollups
+Revises: 0007_measures
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_agency_merge"
-down_revision = "0005_rollups"
+down_revision = "0007_measures"
 branch_labels = None
 depends_on = None
 
