@@ -312,6 +312,9 @@ def _day_words(value: str | None) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+MAX_NOTE_CHARS = 10_000
+"""Longest text a person may enter in one field (a progress note in the update form); the
+importer holds every cell of a tracker to the same limit."""
 MAX_EVIDENCE_MB = 10
 """Largest evidence file accepted, in megabytes (MiB); also every upload's limit in the browser
 (``server.maxUploadSize`` in ``.streamlit/config.toml``, kept equal by a test)."""
@@ -343,7 +346,7 @@ _AUDIT_QUIET_FIELDS = ("updated_at", "last_update_on")
 
 
 def _text(
-    value: Any, field: str, *, required: bool = False, max_length: int = 10_000
+    value: Any, field: str, *, required: bool = False, max_length: int = MAX_NOTE_CHARS
 ) -> str | None:
     """Trimmed text or None; :raises ValidationError: when required and empty, or too long."""
     text_value = "" if value is None else str(value).strip()

@@ -29,6 +29,12 @@ from tests.e2e.fixtures import (  # noqa: F401  (fixtures: registered by being i
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 REALDATA = SHARED / "realdata"
+CASES = SHARED / "cases"
+SHARED_ABSENT = (
+    f"{SHARED} is absent (a clone outside the project's workspace): the tests that read its real "
+    "data and failed-input cases are skipped"
+)
+"""Why the tests that read ``../shared`` are skipped where it is absent (said once per run)."""
 ANCHOR = date(2026, 6, 30)
 """Demo history runs up to this date; tests use it (and other dates) as "today"."""
 
@@ -87,9 +93,36 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     where = f" on {make_url(PG_URL).render_as_string(hide_password=True)}" if PG_URL else ""
-    return f"monitoring test backend: {BACKEND}" + (where if BACKEND == "postgresql" else "")
+    lines = [f"monitoring test backend: {BACKEND}" + (where if BACKEND == "postgresql" else "")]
+    if not SHARED.is_dir():
+        lines.append(
+            f"shared data: {SHARED} is absent; under CI=true its tests fail"
+            if _on_ci()
+            else SHARED_ABSENT
+        )
+    return lines
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The ``../shared`` folder (real data in ``realdata/``, failed inputs in ``cases/``).
+
+    Every test that reads it uses this fixture (``pytest.mark.usefixtures("shared_data")``):
+    where the folder is absent the test is skipped with :data:`SHARED_ABSENT` (the run's header
+    says it once), never a FileNotFoundError; under ``CI=true`` its absence fails the test, as a
+    missing PostgreSQL server does.
+    """
+    if not SHARED.is_dir():
+        if _on_ci():
+            pytest.fail(f"{SHARED} is absent; CI must provide the shared real data and cases")
+        pytest.skip(SHARED_ABSENT)
+    return SHARED
 
 
 @pytest.fixture(scope="session")

@@ -160,6 +160,7 @@ def test_usage_errors_exit_2(args, loaded_url, monkeypatch, capsys):
     assert fingerprint(loaded_url) == before
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_dry_run_reports_what_would_be_created_and_writes_nothing(loaded_url, monkeypatch, capsys):
     before = fingerprint(loaded_url)
     code, out, _err = run_import(
@@ -175,6 +176,7 @@ def test_dry_run_reports_what_would_be_created_and_writes_nothing(loaded_url, mo
     assert fingerprint(loaded_url) == before
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_importing_the_same_file_twice_leaves_counts_and_audit_rows_unchanged(
     demo_engine, database_url, monkeypatch, capsys
 ):
@@ -195,6 +197,7 @@ def test_importing_the_same_file_twice_leaves_counts_and_audit_rows_unchanged(
     engine.dispose()
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_the_import_needs_the_import_permission(demo_engine):
     plan = build_plan(read_path(STOCKTON))
     viewer = services.Actor(email="viewer@northbridge.example", role="board")

@@ -19,6 +19,7 @@ def _count(engine, table, *where) -> int:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_page_previews_then_imports_with_chosen_agencies(demo_engine, app_env):
     at = make_app("admin@northbridge.example", page=PAGE)
     assert not at.exception
@@ -93,6 +94,7 @@ def test_only_admins_see_the_import_page(demo_engine, app_env):
         at.switch_page(PAGE)
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engine, app_env):
     from monitoring import services
     from monitoring.importer.plan import UNDATED_NOTES

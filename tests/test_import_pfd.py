@@ -13,6 +13,8 @@ from monitoring import config, db, queries
 from tests.conftest import REALDATA
 from tests.test_import_cli import run_import
 
+pytestmark = pytest.mark.usefixtures("shared_data")
+
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
 
 

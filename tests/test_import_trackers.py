@@ -58,6 +58,7 @@ def _actions(url: str, ref: str) -> list:
     return [(r, notes.get(r.id)) for r in rows]
 
 
+@pytest.mark.usefixtures("shared_data")
 @pytest.mark.parametrize("path", [EEAST, STOCKTON], ids=["eeast", "stockton"])
 def test_real_trackers_import_with_no_errors_every_row_accounted_for(
     path, database_url, monkeypatch, capsys
@@ -73,6 +74,7 @@ def test_real_trackers_import_with_no_errors_every_row_accounted_for(
     assert len(_actions(database_url, path.stem)) == len(rows)
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_eeast_refs_stay_exact_text_and_multiline_cells_are_kept(database_url, monkeypatch, capsys):
     code, _out, _err = run_import(monkeypatch, capsys, database_url, str(EEAST))
     assert code == 0
@@ -97,6 +99,7 @@ def test_eeast_refs_stay_exact_text_and_multiline_cells_are_kept(database_url, m
             assert status == "in_progress"
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_stockton_free_text_date_is_kept_as_a_note_and_reported(database_url, monkeypatch, capsys):
     code, out, _err = run_import(monkeypatch, capsys, database_url, str(STOCKTON), "--json")
     assert code == 0
@@ -319,11 +322,10 @@ def test_changed_values_become_progress_updates_with_audit_entries(
     assert other == 1
 
 
-def test_large_workbooks_stream_read_only_and_still_fill_merged_cells_down(tmp_path, monkeypatch):
+def test_workbooks_stream_and_still_fill_merged_cells_down(tmp_path):
     from monitoring.importer import build_plan, readers
 
     path = _layout_workbook(tmp_path / "big.xlsx")
-    monkeypatch.setattr(readers, "LARGE_XLSX_BYTES", 0)  # treat this file as large
     plan = build_plan(readers.read_path(path))
     assert not plan.errors
     by_number = {a.number: a for a in plan.actions}
@@ -405,6 +407,7 @@ def _update_dates(url: str, ref: str) -> dict[str, list[str]]:
     return dates
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_progress_notes_are_dated_with_the_update_date_column(
     database_url, tmp_path, monkeypatch, capsys
 ):
@@ -453,6 +456,7 @@ def test_progress_notes_are_dated_with_the_update_date_column(
     assert any("is after today: progress note dated today" in m for m in messages)
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_stockton_notes_are_dated_by_their_heading_and_eeast_notes_on_import(
     database_url, monkeypatch, capsys
 ):
@@ -489,6 +493,7 @@ def test_stockton_notes_are_dated_by_their_heading_and_eeast_notes_on_import(
     assert {a.last_update_on for a, _ in _actions(database_url, EEAST.stem)} == {"2026-06-30"}
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_as_at_views_agree_with_the_dated_notes(database_url, monkeypatch, capsys):
     """Stockton's notes dated Dec 2017: the as-at view of the day the import ran sees each
     action's last update in Dec 2017 (so every open action is stale, as the present view says);

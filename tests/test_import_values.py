@@ -44,11 +44,19 @@ def test_parse_date_forms(text, expected, approximate):
 
 
 def test_excel_serials_count_from_1899_12_30():
-    assert excel_serial_to_date(1) == date(1899, 12, 31)
+    assert excel_serial_to_date(1) == date(1900, 1, 1)  # as Excel shows it (its 1900 leap bug)
+    assert excel_serial_to_date(60) == date(1900, 2, 28)  # Excel's 29 Feb 1900 does not exist
     assert excel_serial_to_date(61) == date(1900, 3, 1)
     assert excel_serial_to_date(45000) == date(2023, 3, 15)
     assert parse_date(45000.75).value == date(2023, 3, 15)  # the fraction is the time
     assert parse_date(46022).value == date(2025, 12, 31)
+
+
+def test_1904_date_system_serials_count_from_1904_01_01():
+    mac = datetime(1904, 1, 1)
+    assert excel_serial_to_date(0 + 1, mac) == date(1904, 1, 2)
+    assert excel_serial_to_date(44_000, mac) == date(2024, 6, 19)  # 1904-01-01 + 44,000 days
+    assert parse_date(44_000, epoch=mac).value == excel_serial_to_date(44_000 + 1462)
 
 
 def test_date_objects_and_empty_cells():

@@ -9,6 +9,8 @@ from sqlalchemy import text
 from monitoring import importer, queries
 from tests.conftest import REALDATA
 
+pytestmark = pytest.mark.usefixtures("shared_data")
+
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
 OPEN = "status in ('not_started','in_progress')"
 

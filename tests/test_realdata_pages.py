@@ -11,6 +11,8 @@ from sqlalchemy import text
 from monitoring import charts, importer, services
 from tests.conftest import REALDATA, make_app
 
+pytestmark = pytest.mark.usefixtures("shared_data")
+
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
 BOARD = "board.member@council.example"
 

@@ -46,6 +46,21 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "id",
         "item",
         "#",
+        "relevant item",
+        "item no",
+        "item number",
+        "item ref",
+        "agenda item",
+        "minute",
+        "minute ref",
+        "minute no",
+        "minute number",
+        "min ref",
+        "reference",
+        "ref no",
+        "log ref",
+        "action log ref",
+        "action id",
     ),
     "action": ("action", "actions", "action description", "action required", "what", "task"),
     "lead_agency": (
@@ -120,6 +135,9 @@ PREFIXES: tuple[tuple[str, str], ...] = (
     ("success measure", "success_measure"),
 )
 _LOOKUP = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
+REFERENCE_ENDINGS = ("ref", "reference", "item", "item no", "minute", "no", "number", "id")
+"""A short heading (three words at most) ending in one of these names a reference column
+("Relevant Item", "Minute ref", "Board item no") when no synonym or prefix matched."""
 
 HEADER_SCAN_ROWS = 30
 """The header row is looked for in this many first rows."""
@@ -143,6 +161,9 @@ def field_for(header: object) -> str | None:
     for prefix, name in PREFIXES:
         if norm.startswith(prefix):
             return name
+    words = norm.split()
+    if len(words) <= 3 and any(norm.endswith(" " + end) for end in REFERENCE_ENDINGS):
+        return "number"
     return None
 
 

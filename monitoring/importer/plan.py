@@ -8,20 +8,24 @@ found (errors stop the import; warnings are reported and the row is still import
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from monitoring import config
 from monitoring.importer import headers as hdr
-from monitoring.importer.readers import Sheet
+from monitoring.importer.readers import MAX_CELL_CHARS, Formula, Sheet, TooLong
 from monitoring.importer.values import (
     DEFAULT_STATUS_WORDS,
     NUMBERED_CATEGORY_KEY,
     NotADate,
+    ParsedDate,
+    YearlessDate,
     clean_ref,
     normalise_word,
     parse_date,
     parse_status,
+    read_date,
 )
 
 
@@ -36,6 +40,13 @@ class Problem:
 
     DUPLICATE = "duplicate"
     """``kind`` of a warning that one thing appears on several rows (each imported)."""
+    SECTION_ROW = "section_row"
+    """``kind`` of a warning that a layout row (banner, sub-heading, totals, "continued", a
+    repeated header) was skipped: it is not a record."""
+    APPROXIMATE_DATE = "approximate_date"
+    """``kind`` of a warning that a date was read as approximate (no day, or no year written)."""
+    FORMULA = "formula"
+    """``kind`` of a warning that a formula cell had no saved value."""
 
     level: str
     message: str
@@ -113,6 +124,9 @@ class ActionPlan:
     updated_on: str | None = None
     """The date of the row's progress note (the tracker's update-date column, or a date in the
     progress column's heading); None: the note is dated on import."""
+    section: str | None = None
+    """The text of the section row (banner) the row sits under, e.g. "June 2025" or "Actions
+    from the meeting held on 12 March 2019"; None above the first one."""
 
 
 @dataclass
@@ -165,6 +179,16 @@ class ImportPlan:
         """Warnings that something appears on several rows (:data:`Problem.DUPLICATE`)."""
         return [p for p in self.problems if p.kind == Problem.DUPLICATE]
 
+    @property
+    def section_rows(self) -> list[Problem]:
+        """Layout rows skipped (:data:`Problem.SECTION_ROW`), one per row."""
+        return [p for p in self.problems if p.kind == Problem.SECTION_ROW]
+
+    @property
+    def approximate_dates(self) -> list[Problem]:
+        """Dates read as approximate (:data:`Problem.APPROXIMATE_DATE`), one per cell."""
+        return [p for p in self.problems if p.kind == Problem.APPROXIMATE_DATE]
+
 
 @dataclass
 class TrackerOptions:
@@ -175,7 +199,10 @@ class TrackerOptions:
     :ivar mapping: ``{field: header text}`` overrides (page widgets or a mapping file).
     :ivar status_words: extra ``{word: action.status}`` entries (override the defaults).
     :ivar category_key: ``{number: action.status}`` for numbered progress categories.
-    :ivar default_year: year for dates written without one (``30 Sept``).
+    :ivar default_year: the year for every date written without one (``30 Sept``): the
+        command's ``--year``; it overrides what the document says.
+    :ivar as_of: the date the tracker speaks as at (the command's ``--as-of``): a year-less
+        date the document gives no year for is the such date nearest to it.
     """
 
     review_ref: str | None = None
@@ -185,6 +212,7 @@ class TrackerOptions:
     status_words: Mapping[str, str] = field(default_factory=dict)
     category_key: Mapping[str, str] = field(default_factory=dict)
     default_year: int | None = None
+    as_of: date | None = None
 
 
 _MONTH_ONLY = re.compile(
@@ -265,20 +293,136 @@ def date_progress_notes(plan: ImportPlan, updated_column: str | None, progress_h
             a.updated_on = today
 
 
-def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportPlan:
+_LAYOUT_TEXT = re.compile(
+    r"^(?:\(?\s*(?:continued|cont'?d|cont\.)(?:\s+(?:overleaf|on next page|on the next page|"
+    r"from (?:the )?previous page|below|above))?\s*\)?[.:]?"
+    r"|(?:sub[- ]?|grand\s+)?totals?\b[^\n]{0,40}"
+    r"|[^\n]{0,60}\bcontinued (?:overleaf|on (?:the )?next page|from (?:the )?previous page)\b"
+    r"[^\n]{0,20})$",
+    re.IGNORECASE,
+)
+"""Rows that are part of the layout whatever else they hold: "continued overleaf", totals."""
+_SECTION_TEXT = re.compile(
+    r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{2,4})?"
+    r"|(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)\b.*"
+    r"|(?:actions?\s+)?held over\b.*|section\b.*|part\s+\w+\b.*|(?:board\s+)?meeting\b.*"
+    r"|(?:closed|completed|open|outstanding|new|ongoing)\s+(?:actions|items)\b.*)$",
+    re.IGNORECASE,
+)
+"""A lone text in a description column that is a heading, not an action."""
+_STATUS_LINE = re.compile(r"(?:^|\n)[ \t]*status[ \t]*[:\-–—][ \t]*([^\n]*?)\s*$", re.IGNORECASE)
+"""A last line "Status: complete" in an action's text."""
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def layout_row(
+    row: list[object],
+    mapping: Mapping[str, int],
+    header_texts: Mapping[int, str],
+) -> str | None:
+    """Why ``row`` is a layout row (never a record), or None for a row to read.
+
+    A banner merged across the row (a merged cell's value is repeated into every cell it covers,
+    so all its filled cells hold the same text; in a CSV the banner sits in one cell);
+    "continued overleaf"; totals; a header row repeated on a new page; a lone heading outside
+    the description columns ("June 2025" in the ref column), or a lone heading such as a month or
+    "Actions from the meeting held on ..." in them. A lone text in the recommendation column of a
+    layout with actions below each recommendation is a recommendation, not a layout row.
+    """
+    filled = [(i, v) for i, v in enumerate(row) if _text(v)]
+    if not filled:
+        return None
+    texts = [_norm(v) for _i, v in filled]
+    if len(filled) >= 2 and all(
+        t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True)
+    ):
+        return "a repeated header row"
+    if len(filled) >= 2 and len(set(texts)) == 1 and any(ch.isalpha() for ch in texts[0]):
+        return "a banner across the row"
+    first = _text(filled[0][1]) or ""
+    if len(filled) <= 3 and _LAYOUT_TEXT.match(first.strip()):
+        return "a layout row (totals or continued)"
+    if len(filled) != 1:
+        return None
+    index, value = filled[0]
+    described = {mapping.get("action"), mapping.get("recommendation")} - {None}
+    if index in described:
+        if mapping.get("recommendation") == index and "action" in mapping:
+            return None  # a recommendation whose actions follow below
+        return "a heading" if _SECTION_TEXT.match(first.strip()) else None
+    if any(ch.isalpha() for ch in first) and (" " in first.strip() or _SECTION_TEXT.match(first)):
+        return "a heading"
+    return None
+
+
+def _section_start(text: str) -> date | None:
+    """The first day of the month a section row names ("March 2019", "Actions from the meeting
+    held on 12 March 2019"), or None: year-less dates below it fall on or after it."""
+    found = date_in_heading(text)
+    if found is None:
+        return None
+    return date.fromisoformat(found).replace(day=1)
+
+
+def _title_date(rows: list[list[object]]) -> date | None:
+    """A date with a year written in the rows above the header (a title such as "Updated for
+    the board, June 2026"), or None."""
+    for row in rows:
+        for value in row:
+            if hasattr(value, "year") and hasattr(value, "month"):
+                return value if isinstance(value, date) else None
+            text = _text(value)
+            if text:
+                found = date_in_heading(text)
+                if found:
+                    return date.fromisoformat(found)
+    return None
+
+
+@dataclass
+class _Yearless:
+    """A year-less date waiting for a year from the document (resolved after every row)."""
+
+    token: str
+    found: YearlessDate
+    row: int
+    column: str | None
+    action: ActionPlan | None = None
+
+
+def plan_tracker(
+    sheet: Sheet,
+    options: TrackerOptions | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
     """Read a board's tracker: find the header, map columns, parse every row.
 
     Rows are actions. Without an action column each row's action is its recommendation
     ("deliver the recommendation"); without a recommendation column each row is its own
     recommendation, numbered by the row's ref. A blank recommendation cell under a filled one
-    (merged cells) is filled down. Section rows (a month name alone, "Actions held over from ...")
-    are skipped and reported.
+    (merged cells) is filled down. Layout rows (:func:`layout_row`: banners, headings, totals,
+    "continued") are skipped and reported (:data:`Problem.SECTION_ROW`); a section row's text is
+    kept as the rows' :attr:`ActionPlan.section` and its month dates the year-less dates below
+    it. A year-less date (``15 Oct``) takes its year from ``options.default_year``, else the
+    section above it (the first such date on or after the section's month), else a title date
+    above the header, else the nearest full date in the document, else ``options.as_of``; it is
+    flagged approximate, and with none of these it is an error asking for a year (never this
+    year). A last line "Status: ..." in the action text is read as the status and removed from
+    the description. A formula cell with no saved value is reported by cell; a cell over
+    :data:`~monitoring.importer.readers.MAX_CELL_CHARS` is an error naming row and column.
 
+    :param progress: called with the number of rows checked, every 10,000 rows.
     :returns: the plan; file-level problems (no header row) are errors in ``plan.problems``.
     """
     options = options or TrackerOptions()
     plan = ImportPlan(source=sheet.name)
     found = hdr.find_header(sheet.rows, options.mapping or None)
+    for notice in sheet.notices:
+        plan.problems.append(Problem(notice.level, notice.message, notice.row, None))
     if found is None:
         seen = [str(c) for row in sheet.rows[: hdr.HEADER_SCAN_ROWS] for c in row if _text(c)][:8]
         plan.error(
@@ -291,6 +435,7 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
     header = sheet.rows[header_index]
     plan.header_row = header_index + 1
     plan.mapping = {f: str(header[i]).strip() for f, i in mapping.items()}
+    header_texts = {i: str(c) for i, c in enumerate(header) if _text(c)}
     for i, cell in enumerate(header):
         if _text(cell) and i not in mapping.values():
             plan.warn("column not imported (no matching field)", plan.header_row, str(cell).strip())
@@ -309,13 +454,26 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
         vocabulary.update(NUMBERED_CATEGORY_KEY)
         vocabulary.update({normalise_word(k): v for k, v in options.category_key.items()})
 
-    default_year = options.default_year or config.today().year
+    title_date = _title_date(sheet.rows[:header_index])
     sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
     col = {f: plan.mapping[f] for f in mapping}
+    reported_formulas: set[tuple[int, int]] = set()
 
     def cell(row: list[object], name: str) -> object:
         i = mapping.get(name)
-        return row[i] if i is not None and i < len(row) else None
+        value = row[i] if i is not None and i < len(row) else None
+        if isinstance(value, Formula):
+            if (rownum, i) not in reported_formulas:
+                reported_formulas.add((rownum, i))
+                plan.warn(
+                    f"a formula with no saved value ({value.text[:200]}); open and save the file "
+                    "in Excel, or type the value",
+                    rownum,
+                    col.get(name),
+                    Problem.FORMULA,
+                )
+            return None
+        return value
 
     last_rec_text: str | None = None
     last_rec_number: str | None = None
@@ -325,18 +483,82 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
     counters: dict[tuple[str, str], int] = {}
     has_action = "action" in mapping
     has_rec = "recommendation" in mapping
+    section: str | None = None
+    section_start: date | None = None
+    pending: list[_Yearless] = []
+    full_dates: list[tuple[int, date]] = []
+
+    def date_cell(name: str, notes: list[str]) -> tuple[str, bool] | None:
+        value = cell(row, name)
+        column = col.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            found = read_date(value, epoch=sheet.epoch)
+        except NotADate:
+            text = _text(value) or ""
+            notes.append(f"{column or 'Date'}: {text}")
+            plan.warn(f"{text[:80]!r} is not a date: kept as a note, no date set", rownum, column)
+            return None
+        if found is None:
+            return None
+        if isinstance(found, ParsedDate):
+            if found.approximate:
+                plan.warn(
+                    f"{_text(value)!r} read as {found.value.isoformat()} (approximate: no day "
+                    "written)",
+                    rownum,
+                    column,
+                    Problem.APPROXIMATE_DATE,
+                )
+            else:
+                full_dates.append((rownum, found.value))
+            return found.value.isoformat(), found.approximate
+        resolved = _year_from(
+            found, options.default_year, "--year", section_start, section, title_date
+        )
+        if resolved is not None:
+            day, source = resolved
+            _warn_yearless(plan, found, day, source, rownum, column)
+            return day.isoformat(), True
+        token = f"?{len(pending)}"
+        pending.append(_Yearless(token, found, rownum, column))
+        return token, True
 
     for index in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
         rownum = index + 1
-        filled = [c for c in row if c is not None and (not isinstance(c, str) or c.strip())]
-        if not filled:
+        if progress and (index - header_index) % 10_000 == 0:
+            progress(index - header_index)
+        if not any(_text(c) or isinstance(c, Formula) for c in row):
             continue
         plan.rows_read += 1
-        only = _text(filled[0]) if len(filled) == 1 else None
-        if only and (_MONTH_ONLY.match(only) or only.lower().startswith(_SECTION_PREFIXES)):
+        why = layout_row(row, mapping, header_texts)
+        if why:
+            text = next(_text(c) for c in row if _text(c))
             plan.rows_skipped += 1
-            plan.warn(f"section row {only!r} skipped", rownum)
+            plan.warn(
+                f"section row {text[:80]!r} skipped ({why}, not an action)",
+                rownum,
+                kind=Problem.SECTION_ROW,
+            )
+            if why != "a repeated header row" and why != "a layout row (totals or continued)":
+                section = text[:300]
+                section_start = _section_start(text) or section_start
+            continue
+        too_big = [
+            (f, mapping[f])
+            for f in mapping
+            if mapping[f] < len(row) and isinstance(row[mapping[f]], TooLong)
+        ]
+        if too_big:
+            for f, i in too_big:
+                plan.error(
+                    f"{row[i].length:,} characters: a cell may hold at most {MAX_CELL_CHARS:,} "
+                    "(the limit of a progress note in the update form); shorten it",
+                    rownum,
+                    col.get(f),
+                )
             continue
 
         review_ref = clean_ref(cell(row, "review_ref")) or sheet_ref
@@ -396,6 +618,25 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
                 col.get("action") or col.get("recommendation"),
             )
             continue
+        text_status: str | None = None
+        if "status" in action_text.lower() and (m := _STATUS_LINE.search(action_text)):
+            word = m.group(1).strip()
+            text_status = parse_status(word, vocabulary)
+            if text_status is None:
+                plan.warn(
+                    f"status {word[:60]!r} written in the action text is not a status word (add "
+                    "it to the status vocabulary); kept in the description",
+                    rownum,
+                    col.get("action") or col.get("recommendation"),
+                )
+            else:
+                stripped = action_text[: m.start()].rstrip()
+                if stripped:
+                    if rec_text == action_text:
+                        rec_text = stripped
+                    action_text = stripped
+                else:
+                    text_status = None
         if rec_number is None:
             counters[(review_ref, "")] = counters.get((review_ref, ""), 0) + 1
             rec_number = str(counters[(review_ref, "")])
@@ -446,31 +687,19 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             )
 
         notes: list[str] = []
-        due = _parse_date_cell(
-            plan, cell(row, "due_on"), rownum, col.get("due_on"), default_year, notes
-        )
-        revised = _parse_date_cell(
-            plan,
-            cell(row, "revised_due_on"),
-            rownum,
-            col.get("revised_due_on"),
-            default_year,
-            notes,
-        )
-        completed = _parse_date_cell(
-            plan, cell(row, "completed_on"), rownum, col.get("completed_on"), default_year, notes
-        )
-        updated = _parse_date_cell(
-            plan, cell(row, "updated_on"), rownum, col.get("updated_on"), default_year, notes
-        )
+        first_pending = len(pending)
+        due = date_cell("due_on", notes)
+        revised = date_cell("revised_due_on", notes)
+        completed = date_cell("completed_on", notes)
+        updated = date_cell("updated_on", notes)
 
         status_cell = cell(row, "status")
-        progress = _text(cell(row, "progress"))
+        progress_text = _text(cell(row, "progress"))
         status = parse_status(status_cell, vocabulary)
         status_text = _text(status_cell)
         if status_text and status is None:
-            if progress is None and "progress" not in mapping:
-                progress = status_text
+            if progress_text is None and "progress" not in mapping:
+                progress_text = status_text
                 plan.warn(
                     f"status {status_text[:60]!r} is not a status word: kept as the progress note",
                     rownum,
@@ -484,6 +713,16 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
                     col.get("status"),
                 )
                 notes.append(f"Status: {status_text}")
+        if text_status is not None:
+            if status is None:
+                status = text_status
+            elif status != text_status:
+                plan.warn(
+                    f"the action text ends 'Status: ...' ({text_status}) but the status column "
+                    f"says {status}: the status column is used",
+                    rownum,
+                    col.get("status"),
+                )
         open_close = cell(row, "open_close")
         oc_status = parse_status(open_close, vocabulary)
         if _text(open_close) and oc_status is None:
@@ -494,7 +733,7 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             )
         if oc_status is not None and (status is None or oc_status == "completed"):
             status = oc_status
-        note_parts = [p for p in (progress, *notes) if p]
+        note_parts = [p for p in (progress_text, *notes) if p]
         action = ActionPlan(
             row=rownum,
             review_ref=review_ref,
@@ -511,45 +750,95 @@ def plan_tracker(sheet: Sheet, options: TrackerOptions | None = None) -> ImportP
             progress_note="\n".join(note_parts) or None,
             success_measure=_text(cell(row, "success_measure")),
             updated_on=updated[0] if updated else None,
+            section=section,
         )
+        for waiting in pending[first_pending:]:
+            waiting.action = action
         plan.actions.append(action)
+    if pending:
+        _resolve_yearless(plan, pending, full_dates, options.as_of)
     if not plan.actions and not plan.errors:
         plan.error("no rows to import below the header row", plan.header_row)
     date_progress_notes(plan, col.get("updated_on"), col.get("progress"))
     return plan
 
 
-_DATE_CACHE: dict[tuple[str, int], object] = {}
-
-
-def _parse_date_cell(
-    plan: ImportPlan,
-    value: object,
-    rownum: int,
-    column: str | None,
-    default_year: int,
-    notes: list[str],
-) -> tuple[str, bool] | None:
-    """Parse a date cell; text that is not a date is added to ``notes`` and warned about."""
-    if value is None or value == "":
-        return None
-    key = (value, default_year) if isinstance(value, str) else None
+def _year_from(
+    found: YearlessDate,
+    year: int | None,
+    year_source: str,
+    section_start: date | None,
+    section: str | None,
+    title_date: date | None,
+) -> tuple[date, str] | None:
+    """The date a year-less date stands for and where its year came from, or None when neither
+    the given year, the section above nor a title date gives one."""
     try:
-        if key is not None and key in _DATE_CACHE:
-            parsed = _DATE_CACHE[key]
+        if year is not None:
+            return found.in_year(year), f"the year given ({year_source} {year})"
+        if section_start is not None:
+            return found.on_or_after(section_start), f"the section {section[:60]!r}"
+        if title_date is not None:
+            return found.nearest(title_date), f"the title date {title_date.isoformat()}"
+    except ValueError:
+        return None
+    return None
+
+
+def _warn_yearless(plan, found: YearlessDate, day: date, source: str, rownum, column) -> None:
+    what = "no day or year" if found.day is None else "no year"
+    plan.warn(
+        f"{found.text!r} has {what} written: read as {day.isoformat()} (approximate; the year "
+        f"from {source})",
+        rownum,
+        column,
+        Problem.APPROXIMATE_DATE,
+    )
+
+
+def _resolve_yearless(
+    plan: ImportPlan,
+    pending: list[_Yearless],
+    full_dates: list[tuple[int, date]],
+    as_of: date | None,
+) -> None:
+    """Give each waiting year-less date the year of the nearest full date in the document (by
+    row), else of ``as_of``; with neither, an error asking for a year."""
+    import bisect
+
+    rows = [r for r, _d in full_dates]
+    for waiting in pending:
+        anchor: date | None = None
+        source = ""
+        if full_dates:
+            at = bisect.bisect_left(rows, waiting.row)
+            near = [i for i in (at - 1, at) if 0 <= i < len(full_dates)]
+            best = min(near, key=lambda i: abs(rows[i] - waiting.row))
+            anchor = full_dates[best][1]
+            source = f"the nearest full date in the file ({anchor.isoformat()}, row {rows[best]})"
+        elif as_of is not None:
+            anchor, source = as_of, f"the as-of date {as_of.isoformat()}"
+        day = None
+        if anchor is not None:
+            try:
+                day = waiting.found.nearest(anchor)
+            except ValueError:
+                day = None
+        if day is None:
+            plan.error(
+                f"{waiting.found.text!r} has no year and the file gives none (no section, title "
+                "or other full date): give one with --year YYYY or --as-of YYYY-MM-DD (on the "
+                "page: 'Year for dates written without one')",
+                waiting.row,
+                waiting.column,
+            )
+            value = None
         else:
-            parsed = parse_date(value, default_year=default_year)
-            if key is not None and len(_DATE_CACHE) < 100_000:
-                _DATE_CACHE[key] = parsed
-    except NotADate:
-        text = _text(value) or ""
-        notes.append(f"{column or 'Date'}: {text}")
-        plan.warn(f"{text[:80]!r} is not a date: kept as a note, no date set", rownum, column)
-        return None
-    if parsed is None:
-        return None
-    if parsed.approximate:
-        plan.warn(
-            f"{_text(value)!r} read as {parsed.value.isoformat()} (approximate)", rownum, column
-        )
-    return parsed.value.isoformat(), parsed.approximate
+            _warn_yearless(plan, waiting.found, day, source, waiting.row, waiting.column)
+            value = day.isoformat()
+        action = waiting.action
+        if action is None:
+            continue
+        for name in ("original_due_on", "due_on", "completed_on", "updated_on"):
+            if getattr(action, name) == waiting.token:
+                setattr(action, name, value)

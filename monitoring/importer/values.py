@@ -10,12 +10,11 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-
-from monitoring import config
+from datetime import date, datetime
 
 EXCEL_EPOCH = date(1899, 12, 30)
-"""Day 0 of Excel's serial dates (the 1900 leap-year bug makes this the right origin after 1900-03-01)."""
+"""Day 0 of Excel's serial dates in the 1900 date system (the 1900 leap-year bug makes this the
+right origin after 1900-03-01); a 1904-system workbook counts from 1904-01-01."""
 
 MONTHS = {
     "jan": 1,
@@ -60,6 +59,11 @@ class NotADate(ValueError):
     """The value is not a date in any form the importer reads; ``str(exc)`` says what was expected."""
 
 
+class YearUnknown(NotADate):
+    """A date written without a year (``15 Oct``) and no year to give it: the caller finds one in
+    the document (see :mod:`monitoring.importer.plan`) or asks the user; never this year."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedDate:
     """A date read from a cell.
@@ -72,13 +76,48 @@ class ParsedDate:
     approximate: bool = False
 
 
-def _year(text: str | None, default_year: int) -> tuple[int, bool]:
+@dataclass(frozen=True, slots=True)
+class YearlessDate:
+    """A day and month (or a month alone) written without a year: ``15 Oct``, ``30 Sept``,
+    ``June``. :meth:`in_year` gives the date once a year is known; it is always approximate.
+
+    :ivar day: the day of the month, or None for a month alone (read as the month's last day).
+    """
+
+    month: int
+    day: int | None
+    text: str
+
+    def in_year(self, year: int) -> date:
+        """This day and month in ``year`` (29 February in a common year is the 28th).
+
+        :raises ValueError: for a day the month never has (31 April).
+        """
+        if self.day is None:
+            return month_end(year, self.month)
+        if self.month == 2 and self.day == 29 and not calendar.isleap(year):
+            return date(year, 2, 28)
+        return date(year, self.month, self.day)
+
+    def on_or_after(self, start: date) -> date:
+        """The first such date on or after ``start`` (a section's month: ``15 Oct`` under
+        "March 2019" is 15 October 2019, ``15 Feb`` under it 15 February 2020)."""
+        day = self.in_year(start.year)
+        return day if day >= start else self.in_year(start.year + 1)
+
+    def nearest(self, anchor: date) -> date:
+        """The such date nearest to ``anchor`` (its year, the year before or the year after)."""
+        options = [self.in_year(anchor.year + k) for k in (-1, 0, 1)]
+        return min(options, key=lambda d: (abs((d - anchor).days), d))
+
+
+def _year(text: str | None) -> int | None:
     if text is None:
-        return default_year, True
+        return None
     year = int(text)
     if len(text) == 2:
         year += 2000 if year < 70 else 1900
-    return year, False
+    return year
 
 
 def month_end(year: int, month: int) -> date:
@@ -86,26 +125,45 @@ def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def excel_serial_to_date(serial: float) -> date:
-    """An Excel serial day number (days since 1899-12-30; the fraction is the time) as a date.
+def excel_serial_to_date(serial: float, epoch: datetime | date | None = None) -> date:
+    """An Excel serial day number as a date, in the workbook's date system (openpyxl's
+    ``from_excel``): the 1900 system counts from 1899-12-30 (with Excel's 1900 leap-year bug
+    below serial 61), the 1904 system (old Mac workbooks, ``workbook.epoch``) from 1904-01-01.
+    The fraction (the time of day) is dropped.
 
     :raises NotADate: outside 1 .. 2958465 (31 Dec 9999).
     """
+    from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
+
     if not 1 <= serial <= 2958465:
         raise NotADate(f"{serial} is not an Excel date serial number")
-    return EXCEL_EPOCH + timedelta(days=int(serial))
+    if epoch is None:
+        epoch = WINDOWS_EPOCH
+    if not isinstance(epoch, datetime):
+        epoch = datetime(epoch.year, epoch.month, epoch.day)
+    try:
+        value = from_excel(int(serial), epoch)
+    except (OverflowError, ValueError) as exc:
+        raise NotADate(f"{serial} is not an Excel date serial number") from exc
+    return value.date() if isinstance(value, datetime) else value
 
 
-def parse_date(value: object, *, default_year: int | None = None) -> ParsedDate | None:
-    """Read a date from a cell value.
+def read_date(
+    value: object, *, epoch: datetime | date | None = None
+) -> ParsedDate | YearlessDate | None:
+    """Read a date from a cell value, leaving a missing year unknown.
 
-    Accepted: ``date``/``datetime`` objects; Excel serial numbers (numbers, or 5-digit text);
-    ISO ``YYYY-MM-DD``; day-first ``dd/mm/yyyy``, ``d.m.yy``, ``dd.mm.yyyy``, ``dd-mm-yyyy``;
-    ``30 Sept``, ``30 September 2025``; ``June``, ``April 2017``, ``Sep-17``. A month without a
-    day becomes the month's last day and is flagged approximate; a missing year is
-    ``default_year`` (default this year), also flagged approximate.
+    Accepted: ``date``/``datetime`` objects (Excel date cells and formulas' cached dates);
+    Excel serial numbers (General-format numbers, or 5-digit text) in the workbook's date
+    system ``epoch``; ISO ``YYYY-MM-DD``; day-first ``dd/mm/yyyy``, ``d.m.yy``, ``dd.mm.yyyy``,
+    ``dd-mm-yyyy``; ``30 Sept``, ``30 September 2025``; ``June``, ``April 2017``, ``Sep-17``;
+    other written forms with a year (``Tuesday 15th October 2019``, ``Oct 15, 2019``) through
+    python-dateutil, day first. ISO is tried first and numeric forms are never read month-first:
+    ``pd.to_datetime(format="mixed", dayfirst=True)`` and dateutil's ``dayfirst`` both read
+    ``2026-03-06`` as 3 June (DESIGN §7). A month without a day is the month's last day, flagged
+    approximate.
 
-    :returns: None for an empty cell.
+    :returns: None for an empty cell; a :class:`YearlessDate` when no year is written.
     :raises NotADate: for text that is not a date (the caller keeps it as a note).
     """
     if value is None:
@@ -117,33 +175,86 @@ def parse_date(value: object, *, default_year: int | None = None) -> ParsedDate 
     if isinstance(value, bool):
         raise NotADate(f"{value!r} is not a date")
     if isinstance(value, (int, float)):
-        return ParsedDate(excel_serial_to_date(float(value)))
+        return ParsedDate(excel_serial_to_date(float(value), epoch))
     text = " ".join(str(value).split()).strip()
     if not text:
         return None
     lowered = text.lower()
-    if default_year is None:
-        default_year = config.today().year
     try:
         if m := _ISO.match(lowered):
             return ParsedDate(date(int(m[1]), int(m[2]), int(m[3])))
         if m := _DAY_FIRST.match(lowered):
-            year, _ = _year(m[3], default_year)
-            return ParsedDate(date(year, int(m[2]), int(m[1])))
+            return ParsedDate(date(_year(m[3]), int(m[2]), int(m[1])))
         if m := _DAY_MONTH.match(lowered):
-            year, guessed = _year(m[3], default_year)
-            return ParsedDate(date(year, MONTHS[m[2]], int(m[1])), approximate=guessed)
+            year = _year(m[3])
+            if year is None:
+                found = YearlessDate(MONTHS[m[2]], int(m[1]), text)
+                found.in_year(2024)  # a leap year: 31 April is refused here, 29 Feb is not
+                return found
+            return ParsedDate(date(year, MONTHS[m[2]], int(m[1])))
         if m := _MONTH_YEAR.match(lowered):
-            year, _ = _year(m[2], default_year)
+            year = _year(m[2])
+            if year is None:
+                return YearlessDate(MONTHS[m[1]], None, text)
             return ParsedDate(month_end(year, MONTHS[m[1]]), approximate=True)
         if _SERIAL.match(lowered):
-            return ParsedDate(excel_serial_to_date(float(lowered)))
+            return ParsedDate(excel_serial_to_date(float(lowered), epoch))
     except ValueError as exc:  # e.g. 31/02/2026
         raise NotADate(f"{text!r} is not a real date ({exc})") from exc
+    written = _written_date(text)
+    if written is not None:
+        return ParsedDate(written)
     raise NotADate(
         f"{text!r} is not a date (expected e.g. 2026-03-31, 31/03/2026, 31.03.26, 31 March 2026, "
         "March 2026 or an Excel date)"
     )
+
+
+_WORDY = re.compile(rf"\b({_MONTH_RE})\b", re.IGNORECASE)
+_FOUR_DIGIT_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
+
+
+def _written_date(text: str) -> date | None:
+    """A date written out in words with a four-digit year and a day (``Tuesday 15th October
+    2019``, ``Oct 15, 2019``), read by python-dateutil day first; None otherwise (dateutil
+    fills missing parts from a default, so a part it did not find is detected by reading twice
+    with two defaults)."""
+    from dateutil import parser
+
+    if len(text) > 60 or not _WORDY.search(text) or not _FOUR_DIGIT_YEAR.search(text):
+        return None
+    try:
+        first = parser.parse(text, dayfirst=True, default=datetime(2000, 1, 1))
+        second = parser.parse(text, dayfirst=True, default=datetime(2001, 2, 2))
+    except (ValueError, OverflowError, parser.ParserError):
+        return None
+    if first.date() != second.date():  # no day or no year written
+        return None
+    return first.date()
+
+
+def parse_date(
+    value: object, *, default_year: int | None = None, epoch: datetime | date | None = None
+) -> ParsedDate | None:
+    """Read a date from a cell value (see :func:`read_date` for the forms).
+
+    A date written without a year takes ``default_year`` and is flagged approximate; without a
+    ``default_year`` it is refused (:class:`YearUnknown`): the year is never taken from today.
+
+    :returns: None for an empty cell.
+    :raises NotADate: for text that is not a date (the caller keeps it as a note).
+    """
+    found = read_date(value, epoch=epoch)
+    if isinstance(found, YearlessDate):
+        if default_year is None:
+            raise YearUnknown(
+                f"{found.text!r} has no year and none is known: give one (--year or an as-of date)"
+            )
+        try:
+            return ParsedDate(found.in_year(default_year), approximate=True)
+        except ValueError as exc:
+            raise NotADate(f"{found.text!r} is not a real date ({exc})") from exc
+    return found
 
 
 # --- status words -----------------------------------------------------------------------------
@@ -187,6 +298,7 @@ DEFAULT_STATUS_WORDS: dict[str, str] = {
     "not yet started": "not_started",
     "pending": "not_started",
     "not due": "not_started",
+    "not yet due": "not_started",
     "assured": "assured",
     "embedded": "assured",
     "not implemented": "not_implemented",

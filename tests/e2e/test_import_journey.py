@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.conftest import REALDATA
 from tests.e2e import browser
 from tests.e2e.browser import ADMIN, main
+
+pytestmark = pytest.mark.usefixtures("shared_data")
 
 TRACKER = REALDATA / "trackers" / "stockton_lscb_review_progress_2017-12.csv"
 
