@@ -10,12 +10,29 @@ from monitoring import db, services
 from monitoring.importer import PRESETS, choose_agencies, prepare, set_review_details
 from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
+from monitoring.importer.readers import MAX_ROWS
 from monitoring.ui import data, session, updates
 
 session.guard(__file__)
 
+
 # Reading and planning a large file is the slow part: keep the last few, keyed on the bytes.
-plan_upload = st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file")(prepare)
+@st.cache_data(max_entries=4, ttl=900, show_spinner=False)
+def plan_upload(data: bytes, name: str, _progress=None, **options):
+    """:func:`monitoring.importer.prepare`, cached on the bytes and options (not the bar)."""
+    return prepare(data, name, progress=_progress, **options)
+
+
+def reading_bar():
+    """A progress bar for reading and checking the file: (rows, stage) → "Rows read: 20,000"."""
+    bar = st.progress(0.0, text="Reading the file")
+
+    def show(rows: int, stage: str) -> None:
+        fraction = min(rows / MAX_ROWS, 1.0)
+        bar.progress(fraction, text=f"Rows {stage}: {rows:,} (at most {MAX_ROWS:,})")
+
+    return bar, show
+
 
 actor = session.current_actor()
 st.title("Import a tracker")
@@ -39,7 +56,7 @@ if upload is None:
     st.stop()
 
 raw = upload.getvalue()
-review_ref = review_title = review_type = published_on = None
+review_ref = review_title = review_type = published_on = year = sheet_name = None
 overrides: dict[str, str] = {}
 if preset is None:  # the review's details are asked for, never taken from the file name
     left, right = st.columns(2)
@@ -60,9 +77,30 @@ if preset is None:  # the review's details are asked for, never taken from the f
         max_value=data.today(),
         format="DD/MM/YYYY",
     )
-plan, header = plan_upload(
-    raw, upload.name, preset=preset, review_ref=review_ref, review_title=review_title
+    left, right = st.columns(2)
+    year = left.number_input(
+        "Year for dates written without one",
+        min_value=1900,
+        max_value=2200,
+        value=None,
+        step=1,
+        help="Only when the file gives none: a date such as '15 Oct' takes its year from the "
+        "section above it, a title date or the nearest full date in the file.",
+    )
+    if raw[:4] == b"PK\x03\x04":
+        sheet_name = right.text_input(
+            "Sheet", value="", help="Leave empty to read the one visible sheet with a header row."
+        )
+options = dict(
+    preset=preset,
+    review_ref=review_ref,
+    review_title=review_title,
+    year=int(year) if year else None,
+    sheet_name=sheet_name or None,
 )
+bar, show_rows = reading_bar()
+plan, header = plan_upload(raw, upload.name, _progress=show_rows, **options)
+bar.empty()
 
 if preset is None and header:
     with st.expander("Column mapping", expanded=False):
@@ -79,9 +117,11 @@ if preset is None and header:
             if choice != "(as detected)":
                 overrides[name] = choice
     if overrides:
+        bar, show_rows = reading_bar()
         plan, header = plan_upload(
-            raw, upload.name, review_ref=review_ref, review_title=review_title, overrides=overrides
+            raw, upload.name, _progress=show_rows, overrides=overrides, **options
         )
+        bar.empty()
 
 if preset is None:
     set_review_details(
@@ -103,6 +143,18 @@ else:
     tiles[2].metric("Actions to update", summary.updated, border=True)
     tiles[3].metric("Rows skipped", summary.rows_skipped, border=True)
     tiles[4].metric("Warnings", len(summary.warnings), border=True)
+    if plan.section_rows:
+        st.info(
+            f"{len(plan.section_rows)} section row(s) skipped: banners, headings, totals and "
+            "'continued' lines are the layout of the sheet, not actions (each is listed below "
+            "as 'section row ... skipped')."
+        )
+    if plan.approximate_dates:
+        st.info(
+            f"{len(plan.approximate_dates)} date(s) are approximate: written without a day or a "
+            "year, they are read as the month's last day or given the year from the file, and "
+            "stay flagged 'approximate' on the action."
+        )
 problems = summary.problems if summary else plan.problems
 if plan.duplicates:
     st.warning(
@@ -139,7 +191,7 @@ untitled = preset is None and bool(summary.created.get("review")) and not review
 if untitled:
     st.warning("Give the new review a title to import (it is not taken from the file name).")
 if st.button("Import", type="primary", disabled=untitled):
-    bar = st.progress(0.0, text="Starting")
+    bar = st.progress(0.0, text=f"Rows read and checked: {plan.rows_read:,}; writing")
 
     def show(fraction: float, message: str) -> None:
         bar.progress(fraction, text=message)

@@ -17,15 +17,20 @@ from monitoring.importer.readers import ImportFileError, Sheet, read_bytes, read
 
 
 def build_plan(
-    sheet: Sheet, *, preset: str | None = None, options: TrackerOptions | None = None
+    sheet: Sheet,
+    *,
+    preset: str | None = None,
+    options: TrackerOptions | None = None,
+    progress=None,
 ) -> ImportPlan:
     """Plan an import of ``sheet`` with a preset (e.g. ``pfd``) or as a generic tracker.
 
+    :param progress: called with the number of rows checked (generic trackers).
     :raises KeyError: for an unknown preset name.
     """
     if preset:
         return PRESETS[preset](sheet)
-    return plan_tracker(sheet, options)
+    return plan_tracker(sheet, options, progress=progress)
 
 
 __all__ = [
@@ -50,23 +55,43 @@ def prepare(
     review_ref: str | None = None,
     review_title: str | None = None,
     overrides: dict[str, str] | None = None,
+    year: int | None = None,
+    sheet_name: str | None = None,
+    progress=None,
 ) -> tuple[ImportPlan, list[str]]:
     """Read uploaded bytes and plan the import (what the admin page needs, without Streamlit).
 
     :param overrides: ``{field: header text}`` chosen in the page's mapping widgets.
+    :param year: the year of dates written without one (the command's ``--year``).
+    :param sheet_name: the workbook's sheet to read (hidden or not).
+    :param progress: called with ``(rows, "read" or "checked")`` as the file is read and checked.
     :returns: ``(plan, header cells)``; the header cells are the texts of the header row found
         (empty when none). A file that cannot be read gives a plan with one error.
     """
     try:
-        sheet = read_bytes(data, name)
+        sheet = read_bytes(
+            data,
+            name,
+            sheet=sheet_name or None,
+            overrides=overrides or None,
+            progress=(lambda n: progress(n, "read")) if progress else None,
+        )
     except ImportFileError as exc:
         plan = ImportPlan(source=name)
         plan.error(str(exc))
         return plan, []
     options = TrackerOptions(
-        review_ref=review_ref or None, review_title=review_title or None, mapping=overrides or {}
+        review_ref=review_ref or None,
+        review_title=review_title or None,
+        mapping=overrides or {},
+        default_year=year or None,
     )
-    plan = build_plan(sheet, preset=preset, options=options)
+    plan = build_plan(
+        sheet,
+        preset=preset,
+        options=options,
+        progress=(lambda n: progress(n, "checked")) if progress else None,
+    )
     header: list[str] = []
     if plan.header_row:
         header = [str(c).strip() for c in sheet.rows[plan.header_row - 1] if c is not None]

@@ -1,6 +1,6 @@
 """``python -m monitoring import FILE [--review REF] [--title TEXT] [--type TYPE]
-[--published-on DATE] [--preset NAME] [--mapping FILE] [--dry-run] [--json]``: import a board's
-tracker (.xlsx or .csv).
+[--published-on DATE] [--preset NAME] [--mapping FILE] [--year YYYY] [--as-of DATE] [--dry-run]
+[--json]``: import a board's tracker (.xlsx or .csv).
 
 The file is read and every row checked before the database is opened: on any error the command
 lists every problem by row and column, exits 1 and writes nothing (the database is not even
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from monitoring.importer import (
@@ -118,12 +119,20 @@ def cmd_import(args: argparse.Namespace) -> int:
             "and --published-on are for a board's tracker"
         )
     source = Path(args.file).name
+    say = _progress_printer()
     try:
         mapping = load_mapping(args.mapping) if args.mapping else {}
-        sheet = read_path(args.file, sheet=mapping.get("sheet"))
+        sheet = read_path(
+            args.file,
+            sheet=mapping.get("sheet"),
+            overrides=mapping.get("columns") or None,
+            progress=lambda n: say(f"read {n:,} rows"),
+        )
     except ImportFileError as exc:
         return _fail(args, source, [Problem("error", str(exc))])
     options = TrackerOptions(
+        default_year=args.year,
+        as_of=args.as_of,
         review_ref=args.review,
         review_title=mapping.get("review_title"),
         review_type=mapping.get("review_type", "other"),
@@ -131,7 +140,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         status_words=mapping.get("status_words", {}),
         category_key=mapping.get("category_key", {}),
     )
-    plan = build_plan(sheet, preset=args.preset, options=options)
+    plan = build_plan(
+        sheet, preset=args.preset, options=options, progress=lambda n: say(f"checked {n:,} rows")
+    )
     set_review_details(
         plan, title=args.title, review_type=args.type, published_on=args.published_on
     )
@@ -147,7 +158,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary = services.preview_import(engine, actor, plan)
     else:
         migrations.upgrade(engine)
-        summary = services.import_tracker(engine, actor, plan)
+        summary = services.import_tracker(
+            engine, actor, plan, progress=lambda _fraction, message: say(message)
+        )
     reviews = [] if args.preset else _review_details(args, plan)
     if args.json:
         print(json.dumps({**summary.as_dict(), "reviews": reviews}, indent=2))
@@ -194,6 +207,36 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
+def _progress_printer():
+    """A callback printing progress lines ("read 10,000 rows", "Writing actions: ...") to
+    stderr, each new message once (stdout keeps the report, or the JSON)."""
+    last: list[str] = []
+
+    def say(message: str) -> None:
+        if not last or last[-1] != message:
+            last[:] = [message]
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a year such as 2019, got {text!r}") from None
+    if not 1900 <= year <= 2200:
+        raise argparse.ArgumentTypeError(f"expected a year between 1900 and 2200, got {year}")
+    return year
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``import`` command."""
     parser = subparsers.add_parser(
@@ -225,6 +268,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", metavar="NAME", help=f"a known layout: {', '.join(PRESETS)}")
     parser.add_argument(
         "--mapping", metavar="FILE", help="a saved mapping file (JSON) overriding column headings"
+    )
+    parser.add_argument(
+        "--year",
+        type=_year,
+        metavar="YYYY",
+        help="the year of every date written without one ('15 Oct'); by default the year comes "
+        "from the file (the section above, a title date, the nearest full date)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="the date the tracker speaks as at: a date written without a year that the file "
+        "gives no year for is the one nearest to it",
     )
     parser.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -336,8 +336,9 @@ def layout_row(
     if not filled:
         return None
     texts = [_norm(v) for _i, v in filled]
-    if len(filled) >= 2 and all(
-        t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True)
+    if len(filled) >= 2 and (
+        all(t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True))
+        or hdr.map_header(row) == dict(mapping)
     ):
         return "a repeated header row"
     if len(filled) >= 2 and len(set(texts)) == 1 and any(ch.isalpha() for ch in texts[0]):
