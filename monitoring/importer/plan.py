@@ -7,6 +7,7 @@ found (errors stop the import; warnings are reported and the row is still import
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -335,13 +336,21 @@ def layout_row(
     filled = [(i, v) for i, v in enumerate(row) if _text(v)]
     if not filled:
         return None
-    texts = [_norm(v) for _i, v in filled]
-    if len(filled) >= 2 and (
-        all(t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True))
-        or hdr.map_header(row) == dict(mapping)
-    ):
-        return "a repeated header row"
-    if len(filled) >= 2 and len(set(texts)) == 1 and any(ch.isalpha() for ch in texts[0]):
+    first_value = filled[0][1]
+    if len(filled) >= 2 and hdr.field_for(first_value) is not None:
+        texts = [_norm(v) for _i, v in filled]
+        if all(
+            t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True)
+        ) or hdr.map_header(row) == dict(mapping):
+            return "a repeated header row"
+    if len(filled) >= 2 and all(v == first_value for _i, v in filled[1:]):
+        same = True
+    elif len(filled) >= 2 and isinstance(first_value, str):
+        first_norm = _norm(first_value)
+        same = all(isinstance(v, str) and _norm(v) == first_norm for _i, v in filled[1:])
+    else:
+        same = False
+    if same and any(ch.isalpha() for ch in str(first_value)):
         return "a banner across the row"
     first = _text(filled[0][1]) or ""
     if len(filled) <= 3 and _LAYOUT_TEXT.match(first.strip()):
@@ -381,6 +390,12 @@ def _title_date(rows: list[list[object]]) -> date | None:
                 if found:
                     return date.fromisoformat(found)
     return None
+
+
+@functools.lru_cache(maxsize=50_000)
+def _read_text_date(text: str, epoch) -> ParsedDate | YearlessDate | None:
+    """:func:`read_date` of a text cell, remembered (trackers repeat the same few dates)."""
+    return read_date(text, epoch=epoch)
 
 
 @dataclass
@@ -495,7 +510,10 @@ def plan_tracker(
         if value is None or value == "":
             return None
         try:
-            found = read_date(value, epoch=sheet.epoch)
+            if isinstance(value, str):
+                found = _read_text_date(value, sheet.epoch)
+            else:
+                found = read_date(value, epoch=sheet.epoch)
         except NotADate:
             text = _text(value) or ""
             notes.append(f"{column or 'Date'}: {text}")

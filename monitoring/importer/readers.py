@@ -130,19 +130,27 @@ def _too_many_rows(name: str, row: int) -> ImportFileError:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def _encoding(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _valid(data: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         for start in range(0, len(data), 1 << 20):
             decoder.decode(data[start : start + (1 << 20)])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        return False
+    return True
+
+
+def _encoding(data: bytes) -> tuple[str, bool]:
+    """The file's encoding and whether every byte decodes in it: a byte-order mark says UTF-8
+    or UTF-16; otherwise UTF-8 when valid, else Windows-1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _valid(data, "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", _valid(data, "utf-16")
+    if _valid(data, "utf-8"):
+        return "utf-8", True
+    return "cp1252", _valid(data, "cp1252")
 
 
 def _looks_binary(data: bytes, encoding: str) -> bool:
@@ -158,13 +166,12 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
     """
     if not data.strip():
         raise ImportFileError(f"{name} is empty: expected a .csv or .xlsx file with a header row.")
-    encoding = _encoding(data)
+    encoding, clean = _encoding(data)
     if _looks_binary(data, encoding):
         raise ImportFileError(
             f"{name} is not a spreadsheet: expected a .csv (text) or .xlsx (Excel) file."
         )
-    errors = "replace" if encoding == "cp1252" else "strict"
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
     try:
         first_line = stream.readline()
         stream.seek(0)
@@ -195,11 +202,17 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
                 f"{name}, line {reader.line_num}: cannot be read as CSV ({exc}); a cell may hold at "
                 f"most {MAX_CELL_CHARS:,} characters"
             ) from exc
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"{name} is not readable text in {encoding}: {exc}") from exc
     finally:
         stream.detach()
     sheet = Sheet(rows=rows, name=name, encoding=encoding)
+    if not clean:
+        sheet.notices.append(
+            Notice(
+                "warning",
+                f"some bytes are not {encoding} text and were read as \ufffd: check the rows "
+                "that show it (save the file as CSV UTF-8 to avoid this)",
+            )
+        )
     if beyond:
         listed = ", ".join(str(r) for r in beyond[:10]) + (", ..." if len(beyond) > 10 else "")
         sheet.notices.append(
