@@ -1,6 +1,8 @@
 """Import a tracker (administrators): upload a board's .xlsx or .csv tracker, check the column
 mapping, preview every error and warning by row and column, then import in one transaction."""
 
+import copy
+import hashlib
 from datetime import date
 
 import pandas as pd
@@ -16,11 +18,21 @@ from monitoring.ui import data, session, updates
 session.guard(__file__)
 
 
-# Reading and planning a large file is the slow part: keep the last few, keyed on the bytes.
-@st.cache_data(max_entries=4, ttl=900, show_spinner=False)
-def plan_upload(data: bytes, name: str, _progress=None, **options):
-    """:func:`monitoring.importer.prepare`, cached on the bytes and options (not the bar)."""
-    return prepare(data, name, progress=_progress, **options)
+# Reading and planning a large file is the slow part: this session keeps its last two plans,
+# keyed on the file's hash and the options (st.cache_data cannot drive a progress bar drawn
+# outside it, and would copy a 200,000-row plan on every rerun).
+def plan_upload(data: bytes, name: str, *, overrides=None, **options):
+    """:func:`monitoring.importer.prepare` with a progress bar of rows read and checked."""
+    key = (hashlib.sha256(data).hexdigest(), name, repr(sorted(options.items())), repr(overrides))
+    plans = st.session_state.setdefault("import_plans", {})
+    if key not in plans:
+        bar, show_rows = reading_bar()
+        plans[key] = prepare(data, name, overrides=overrides, progress=show_rows, **options)
+        bar.empty()
+        while len(plans) > 2:
+            plans.pop(next(iter(plans)))
+    plan, header = plans[key]
+    return copy.copy(plan), header  # the page sets the agencies to create on its own copy
 
 
 def reading_bar():
@@ -98,9 +110,7 @@ options = dict(
     year=int(year) if year else None,
     sheet_name=sheet_name or None,
 )
-bar, show_rows = reading_bar()
-plan, header = plan_upload(raw, upload.name, _progress=show_rows, **options)
-bar.empty()
+plan, header = plan_upload(raw, upload.name, **options)
 
 if preset is None and header:
     with st.expander("Column mapping", expanded=False):
@@ -117,11 +127,7 @@ if preset is None and header:
             if choice != "(as detected)":
                 overrides[name] = choice
     if overrides:
-        bar, show_rows = reading_bar()
-        plan, header = plan_upload(
-            raw, upload.name, _progress=show_rows, overrides=overrides, **options
-        )
-        bar.empty()
+        plan, header = plan_upload(raw, upload.name, overrides=overrides, **options)
 
 if preset is None:
     set_review_details(

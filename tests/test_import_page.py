@@ -125,3 +125,62 @@ def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engin
         assert f"row {rows[1]}, column 'sent_to': report {ref}" in report
         assert _rows_text(rows) in report
     assert _count(engine, db.action) == sum(1 for _ in PFD.open(encoding="utf-8")) - 1
+
+
+@pytest.mark.usefixtures("shared_data")
+def test_page_reports_section_rows_and_approximate_dates_of_the_cases(engine, app_env):
+    """Cases 01-merged-section-rows, 02-year-less-dates and 06-sheet-dimension-bomb on the page."""
+    from monitoring import services
+    from tests.conftest import CASES
+
+    services.create_user(
+        engine, services.Actor.system("test"), "admin@council.example", "Admin", "admin"
+    )
+    at = make_app("admin@council.example", page=PAGE)
+    banners = CASES / "01-merged-section-rows" / "tracker.xlsx"
+    at.file_uploader[0].set_value((banners.name, banners.read_bytes(), "application/octet-stream"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(i.value.startswith("2 section row(s) skipped") for i in at.info)
+    assert at.metric[1].value == "3"  # actions to create
+    years = CASES / "02-year-less-dates" / "tracker.csv"
+    at.file_uploader[0].set_value((years.name, years.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(i.value.startswith("2 date(s) are approximate") for i in at.info)
+    bomb = CASES / "06-sheet-dimension-bomb" / "tracker.xlsx"
+    at.file_uploader[0].set_value((bomb.name, bomb.read_bytes(), "application/octet-stream"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    problems = at.dataframe[0].value
+    assert problems["message"].str.contains("XFD1048576").any()
+    assert at.metric[1].value == "1"
+
+
+def test_page_asks_for_a_year_and_reads_a_large_file_with_progress(engine, app_env):
+    from monitoring import services
+
+    services.create_user(
+        engine, services.Actor.system("test"), "admin@council.example", "Admin", "admin"
+    )
+    rows = "".join(f"{i},Action {i},Police,15 Oct\n" for i in range(1, 25_001))
+    data = ("Ref,Action,Lead,Due\n" + rows).encode()
+    at = make_app("admin@council.example", page=PAGE)
+    at.file_uploader[0].set_value(("big.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error and "error" in at.error[0].value
+    messages = at.dataframe[0].value["message"]
+    assert messages.str.contains("'15 Oct' has no year").sum() == 25_000
+    at.number_input[0].set_value(2019)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert at.metric[0].value == "25,000" or at.metric[0].value == "25000"
+    [b for b in at.button if b.label == "Import"][0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    with engine.connect() as conn:
+        dues = conn.execute(select(db.action.c.due_on).distinct()).scalars().all()
+    assert dues == ["2019-10-15"]
+    assert _count(engine, db.action) == 25_000

@@ -323,6 +323,7 @@ def layout_row(
     row: list[object],
     mapping: Mapping[str, int],
     header_texts: Mapping[int, str],
+    header_norms: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why ``row`` is a layout row (never a record), or None for a row to read.
 
@@ -332,12 +333,19 @@ def layout_row(
     the description columns ("June 2025" in the ref column), or a lone heading such as a month or
     "Actions from the meeting held on ..." in them. A lone text in the recommendation column of a
     layout with actions below each recommendation is a recommendation, not a layout row.
+
+    :param header_norms: the header's texts as :func:`_norm` gives them (a row starting with
+        one of them is checked for being the header repeated).
     """
-    filled = [(i, v) for i, v in enumerate(row) if _text(v)]
+    filled = [
+        (i, v)
+        for i, v in enumerate(row)
+        if v is not None and (v.strip() if isinstance(v, str) else _text(v))
+    ]
     if not filled:
         return None
     first_value = filled[0][1]
-    if len(filled) >= 2 and hdr.field_for(first_value) is not None:
+    if len(filled) >= 2 and _norm(first_value) in header_norms:
         texts = [_norm(v) for _i, v in filled]
         if all(
             t == _norm(header_texts.get(i, "")) for (i, _v), t in zip(filled, texts, strict=True)
@@ -452,6 +460,9 @@ def plan_tracker(
     plan.header_row = header_index + 1
     plan.mapping = {f: str(header[i]).strip() for f, i in mapping.items()}
     header_texts = {i: str(c) for i, c in enumerate(header) if _text(c)}
+    header_norms = frozenset(_norm(t) for t in header_texts.values()) | {
+        _norm(h) for h in hdr._LOOKUP
+    }
     for i, cell in enumerate(header):
         if _text(cell) and i not in mapping.values():
             plan.warn("column not imported (no matching field)", plan.header_row, str(cell).strip())
@@ -549,10 +560,14 @@ def plan_tracker(
         rownum = index + 1
         if progress and (index - header_index) % 10_000 == 0:
             progress(index - header_index)
-        if not any(_text(c) or isinstance(c, Formula) for c in row):
+        if not any(
+            c is not None
+            and (c.strip() if isinstance(c, str) else _text(c) or isinstance(c, Formula))
+            for c in row
+        ):
             continue
         plan.rows_read += 1
-        why = layout_row(row, mapping, header_texts)
+        why = layout_row(row, mapping, header_texts, header_norms)
         if why:
             text = next(_text(c) for c in row if _text(c))
             plan.rows_skipped += 1
