@@ -163,24 +163,23 @@ def test_page_asks_for_a_year_and_reads_a_large_file_with_progress(engine, app_e
     services.create_user(
         engine, services.Actor.system("test"), "admin@council.example", "Admin", "admin"
     )
-    rows = "".join(f"{i},Action {i},Police,15 Oct\n" for i in range(1, 25_001))
+    rows = "".join(f"{i},Action {i},Police,15 Oct\n" for i in range(1, 12_001))
     data = ("Ref,Action,Lead,Due\n" + rows).encode()
     at = make_app("admin@council.example", page=PAGE)
     at.file_uploader[0].set_value(("big.csv", data, "text/csv"))
-    at.run()
+    at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert at.error and "error" in at.error[0].value
     messages = at.dataframe[0].value["message"]
-    assert messages.str.contains("'15 Oct' has no year").sum() == 25_000
-    at.number_input[0].set_value(2019)
-    at.run()
+    assert messages.str.contains("'15 Oct' has no year").sum() == 12_000
+    at.number_input[0].set_value(2019).run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error
-    assert at.metric[0].value == "25,000" or at.metric[0].value == "25000"
+    assert at.metric[0].value == "12000"  # rows read (past the 10,000 of a progress step)
     [b for b in at.button if b.label == "Import"][0].click()
-    at.run()
+    at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     with engine.connect() as conn:
         dues = conn.execute(select(db.action.c.due_on).distinct()).scalars().all()
     assert dues == ["2019-10-15"]
-    assert _count(engine, db.action) == 25_000
+    assert _count(engine, db.action) == 12_000

@@ -484,14 +484,17 @@ def plan_tracker(
     title_date = _title_date(sheet.rows[:header_index])
     sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
     col = {f: plan.mapping[f] for f in mapping}
-    reported_formulas: set[tuple[int, int]] = set()
 
-    def cell(row: list[object], name: str) -> object:
-        i = mapping.get(name)
-        value = row[i] if i is not None and i < len(row) else None
-        if isinstance(value, Formula):
-            if (rownum, i) not in reported_formulas:
-                reported_formulas.add((rownum, i))
+    mapped = tuple(mapping.items())
+    current: dict[str, object] = {}
+
+    def read_cells(row: list[object]) -> dict[str, object]:
+        """The row's mapped cells by field; a formula without a saved value is reported once
+        and read as empty."""
+        n = len(row)
+        values = {name: (row[i] if i < n else None) for name, i in mapped}
+        for name, value in values.items():
+            if type(value) is Formula:
                 plan.warn(
                     f"a formula with no saved value ({value.text[:200]}); open and save the file "
                     "in Excel, or type the value",
@@ -499,8 +502,8 @@ def plan_tracker(
                     col.get(name),
                     Problem.FORMULA,
                 )
-            return None
-        return value
+                values[name] = None
+        return values
 
     last_rec_text: str | None = None
     last_rec_number: str | None = None
@@ -516,7 +519,9 @@ def plan_tracker(
     full_dates: list[tuple[int, date]] = []
 
     def date_cell(name: str, notes: list[str]) -> tuple[str, bool] | None:
-        value = cell(row, name)
+        value = current.get(name)
+        if value is None or value == "":
+            return None
         column = col.get(name)
         if value is None or value == "":
             return None
@@ -580,7 +585,7 @@ def plan_tracker(
                 section = text[:300]
                 section_start = _section_start(text) or section_start
             continue
-        too_big = [
+        too_big = sheet.long_cells and [
             (f, mapping[f])
             for f in mapping
             if mapping[f] < len(row) and isinstance(row[mapping[f]], TooLong)
@@ -595,24 +600,25 @@ def plan_tracker(
                 )
             continue
 
-        review_ref = clean_ref(cell(row, "review_ref")) or sheet_ref
+        current = read_cells(row)
+        review_ref = clean_ref(current.get("review_ref")) or sheet_ref
         if review_ref not in plan.reviews:
             plan.reviews[review_ref] = ReviewPlan(
                 ref=review_ref,
                 title=options.review_title or review_ref,
                 review_type=options.review_type,
             )
-        number = clean_ref(cell(row, "number"))
-        if isinstance(cell(row, "number"), float):
+        number = clean_ref(current.get("number"))
+        if type(current.get("number")) is float:
             plan.warn(
                 f"ref {number} was stored by Excel as a number; leading or trailing zeros may have "
                 "been lost (format the column as text to keep them)",
                 rownum,
                 col.get("number"),
             )
-        rec_text = _text(cell(row, "recommendation"))
-        action_text = _text(cell(row, "action"))
-        rec_number = clean_ref(cell(row, "rec_number"))
+        rec_text = _text(current.get("recommendation"))
+        action_text = _text(current.get("action"))
+        rec_number = clean_ref(current.get("rec_number"))
         if has_rec and has_action:
             if rec_text is None and (rec_number is None or rec_number == last_rec_number):
                 rec_text, rec_number = last_rec_text, rec_number or last_rec_number  # merged cells
@@ -696,7 +702,7 @@ def plan_tracker(
                 ("ref", number, 50, col.get("number")),
                 (
                     "lead officer",
-                    _text(cell(row, "lead_officer")) or "",
+                    _text(current.get("lead_officer")) or "",
                     200,
                     col.get("lead_officer"),
                 ),
@@ -727,8 +733,8 @@ def plan_tracker(
         completed = date_cell("completed_on", notes)
         updated = date_cell("updated_on", notes)
 
-        status_cell = cell(row, "status")
-        progress_text = _text(cell(row, "progress"))
+        status_cell = current.get("status")
+        progress_text = _text(current.get("progress"))
         status = parse_status(status_cell, vocabulary)
         status_text = _text(status_cell)
         if status_text and status is None:
@@ -757,7 +763,7 @@ def plan_tracker(
                     rownum,
                     col.get("status"),
                 )
-        open_close = cell(row, "open_close")
+        open_close = current.get("open_close")
         oc_status = parse_status(open_close, vocabulary)
         if _text(open_close) and oc_status is None:
             plan.warn(
@@ -774,15 +780,15 @@ def plan_tracker(
             rec_number=rec_number,
             number=number,
             description=action_text,
-            lead_name=_text(cell(row, "lead_agency")),
-            lead_officer=_text(cell(row, "lead_officer")),
+            lead_name=_text(current.get("lead_agency")),
+            lead_officer=_text(current.get("lead_officer")),
             original_due_on=due[0] if due else (revised[0] if revised else None),
             due_on=revised[0] if revised else (due[0] if due else None),
             due_on_approximate=bool((revised or due or (None, False))[1]),
             status=status,
             completed_on=completed[0] if completed and status in ("completed", "assured") else None,
             progress_note="\n".join(note_parts) or None,
-            success_measure=_text(cell(row, "success_measure")),
+            success_measure=_text(current.get("success_measure")),
             updated_on=updated[0] if updated else None,
             section=section,
         )

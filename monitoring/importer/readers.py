@@ -106,6 +106,8 @@ class Sheet:
     epoch: datetime | None = None
     notices: list[Notice] = field(default_factory=list)
     merged_rows: set[int] = field(default_factory=set)
+    long_cells: bool = False
+    """True when some cell is a :class:`TooLong` (the plan then looks for them)."""
 
 
 def _cell_text(value: str) -> object:
@@ -172,6 +174,7 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
             f"{name} is not a spreadsheet: expected a .csv (text) or .xlsx (Excel) file."
         )
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    nul = encoding == "utf-16" or b"\x00" in data  # NUL is no text (PostgreSQL refuses it)
     try:
         first_line = stream.readline()
         stream.seek(0)
@@ -182,12 +185,17 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
         rows: list[list[object]] = []
         beyond: list[int] = []
         kept = 0
+        long_cells = False
         try:
             for row in reader:
-                values: list[object] = [
-                    _cell_text(v.replace("\x00", "")) for v in row[:MAX_COLUMNS]
-                ]
-                _trim(values)
+                values: list[object] = row if len(row) <= MAX_COLUMNS else row[:MAX_COLUMNS]
+                if nul:
+                    values = [v.replace("\x00", "") for v in values]
+                if values and max(map(len, values)) > MAX_CELL_CHARS:
+                    values = [_cell_text(v) for v in values]
+                    long_cells = True
+                if values and values[-1] == "":
+                    _trim(values)
                 if len(row) > MAX_COLUMNS and any(v.strip() for v in row[MAX_COLUMNS:]):
                     beyond.append(len(rows) + 1)
                 if values:
@@ -204,7 +212,7 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
             ) from exc
     finally:
         stream.detach()
-    sheet = Sheet(rows=rows, name=name, encoding=encoding)
+    sheet = Sheet(rows=rows, name=name, encoding=encoding, long_cells=long_cells)
     if not clean:
         sheet.notices.append(
             Notice(
@@ -397,6 +405,7 @@ def read_xlsx_bytes(
         rows: list[list[object]] = []
         beyond: list[str] = []
         kept = 0
+        long_cells = False
         try:
             for rownum, cells in book.stream(worksheet):
                 values: dict[int, object] = {}
@@ -407,8 +416,9 @@ def read_xlsx_bytes(
                     if c["column"] > MAX_COLUMNS:
                         beyond.append(f"{_letter(c['column'])}{rownum}")
                         continue
-                    if isinstance(value, str):
+                    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
                         value = _cell_text(value)
+                        long_cells = True
                     values[c["column"] - 1] = value
                 if not values:
                     continue
@@ -434,7 +444,9 @@ def read_xlsx_bytes(
         epoch = book.workbook.epoch
     finally:
         book.workbook.close()
-    result = Sheet(rows=rows, name=f"{name} [{title}]", epoch=epoch, notices=notices)
+    result = Sheet(
+        rows=rows, name=f"{name} [{title}]", epoch=epoch, notices=notices, long_cells=long_cells
+    )
     _fill_merged(result, merged)
     if beyond:
         listed = ", ".join(beyond[:5]) + (", ..." if len(beyond) > 5 else "")
