@@ -109,6 +109,17 @@ def _on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Every skip for :data:`SHARED_ABSENT` is reported at one place, so that ``-rs`` prints the
+    reason once with the number of tests skipped, not once per test."""
+    report = yield
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and longrepr[2].endswith(SHARED_ABSENT):
+        report.longrepr = (__file__, _SHARED_LINE, longrepr[2])
+    return report
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The ``../shared`` folder (real data in ``realdata/``, failed inputs in ``cases/``).
@@ -123,6 +134,11 @@ def shared_data() -> Path:
             pytest.fail(f"{SHARED} is absent; CI must provide the shared real data and cases")
         pytest.skip(SHARED_ABSENT)
     return SHARED
+
+
+_SHARED_LINE = (
+    shared_data.__wrapped__.__code__.co_firstlineno if hasattr(shared_data, "__wrapped__") else 0
+)
 
 
 @pytest.fixture(scope="session")
