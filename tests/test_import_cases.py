@@ -330,7 +330,7 @@ def test_06_kind_more_rows_than_the_limit_are_refused_naming_it(url, tmp_path, m
         before = fingerprint(url)
         code, _out, err = run_import(monkeypatch, capsys, url, str(path))
         assert code == 1 and fingerprint(url) == before
-        assert "more than 3 rows holding values (row 4 is past the limit)" in err
+        assert f"{name}: row 4 holds values past the limit of 3 rows a tracker may have" in err
 
 
 # --- 07-huge-cell --------------------------------------------------------------------------------

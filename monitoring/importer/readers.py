@@ -124,8 +124,9 @@ def _trim(row: list[object]) -> list[object]:
 
 def _too_many_rows(name: str, row: int) -> ImportFileError:
     return ImportFileError(
-        f"{name} has more than {MAX_ROWS:,} rows holding values (row {row:,} is past the limit): "
-        "split it into smaller files and import each"
+        f"{name}: row {row:,} holds values past the limit of {MAX_ROWS:,} rows a tracker may "
+        "have: split the file into smaller ones and import each (or delete what lies below row "
+        f"{MAX_ROWS:,})"
     )
 
 
@@ -200,7 +201,7 @@ def read_csv_bytes(data: bytes, name: str, *, progress: Progress | None = None) 
                     beyond.append(len(rows) + 1)
                 if values:
                     kept += 1
-                    if kept > MAX_ROWS:
+                    if len(rows) >= MAX_ROWS:
                         raise _too_many_rows(name, len(rows) + 1)
                 rows.append(values)
                 if progress and len(rows) % PROGRESS_EVERY == 0:
@@ -423,7 +424,7 @@ def read_xlsx_bytes(
                 if not values:
                     continue
                 kept += 1
-                if kept > MAX_ROWS or rownum > MAX_ROWS * 4:
+                if rownum > MAX_ROWS:  # checked before the gap above it is filled
                     raise _too_many_rows(name, rownum)
                 row: list[object] = [None] * (max(values) + 1)
                 for i, v in values.items():
