@@ -390,3 +390,26 @@ def test_csv_encodings_and_delimiters(tmp_path):
     csv.writer(tab, delimiter="\t").writerows([["Ref", "Action"], ["1", "Tabbed"]])
     (tmp_path / "tab.csv").write_text(tab.getvalue(), encoding="utf-8")
     assert build_plan(read_path(tmp_path / "tab.csv")).actions[0].description == "Tabbed"
+
+
+@pytest.mark.parametrize(
+    "row, heading",
+    [
+        (",Meeting with schools to agree the protocol,,,", False),
+        (",Share the policy,,,", False),
+        (",Actions from the meeting held on 12 March 2019,,,", True),
+        (",June,,,", True),
+        ("Section 2,,,,", True),
+        ("Closed actions,,,,", True),
+    ],
+)
+def test_01_kind_a_lone_action_is_not_taken_for_a_heading(row, heading, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "Ref,Action,Owner,Due date,Status\n1,Write the plan,Police,30/06/2025,Open\n" + row + "\n",
+        encoding="utf-8",
+    )
+    plan = build_plan(read_path(path))
+    assert [p.row for p in plan.section_rows] == ([3] if heading else [])
+    if not heading:  # read as an action (its number given by its place, here clashing with 1)
+        assert 3 in {a.row for a in plan.actions} | {p.row for p in plan.errors}

@@ -305,12 +305,31 @@ _LAYOUT_TEXT = re.compile(
 """Rows that are part of the layout whatever else they hold: "continued overleaf", totals."""
 _SECTION_TEXT = re.compile(
     r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{2,4})?"
-    r"|(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)\b.*"
-    r"|(?:actions?\s+)?held over\b.*|section\b.*|part\s+\w+\b.*|(?:board\s+)?meeting\b.*"
-    r"|(?:closed|completed|open|outstanding|new|ongoing)\s+(?:actions|items)\b.*)$",
+    r"|(?:(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)"
+    r"|(?:board\s+)?meeting|actions?\s+held over|held over)\b.*"
+    r"|(?:section|part)\s+\w+(?:\s+\S+){0,4}"
+    r"|(?:closed|completed|open|outstanding|new|ongoing)\s+(?:actions|items)(?:\s+\S+){0,3})$",
     re.IGNORECASE,
 )
-"""A lone text in a description column that is a heading, not an action."""
+"""A lone text that is a heading, not an action: a month, "Actions from the meeting held on 12
+March 2019" (with a date), "Section 2", "Closed actions"."""
+_DATED_HEADING = re.compile(
+    r"^(?:(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)"
+    r"|(?:board\s+)?meeting|actions?\s+held over|held over)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_heading(text: str) -> bool:
+    """True for a lone text in a description column that is a heading (see
+    :data:`_SECTION_TEXT`); a heading naming a meeting must also name its date, so that an
+    action such as "Meeting with schools to agree the protocol" is never taken for one."""
+    text = text.strip()
+    if not _SECTION_TEXT.match(text) or len(text.split()) > 14:
+        return False
+    return not _DATED_HEADING.match(text) or date_in_heading(text) is not None
+
+
 _STATUS_LINE = re.compile(r"(?:^|\n)[ \t]*status[ \t]*[:\-–—][ \t]*([^\n]*?)\s*$", re.IGNORECASE)
 """A last line "Status: complete" in an action's text."""
 
@@ -370,8 +389,8 @@ def layout_row(
     if index in described:
         if mapping.get("recommendation") == index and "action" in mapping:
             return None  # a recommendation whose actions follow below
-        return "a heading" if _SECTION_TEXT.match(first.strip()) else None
-    if any(ch.isalpha() for ch in first) and (" " in first.strip() or _SECTION_TEXT.match(first)):
+        return "a heading" if _is_heading(first) else None
+    if any(ch.isalpha() for ch in first) and (" " in first.strip() or _is_heading(first)):
         return "a heading"
     return None
 
