@@ -172,7 +172,9 @@ def test_page_asks_for_a_year_and_reads_a_large_file_with_progress(engine, app_e
     assert at.error and "error" in at.error[0].value
     messages = at.dataframe[0].value["message"]
     assert messages.str.contains("'15 Oct' has no year").sum() == 12_000
-    at.number_input[0].set_value(2019).run(timeout=300)
+    at.number_input[0].set_value(2019)
+    [t for t in at.text_input if t.label.startswith("Review title")][0].set_value("Big plan")
+    at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error
     assert at.metric[0].value == "12000"  # rows read (past the 10,000 of a progress step)
