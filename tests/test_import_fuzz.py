@@ -29,11 +29,11 @@ from monitoring.importer.plan import Problem
 from monitoring.importer.readers import Formula, ImportFileError
 from monitoring.importer.values import DEFAULT_STATUS_WORDS
 
-CSV_EXAMPLES = 2_000
-"""Each CSV example is one tracker written in the four encodings: 8,000 files."""
-XLSX_EXAMPLES = 1_500
+CSV_EXAMPLES = 2_125
+"""Each CSV example is one tracker written in the four encodings: 8,500 files."""
+XLSX_EXAMPLES = 1_000
 WRITE_EXAMPLES = 500
-"""10,000 generated files a run (4 × 2,000 CSV, 1,500 .xlsx, 500 written): most checked to the
+"""10,000 generated files a run (4 × 2,125 CSV, 1,000 .xlsx, 500 written): most checked to the
 plan (what the dry run reports), a sample written to the database."""
 
 
