@@ -814,6 +814,7 @@ def plan_tracker(
         for waiting in pending[first_pending:]:
             waiting.action = action
         plan.actions.append(action)
+    _read_text_date.cache_clear()  # the dates it remembers are this file's
     if pending:
         _resolve_yearless(plan, pending, full_dates, options.as_of)
     if not plan.actions and not plan.errors:
