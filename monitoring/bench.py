@@ -1320,7 +1320,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     missed = [g for g in report["goals"] if g["met"] is False]
     print(f"Done in {report['elapsed_s'] / 60:.1f} min: {Path(args.out_dir) / 'BENCHMARKS.md'}")
     for goal in missed:
-        print(f"  goal missed: {goal['goal']} at {goal['actions']:,} ({_fmt(goal['value'])})")
+        size = f"{goal['actions']:,} actions" if goal["actions"] else "the PFD data"
+        print(f"  goal missed: {goal['goal']} on {size} ({_fmt(goal['value'])})")
     return 0
 
 
