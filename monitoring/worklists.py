@@ -506,8 +506,8 @@ def history_index(conn: Connection) -> pd.DataFrame:
     for the History page's table.
 
     :returns: DataFrame with :data:`HISTORY_INDEX_COLUMNS`; ``updated_at`` the UTC ISO time of
-        the latest change (the time it was loaded when never changed), ``agency`` "No lead
-        agency" when none.
+        the latest change (the time it was loaded when never changed), ``agency``
+        :data:`queries.NO_AGENCY` when none.
     """
     changed = func.coalesce(action.c.updated_at, action.c.created_at)
     rows = conn.execute(
@@ -517,7 +517,7 @@ def history_index(conn: Connection) -> pd.DataFrame:
             recommendation.c.number.label("recommendation_number"),
             action.c.number,
             action.c.description,
-            func.coalesce(agency.c.name, "No lead agency").label("agency"),
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
             action.c.status,
             changed.label("updated_at"),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from monitoring import importer, services
+from monitoring import importer, rules, services
 from monitoring.ui import queue
 from tests.conftest import REALDATA, make_app
 
@@ -115,9 +115,24 @@ def test_my_actions_is_one_queue_on_the_real_data(pfd_engine, app_env, email):
         " on g.id = a.lead_agency_id where a.status in ('not_started', 'in_progress',"
         " 'completed')" + scope.replace("lead_agency_id", "a.lead_agency_id") + " and ("
         "lower(r.ref) like :p or lower(a.number) like :p or lower(a.description) like :p"
-        " or lower(coalesce(g.name, 'No lead agency')) like :p"
+        " or lower(coalesce(g.name, :none)) like :p"
         " or lower(coalesce(a.lead_officer, '')) like :p)",
         p=like,
+        none=rules.NO_LEAD_AGENCY,
     )
     assert len(found) == min(matches, queue.QUEUE_ROWS) >= 1
     assert ref in set(found["review_ref"])
+
+
+def test_a_long_table_keeps_its_rag_words_without_the_cell_by_cell_styler():
+    """Streamlit marshals a pandas Styler cell by cell on every run (the Actions page's rerun on
+    the PFD data: 2.6 s): above widgets.STYLED_ROWS_MAX rows the RAG word is shown uncoloured."""
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
+    from monitoring.ui import widgets
+
+    small = pd.DataFrame({"RAG": ["Red", "Green"]})
+    assert isinstance(widgets.rag_styled(small), Styler)
+    long = pd.DataFrame({"RAG": ["Red"] * (widgets.STYLED_ROWS_MAX + 1)})
+    assert widgets.rag_styled(long) is long
