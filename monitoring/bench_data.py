@@ -35,6 +35,13 @@ BENCH_TODAY = date(2026, 6, 30)
 
 BOARD_EMAIL = "board@bench.example"
 """The board member the page measurements sign in as."""
+ADMIN_EMAIL = "admin@bench.example"
+"""The administrator (Users and Import pages)."""
+LEAD_EMAIL = "lead@bench.example"
+"""The lead of agency 1, the agency with most actions (My actions)."""
+MEETINGS = ((180, "Board meeting (two quarters ago)"), (90, "Board meeting (last quarter)"))
+"""Meetings recorded, as days before "today" and title: the later one is the past meeting whose
+pack the benchmark prepares, the earlier its baseline."""
 
 BATCH = 50_000
 
@@ -105,12 +112,13 @@ NOTES = [
 def sizes_for(actions: int) -> dict[str, int]:
     """How many agencies, reviews and recommendations a database of ``actions`` actions has.
 
-    About 250 actions per review (a region's many boards), three actions per recommendation, and
-    between 10 and 400 agencies.
+    A region's many boards (issue 18): about 2,000 reviews and 300 agencies from 10,000 actions
+    up (fewer below, five actions per review and one agency per 30 actions), three actions per
+    recommendation.
     """
     return {
-        "agencies": max(10, min(400, actions // 2500)),
-        "reviews": max(4, actions // 250),
+        "agencies": max(10, min(300, actions // 30)),
+        "reviews": max(4, min(2000, actions // 5)),
         "recommendations": max(1, actions // 3),
     }
 
@@ -204,10 +212,19 @@ def generate(
          "failed_logins", "created_at"],
         [
             (1, BOARD_EMAIL, "Bench Board Member", "board", None, None, True, 0, _ts(today, 9)),
-            (2, "admin@bench.example", "Bench Admin", "admin", None, None, True, 0, _ts(today, 9)),
-            (3, "lead@bench.example", "Bench Lead", "agency_lead", 1, None, True, 0, _ts(today, 9)),
+            (2, ADMIN_EMAIL, "Bench Admin", "admin", None, None, True, 0, _ts(today, 9)),
+            (3, LEAD_EMAIL, "Bench Lead", "agency_lead", 1, None, True, 0, _ts(today, 9)),
         ],
     )  # fmt: skip
+    _insert(
+        conn,
+        "meeting",
+        ["id", "held_on", "title", "baseline_meeting_id"],
+        [
+            (i, (today - timedelta(days=days)).isoformat(), title, i - 1 if i > 1 else None)
+            for i, (days, title) in enumerate(MEETINGS, 1)
+        ],
+    )
 
     # Reviews published over eight years; older ones are more often closed.
     n_reviews = shape["reviews"]
@@ -411,7 +428,12 @@ def generate(
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
     counts.update(
-        agency=n_agencies, review=n_reviews, recommendation=n_recs, app_user=3, data_version=1
+        agency=n_agencies,
+        review=n_reviews,
+        recommendation=n_recs,
+        app_user=3,
+        meeting=len(MEETINGS),
+        data_version=1,
     )
     return counts
 

@@ -53,6 +53,37 @@ MAX_REVIEWS_CHARTED = 20
 and its cost grows with every review: BENCHMARKS.md)."""
 
 
+MAX_AGENCIES_CHARTED = 15
+"""Charts of lead agencies show at most this many, then one "all others" bar (the real PFD data
+names 609 agencies: a bar each made a page over 8,000 px long)."""
+
+OTHERS_COLOUR = "#595959"
+"""The "all others" bar: dark grey, so it reads as a total rather than one more agency."""
+
+
+def others_label(count: int, noun: str) -> str:
+    """The label of the bar that sums the rest: "All other 594 agencies"."""
+    return f"All other {count:,} {noun}"
+
+
+def top_and_others(
+    frame: pd.DataFrame, label: str, values: list[str], limit: int, noun: str
+) -> tuple[pd.DataFrame, int]:
+    """The first ``limit`` rows of ``frame`` (already worst first) and, when there are more, one
+    row more whose ``label`` is :func:`others_label` and whose ``values`` columns are the sums of
+    the rest.
+
+    :returns: ``(rows to draw, number of rows summed into the last one)`` (0: no such row).
+    """
+    if len(frame) <= limit:
+        return frame, 0
+    rest = frame.iloc[limit:]
+    others = {column: rest[column].sum() for column in values}
+    others[label] = others_label(len(rest), noun)
+    drawn = pd.concat([frame.iloc[:limit], pd.DataFrame([others])], ignore_index=True)
+    return drawn, len(rest)
+
+
 def worst_reviews(frame: pd.DataFrame, limit: int = MAX_REVIEWS_CHARTED) -> pd.DataFrame:
     """The rows of ``frame`` for the ``limit`` reviews with the most red, then amber, actions
     (ties by ref), in their original order.
@@ -85,10 +116,15 @@ def rag_by_review_chart(
     """
     reviews = frame["ref"].nunique() if not frame.empty else 0
     if reviews > max_reviews:
-        frame = worst_reviews(frame, max_reviews)
+        shown = worst_reviews(frame, max_reviews)
+        rest = frame[~frame.index.isin(shown.index)]
+        others = rest.groupby("rag", as_index=False)["actions"].sum()
+        others["ref"] = others_label(reviews - max_reviews, "reviews")
+        frame = pd.concat([shown, others], ignore_index=True)
         # a second line: one line is cut off in a half-width column
         title = (
-            f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, actions"
+            f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, "
+            "actions, and all others"
         )
     labels = rules.rag_labels()
     fig = go.Figure()
@@ -115,20 +151,31 @@ def rag_by_review_chart(
 
 
 def overdue_by_agency_chart(
-    frame: pd.DataFrame, title: str = "Overdue actions by lead agency"
+    frame: pd.DataFrame,
+    title: str = "Overdue actions by lead agency",
+    *,
+    max_agencies: int = MAX_AGENCIES_CHARTED,
 ) -> go.Figure:
     """Horizontal bars of overdue actions per lead agency, most overdue at the top.
 
-    :param frame: ``agency_id, agency, overdue`` as from :func:`monitoring.queries.overdue_by_agency`.
+    :param frame: ``agency_id, agency, overdue`` as from :func:`monitoring.queries.overdue_by_agency`
+        (most first).
+    :param max_agencies: beyond this many agencies the rest are summed into one "all others" bar
+        (:func:`top_and_others`), drawn last in grey, and the title says so.
     """
+    total = len(frame)
+    frame, others = top_and_others(frame, "agency", ["overdue"], max_agencies, "agencies")
+    if others:
+        title = f"{title}:<br>the {max_agencies} of {total:,} with the most, and all others"
     red = rules.rag_labels()["red"]
+    colours = [rules.RAG_COLOURS["red"]] * (len(frame) - (1 if others else 0))
     fig = go.Figure(
         go.Bar(
             y=frame["agency"].tolist(),
-            x=frame["overdue"].tolist(),
+            x=frame["overdue"].astype(int).tolist(),
             orientation="h",
-            marker={"color": rules.RAG_COLOURS["red"]},
-            text=[f"{n} overdue" for n in frame["overdue"]],
+            marker={"color": colours + ([OTHERS_COLOUR] if others else [])},
+            text=[f"{n} overdue" for n in frame["overdue"].astype(int)],
             textposition="auto",
             name=f"{red} – overdue",
             hovertemplate="%{y}<br>%{x} overdue actions<extra></extra>",
@@ -142,14 +189,25 @@ def overdue_by_agency_chart(
 
 
 def agency_scorecard_chart(
-    frame: pd.DataFrame, title: str = "Overdue actions by lead agency, worst first"
+    frame: pd.DataFrame,
+    title: str = "Overdue actions by lead agency, worst first",
+    *,
+    max_agencies: int = MAX_AGENCIES_CHARTED,
 ) -> go.Figure:
     """Stacked horizontal bars per lead agency: overdue by more than 90 days and overdue by 90 days
     or fewer, in the scorecard's order (worst at the top).
 
     :param frame: the scorecard (:func:`monitoring.queries.agency_scorecard`); uses ``agency,
         overdue, overdue_90, open``.
+    :param max_agencies: beyond this many agencies the rest are summed into one "all others" bar
+        (:func:`top_and_others`), drawn last, and the title says so.
     """
+    total = len(frame)
+    frame, others = top_and_others(
+        frame, "agency", ["overdue", "overdue_90"], max_agencies, "agencies"
+    )
+    if others:
+        title = f"{title}:<br>the {max_agencies} of {total:,}, and all others together"
     red = rules.rag_labels()["red"]
     agencies = frame["agency"].tolist()
     long = frame["overdue_90"].astype(int).tolist()
@@ -205,6 +263,27 @@ def least_progressed_reviews(
     return register[register.index.isin(ranked.index[:limit])]
 
 
+def _pooled_progress(register: pd.DataFrame) -> dict:
+    """One register row for many reviews together: their recommendations, overdue actions, and
+    the shares implemented and assured of all their recommendations (None when they have none).
+    """
+    recs = register["recommendations"].fillna(0).astype(float)
+    total = float(recs.sum())
+
+    def pooled(column: str) -> float | None:
+        if not total:
+            return None
+        return float((register[column].astype("Float64").fillna(0.0) * recs).sum()) / total
+
+    return {
+        "ref": others_label(len(register), "reviews"),
+        "recommendations": int(total),
+        "overdue": int(register["overdue"].fillna(0).sum()),
+        "pct_implemented": pooled("pct_implemented"),
+        "pct_assured": pooled("pct_assured"),
+    }
+
+
 def review_progress_chart(
     frame: pd.DataFrame,
     title: str = "Recommendations implemented and assured, by review",
@@ -221,10 +300,12 @@ def review_progress_chart(
     """
     if len(frame) > max_reviews:
         total = len(frame)
-        frame = least_progressed_reviews(frame, max_reviews)
+        shown = least_progressed_reviews(frame, max_reviews)
+        rest = frame[~frame.index.isin(shown.index)]
+        frame = pd.concat([shown, pd.DataFrame([_pooled_progress(rest)])], ignore_index=True)
         title = (
             f"{title}:<br>the {max_reviews} of {total:,} with the most overdue actions, then the "
-            "least implemented"
+            "least implemented, and all others"
         )
     refs = frame["ref"].tolist()
     fig = go.Figure()

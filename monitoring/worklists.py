@@ -37,10 +37,16 @@ MY_ACTION_COLUMNS = [
 
 
 def my_actions(
-    conn: Connection, today: date, agency_id: int | None, *, window_days: int = 30
+    conn: Connection,
+    today: date,
+    agency_id: int | None,
+    *,
+    window_days: int = 30,
+    awaiting_assurance: bool = False,
 ) -> pd.DataFrame:
     """Open actions led by ``agency_id`` (every agency when None), overdue first (longest first),
-    then by target date (none last).
+    then by target date (none last); with ``awaiting_assurance`` also the actions the agency
+    reports ``completed`` that the board has not yet assured, after the open ones.
 
     :returns: DataFrame with :data:`MY_ACTION_COLUMNS`: ``days_overdue`` int (0 when not overdue),
         ``rag`` a RAG code, ``pending_due_on`` the requested date of a change awaiting a decision.
@@ -79,9 +85,14 @@ def my_actions(
             .join(review, review.c.id == action.c.review_id)
             .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
         )
-        .where(queries.is_open_sql())
+        .where(
+            or_(queries.is_open_sql(), action.c.status == "completed")
+            if awaiting_assurance
+            else queries.is_open_sql()
+        )
         .order_by(
             days.desc(),
+            action.c.status == "completed",
             action.c.due_on.is_(None),
             action.c.due_on,
             review.c.ref,
@@ -476,3 +487,45 @@ def bulk_changes(original: pd.DataFrame, edited: pd.DataFrame) -> list[dict]:
 def records(frame: pd.DataFrame) -> list[dict]:
     """A frame's rows as dicts with None (not NaN) for missing values, for forms and headings."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+HISTORY_INDEX_COLUMNS = [
+    "id",
+    "review_ref",
+    "recommendation_number",
+    "number",
+    "description",
+    "agency",
+    "status",
+    "updated_at",
+]
+
+
+def history_index(conn: Connection) -> pd.DataFrame:
+    """Every action, most recently changed first (then by review, recommendation and number),
+    for the History page's table.
+
+    :returns: DataFrame with :data:`HISTORY_INDEX_COLUMNS`; ``updated_at`` the UTC ISO time of
+        the latest change (the time it was loaded when never changed), ``agency``
+        :data:`queries.NO_AGENCY` when none.
+    """
+    changed = func.coalesce(action.c.updated_at, action.c.created_at)
+    rows = conn.execute(
+        select(
+            action.c.id,
+            review.c.ref.label("review_ref"),
+            recommendation.c.number.label("recommendation_number"),
+            action.c.number,
+            action.c.description,
+            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
+            action.c.status,
+            changed.label("updated_at"),
+        )
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .order_by(changed.desc(), review.c.ref, recommendation.c.id, action.c.id)
+    ).all()
+    return pd.DataFrame(rows, columns=HISTORY_INDEX_COLUMNS)

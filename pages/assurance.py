@@ -1,64 +1,84 @@
-"""Assurance: completed actions waiting for a board member or assurer (with their evidence and
-updates) to assure or return; target-date change requests to decide; recommendation assurance."""
+"""Assurance: work queues for a board member or assurer. Completed actions waiting to be assured
+or returned (longest waiting first), target-date change requests to decide (oldest first), and
+recommendation assurance. Each queue is one table; the row chosen is shown below it with its
+evidence, updates and form."""
 
 import streamlit as st
 
 from monitoring import services, worklists
-from monitoring.ui import data, session, updates, widgets
+from monitoring.ui import data, queue, session, updates, widgets
 
 session.guard(__file__)
 
 actor = session.current_actor()
+today = data.today()
 
 st.title("Assurance")
 st.caption("Completed is what an agency says; assured is what the board has seen evidence for.")
 updates.show_flash()
 
-queue = data.read(worklists.assurance_queue)
+# The page's reads: the two queues (the chosen action's evidence and updates are read below).
+waiting = data.read(worklists.assurance_queue)
 pending = data.read(worklists.date_change_requests, pending_only=True)
 decides = services.can(actor, "decide_date_change")
-names = [f"Completed actions to assure ({len(queue)})", "Recommendations"]
+names = [f"Completed actions to assure ({len(waiting)})", "Recommendations"]
 if decides:
     names.insert(1, f"Target-date changes ({len(pending)})")
 tabs = dict(zip(names, st.tabs(names), strict=True))
 
 with tabs[names[0]]:
-    if queue.empty:
+    if waiting.empty:
         st.success("No completed actions are waiting for assurance.")
-    for row in worklists.records(queue):
-        heading = (
-            f"{row['review_ref']} action {row['number']}: {str(row['description'])[:80]} — "
-            f"{widgets.text_or_dash(row['agency'])}, completed "
-            f"{widgets.uk_date(row['completed_on']) or widgets.MISSING}, "
+    row = queue.pick(
+        waiting,
+        queue.assurance_table(waiting, today),
+        key="assurance",
+        noun="completed actions",
+        search_columns=["review_ref", "number", "description", "agency"],
+        column_config=queue.assurance_columns(),
+    )
+    if row:
+        st.subheader("The action chosen")
+        st.text(
+            f"{row['review_ref']} action {row['number']}: "
+            f"{widgets.text_or_dash(row['description'])}\n"
+            f"Lead agency: {widgets.text_or_dash(row['agency'])} · completed "
+            f"{widgets.uk_date(row['completed_on']) or widgets.MISSING} · "
             f"{row['evidence_count']} evidence item(s)"
         )
-        with st.expander(heading):
-            if not widgets.is_missing(row["success_measure"]):
-                st.markdown(f"**Success measure:** {row['success_measure']}")
-            st.markdown("**Evidence**")
-            updates.evidence_list(data.read(worklists.action_evidence, (int(row["id"]),)))
-            st.markdown("**Latest updates**")
-            updates.updates_list(data.read(worklists.action_updates, (int(row["id"]),)), limit=5)
-            updates.assurance_form(actor, row)
+        if not widgets.is_missing(row["success_measure"]):
+            st.text(f"Success measure: {row['success_measure']}")
+        st.markdown("**Evidence**")
+        updates.evidence_list(data.read(worklists.action_evidence, (int(row["id"]),)))
+        st.markdown("**Latest updates**")
+        updates.updates_list(data.read(worklists.action_updates, (int(row["id"]),)), limit=5)
+        updates.assurance_form(actor, row)
 
 if decides:
     with tabs[names[1]]:
         if pending.empty:
             st.success("No target-date changes are waiting for a decision.")
-        for change in worklists.records(pending):
-            heading = (
-                f"{change['review_ref']} action {change['number']} ({change['agency']}): "
+        change = queue.pick(
+            pending,
+            queue.date_change_table(pending),
+            key="date_changes",
+            noun="target-date changes",
+            search_columns=["review_ref", "number", "description", "agency", "requested_by"],
+            column_config=queue.date_change_columns(),
+        )
+        if change:
+            st.subheader("The request chosen")
+            st.text(
+                f"{change['review_ref']} action {change['number']} "
+                f"({widgets.text_or_dash(change['agency'])}): "
                 f"{widgets.uk_date(change['old_due_on']) or widgets.MISSING} → "
-                f"{widgets.uk_date(change['new_due_on'])}"
+                f"{widgets.uk_date(change['new_due_on'])}\n"
+                f"Reason: {widgets.text_or_dash(change['reason'])}\n"
+                f"Asked by {widgets.text_or_dash(change['requested_by'])} on "
+                f"{widgets.uk_date(change['requested_at'])} · original target date "
+                f"{widgets.uk_date(change['original_due_on']) or widgets.MISSING}"
             )
-            with st.expander(heading):
-                st.markdown(
-                    f"**Reason:** {widgets.text_or_dash(change['reason'])}  \n"
-                    f"**Asked by** {change['requested_by']} on "
-                    f"{widgets.uk_date(change['requested_at'])} · **original target date** "
-                    f"{widgets.uk_date(change['original_due_on']) or widgets.MISSING}"
-                )
-                updates.date_change_form(actor, change)
+            updates.date_change_form(actor, change)
 
 with tabs["Recommendations"]:
     chosen = updates.pick_recommendation("assurance_pick")

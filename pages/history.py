@@ -1,36 +1,66 @@
 """History: the full audit trail of any action or recommendation (who changed what, when, from
-what to what), with its progress notes, target-date changes and evidence."""
+what to what), with its progress notes, target-date changes and evidence. Actions are chosen from
+one searchable table, most recently changed first; a recommendation from its review."""
 
 import streamlit as st
 
 from monitoring import worklists
-from monitoring.ui import data, session, updates, widgets
+from monitoring.ui import data, queue, session, updates, widgets
 
 session.guard(__file__)
 
 st.title("History")
-st.caption("Pick a review, then a recommendation, then (optionally) one of its actions.")
 
+# The page's reads: the linked action, if any, and the table of actions (the chosen record's
+# trail, updates, date changes and evidence are read below).
 # Reminder e-mails link here as /history?action=ID (monitoring.reminders.action_link).
 linked = st.query_params.get("action", "")
-if linked.isdigit() and data.read(worklists.action_detail, int(linked)):
+linked_detail = data.read(worklists.action_detail, int(linked)) if linked.isdigit() else None
+index = data.read(worklists.history_index)
+
+picked = None
+if linked_detail:
     picked = ("action", int(linked))
     st.caption("Showing the action in this page's link (reminder e-mails link here).")
 else:
-    picked = updates.pick_record("history_pick")
+    st.caption("Choose an action in the table (search it with Find), or a recommendation.")
+    actions_tab, recommendations_tab = st.tabs(["Actions", "A recommendation"])
+    with actions_tab:
+        row = queue.pick(
+            index,
+            queue.record_table(index),
+            key="history",
+            noun="actions",
+            search_columns=["review_ref", "number", "description", "agency"],
+            column_config=queue.record_columns(),
+        )
+    with recommendations_tab:
+        rec = updates.pick_recommendation("history_pick")
+        show_rec = st.toggle("Show this recommendation's history", key="history_show_rec")
+    if show_rec and rec:
+        picked = ("recommendation", int(rec["id"]))
+    elif row:
+        picked = ("action", int(row["id"]))
+
 if picked:
     entity, entity_id = picked
     trail = data.read(worklists.audit_trail, entity, entity_id)
     if entity == "action":
-        detail = data.read(worklists.action_detail, entity_id)
-        st.subheader(f"{detail['review_ref']} action {detail['number']}")
+        detail = linked_detail or data.read(worklists.action_detail, entity_id)
+        st.subheader("History of the action")
+        st.text(f"{detail['review_ref']} action {detail['number']}")
+        st.text(
+            f"{widgets.text_or_dash(detail['description'])}\n"
+            f"Lead agency: {widgets.text_or_dash(detail['agency'])}"
+        )
         st.markdown(
-            f"{detail['description']}  \n"
-            f"**Lead agency** {widgets.text_or_dash(detail['agency'])} · "
-            f"**status** {widgets.code_word('status', detail['status'])} · **target date** "
+            f"**Status** {widgets.code_word('status', detail['status'])} · **target date** "
             f"{widgets.uk_date(detail['due_on']) or widgets.MISSING}"
             + widgets.originally(detail["due_on"], detail["original_due_on"])
         )
+    else:
+        st.subheader("History of the recommendation")
+        st.text(f"Recommendation {rec['number']}: {widgets.text_or_dash(rec['title'])}")
     st.markdown("**Audit trail** (newest first)")
     if trail.empty:
         st.caption("No changes recorded since this record was loaded.")

@@ -27,7 +27,12 @@ held_on = st.selectbox(
         else f"{widgets.uk_date(day)} — {titles[day]}"
     ),
 )
-pack = data.read(exports.build_pack, held_on, filters.current())
+detail = st.checkbox(
+    "Per-review detail in the PDF (every row of every list and the annual report)",
+    help="Without it the PDF is a summary of at most 40 pages: every figure, and the worst rows "
+    "of each list; the Excel tracker always holds every row.",
+)
+pack = data.read(exports.build_pack, held_on, filters.current(), annual=detail)
 if pack.baseline:
     st.caption(
         f"{pack.figures_label}. Baseline: {pack.baseline.title}, "
@@ -55,10 +60,10 @@ with st.expander(
         width="stretch",
     )
 
-key = (held_on, data.data_version(), filters.current())
+key = (held_on, data.data_version(), filters.current(), detail)
 if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):
     with st.spinner("Drawing the charts and writing the files…"):
-        files, problems = exports.prepare_files(pack)
+        files, problems = exports.prepare_files(pack, detail=detail)
     st.session_state["meeting_pack_files"] = (key, files, problems)
 
 prepared = st.session_state.get("meeting_pack_files")

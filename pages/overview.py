@@ -83,9 +83,7 @@ with left:
     else:
         st.plotly_chart(chart, width="stretch")
 with right:
-    chart = data.figure(
-        charts.overdue_by_agency_chart, rollups.overdue_by_agency, today, current, limit=15
-    )
+    chart = data.figure(charts.overdue_by_agency_chart, rollups.overdue_by_agency, today, current)
     if chart is None:
         st.success("No overdue actions.")
     else:

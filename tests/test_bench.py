@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -169,7 +170,27 @@ def test_tiny_run_writes_json_and_markdown(tmp_path):
         "warm rerun ≤ (e0) + 0.1 s",
         "import ≤ 3 × (d0)",
     }
+    # every page, signed in as its role, and the pack (live and the past meeting) at each size
+    from monitoring.ui.navigation import PAGES
+
+    for size in report["sizes"]:
+        assert set(size["pages"]) == {spec.file for spec in PAGES}
+        for file, item in size["pages"].items():
+            assert item["first"]["median_s"] > 0 and item["rerun"]["median_s"] > 0, file
+            assert item["elements"] > 3, file
+        assert size["pages"]["my_actions.py"]["role"] == "agency_lead"
+        assert size["pages"]["users.py"]["role"] == "admin"
+        assert size["pages"]["assurance.py"]["role"] == "board"
+        live, past = size["pack"]["live"], size["pack"]["past"]
+        assert live["median_s"] > 0 and past["median_s"] > 0
+        assert past["meeting"] == max(
+            (bench_data.BENCH_TODAY - timedelta(days=d)).isoformat() for d, _ in bench_data.MEETINGS
+        )
+        assert live["sheets"] == past["sheets"] == 7
+        assert 0 < live["pdf_pages"] <= 40 and 0 < live["slides"] <= 25
+    assert {g["goal"] for g in report["goals"]} >= {"past meeting's pack ≤ 1.5 × live"}
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "### Every page" in markdown and "| my_actions.py (agency_lead) |" in markdown
     for label in bench.LABELS.values():
         assert label in markdown
     assert "200" in markdown and "400" in markdown
@@ -181,6 +202,14 @@ def test_tiny_run_writes_json_and_markdown(tmp_path):
     bench.write_markdown(path, report)
     again = path.read_text()
     assert again.count(bench.BEGIN_MARK) == 1 and "Keep me." in again
+
+
+def test_every_page_is_timed_up_to_100k_and_the_big_three_at_1m():
+    from monitoring.ui.navigation import PAGES
+
+    assert [f for f, _ in bench.pages_to_time(100_000)] == [spec.file for spec in PAGES]
+    assert [f for f, _ in bench.pages_to_time(None)] == [spec.file for spec in PAGES]
+    assert {f for f, _ in bench.pages_to_time(1_000_000)} == set(bench.BIG_PAGES)
 
 
 def test_bench_sizes_are_checked():
@@ -207,12 +236,15 @@ def test_overview_chart_draws_the_reviews_with_most_red_then_amber(bench_db):
         elif row.rag == "amber":
             amber[row.ref] += row.actions
     refs = sorted(set(frame["ref"]))
-    assert len(refs) == counts["review"] > 5
+    assert (
+        counts["review"] >= len(refs) > 5
+    )  # a review whose recommendations have no actions is not charted
     expected = sorted(refs, key=lambda ref: (-red[ref], -amber[ref], ref))[:5]
 
     figure = charts.rag_by_review_chart(frame, max_reviews=5)
+    others = charts.others_label(len(refs) - 5, "reviews")
     for trace in figure.data:
-        assert sorted(trace.y) == sorted(expected)
+        assert sorted(trace.y[:-1]) == sorted(expected) and trace.y[-1] == others
     assert f"5 of {len(refs)}" in figure.layout.title.text
 
     everything = charts.rag_by_review_chart(frame, max_reviews=len(refs))

@@ -65,14 +65,82 @@ def test_review_progress_chart(frames):
 def test_review_progress_chart_draws_only_the_worst_reviews(frames):
     register = frames["register"]
     fig = charts.review_progress_chart(register, max_reviews=2)
-    implemented, _assured = fig.data
-    assert len(implemented.y) == 2
+    implemented, assured = fig.data
+    others = charts.others_label(len(register) - 2, "reviews")
+    assert len(implemented.y) == 3 and implemented.y[-1] == others
     assert f"the 2 of {len(register)}" in fig.layout.title.text
+    assert "all others" in fig.layout.title.text
     ranked = register.assign(p=register["pct_implemented"].fillna(0)).sort_values(
         ["overdue", "p", "ref"], ascending=[False, True, True]
     )
-    assert set(implemented.y) == set(ranked["ref"].head(2))
-    assert list(implemented.y) == [r for r in register["ref"] if r in set(implemented.y)]
+    drawn = list(implemented.y[:-1])
+    assert set(drawn) == set(ranked["ref"].head(2))
+    assert drawn == [r for r in register["ref"] if r in set(drawn)]
+    # the last bar: the shares of all the other reviews' recommendations together
+    rest = register[~register["ref"].isin(drawn)]
+    recs = rest["recommendations"].sum()
+    implemented_recs = (rest["pct_implemented"].fillna(0) * rest["recommendations"]).sum() / 100
+    assured_recs = (rest["pct_assured"].fillna(0) * rest["recommendations"]).sum() / 100
+    assert implemented.x[-1] == pytest.approx(100 * implemented_recs / recs)
+    assert assured.x[-1] == pytest.approx(100 * assured_recs / recs)
+
+
+def overdue_by_agency_sql(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text(
+                    "select coalesce(g.name, 'No lead agency'), count(*) from action a left join"
+                    " agency g on g.id = a.lead_agency_id where a.status in ('not_started',"
+                    " 'in_progress') and a.due_on < :t group by 1"
+                ),
+                {"t": ANCHOR.isoformat()},
+            ).all()
+        )
+
+
+def test_agency_charts_draw_the_top_agencies_and_all_others_together(frames, demo_engine):
+    overdue = overdue_by_agency_sql(demo_engine)
+    assert len(overdue) > 2
+    with demo_engine.connect() as conn:
+        by_agency = queries.overdue_by_agency(conn, ANCHOR)
+    fig = charts.overdue_by_agency_chart(by_agency, max_agencies=1)
+    (bars,) = fig.data
+    others = charts.others_label(len(overdue) - 1, "agencies")
+    assert list(bars.y) == [*by_agency["agency"].head(1), others]
+    assert list(bars.x[:1]) == [overdue[a] for a in bars.y[:1]]
+    assert sum(bars.x) == sum(overdue.values())  # nothing lost: the others are summed
+    assert bars.x[1] == sum(n for a, n in overdue.items() if a not in bars.y[:1])
+    assert list(bars.marker.color)[-1] == charts.OTHERS_COLOUR
+    assert f"the 1 of {len(overdue)} with the most, and all others" in fig.layout.title.text
+    # a short list is drawn whole, without an "others" bar
+    whole = charts.overdue_by_agency_chart(by_agency)
+    assert list(whole.data[0].y) == list(by_agency["agency"])
+
+    card = frames["scorecard"]
+    card = card[card["overdue"] > 0]
+    fig = charts.agency_scorecard_chart(card, max_agencies=1)
+    long, short = fig.data
+    assert list(long.y) == [*card["agency"].head(1), others]
+    assert [a + b for a, b in zip(long.x, short.x, strict=True)][-1] == sum(
+        n for a, n in overdue.items() if a not in long.y[:1]
+    )
+    assert sum(long.x) == card["overdue_90"].sum()
+    assert "all others" in fig.layout.title.text
+
+
+def test_rag_by_review_chart_sums_the_other_reviews(frames):
+    rag = frames["rag"]
+    reviews = rag["ref"].nunique()
+    fig = charts.rag_by_review_chart(rag, max_reviews=2)
+    others = charts.others_label(reviews - 2, "reviews")
+    drawn = [ref for ref in fig.data[0].y if ref != others]
+    assert len(drawn) == 2 and fig.data[0].y[-1] == others
+    for series in fig.data:
+        code = next(c for c, w in rules.rag_labels().items() if series.name.startswith(w))
+        expected = rag[(rag["rag"] == code) & ~rag["ref"].isin(drawn)]["actions"].sum()
+        assert series.x[-1] == expected
+    assert sum(sum(series.x) for series in fig.data) == rag["actions"].sum()
 
 
 def test_trend_chart(frames):

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import Counter
 from datetime import date, timedelta
 
 import openpyxl
@@ -317,31 +318,41 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
     kinds = [r[3] for r in wb["Changes since last meeting"].iter_rows(min_row=2, values_only=True)]
     assert kinds.count("Target date moved") == exp["moved"]
 
-    refs = [r[0] for r in sql(demo_engine, "select ref from review order by ref")]
+    # a handful of sheets, not one per review; every action in the Tracker, with its review
+    assert wb.sheetnames == [
+        "Summary",
+        "Tracker",
+        "Overdue by agency",
+        "Decisions",
+        "Changes since last meeting",
+        "Reviews",
+        "Agencies",
+    ]
+    ws = wb["Tracker"]
+    header = [c.value for c in ws[1]]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
+    rows = list(ws.iter_rows(min_row=2))
+    assert len(rows) == exp["actions"]
+    by_review = Counter(row[header.index("Review")].value for row in rows)
+    assert dict(by_review) == exp["actions_by_review"]
     red_rows = 0
-    for ref in refs:
-        ws = wb[ref[:31]]
-        header = [c.value for c in ws[1]]
-        assert ws.freeze_panes == "A2"
-        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
-        rows = list(ws.iter_rows(min_row=2))
-        assert len(rows) == exp["actions_by_review"][ref]
-        rag_col, due_col = header.index("RAG"), header.index("Target date")
-        for row in rows:
-            rag = row[rag_col]
-            assert rag.value in ("Red", "Amber", "Green", "Blue", "Grey")
-            assert rag.fill.fgColor.rgb.endswith(
-                {
-                    "Red": "B2182B",
-                    "Amber": "8A4B00",
-                    "Green": "1B6B3A",
-                    "Blue": "1F4E96",
-                    "Grey": "595959",
-                }[rag.value]
-            )
-            red_rows += rag.value == "Red"
-            if row[due_col].value is not None:
-                assert row[due_col].is_date and row[due_col].number_format == "d mmm yyyy"
+    rag_col, due_col = header.index("RAG"), header.index("Target date")
+    for row in rows:
+        rag = row[rag_col]
+        assert rag.value in ("Red", "Amber", "Green", "Blue", "Grey")
+        assert rag.fill.fgColor.rgb.endswith(
+            {
+                "Red": "B2182B",
+                "Amber": "8A4B00",
+                "Green": "1B6B3A",
+                "Blue": "1F4E96",
+                "Grey": "595959",
+            }[rag.value]
+        )
+        red_rows += rag.value == "Red"
+        if row[due_col].value is not None:
+            assert row[due_col].is_date and row[due_col].number_format == "d mmm yyyy"
     assert red_rows == exp["overdue"]
 
     note_ref = sql(
@@ -351,10 +362,12 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
     )[0]
 
     def note_cell(workbook):
-        ws = workbook[note_ref[0][:31]]
+        ws = workbook["Tracker"]
         header = [c.value for c in ws[1]]
         row = next(
-            r for r in ws.iter_rows(min_row=2) if r[header.index("Action")].value == note_ref[1]
+            r
+            for r in ws.iter_rows(min_row=2)
+            if (r[header.index("Review")].value, r[header.index("Action")].value) == note_ref
         )
         return row[header.index("Latest progress note")]
 

@@ -64,11 +64,12 @@ def test_history_shows_words_dates_and_dashes(demo_engine, app_env):
     )
 
     at = make_app(BOARD, page="pages/history.py")
-    at.selectbox(key="history_pick_review").set_value(review_id).run()
-    at.selectbox(key="history_pick_rec").set_value(rec_id).run()
-    at.selectbox(key="history_pick_action").set_value(action_id).run()
+    table = next(d for d in at.dataframe if d.key == "history_table_").value
+    position = [int(i) for i in table["id"]].index(action_id)
+    at.session_state["history_table_"] = {"selection": {"rows": [position]}}
+    at.run()
     assert not at.exception
-    trail, progress, changes = (d.value for d in at.dataframe)
+    trail, progress, changes = (d.value for d in at.dataframe if d.key != "history_table_")
     assert len(trail) == sql(
         demo_engine,
         "select count(*) from audit_log where ((entity = 'action' and entity_id = :a) or"
@@ -97,13 +98,16 @@ def test_history_shows_words_dates_and_dashes(demo_engine, app_env):
         "Waiting for the new system" in set(progress["progress_note"])
     )
     assert_no_codes_or_none([trail, changes, progress.drop(columns="evidence_url")])
-    header = next(m.value for m in at.markdown if "**Lead agency**" in m.value)
-    assert f"**status** {rules.STATUS_LABELS['completed']}" in header
-    assert "_" not in header.split("**status**")[1] and "None" not in header
+    header = next(m.value for m in at.markdown if "**Status**" in m.value)
+    assert f"**Status** {rules.STATUS_LABELS['completed']}" in header
+    assert "_" not in header.split("**Status**")[1] and "None" not in header
 
     # the recommendation's own trail: assurance codes in words
-    at.selectbox(key="history_pick_action").set_value(None).run()
-    rec_trail = at.dataframe[0].value
+    at.selectbox(key="history_pick_review").set_value(review_id).run()
+    at.selectbox(key="history_pick_rec").set_value(rec_id).run()
+    at.toggle(key="history_show_rec").set_value(True).run()
+    assert not at.exception
+    rec_trail = next(d.value for d in at.dataframe if "Now" in d.value.columns)
     row = rec_trail[rec_trail["What"] == "Assurance"].iloc[0]
     assert (row["Was"], row["Now"]) == (
         ASSURANCE_LABELS["not_assessed"],
@@ -117,7 +121,9 @@ def test_assurance_page_shows_words_not_codes(demo_engine, app_env):
     assert not at.exception
     picker = next(s for s in at.selectbox if s.label == "Assurance status")
     assert list(picker.options) == [ASSURANCE_LABELS[c] for c in db.ASSURANCE_STATUSES]
-    assert_no_codes_or_none([d.value.drop(columns="evidence_url") for d in at.dataframe])
+    assert_no_codes_or_none(
+        [d.value.drop(columns=["evidence_url", "id"], errors="ignore") for d in at.dataframe]
+    )
     assert not any("None" in e.label for e in at.expander)
 
 

@@ -45,8 +45,9 @@ def test_reviews_page_charts_at_most_twenty_of_the_real_reviews(pfd_engine, app_
     register = at.dataframe[0].value
     assert len(register) == reviews
     (spec,) = chart_specs(at)
-    drawn = spec["data"][0]["y"]
+    *drawn, others = spec["data"][0]["y"]
     assert len(drawn) == charts.MAX_REVIEWS_CHARTED
+    assert others == charts.others_label(reviews - charts.MAX_REVIEWS_CHARTED, "reviews")
     title = spec["layout"]["title"]["text"]
     assert f"the {charts.MAX_REVIEWS_CHARTED} of {reviews:,}" in title
     assert any(f"the table below lists all {reviews:,}" in c.value for c in at.caption)

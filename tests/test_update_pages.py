@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from monitoring import demo, services
+from monitoring.ui import widgets
 from tests.conftest import ANCHOR, make_app
 
 POLICE = "police.lead@northbridge.example"
@@ -43,6 +44,15 @@ def overview_figures(engine) -> tuple[str, str]:
 def tiles(at) -> tuple[str, str]:
     metrics = {m.label: m.value for m in at.metric}
     return metrics["Open actions"], metrics["Overdue actions"]
+
+
+def choose(at, key: str, record_id: int):
+    """Choose the row of record ``record_id`` in the work queue ``key`` (monitoring.ui.queue), as a
+    click in the table does, and rerun."""
+    table = next(d for d in at.dataframe if d.key == f"{key}_table_")
+    ids = [int(i) for i in table.value["id"]]
+    at.session_state[f"{key}_table_"] = {"selection": {"rows": [ids.index(record_id)]}}
+    return at.run()
 
 
 def most_overdue_police_action(engine) -> int:
@@ -89,7 +99,18 @@ def test_lead_update_changes_the_overview_in_another_session(demo_engine, app_en
     assert "no evidence file attached" in lead.success[0].value
     assert sql(demo_engine, "select status from action where id = :a", a=action_id) == "completed"
     assert notes(demo_engine, action_id)[-1] == "Audit complete; report to the board."
-    assert f"status_{action_id}_0" not in [s.key for s in lead.selectbox]  # no longer open
+    # no longer open, and still in the lead's queue: waiting for the board's assurance
+    queue = next(d for d in lead.dataframe if d.key == "my_actions_table_").value
+    done = queue[queue["id"] == action_id]
+    assert done["status"].tolist() == [widgets.code_word("status", "completed")]
+    completed = sql(
+        demo_engine,
+        "select count(*) from action a join agency g on g.id = a.lead_agency_id"
+        " where g.short_name = 'POL' and a.status = 'completed'",
+    )
+    # the open actions first, then those awaiting assurance
+    assert (queue["status"] == done["status"].iloc[0]).tolist()[-completed:] == [True] * completed
+    assert {m.label: m.value for m in lead.metric}["Awaiting assurance"] == str(completed)
 
     board.run()
     after = overview_figures(demo_engine)
@@ -153,6 +174,7 @@ def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
     assurer = make_app("assurer@northbridge.example", page="pages/assurance.py")
     assert not assurer.exception
     assert not any(t.label.startswith("Target-date changes") for t in assurer.tabs)
+    choose(assurer, "assurance", returned)
     assurer.button(key=f"return_{returned}").click()
     assurer.run()
     assert "reason" in assurer.error[0].value  # a return needs a reason; nothing changed
@@ -161,6 +183,7 @@ def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
     assurer.button(key=f"return_{returned}").click()
     assurer.run()
     assert sql(demo_engine, "select status from action where id = :a", a=returned) == "in_progress"
+    choose(assurer, "assurance", done)
     assurer.button(key=f"assure_{done}").click()
     assurer.run()
     assert not assurer.exception
@@ -177,6 +200,7 @@ def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
 
     board = make_app("board@northbridge.example", page="pages/assurance.py")
     assert any(t.label.startswith("Target-date changes (1)") for t in board.tabs)
+    choose(board, "date_changes", change["id"])
     board.button(key=f"approve_{change['id']}").click()
     board.run()
     assert not board.exception
@@ -194,16 +218,15 @@ def test_history_page_shows_the_audit_trail(demo_engine, app_env):
     services.add_progress_update(
         demo_engine, actor(demo_engine, POLICE), action_id, "Noted for history", version=version
     )
-    with demo_engine.connect() as conn:
-        review_id, rec_id = conn.execute(
-            text("select review_id, recommendation_id from action where id = :a"), {"a": action_id}
-        ).one()
     at = make_app(POLICE, page="pages/history.py")
-    at.selectbox(key="history_pick_review").set_value(review_id).run()
-    at.selectbox(key="history_pick_rec").set_value(rec_id).run()
-    at.selectbox(key="history_pick_action").set_value(action_id).run()
     assert not at.exception
-    trail = at.dataframe[0].value
+    # the table lists every action, most recently changed first: the one just updated leads
+    table = next(d for d in at.dataframe if d.key == "history_table_").value
+    assert len(table) == sql(demo_engine, "select count(*) from action")
+    assert int(table["id"].iloc[0]) == action_id
+    assert at.session_state["history_table_"]["selection"]["rows"] == [0]
+    choose(at, "history", action_id)
+    trail = next(d.value for d in at.dataframe if "Now" in d.value.columns)
     expected = sql(
         demo_engine,
         "select count(*) from audit_log where entity = 'action' and entity_id = :a"

@@ -94,7 +94,7 @@ def test_reviews_tables_fit(demo_engine, app_env):
 def test_my_actions_bulk_table_fits_and_shows_status_words(demo_engine, app_env):
     at = make_app(LEAD, page="pages/my_actions.py")
     assert not at.exception
-    (editor,) = at.dataframe
+    (editor,) = [d for d in at.dataframe if d.editing_mode != "read_only"]
     labels = [label for label, _ in shown(editor)]
     assert labels == [
         "Review",
@@ -107,3 +107,24 @@ def test_my_actions_bulk_table_fits_and_shows_status_words(demo_engine, app_env)
     assert_fits(editor, labels, IN_A_TAB)
     status = json.loads(editor.proto.columns)["status"]["type_config"]["options"]
     assert [o["label"] for o in status] == [rules.STATUS_LABELS[o["value"]] for o in status]
+
+
+def test_work_queues_fit_a_tab(demo_engine, app_env):
+    board = ["Review", "Action", "Action description", "Lead agency"]
+    at = make_app(LEAD, page="pages/my_actions.py")
+    assert not at.exception
+    assert_fits(
+        at.dataframe(key="my_actions_table_"),
+        ["RAG", *board, "Target date", "Status"],
+        IN_A_TAB,
+    )
+    at = make_app(BOARD, page="pages/assurance.py")
+    assert not at.exception
+    assert_fits(at.dataframe(key="assurance_table_"), [*board, "Completed"], IN_A_TAB)
+    at = make_app(BOARD, page="pages/history.py")
+    assert not at.exception
+    assert_fits(
+        at.dataframe(key="history_table_"),
+        ["Review", "Rec.", "Action", "Action description", "Lead agency", "Status"],
+        IN_A_TAB,
+    )

@@ -60,10 +60,18 @@ def chart_images(pack: MeetingPack) -> dict[str, bytes]:
         return {}
 
 
-def write(pack: MeetingPack, fmt: str, out, images: dict[str, bytes] | None = None) -> None:
+def write(
+    pack: MeetingPack,
+    fmt: str,
+    out,
+    images: dict[str, bytes] | None = None,
+    *,
+    detail: bool = False,
+) -> None:
     """Write ``pack`` as ``fmt`` (one of :data:`FORMATS`) to ``out`` (a path or binary buffer).
 
-    PDF and PowerPoint draw the charts when ``images`` is not given.
+    PDF and PowerPoint draw the charts when ``images`` is not given. The PDF is a summary unless
+    ``detail`` (every row and the per-review annual report: :func:`.layout.sections`).
 
     :raises ValueError: for an unknown format.
     :raises BrowserNotFound: for PDF or PowerPoint when no Chromium is installed.
@@ -75,7 +83,7 @@ def write(pack: MeetingPack, fmt: str, out, images: dict[str, bytes] | None = No
     if fmt == "pdf":
         from monitoring.exports.pdf import write_pdf
 
-        write_pdf(pack, images or {}, out)
+        write_pdf(pack, images or {}, out, detail=detail)
     elif fmt == "pptx":
         from monitoring.exports.deck import write_pptx
 
@@ -90,8 +98,11 @@ def write(pack: MeetingPack, fmt: str, out, images: dict[str, bytes] | None = No
         write_csv(pack, out)
 
 
-def write_files(pack: MeetingPack, formats: Iterable[str] = FORMATS) -> dict[str, bytes]:
-    """Every requested format as bytes, the charts drawn once for all of them.
+def write_files(
+    pack: MeetingPack, formats: Iterable[str] = FORMATS, *, detail: bool = False
+) -> dict[str, bytes]:
+    """Every requested format as bytes, the charts drawn once for all of them (``detail``: the
+    PDF lists every row and adds the annual report).
 
     :raises BrowserNotFound: when PDF or PowerPoint is asked for and no Chromium is installed.
     """
@@ -100,13 +111,14 @@ def write_files(pack: MeetingPack, formats: Iterable[str] = FORMATS) -> dict[str
     files = {}
     for fmt in formats:
         buffer = io.BytesIO()
-        write(pack, fmt, buffer, images)
+        write(pack, fmt, buffer, images, detail=detail)
         files[fmt] = buffer.getvalue()
     return files
 
 
-def prepare_files(pack: MeetingPack) -> tuple[dict[str, bytes], list[str]]:
-    """Every format for the meeting page's download buttons, charts drawn once.
+def prepare_files(pack: MeetingPack, *, detail: bool = False) -> tuple[dict[str, bytes], list[str]]:
+    """Every format for the meeting page's download buttons, charts drawn once (``detail``: the
+    PDF lists every row and adds the annual report).
 
     When the charts cannot be drawn (no browser) or the PDF font is missing, the spreadsheets
     are still produced and the problem is returned instead of raised.
@@ -116,7 +128,7 @@ def prepare_files(pack: MeetingPack) -> tuple[dict[str, bytes], list[str]]:
     from monitoring.exports.pdf import FontNotFound
 
     try:
-        return write_files(pack), []
+        return write_files(pack, detail=detail), []
     except (BrowserNotFound, ChartRenderError, FontNotFound) as exc:
         return write_files(pack, ["xlsx", "csv"]), [
             f"The PDF and PowerPoint could not be made: {exc}"

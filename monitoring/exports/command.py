@@ -13,7 +13,8 @@ FORMATS = ("pdf", "pptx", "xlsx", "csv")  # as monitoring.exports.FORMATS, witho
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the meeting pack for the meeting held on DATE (default: today, against the last
-    meeting) as PDF, PowerPoint, Excel or CSV. Figures use the meeting date as "today"."""
+    meeting) as PDF, PowerPoint, Excel or CSV. Figures use the meeting date as "today". The PDF
+    is a summary (every figure, the worst rows of each list) unless --detail is given."""
     from monitoring import exports
     from monitoring.cli import UsageError
     from monitoring.exports.pdf import FontNotFound
@@ -24,8 +25,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     engine = db.get_engine()
     try:
         with db.read_connection(engine) as conn:
-            pack = exports.build_pack(conn, args.meeting)
-        files = exports.write_files(pack, [args.format])
+            pack = exports.build_pack(conn, args.meeting, annual=args.detail)
+        files = exports.write_files(pack, [args.format], detail=args.detail)
     except exports.MeetingNotFound as exc:
         print(f"error: --meeting: {exc}", file=sys.stderr)
         return 1
@@ -70,6 +71,12 @@ def register(subparsers) -> None:
         help="date of a recorded meeting, YYYY-MM-DD (default: today, no meeting)",
     )
     export.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    export.add_argument(
+        "--detail",
+        action="store_true",
+        help="PDF: list every row of every table and add the per-review annual report (default:"
+        " a summary of at most 40 pages; the slides are always the summary)",
+    )
     export.set_defaults(func=cmd_export)
 
     publish = subparsers.add_parser(

@@ -1,8 +1,9 @@
 """The board report as PowerPoint slides (python-pptx): a title slide, then one slide per section.
 
-The sections are those of the PDF (:func:`monitoring.exports.layout.sections`); the annual report
-gets one slide per review. Long tables show their first rows and say how many more the paper and
-the Excel tracker hold. RAG cells carry the board's word on the RAG colour; charts carry alt text.
+The sections are the summary PDF's (:func:`monitoring.exports.layout.sections`), whatever the size
+of the data: about ten slides (the per-review annual report is the PDF's, with its detail). Long
+tables show their first rows and say how many more the paper and the Excel tracker hold. RAG cells
+carry the board's word on the RAG colour; charts carry alt text.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _add_table(slide, table: Table, left, top, width, space: int) -> int:
                 paragraph.font.bold = True
                 paragraph.font.color.rgb = _rgb("FFFFFF")
     used = Inches(0.38) + table_height + Inches(0.15)
-    hidden = len(table.rows) - shown
+    hidden = len(table.rows) - shown + table.hidden
     if hidden:
         note = slide.shapes.add_textbox(left, top + table_height, width, NOTE_HEIGHT)
         note.text_frame.text = f"… and {hidden} more: see the paper or the Excel tracker."
@@ -161,15 +162,5 @@ def write_pptx(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io
         + (f"\n{pack.charts_missing}" if pack.charts_missing else "")
     )
     for section in sections(pack):
-        if section.key == "annual":
-            for index, review in enumerate(pack.annual):
-                part = Section(
-                    section.key,
-                    section.title,
-                    f"{review.ref} — {review.title}",
-                    section.tables[3 * index : 3 * index + 3],
-                )
-                _section_slide(prs, part, images, f"Annual report: {review.ref}")
-        else:
-            _section_slide(prs, section, images, section.title)
+        _section_slide(prs, section, images, section.title)
     prs.save(out)

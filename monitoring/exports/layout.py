@@ -3,6 +3,12 @@
 :func:`sections` turns a :class:`~monitoring.exports.pack.MeetingPack` into display text (dates
 as ``d MMM yyyy``, RAG as the board's word, status labels), so that the PDF and the PowerPoint show
 the same words and figures. Spreadsheets (Excel, CSV) keep real dates and numbers instead.
+
+By default the sections are a summary a board can read at any size (issue 18: the real PFD data
+made a 603-page PDF): every figure and count in full, but each list shows its worst
+:data:`SUMMARY_ROWS` rows (long text cut at :data:`SUMMARY_TEXT` characters) and says how many
+more the Excel tracker holds. ``detail=True`` lists every row and adds the per-review annual
+report.
 """
 
 from __future__ import annotations
@@ -27,12 +33,24 @@ CHART_ALT = {
 """Alternative text for each chart image, in the PDF and the slides."""
 
 
+SUMMARY_ROWS = 20
+"""Rows each list shows in the summary pack (the worst first); the Excel tracker holds them all."""
+
+SUMMARY_TEXT = 160
+"""Characters of a description or detail shown in a summary list (then "…")."""
+
+SUMMARY_AGENCIES = 15
+"""Agencies in the summary's scorecard (the worst first)."""
+
+
 @dataclass
 class Table:
     """A titled table of display text.
 
     ``rag`` holds one RAG code per row (or is empty) for the column at ``rag_column``, so writers
     can fill that cell with the RAG colour beside its word. ``widths`` are relative column widths.
+    ``total`` is the number of rows the list has when ``rows`` shows only the first of them (None:
+    every row is shown); ``note`` says where the rest are.
     """
 
     title: str
@@ -42,6 +60,42 @@ class Table:
     empty: str = "None."
     rag_column: int | None = None
     rag: list[str] = field(default_factory=list)
+    total: int | None = None
+    note: str = ""
+
+    @property
+    def hidden(self) -> int:
+        """Rows of the list not shown (0 when every row is)."""
+        return 0 if self.total is None else self.total - len(self.rows)
+
+
+def clip(text: str, limit: int = SUMMARY_TEXT) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, ending "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def summarised(table: Table, limit: int = SUMMARY_ROWS, where: str = "the Excel tracker") -> Table:
+    """``table`` with its first ``limit`` rows only, long text clipped (:func:`clip`), and a
+    note saying how many more rows ``where`` holds. A table of ``limit`` rows or fewer is
+    returned with its text clipped only."""
+    rows = [[clip(value) for value in row] for row in table.rows[:limit]]
+    total = len(table.rows)
+    shown = Table(
+        table.title,
+        table.headers,
+        rows,
+        table.widths,
+        table.empty,
+        table.rag_column,
+        table.rag[:limit],
+    )
+    if total > limit:
+        shown.total = total
+        shown.note = f"The first {limit} of {total:,}, worst first: every one is in {where}."
+    return shown
 
 
 @dataclass
@@ -137,9 +191,58 @@ def red_items_table(pack: MeetingPack) -> Table:
     )
 
 
-def sections(pack: MeetingPack) -> list[Section]:
+def sections(pack: MeetingPack, *, detail: bool = False) -> list[Section]:
     """The pack's sections in reading order: summary, exception report (several tables),
-    changes since the last meeting, progress per review, agency scorecard, annual report."""
+    changes since the last meeting, progress per review, agency scorecard and, with ``detail``,
+    the annual report.
+
+    :param detail: every row of every list, and the per-review annual report (read by
+        ``build_pack(..., annual=True)``); by default a summary (see the module's docstring).
+    """
+    out = _full_sections(pack)
+    if detail:
+        out.append(annual_section(pack))
+        return out
+    return [_summary_section(section, pack) for section in out]
+
+
+def _summary_section(section: Section, pack: MeetingPack) -> Section:
+    """``section`` as in the summary pack: lists cut to their worst rows, counts kept whole."""
+    tables = []
+    for table in section.tables:
+        if section.key == "changes" and table.title == "Changes":
+            newest_first = Table(**{**table.__dict__, "rows": table.rows[::-1]})
+            newest_first.title = "Changes, newest first"
+            tables.append(summarised(newest_first, where="the Excel tracker's Changes sheet"))
+        elif section.key == "decisions" and table.title == "Decisions needed":
+            tables.append(decision_counts_table(pack))
+            tables.append(summarised(table, where="the Excel tracker's Decisions sheet"))
+        elif section.key == "reviews":
+            tables.append(summarised(table, where="the Excel tracker's Reviews sheet"))
+        elif section.key == "agencies":
+            tables.append(summarised(table, SUMMARY_AGENCIES, "the Excel tracker's Agencies sheet"))
+        else:
+            tables.append(summarised(table))
+    return Section(section.key, section.title, section.intro, tables, section.charts)
+
+
+def decision_counts_table(pack: MeetingPack) -> Table:
+    """Decisions needed counted by kind, in the order they are listed."""
+    counts = pack.decisions["decision"].value_counts(sort=False)
+    return Table(
+        "Decisions needed by kind",
+        ["Decision", "Items"],
+        [[str(kind), str(int(n))] for kind, n in counts.items()],
+        [4, 1],
+        empty="No decisions are needed.",
+    )
+
+
+def _full_sections(pack: MeetingPack) -> list[Section]:
+    """Every section but the annual report, with every row of every list."""
+    reviews = pack.reviews.assign(
+        _implemented=pack.reviews["pct_implemented"].astype("Float64").fillna(0.0)
+    ).sort_values(["overdue", "_implemented", "ref"], ascending=[False, True, True])
     out = [
         Section(
             "summary",
@@ -266,7 +369,8 @@ def sections(pack: MeetingPack) -> list[Section]:
         Section(
             "reviews",
             "Progress per review",
-            "Recommendations implemented (every action closed) and assured (evidence seen).",
+            "Recommendations implemented (every action closed) and assured (evidence seen); "
+            "the reviews with the most overdue actions first, then the least implemented.",
             [
                 Table(
                     "Progress per review",
@@ -291,7 +395,7 @@ def sections(pack: MeetingPack) -> list[Section]:
                             _pct(r.pct_assured),
                             _text(r.overdue),
                         ]
-                        for r in pack.reviews.itertuples()
+                        for r in reviews.itertuples()
                     ],
                     [1.9, 3.6, 0.8, 1.1, 1.3, 1.1, 0.9, 1],
                     empty="No reviews.",
@@ -336,7 +440,6 @@ def sections(pack: MeetingPack) -> list[Section]:
             ],
         ),
     ]
-    out.append(annual_section(pack))
     return out
 
 

@@ -2,7 +2,8 @@
 
 fpdf2's core fonts only know Latin-1; the report uses DejaVu Sans (Debian's ``fonts-dejavu-core``,
 installed by ``make fonts``) so that curly quotes, dashes, arrows and accented names print.
-Landscape A4: one heading per section, tables with repeated headers, charts as PNG.
+Landscape A4: one heading per section, tables with repeated headers, charts as PNG. A summary by
+default; every row and the annual report with ``detail``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def _table(pdf: _Report, table: Table) -> None:
                     )
                 else:
                     row.cell(text)
+    if table.note:
+        pdf.ln(1)
+        pdf.set_font("DejaVu", size=8.5)
+        pdf.multi_cell(0, 4.6, table.note, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 
@@ -129,12 +134,23 @@ def _section(pdf: _Report, section: Section, images: dict[str, bytes]) -> None:
         pdf.set_y(top + max(heights) + 4)
 
 
-def write_pdf(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.BytesIO) -> None:
+def write_pdf(
+    pack: MeetingPack,
+    images: dict[str, bytes],
+    out: Path | str | io.BytesIO,
+    *,
+    detail: bool = False,
+) -> None:
     """Write the board report for ``pack`` as a PDF.
+
+    By default a summary the board can read at any size (every figure; each list its worst rows,
+    saying how many more the Excel tracker holds: :func:`monitoring.exports.layout.sections`);
+    on the real PFD data (1,364 actions) about a dozen pages, where the full listing ran to 603.
 
     :param images: chart PNGs by name, from :func:`monitoring.exports.images.render_png`
         (``rag_by_review``, ``overdue_by_agency``); a missing chart is left out.
     :param out: a file path or a binary buffer.
+    :param detail: list every row of every table and add the per-review annual report.
     :raises FontNotFound: when DejaVu Sans is not installed.
     """
     pdf = _Report(pack.title)
@@ -157,7 +173,7 @@ def write_pdf(pack: MeetingPack, images: dict[str, bytes], out: Path | str | io.
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    for section in sections(pack):
+    for section in sections(pack, detail=detail):
         _section(pdf, section, images)
     data = bytes(pdf.output())
     if isinstance(out, io.BytesIO):

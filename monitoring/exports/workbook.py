@@ -1,4 +1,7 @@
-"""The tracker as an Excel workbook (openpyxl): a summary sheet, then one sheet per review.
+"""The tracker as an Excel workbook (openpyxl): a handful of sheets whatever the size of the data
+(a sheet per review made 776 sheets of the real PFD data): Summary, Tracker (every action, one row
+each, with its review), Overdue by agency, Decisions, Changes since last meeting, Reviews and
+Agencies.
 
 Every sheet is one table: a bold header row that stays frozen, an autofilter over the table, real
 Excel dates (shown ``d mmm yyyy``), RAG as the board's word on the RAG colour. Text that a
@@ -29,8 +32,17 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E96")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 RAG_FONT = Font(bold=True, color="FFFFFF")
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+WRAP = Alignment(wrap_text=True, vertical="top")
+RAG_FILLS = {
+    code: PatternFill("solid", fgColor=colour.lstrip("#"))
+    for code, colour in rules.RAG_COLOURS.items()
+}
+"""One style object each, shared by every cell (openpyxl hashes a style on every assignment; a
+new object per cell made the 23,000-cell tracker of the real PFD data twice as slow)."""
 
 ACTION_HEADERS = [
+    ("Review", 16),
+    ("Review title", 30),
     ("Recommendation", 9),
     ("Recommendation title", 30),
     ("Action", 8),
@@ -73,7 +85,7 @@ def _table(
     for column, (title, width) in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=column, value=title)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = WRAP
         ws.column_dimensions[get_column_letter(column)].width = width
     count = 0
     for count, values in enumerate(rows, start=1):
@@ -83,10 +95,9 @@ def _table(
             if isinstance(value, date):
                 cell.number_format = DATE_FORMAT
             if isinstance(value, str) and len(value) > 40:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = WRAP
             if rag is not None and rag_column == column - 1 and count - 1 < len(rag):
-                code = rag[count - 1]
-                cell.fill = PatternFill("solid", fgColor=rules.RAG_COLOURS[code].lstrip("#"))
+                cell.fill = RAG_FILLS[rag[count - 1]]
                 cell.font = RAG_FONT
     ws.freeze_panes = "A2"
     last = f"{get_column_letter(len(headers))}{count + 1}"
@@ -117,8 +128,9 @@ def _na(value):
 
 
 def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
-    """Write the tracker for ``pack``: sheets "Summary", "Overdue by agency", "Changes since
-    last meeting", "Reviews", then one sheet per review (named by its ref) listing its actions.
+    """Write the tracker for ``pack``: sheets "Summary", "Tracker" (every action with its review,
+    in the Actions page's order), "Overdue by agency", "Decisions", "Changes since last meeting",
+    "Reviews" and "Agencies" (the scorecard): the same seven sheets at any size.
 
     :param out: a file path or a binary buffer.
     """
@@ -197,34 +209,77 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
         ],
     )
 
-    for review in pack.reviews.itertuples():
-        part = pack.tracker[pack.tracker["review_id"] == review.review_id]
-        ws = wb.create_sheet(sheet_title(str(review.ref), taken))
-        ws.sheet_properties.tabColor = "1F4E96"
-        _table(
-            ws,
-            ACTION_HEADERS,
+    ws = wb.create_sheet(sheet_title("Tracker", taken), 1)
+    ws.sheet_properties.tabColor = "1F4E96"
+    tracker = pack.tracker
+    _table(
+        ws,
+        ACTION_HEADERS,
+        (
             [
-                [
-                    r.recommendation_number,
-                    _na(r.recommendation_title),
-                    r.number,
-                    r.description,
-                    _na(r.success_measure),
-                    r.agency,
-                    _na(r.lead_officer),
-                    r.original_due_on,
-                    r.due_on,
-                    status_text(r.status),
-                    rag_text(r.rag, r.rag_overridden),
-                    int(r.days_overdue) or None,
-                    r.completed_on,
-                    r.last_update_on,
-                    _na(r.progress_note),
-                ]
-                for r in part.itertuples()
-            ],
-            rag=list(part["rag"]),
-            rag_column=10,
-        )
+                r.review_ref,
+                _na(r.review_title),
+                r.recommendation_number,
+                _na(r.recommendation_title),
+                r.number,
+                r.description,
+                _na(r.success_measure),
+                r.agency,
+                _na(r.lead_officer),
+                r.original_due_on,
+                r.due_on,
+                status_text(r.status),
+                rag_text(r.rag, r.rag_overridden),
+                int(r.days_overdue) or None,
+                r.completed_on,
+                r.last_update_on,
+                _na(r.progress_note),
+            ]
+            for r in tracker.itertuples()
+        ),
+        rag=list(tracker["rag"]),
+        rag_column=12,
+    )
+
+    ws = wb.create_sheet(sheet_title("Decisions", taken), 3)
+    _table(
+        ws,
+        [("Decision", 34), ("Review", 16), ("Item", 16), ("Description", 50), ("Detail", 50)],
+        [
+            [r.decision, _na(r.review_ref), r.item, _na(r.description), _na(r.detail)]
+            for r in pack.decisions.itertuples()
+        ],
+    )
+
+    ws = wb.create_sheet(sheet_title("Agencies", taken))
+    _table(
+        ws,
+        [
+            ("Lead agency", 44),
+            ("Actions", 9),
+            ("Open", 9),
+            ("Overdue", 9),
+            ("Overdue over 90 days", 10),
+            ("Completed", 10),
+            ("% on time", 9),
+            ("Median days overdue", 10),
+            ("Target dates moved", 10),
+            ("Days since update", 10),
+        ],
+        [
+            [
+                r.agency,
+                _na(r.actions),
+                _na(r.open),
+                _na(r.overdue),
+                _na(r.overdue_90),
+                _na(r.completed),
+                _na(r.on_time_pct),
+                _na(r.median_days_overdue),
+                _na(r.date_changes),
+                _na(r.days_since_update),
+            ]
+            for r in pack.scorecard.itertuples()
+        ],
+    )
     wb.save(out)

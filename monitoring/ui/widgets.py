@@ -271,9 +271,18 @@ def status_words(codes) -> list[str]:
     return [rules.STATUS_LABELS.get(c, c) if isinstance(c, str) else "" for c in codes]
 
 
+STYLED_ROWS_MAX = 1000
+"""Above this many rows :func:`rag_styled` leaves the table unstyled: Streamlit marshals a pandas
+Styler cell by cell on every run (3.7 s for 10,000 rows of 8 columns; the Actions page's rerun
+took 2.6 s on the real PFD data and 7.9 s at 10,000 actions, BENCHMARKS.md section 6)."""
+
+
 def rag_styled(frame, column: str = "RAG"):
     """A pandas Styler giving the RAG word column its colour (white text on the RAG colour):
-    the word carries the meaning, the colour repeats it (WCAG 1.4.1)."""
+    the word carries the meaning, the colour repeats it (WCAG 1.4.1). A frame of more than
+    :data:`STYLED_ROWS_MAX` rows is returned as it is (the word alone, no colour)."""
+    if len(frame) > STYLED_ROWS_MAX:
+        return frame
     by_word = {}
     for code, word in rules.rag_labels().items():
         by_word[word] = rules.RAG_COLOURS[code]
