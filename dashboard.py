@@ -7,6 +7,7 @@ Login gate, the sidebar filters every page shares, and navigation built from the
 import streamlit as st
 
 from monitoring.ui import filters, navigation, session
+from monitoring.ui.text import md
 
 st.set_page_config(
     page_title="Safeguarding learning monitor",
@@ -36,6 +37,6 @@ pages = [page for section in navigation.pages_for(user["role"]).values() for pag
 page = st.navigation(pages, expanded=True)
 filters.sidebar_filters()
 with st.sidebar:
-    st.caption(f"Signed in as {user['display_name']} ({user['role'].replace('_', ' ')})")
+    st.caption(f"Signed in as {md(user['display_name'])} ({user['role'].replace('_', ' ')})")
 session.logout_button()
-page.run()
+navigation.run_page(page)  # a failing page shows a plain message (case 18)

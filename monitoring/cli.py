@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from monitoring import config, db, migrations
+from monitoring import config, db, files, migrations
 from monitoring.errors import ServiceError
 
 COMMAND_MODULES = [
@@ -40,9 +40,12 @@ def iso_date(value: str) -> date:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create the database or migrate it to the newest schema."""
+    """Create the database or migrate it to the newest schema; make the database and the
+    evidence owner-only (0600 files, 0700 folders)."""
     engine = db.get_engine()
     migrations.upgrade(engine)
+    files.secure_engine_files(engine)
+    files.secure_evidence(config.evidence_dir())
     print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
     return 0
 

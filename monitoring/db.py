@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from monitoring import config
+from monitoring import config, files
 from monitoring.errors import DatabaseBusy, StorageFull
 
 metadata = MetaData()
@@ -520,13 +519,14 @@ def make_engine(url: str | None = None) -> Engine:
 
     SQLite gets WAL journal, foreign keys on, a busy timeout of
     :func:`monitoring.config.write_wait_seconds` (10 s) and ``BEGIN IMMEDIATE`` for writes; its
-    folder is created if missing. PostgreSQL gets a pre-ping pool.
+    folder is created if missing, the file and its WAL/SHM owner-only
+    (:func:`monitoring.files.secure_sqlite`). PostgreSQL gets a pre-ping pool.
     """
     url = url or config.database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            files.secure_sqlite(parsed.database)  # owner-only database, WAL and SHM (case 19)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": config.write_wait_seconds()},

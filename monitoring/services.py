@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
-from monitoring import config, db
+from monitoring import config, db, files
 from monitoring.errors import DatabaseBusy, ServiceError, StorageFull
 
 __all__ = ["DatabaseBusy", "ServiceError", "StorageFull"]  # re-exported: callers catch them here
@@ -106,6 +106,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "manage_agencies": frozenset({"admin"}),
     "send_reminders": frozenset({"admin"}),
+    "publish_review": frozenset({"admin"}),
     "read_all": frozenset({"admin", "board", "assurer", "agency_lead"}),
     "record_measure": frozenset({"admin", "agency_lead"}),  # monitoring.measures: owning agency
 }
@@ -316,10 +317,11 @@ MAX_NOTE_CHARS = 10_000
 """Longest text a person may enter in one field (a progress note in the update form); the
 importer holds every cell of a tracker to the same limit."""
 MAX_EVIDENCE_MB = 10
-"""Largest evidence file accepted, in megabytes (MiB); also every upload's limit in the browser
-(``server.maxUploadSize`` in ``.streamlit/config.toml``, kept equal by a test)."""
-MAX_EVIDENCE_BYTES = MAX_EVIDENCE_MB * 1024 * 1024
-"""Largest evidence file accepted, in bytes (10 MB)."""
+"""Largest upload, in megabytes of 1,000,000 bytes: every upload's limit in the browser
+(``server.maxUploadSize`` in ``.streamlit/config.toml``, kept equal by a test; the browser counts
+a megabyte as 1,000,000 bytes, Streamlit's server as 1,048,576) and the evidence service's."""
+MAX_EVIDENCE_BYTES = MAX_EVIDENCE_MB * 1_000_000
+"""Largest evidence file accepted, in bytes: 10 MB = 10,000,000 bytes (case 22)."""
 
 EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # extension: (content type, accepted leading bytes; empty means any text)
@@ -668,7 +670,8 @@ def check_evidence_file(file_name: str | None, content: bytes) -> tuple[str, str
         raise ValidationError(f"evidence file: {name} is empty.")
     if size > MAX_EVIDENCE_BYTES:
         raise ValidationError(
-            f"evidence file: {name} is {size / 1048576:.1f} MB; the limit is {MAX_EVIDENCE_MB} MB."
+            f"evidence file: {name} is {size:,} bytes; the limit is {MAX_EVIDENCE_MB} MB"
+            f" ({MAX_EVIDENCE_BYTES:,} bytes)."
         )
     content_type, signatures = EVIDENCE_TYPES[ext]
     if signatures and not content.startswith(signatures):
@@ -761,10 +764,8 @@ def attach_evidence(
             _touch_action(conn, actor, row, {}, {"evidence": (None, title)}, at=at)
             if stored_name:
                 target = config.evidence_dir() / stored_name
-                target.parent.mkdir(parents=True, exist_ok=True)
                 if not target.exists():
-                    target.write_bytes(content)
-                    written = target
+                    written = files.write_private(target, content)  # 0600 in 0700 (case 19)
             return _fetch(conn, db.evidence, evidence_id, "evidence", lock=False)
     except Exception:
         if written is not None:
@@ -1046,6 +1047,30 @@ def override_rag(
         )
 
 
+def set_review_publication(
+    engine: Engine, actor: Actor, review_id: int, published_on: date | str | None
+) -> dict:
+    """Publish a review in the public register on ``published_on``, or withdraw it (None), as an
+    administrator (case 13). Only reviews with a publication date go into the register
+    (:func:`monitoring.exports.public.published_review_ids`); imports never set one. Publishing
+    a review whose status is ``unpublished`` moves it to ``monitoring``. Audited.
+
+    :returns: the ``review`` row after the change.
+    :raises PermissionDenied: for roles other than admin. :raises NotFound: no such review.
+    :raises ValidationError: not a date.
+    """
+    require(actor, "publish_review")
+    day = _iso_date(published_on, "publication date") if published_on else None
+    with db.write_transaction(engine) as conn:
+        row = _fetch(conn, db.review, int(review_id), "review")
+        values = {"published_on": day}
+        if day and row["status"] == "unpublished":
+            values["status"] = "monitoring"
+        conn.execute(update(db.review).where(db.review.c.id == row["id"]).values(values))
+        record_audit(conn, actor, "review", row["id"], {k: (row[k], v) for k, v in values.items()})
+        return {**row, **values}
+
+
 def record_meeting_decision(
     engine: Engine,
     actor: Actor,
@@ -1113,9 +1138,15 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 12
 
 
-def _check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"password: at least {MIN_PASSWORD_LENGTH} characters.")
+def _check_password(password: str, email: str | None) -> str:
+    """``password`` if :func:`monitoring.auth.password_problem` accepts it (NCSC policy, case 21).
+
+    :raises ValidationError: saying why it is refused."""
+    from monitoring import auth
+
+    problem = auth.password_problem(password, email)
+    if problem:
+        raise ValidationError(f"password: refused because {problem}")
     return password
 
 
@@ -1135,7 +1166,7 @@ def create_user(
 
     :returns: the ``app_user`` row without its hash.
     :raises ValidationError: bad e-mail, unknown role or agency, e-mail already used, password
-        shorter than 12 characters.
+        refused by the password policy (:func:`monitoring.auth.password_problem`).
     """
     from monitoring import auth
 
@@ -1150,7 +1181,7 @@ def create_user(
         raise ValidationError("agency: an agency lead needs an agency.")
     if role != "agency_lead":
         agency_id = None
-    password_hash = auth.hash_password(_check_password(password)) if password else None
+    password_hash = auth.hash_password(_check_password(password, email)) if password else None
     at = config.utc_now_iso()
     with db.write_transaction(engine) as conn:
         if agency_id is not None:
@@ -1244,13 +1275,16 @@ def unlock_user(engine: Engine, actor: Actor, user: int | str) -> dict:
 
 
 def set_user_password(engine: Engine, actor: Actor, user: int | str, password: str) -> dict:
-    """Set a new password (admin only); also clears any lockout. :raises ValidationError: short."""
+    """Set a new password (admin only); also clears any lockout.
+
+    :raises ValidationError: refused by :func:`monitoring.auth.password_problem`.
+    """
     from monitoring import auth
 
     require(actor, "manage_users")
-    password_hash = auth.hash_password(_check_password(password))
     with db.write_transaction(engine) as conn:
         row = _find_user_row(conn, user)
+        password_hash = auth.hash_password(_check_password(password, row["email"]))
         conn.execute(
             update(db.app_user)
             .where(db.app_user.c.id == row["id"])

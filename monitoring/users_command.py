@@ -1,4 +1,4 @@
-"""``python -m monitoring user add|disable|enable|unlock|list``: accounts from the command line.
+"""``python -m monitoring user add|disable|enable|unlock|password|list``: accounts from the command line.
 
 Passwords are never taken on the command line in clear: ``--password-env VAR`` reads one from an
 environment variable, otherwise it is asked for (twice) without echo; ``--sso-only`` creates an
@@ -110,6 +110,22 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_password(args: argparse.Namespace) -> int:
+    """Set a new password for an account (it must pass the password policy: at least 12
+    characters, not only spaces, not a commonly used password, not the e-mail address); also
+    clears a lockout."""
+    args.sso_only = False
+    password = _password(args)
+    if isinstance(password, int):
+        return password
+    try:
+        user = services.set_user_password(db.get_engine(), ACTOR, args.email, password)
+    except (services.ValidationError, services.NotFound) as exc:
+        return _fail(str(exc))
+    print(f"New password set for {user['email']}.")
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
     """List every account: e-mail, name, role, agency, state."""
     with db.get_engine().connect() as conn:
@@ -135,7 +151,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``user`` command and its sub-commands to the CLI."""
     user = subparsers.add_parser(
         "user",
-        help="add, disable, enable, unlock or list accounts",
+        help="add, disable, enable, unlock, set a password for or list accounts",
         description="Add, disable, enable, unlock or list accounts. Passwords come from an "
         "environment variable (--password-env) or a prompt, never the command line.",
     )
@@ -162,6 +178,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub = actions.add_parser(name, help=text, description=func.__doc__)
         sub.add_argument("email", help="the account's e-mail address")
         sub.set_defaults(func=func)
+
+    password = actions.add_parser(
+        "password", help="set a new password", description=cmd_user_password.__doc__
+    )
+    password.add_argument("email", help="the account's e-mail address")
+    password.add_argument(
+        "--password-env", metavar="VAR", help="read the password from this environment variable"
+    )
+    password.set_defaults(func=cmd_user_password)
 
     listing = actions.add_parser("list", help="list accounts", description=cmd_user_list.__doc__)
     listing.set_defaults(func=cmd_user_list)

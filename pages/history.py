@@ -5,7 +5,7 @@ one searchable table, most recently changed first; a recommendation from its rev
 import streamlit as st
 
 from monitoring import worklists
-from monitoring.ui import data, queue, session, updates, widgets
+from monitoring.ui import data, navigation, queue, session, updates, widgets
 
 session.guard(__file__)
 
@@ -14,13 +14,15 @@ st.title("History")
 # The page's reads: the linked action, if any, and the table of actions (the chosen record's
 # trail, updates, date changes and evidence are read below).
 # Reminder e-mails link here as /history?action=ID (monitoring.reminders.action_link).
-linked = st.query_params.get("action", "")
-linked_detail = data.read(worklists.action_detail, int(linked)) if linked.isdigit() else None
+linked = navigation.linked_record(
+    "action", lambda i: data.read(worklists.action_detail, i), "action"
+)
+linked_detail = data.read(worklists.action_detail, linked) if linked else None
 index = data.read(worklists.history_index)
 
 picked = None
 if linked_detail:
-    picked = ("action", int(linked))
+    picked = ("action", linked)
     st.caption("Showing the action in this page's link (reminder e-mails link here).")
 else:
     st.caption("Choose an action in the table (search it with Find), or a recommendation.")
@@ -66,6 +68,7 @@ if picked:
         st.caption("No changes recorded since this record was loaded.")
     else:
         st.dataframe(widgets.audit_display(trail), hide_index=True, width="stretch")
+        widgets.downloads(widgets.audit_display(trail), f"history-{entity}-{entity_id}", "trail")
     if entity == "action":
         st.markdown("**Progress updates**")
         updates.updates_list(data.read(worklists.action_updates, (entity_id,)))

@@ -13,7 +13,8 @@ from monitoring.importer import PRESETS, choose_agencies, prepare, set_review_de
 from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
 from monitoring.importer.readers import MAX_ROWS
-from monitoring.ui import data, session, updates
+from monitoring.ui import data, session, updates, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -57,7 +58,7 @@ st.caption(
 upload = st.file_uploader(
     "Tracker file (.xlsx or .csv)",
     type=["xlsx", "csv"],
-    help=f"{services.MAX_EVIDENCE_MB} MB at most (the limit of every upload to this monitor).",
+    help=f"{widgets.UPLOAD_LIMIT} at most (the limit of every upload to this monitor).",
 )
 layout = st.selectbox(
     "Layout", ["Board tracker (columns found by their headings)", *PRESETS], key="import_layout"
@@ -122,7 +123,7 @@ if preset is None and header:
                 label,
                 ["(as detected)", *header],
                 key=f"map_{name}",
-                help=f"Detected: {detected}" if detected else "Not detected",
+                help=f"Detected: {md(detected)}" if detected else "Not detected",
             )
             if choice != "(as detected)":
                 overrides[name] = choice
@@ -166,7 +167,7 @@ if plan.duplicates:
     st.warning(
         f"{len(plan.duplicates)} recipient(s) are listed more than once for the same report; each "
         "row is imported as its own action:\n\n"
-        + "\n".join(f"- {p.message}" for p in plan.duplicates)
+        + "\n".join(f"- {md(p.message)}" for p in plan.duplicates)
     )
 if problems:
     st.dataframe(
@@ -189,7 +190,7 @@ if summary.unmatched_agencies:
     st.subheader("Agencies not found")
     st.caption("Tick the agencies to create; the others' actions are imported with no lead agency.")
     for name in summary.unmatched_agencies:
-        if st.checkbox(name, value=plan.create_agencies is True, key=f"create_{name}"):
+        if st.checkbox(md(name), value=plan.create_agencies is True, key=f"create_{name}"):
             chosen.append(name)
 choose_agencies(plan, chosen)
 
@@ -213,10 +214,10 @@ if st.button("Import", type="primary", disabled=untitled):
 
     updates.run_service(run, "Import finished.")
 if "import_result" in st.session_state:
-    st.success(st.session_state.pop("import_result"))
+    st.success(md(st.session_state.pop("import_result")))
     repeated = st.session_state.pop("import_duplicates", [])
     if repeated:
         st.warning(
             f"Imported as separate actions, {len(repeated)} recipient(s) listed more than once "
-            "for the same report:\n\n" + "\n".join(f"- {r}" for r in repeated)
+            "for the same report:\n\n" + "\n".join(f"- {md(r)}" for r in repeated)
         )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from monitoring import exports
 from monitoring.ui import data, filters, session, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -35,7 +36,7 @@ detail = st.checkbox(
 pack = data.read(exports.build_pack, held_on, filters.current(), annual=detail)
 if pack.baseline:
     st.caption(
-        f"{pack.figures_label}. Baseline: {pack.baseline.title}, "
+        f"{pack.figures_label}. Baseline: {md(pack.baseline.title)}, "
         f"{widgets.uk_date(pack.baseline.held_on)}; changes are counted since then."
     )
 else:
@@ -70,7 +71,7 @@ prepared = st.session_state.get("meeting_pack_files")
 if prepared and prepared[0] == key:
     _, files, problems = prepared
     for problem in problems:
-        st.error(problem)
+        st.error(md(problem))
     labels = {
         "pdf": "Board report (PDF)",
         "pptx": "Slides (PowerPoint)",

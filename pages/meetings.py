@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitoring import changes, services
 from monitoring.ui import data, session, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -24,7 +25,7 @@ if services.can(actor, "record_meeting"):
             try:
                 services.create_meeting(data.engine(), actor, held_on, title)
             except services.ServiceError as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
                 st.success(f"Meeting on {widgets.uk_date(held_on)} recorded.")
                 meetings = data.read(changes.meetings)

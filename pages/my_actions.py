@@ -6,6 +6,7 @@ import streamlit as st
 
 from monitoring import worklists
 from monitoring.ui import data, queue, session, updates, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -20,7 +21,7 @@ if actor.role == "agency_lead" and actor.agency_id is None:
 frame = data.read(worklists.my_actions, today, actor.agency_id, awaiting_assurance=True)
 agency = frame["agency"].iloc[0] if actor.agency_id and not frame.empty else "every agency"
 st.caption(
-    f"Actions led by {agency}: open ones overdue first, then those waiting for the board's "
+    f"Actions led by {md(agency)}: open ones overdue first, then those waiting for the board's "
     f"assurance. Figures as at {widgets.uk_date(today)}."
 )
 updates.show_flash()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitoring import charts, queries, rules
 from monitoring.ui import data, filters, session, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -51,7 +52,7 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
     implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
     heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
-    with st.expander(f"{heading} — {implementation}", expanded=False):
+    with st.expander(md(f"{heading} — {implementation}"), expanded=False):
         st.markdown(
             f"**Response:** {widgets.code_word('response_status', first['response_status'])} · "
             f"**Assurance:** {widgets.code_word('assurance_status', first['assurance_status'])}"

@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitoring import charts, queries, search
 from monitoring.ui import data, filters, session, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
@@ -20,7 +21,7 @@ else:
     if not repeats.empty:
         st.warning(
             "Repeat learning: "
-            + "; ".join(f"{t} ({n} reviews)" for t, n in repeats[["theme", "reviews"]].values)
+            + "; ".join(f"{md(t)} ({n} reviews)" for t, n in repeats[["theme", "reviews"]].values)
         )
     st.plotly_chart(charts.theme_chart(themes), width="stretch")
     st.dataframe(
@@ -60,7 +61,7 @@ st.subheader("Search recommendations and actions")
 query = st.text_input("Words to find", key="search_text", placeholder="e.g. online grooming")
 if query.strip():
     hits = data.read(search.search, query, current)
-    st.caption(f"{len(hits)} matches for “{query.strip()}”.")
+    st.caption(f"{len(hits)} matches for “{md(query.strip())}”.")
     if not hits.empty:
         st.dataframe(
             hits.drop(columns=["item_id", "rank"]),

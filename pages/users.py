@@ -1,14 +1,21 @@
-"""Users (administrators): every account, add one, disable or enable it, clear a lockout."""
+"""Users (administrators): every account, add one, disable or enable it, clear a lockout, set a
+new password; the sign-in log."""
 
 import streamlit as st
 
 from monitoring import auth, services, worklists
-from monitoring.ui import data, session, updates
+from monitoring.ui import data, session, updates, widgets
+from monitoring.ui.text import md
 
 session.guard(__file__)
 
 actor = session.current_actor()
 engine = data.engine()
+
+PASSWORD_HELP = (
+    f"At least {auth.MIN_PASSWORD_LENGTH} characters; not only spaces, not a commonly used "
+    "password, not the e-mail address. Three random words make a good one (NCSC advice)."
+)
 
 st.title("Users")
 updates.show_flash()
@@ -45,7 +52,9 @@ with st.form("add_user", clear_on_submit=False):
         format_func=lambda i: agency_names.get(i, "—"),
     )
     password = st.text_input(
-        "Password (12 characters or more; leave empty for single sign-on only)", type="password"
+        "Password (leave empty for single sign-on only)",
+        type="password",
+        help=PASSWORD_HELP,
     )
     if st.form_submit_button("Add account", type="primary"):
         updates.run_service(
@@ -69,3 +78,26 @@ if middle.button("Enable", disabled=not chosen):
     )
 if right.button("Clear lockout", disabled=not chosen):
     updates.run_service(lambda: services.unlock_user(engine, actor, chosen), f"{chosen} unlocked.")
+
+with st.form("set_password", clear_on_submit=True):
+    st.subheader("Set a new password")
+    st.caption(md(f"For {chosen or 'the account chosen above'}; it also clears a lockout."))
+    new_password = st.text_input("New password", type="password", help=PASSWORD_HELP)
+    if st.form_submit_button("Set password", disabled=not chosen):
+        updates.run_service(
+            lambda: services.set_user_password(engine, actor, chosen, new_password),
+            f"New password set for {chosen}.",
+        )
+
+st.subheader("Sign-in log")
+st.caption(
+    "Every sign-in, refused sign-in (with the reason, which the person signing in is never "
+    "told), lockout, unlock and sign-out, newest first (the last 500). Times are UTC."
+)
+log = data.read(auth.sign_in_log)
+if log.empty:
+    st.caption("No sign-ins recorded yet.")
+else:
+    log["When (UTC)"] = log["When (UTC)"].map(widgets.uk_date_time)
+    st.dataframe(log, hide_index=True, width="stretch")
+    widgets.downloads(log, "sign-in-log", "sign_in_log")

@@ -18,7 +18,8 @@ def configured_mb() -> int:
 
 
 def test_streamlit_upload_limit_is_the_evidence_service_limit():
-    assert configured_mb() * 1024 * 1024 == services.MAX_EVIDENCE_BYTES
+    # Streamlit's browser counts a megabyte as 1,000,000 bytes (case 22-upload-limit-units).
+    assert configured_mb() * 1_000_000 == services.MAX_EVIDENCE_BYTES
     assert configured_mb() == services.MAX_EVIDENCE_MB
 
 
@@ -47,4 +48,4 @@ def test_import_uploader_says_the_limit(demo_engine, app_env):
     assert not at.exception
     (proto,) = uploaders(at)
     assert proto.max_upload_size_mb == configured_mb()
-    assert f"{configured_mb()} MB at most" in proto.help
+    assert f"{configured_mb()} MB ({configured_mb() * 1_000_000:,} bytes) at most" in proto.help

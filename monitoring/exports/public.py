@@ -1,9 +1,10 @@
 """The public register: a standalone SQLite file of published reviews and their recommendations.
 
 ``python -m monitoring publish --out public.db`` builds it with sqlite-utils, ready for
-``datasette public.db``. It holds only reviews whose status is not ``unpublished``, their
-recommendations and how far each has got (implementation and assurance), with full-text search
-over recommendations and reviews. It holds no actions, no progress notes, no officer names, no
+``datasette public.db``. It holds only reviews an administrator has published (a publication
+date set in the app, :func:`is_published`: an import never publishes), their recommendations
+and how far each has got (implementation and assurance), with full-text search over
+recommendations and reviews. It holds no actions, no progress notes, no officer names, no
 e-mail addresses and no evidence: nothing that identifies a member of staff or a family.
 
 The file is written to a temporary name and moved into place, so a failed run leaves any earlier
@@ -17,8 +18,9 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import sqlite_utils
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
 from monitoring import config, queries, rules
 from monitoring.db import action, agency, recommendation, review
@@ -69,12 +71,17 @@ RECOMMENDATION_COLUMNS = {
 }
 
 
+def is_published():
+    """SQL condition on ``review``: published by an administrator (case 13), that is, a
+    publication date set (:func:`monitoring.services.set_review_publication`; imports never set
+    one) and a status other than ``unpublished``."""
+    return and_(review.c.published_on.is_not(None), review.c.status != "unpublished")
+
+
 def published_review_ids(conn: Connection) -> list[int]:
-    """Ids of reviews the public may see (``status`` other than ``unpublished``), by ref."""
+    """Ids of reviews the public may see (:func:`is_published`), by ref."""
     return list(
-        conn.execute(
-            select(review.c.id).where(review.c.status != "unpublished").order_by(review.c.ref)
-        ).scalars()
+        conn.execute(select(review.c.id).where(is_published()).order_by(review.c.ref)).scalars()
     )
 
 
@@ -226,4 +233,22 @@ def search(path: Path | str, words: str) -> list[dict]:
         public.close()
 
 
-__all__ = ["publish", "published_review_ids", "register_rows", "search"]
+__all__ = [
+    "is_published",
+    "publish",
+    "published_review_ids",
+    "register_rows",
+    "review_publication",
+    "search",
+]
+
+
+def review_publication(conn: Connection) -> pd.DataFrame:
+    """Every review with its publication state, for the administrators' publish control:
+    ``id, ref, title, status, published_on`` (ISO text or None), by ref."""
+    rows = conn.execute(
+        select(
+            review.c.id, review.c.ref, review.c.title, review.c.status, review.c.published_on
+        ).order_by(review.c.ref)
+    ).all()
+    return pd.DataFrame(rows, columns=["id", "ref", "title", "status", "published_on"])

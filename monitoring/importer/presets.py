@@ -122,7 +122,7 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 ref=ref,
                 title=pfd_title(ref, category, area),
                 review_type="PFD",
-                published_on=report_on,
+                published_on=None,  # the report date is not our publication: an admin publishes (case 13)
                 board=area or None,
                 summary=category or None,
             )

@@ -6,10 +6,14 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+
+from monitoring.ui.text import md
 
 PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
 
@@ -51,6 +55,7 @@ PAGES: list[PageSpec] = [
     ),
     PageSpec("users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
     PageSpec("agency_admin.py", "Manage agencies", ":material/domain:", "Admin", ("admin",)),
+    PageSpec("publication.py", "Publication", ":material/public:", "Admin", ("admin",)),
 ]
 
 
@@ -88,3 +93,62 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
             continue
         sections.setdefault(spec.section, []).append(_page(spec))
     return sections
+
+
+# --- page guard and linked records (case 18) --------------------------------------------------
+
+_LOG = logging.getLogger("monitoring.pages")
+
+PAGE_FAILED = (
+    "Something went wrong on this page, and it could not be shown in full. Nothing you saved "
+    "before this is lost. Try again, or choose another page; if it keeps happening, tell the "
+    "partnership business manager the time it happened."
+)
+"""What a user sees when a page fails: no traceback, no source path, no error text."""
+
+
+def run_page(page: st.Page) -> None:
+    """Run ``page``; if it fails, log the failure and show :data:`PAGE_FAILED` instead of a
+    traceback (case 18). The log line holds the page, the exception's type and the code
+    locations (file, line, function) only: never the exception's message or values, which may
+    quote a person's text. ``st.stop``/``st.rerun`` pass through (they are not ``Exception``)."""
+    try:
+        page.run()
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = " < ".join(
+            f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:])
+        )
+        _LOG.error("page %s failed: %s at %s", page.title, type(exc).__name__, where)
+        st.error(PAGE_FAILED)
+
+
+MAX_RECORD_ID = 2**31 - 1
+"""Largest id a record can have (the ``Integer`` columns' range on PostgreSQL and SQLite's
+practical one here); a longer number in an address is no record, not an overflow."""
+
+
+def parse_record_id(raw) -> int | None:
+    """A record id from an address or a form: ASCII digits only, 1 to :data:`MAX_RECORD_ID`;
+    None for anything else (``"abc"``, ``"-1"``, ``"²"``, thirty ones)."""
+    text = str(raw or "").strip()
+    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_RECORD_ID else None
+
+
+def linked_record(param: str, exists, what: str) -> int | None:
+    """The id in the page address's ``param`` (e.g. ``/history?action=12``) when it names a
+    record ``exists(id)`` finds; when the address gives one that is malformed, out of range or
+    missing, says "No such {what}." and returns None; None without a word when there is none."""
+    raw = st.query_params.get(param)
+    if raw is None or raw == "":
+        return None
+    record_id = parse_record_id(raw)
+    if record_id is not None and exists(record_id):
+        return record_id
+    st.warning(
+        f"No such {what}. The page's address names {what} {md(raw[:40])}, which is not here."
+    )
+    return None

@@ -14,6 +14,7 @@ import streamlit as st
 
 from monitoring import auth, services
 from monitoring.ui.data import engine
+from monitoring.ui.text import md
 
 _EMAIL_KEY = "user_email"
 
@@ -46,10 +47,22 @@ def oidc_providers() -> list[str | None]:
     return [name for name, value in section.items() if isinstance(value, Mapping)]
 
 
+_SSO_AUDITED_KEY = "sso_sign_in_audited"
+
+
 def current_user() -> dict | None:
-    """The signed-in ``app_user`` row as a dict, or ``None`` when nobody is signed in."""
+    """The signed-in ``app_user`` row as a dict, or ``None`` when nobody is signed in.
+
+    A single sign-on identity is audited once per session (:data:`monitoring.auth.SIGNED_IN_SSO`,
+    or :data:`monitoring.auth.REFUSED_SSO_NO_ACCOUNT` for an e-mail with no active account)."""
     if _oidc_logged_in() and st.user.get("email"):
-        return _find_user(str(st.user.get("email")))
+        email = str(st.user.get("email"))
+        user = _find_user(email)
+        if st.session_state.get(_SSO_AUDITED_KEY) != email:
+            outcome = auth.SIGNED_IN_SSO if user else auth.REFUSED_SSO_NO_ACCOUNT
+            auth.audit_sign_in(engine(), email, outcome)
+            st.session_state[_SSO_AUDITED_KEY] = email
+        return user
     email = st.session_state.get(_EMAIL_KEY)
     return _find_user(email) if email else None
 
@@ -84,7 +97,7 @@ def login_form() -> None:
         try:
             user = auth.authenticate(engine(), email, password)
         except auth.LoginError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state[_EMAIL_KEY] = user["email"]
             st.rerun()
@@ -98,7 +111,7 @@ def no_access_page() -> None:
         "Ask the partnership business manager to add you."
     )
     if st.button("Sign out", icon=":material/logout:"):
-        st.logout()
+        sign_out()
 
 
 def require_user() -> dict:
@@ -134,11 +147,25 @@ def guard(page_file: str) -> dict:
     return user
 
 
+def sign_out() -> None:
+    """End the session (case 16): audit the sign-out, then clear the whole session state, every
+    widget's value, this session's uploaded files and per-user results kept in it (bulk tables,
+    flash messages, conflicts, filters), so that the next person on the same tab starts clean.
+    Cached reads (``st.cache_data`` in :mod:`monitoring.ui.data`) are keyed on their scope
+    arguments, never on the session, so nothing of this user's stays reachable through them.
+    Ends the single sign-on session too."""
+    user = st.session_state.get("user") or {}
+    email = user.get("email") or st.session_state.get(_EMAIL_KEY)
+    if email:
+        auth.audit_sign_in(engine(), email, auth.SIGNED_OUT)
+    oidc = _oidc_logged_in()
+    st.session_state.clear()
+    if oidc:
+        st.logout()
+    st.rerun()
+
+
 def logout_button() -> None:
-    """A sign-out button in the sidebar (ends the single sign-on session too)."""
+    """A sign-out button in the sidebar (:func:`sign_out`)."""
     if st.sidebar.button("Sign out", icon=":material/logout:"):
-        st.session_state.pop(_EMAIL_KEY, None)
-        st.session_state.pop("user", None)
-        if _oidc_logged_in():
-            st.logout()
-        st.rerun()
+        sign_out()

@@ -16,6 +16,7 @@ import streamlit as st
 
 from monitoring import rules, services, worklists
 from monitoring.ui import data, widgets
+from monitoring.ui.text import md
 
 UPDATE_STATUSES = ("not_started", "in_progress", "completed", "not_implemented", "superseded")
 """Statuses an agency lead can choose (``assured`` is the board's: see the Assurance page)."""
@@ -43,12 +44,12 @@ def show_flash() -> None:
     """Show (once) the message kept by :func:`flash`."""
     message = st.session_state.pop("updates_flash", None)
     if message:
-        st.success(message)
+        st.success(md(message))
 
 
 def show_conflict(conflict: dict) -> None:
     """Show the other person's change that caused a version conflict."""
-    st.warning(conflict["message"], icon=":material/sync_problem:")
+    st.warning(md(conflict["message"]), icon=":material/sync_problem:")
     changes = [c for c in conflict["changes"] if c["field"] not in _QUIET_FIELDS]
     if changes:
         st.dataframe(
@@ -111,7 +112,7 @@ def update_form(actor: services.Actor, row) -> None:
             f"Evidence file ({services.MAX_EVIDENCE_MB} MB at most)",
             type=sorted(services.EVIDENCE_TYPES),
             key=keys["file"],
-            help=f"One file of {services.MAX_EVIDENCE_MB} MB at most: "
+            help=f"One file of {widgets.UPLOAD_LIMIT} at most: "
             + ", ".join(sorted(services.EVIDENCE_TYPES))
             + ". A larger file is refused; link to it instead.",
         )
@@ -136,7 +137,7 @@ def _submit(actor, row, status, note, link, upload, new_due, due_reason, reason)
         if content is not None:
             services.check_evidence_file(upload.name, content)
     except services.ValidationError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     changed = status != row["status"] or (note or "").strip() or (link or "").strip()
     if not (changed or content is not None or new_due):
@@ -182,7 +183,7 @@ def _submit(actor, row, status, note, link, upload, new_due, due_reason, reason)
             # the bulk table shows this action too: rebuild it from the saved version
             st.session_state.pop("bulk_original", None)
             st.session_state.pop("bulk_editor", None)
-        st.error(("Saved: " + "; ".join(done) + ". Not saved: " if done else "") + str(exc))
+        st.error(md(("Saved: " + "; ".join(done) + ". Not saved: " if done else "") + str(exc)))
         return
     rebuild_after_save([action_id])
     if content is None:
@@ -303,7 +304,9 @@ def _kept_rows(actor: services.Actor, kept: list[dict], current: pd.DataFrame) -
 
 
 def evidence_list(frame: pd.DataFrame) -> None:
-    """Evidence rows as links, or download buttons for stored files."""
+    """Evidence rows as text (titles, links and names are shown as written, never as Markdown),
+    with a download button for each stored file whose bytes are read on the click
+    (:func:`monitoring.ui.widgets.evidence_download`)."""
     if frame.empty:
         st.caption("No evidence attached yet.")
         return
@@ -311,17 +314,11 @@ def evidence_list(frame: pd.DataFrame) -> None:
         who = f"{ev['uploaded_by']}, {widgets.uk_date(ev['uploaded_at'])}"
         verified = f" · verified by {ev['verified_by']}" if ev.get("verified_by") else ""
         if ev.get("url"):
-            st.markdown(f"- [{ev['title']}]({ev['url']}) ({who}{verified})")
+            st.markdown(f"- {md(ev['title'])}: {md(ev['url'])} ({md(who + verified)})")
             continue
-        path = services.evidence_file(ev)
-        st.markdown(f"- {ev['title']} ({who}{verified}; SHA-256 `{str(ev['sha256'])[:12]}…`)")
-        if path is not None and path.exists():
-            st.download_button(
-                f"Download {ev['title']}",
-                data=path.read_bytes(),
-                file_name=path.name.split("-", 1)[-1],
-                key=f"download_{ev['id']}",
-            )
+        sha = f"SHA-256 {str(ev['sha256'])[:12]}…"
+        st.markdown(f"- {md(ev['title'])} ({md(f'{who}{verified}; {sha}')})")
+        widgets.evidence_download(ev)
 
 
 def updates_list(frame: pd.DataFrame, limit: int | None = None) -> None:
@@ -363,10 +360,10 @@ def run_service(call, success: str, conflict_key: str | None = None) -> None:
         if conflict_key:
             st.session_state[conflict_key] = {"message": str(exc), "changes": exc.changes}
             st.rerun()
-        st.error(str(exc))
+        st.error(md(exc))
         return
     except services.ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     if conflict_key:
         st.session_state.pop(conflict_key, None)

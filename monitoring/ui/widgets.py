@@ -324,3 +324,47 @@ def as_at_caption(as_at: date) -> None:
         "history (status updates and approved target-date changes). Clear the sidebar's "
         "'As at' date to see the records now."
     )
+
+
+def upload_limit_words() -> str:
+    """Every upload's limit as the pages, the service and the README state it (case 22):
+    ``"10 MB (10,000,000 bytes)"`` (:data:`monitoring.services.MAX_EVIDENCE_BYTES`)."""
+    from monitoring import services
+
+    return f"{services.MAX_EVIDENCE_MB} MB ({services.MAX_EVIDENCE_BYTES:,} bytes)"
+
+
+UPLOAD_LIMIT = upload_limit_words()
+"""``"10 MB (10,000,000 bytes)"``: see :func:`upload_limit_words`."""
+
+
+def evidence_download(evidence) -> None:
+    """A download button for a stored evidence file (case 17) whose bytes are read only when the
+    signed-in reader clicks it, checked again then against the database
+    (:func:`monitoring.files.read_evidence`: still active, allowed to see this action's
+    evidence). Nothing is placed at a ``/media`` address when the page is drawn; Streamlit keeps
+    the file it serves after the click until it next clears unused files (at the end of the
+    second page run of any session after the click, or when the tab closes).
+
+    :param evidence: an ``evidence`` row (``id``, ``title``, ``file_path``, ``content_type``).
+    """
+    from monitoring import files, services
+    from monitoring.ui import data
+    from monitoring.ui.text import md
+
+    if is_missing(evidence.get("file_path")):
+        return
+    user = st.session_state.get("user") or {}
+    engine = data.engine()
+    email = user.get("email", "")
+    evidence_id = int(evidence["id"])
+    name = str(evidence["file_path"]).rsplit("/", 1)[-1].split("-", 1)[-1]
+    kind = services.EVIDENCE_TYPES.get(name.rsplit(".", 1)[-1].lower())
+    st.download_button(
+        f"Download {md(evidence['title'])}",
+        data=lambda: files.read_evidence(engine, email, evidence_id),
+        file_name=name,
+        mime=kind[0] if kind else "application/octet-stream",
+        key=f"download_{evidence_id}",
+        on_click="ignore",
+    )
