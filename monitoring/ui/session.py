@@ -148,18 +148,20 @@ def guard(page_file: str) -> dict:
 
 
 def sign_out() -> None:
-    """End the session (case 16): audit the sign-out, then clear the whole session state, every
-    widget's value, this session's uploaded files and per-user results kept in it (bulk tables,
-    flash messages, conflicts, filters), so that the next person on the same tab starts clean.
-    Cached reads (``st.cache_data`` in :mod:`monitoring.ui.data`) are keyed on their scope
-    arguments, never on the session, so nothing of this user's stays reachable through them.
-    Ends the single sign-on session too."""
+    """End the session (case 16): audit the sign-out, then clear the whole session state (every
+    widget's value, so an uploaded file is no longer attached, and the per-user results kept
+    there: bulk tables, flash messages, conflicts, filters) and the address's query (filters, a
+    linked record), so that the next person on the same tab starts clean. Cached reads
+    (``st.cache_data`` in :mod:`monitoring.ui.data`) are keyed on their arguments, never on the
+    session, so nothing of this user's stays reachable through them. Ends the single sign-on
+    session too."""
     user = st.session_state.get("user") or {}
     email = user.get("email") or st.session_state.get(_EMAIL_KEY)
     if email:
         auth.audit_sign_in(engine(), email, auth.SIGNED_OUT)
     oidc = _oidc_logged_in()
     st.session_state.clear()
+    st.query_params.clear()  # the sidebar filters and linked records live in the address too
     if oidc:
         st.logout()
     st.rerun()
