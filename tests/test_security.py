@@ -48,6 +48,24 @@ def actor(engine, email):
     return services.Actor.from_user(user(engine, email))
 
 
+def police_action(engine) -> tuple[services.Actor, dict]:
+    """The police lead and the first action their agency leads (``id``, ``version``)."""
+    lead = actor(engine, POLICE)
+    action = rows(
+        engine,
+        "select id, version from action where lead_agency_id = :a order by id limit 1",
+        a=lead.agency_id,
+    )[0]
+    return lead, dict(action)
+
+
+def attach_file(engine, lead, action, name: str, content: bytes) -> dict:
+    """The police lead attaches a file to ``action`` (at its version): the evidence row."""
+    return services.attach_evidence(
+        engine, lead, action["id"], version=action["version"], file_name=name, content=content
+    )
+
+
 def streamlit_config() -> dict:
     with open(ROOT / ".streamlit" / "config.toml", "rb") as f:
         return tomllib.load(f)
@@ -303,20 +321,8 @@ PDF = b"%PDF-1.4 evidence of training\n"
 
 def test_17_evidence_download_is_built_on_the_click_for_an_allowed_reader(demo_engine, app_env):
     assert "built on the click" in case_readme(CASE_17)
-    lead = actor(demo_engine, POLICE)
-    action = rows(
-        demo_engine,
-        "select id, version from action where lead_agency_id = :a order by id limit 1",
-        a=lead.agency_id,
-    )[0]
-    evidence = services.attach_evidence(
-        demo_engine,
-        lead,
-        action["id"],
-        version=action["version"],
-        file_name="training.pdf",
-        content=PDF,
-    )
+    lead, action = police_action(demo_engine)
+    evidence = attach_file(demo_engine, lead, action, "training.pdf", PDF)
     at = make_app(BOARD, page="pages/history.py", query_params={"action": str(action["id"])})
     assert not at.exception
     (button,) = [b for b in at.get("download_button") if b.label.startswith("Download training")]
@@ -404,15 +410,8 @@ def test_19_database_wal_and_evidence_are_owner_only(demo_engine, tmp_path, monk
     assert files.mode_of(path.parent) == 0o700
 
     monkeypatch.setenv("MONITORING_EVIDENCE_DIR", str(tmp_path / "evidence"))
-    lead = actor(demo_engine, POLICE)
-    action = rows(
-        demo_engine,
-        "select id, version from action where lead_agency_id = :a order by id limit 1",
-        a=lead.agency_id,
-    )[0]
-    row = services.attach_evidence(
-        demo_engine, lead, action["id"], version=action["version"], file_name="a.txt", content=b"x"
-    )
+    lead, action = police_action(demo_engine)
+    row = attach_file(demo_engine, lead, action, "a.txt", b"x")
     stored = config.evidence_dir() / row["file_path"]
     assert files.mode_of(stored) == 0o600
     assert files.mode_of(stored.parent) == 0o700
@@ -571,20 +570,8 @@ def test_22_one_limit_in_one_unit_on_the_page_in_the_service_and_in_the_readme(
     megabytes = streamlit_config()["server"]["maxUploadSize"]
     assert services.MAX_EVIDENCE_BYTES == megabytes * 1_000_000 == 10_000_000
     assert widgets.UPLOAD_LIMIT == "10 MB (10,000,000 bytes)"
-    lead = actor(demo_engine, POLICE)
-    action = rows(
-        demo_engine,
-        "select id, version from action where lead_agency_id = :a order by id limit 1",
-        a=lead.agency_id,
-    )[0]
-    exactly = services.attach_evidence(
-        demo_engine,
-        lead,
-        action["id"],
-        version=action["version"],
-        file_name="exact.txt",
-        content=b"x" * services.MAX_EVIDENCE_BYTES,
-    )
+    lead, action = police_action(demo_engine)
+    exactly = attach_file(demo_engine, lead, action, "exact.txt", b"x" * 10_000_000)
     assert exactly["size_bytes"] == 10_000_000
     with pytest.raises(services.ValidationError, match=r"the limit is 10 MB \(10,000,000 bytes\)"):
         services.attach_evidence(
