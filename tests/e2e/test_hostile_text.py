@@ -198,3 +198,31 @@ def test_hostile_text_is_shown_as_text_on_every_page(open_browser, hostile_serve
         for value in (LINK, FILE_NAME):  # (notes and reasons are in tables: drawn, not text)
             assert value in shown, (email, value)
         page.context.close()
+
+
+def test_17_evidence_is_built_on_the_click_for_the_signed_in_reader(
+    open_browser, hostile_server, request_recorder
+):
+    """Case 17-evidence-served-without-session: the History page holds no /media address for the
+    evidence file until a signed-in reader clicks; the click gives the file's bytes."""
+    server, action_id = hostile_server
+    page = open_browser().pages[0]
+    page.goto(f"{server.url}/history?action={action_id}")
+    wait_for_app(page)
+    page.get_by_label("E-mail address").fill(BOARD)
+    page.get_by_label("Password", exact=True).fill(browser.password(BOARD))
+    page.get_by_role("button", name="Sign in").click()
+    expect(main(page).get_by_role("heading", name="History", level=1)).to_be_visible()
+    wait_for_app(page)
+    button = main(page).get_by_test_id("stDownloadButton").filter(has_text="f.png).txt")
+    expect(button).to_have_count(1)
+
+    def evidence_urls() -> list[str]:  # the file is text/plain: Streamlit serves it as .txt
+        return [u for u in request_recorder.urls if "/media/" in u and u.endswith(".txt")]
+
+    assert evidence_urls() == []  # nothing was served, or even placed, for the page's render
+    assert page.locator('a[href$=".txt"]').count() == 0
+    with page.expect_download() as download:
+        button.get_by_role("button").click()
+    assert download.value.path().read_bytes() == b"evidence"
+    assert len(evidence_urls()) == 1  # built on the click
