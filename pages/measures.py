@@ -13,6 +13,7 @@ import streamlit as st
 
 from monitoring import measure_charts, measures, queries, services
 from monitoring.ui import data, filters, session, widgets
+from monitoring.ui.text import md
 
 user = session.guard(__file__)
 current = filters.current()
@@ -25,7 +26,7 @@ if as_at:
 else:
     widgets.today_caption(data.today())
 if message := st.session_state.pop("measures_saved", None):
-    st.success(message)
+    st.success(md(message))
 
 views = data.read(measures.measure_views, as_at, current)
 table = data.read(measures.summaries, as_at, current)
@@ -155,7 +156,7 @@ else:
                 **extra,
             )
         except services.ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             saved(
                 f"Saved {written['value']:g} for the period ending "
@@ -181,7 +182,7 @@ else:
                 st.error("Nothing was saved. Please correct the file:")
                 st.dataframe({"Problem": exc.problems}, hide_index=True, width="stretch")
             except services.ServiceError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 saved(f"Imported {len(written)} values.")
 
@@ -250,7 +251,7 @@ with st.expander("Add a measure"):
                 agency_id=owner,
             )
         except services.ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             saved("Measure added.")
 
@@ -275,7 +276,7 @@ if labels:
                     change_note=change_note,
                 )
             except services.ServiceError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 saved("Change recorded: the chart's limits are recalculated from that period.")
 
@@ -307,6 +308,6 @@ else:
                 summary=summary,
             )
         except services.ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             saved("Feedback saved.")

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from monitoring import db, demo, migrations, services
+from monitoring import db, demo, measures, migrations, services
 from monitoring.importer import prepare
 from monitoring.ui.navigation import PAGES
 from monitoring.ui.text import WORD_JOINER
@@ -111,6 +111,26 @@ def write_hostile_text(engine) -> int:
         engine, lead, done["id"], version=done["version"], status="completed", note=HOSTILE
     )
     services.create_meeting(engine, admin, "2026-06-29", f"{IMAGE} {LATEX} meeting")
+    # An impact measure and feedback on the hostile action's recommendation.
+    rec_id = _one(engine, "select recommendation_id from action where id = :i", i=action_id)[
+        "recommendation_id"
+    ]
+    measure_id = measures.add_measure(
+        engine,
+        admin,
+        name=f"{IMAGE} {LATEX}",
+        numerator=HOSTILE,
+        denominator=HTML,
+        recommendation_id=rec_id,
+        agency_id=police["agency_id"],
+        change_from="2026-01-31",
+        change_note=JS_LINK,
+    )
+    for month, value in (("2026-03-31", 40), ("2026-04-30", 55), ("2026-05-31", 60)):
+        measures.add_observation(engine, admin, measure_id, period_end=month, value=value)
+    measures.add_feedback(
+        engine, admin, rec_id, received_on="2026-06-01", source=HOSTILE[:200], summary=HOSTILE
+    )
     services.create_user(engine, admin, "hostile@northbridge.example", HOSTILE[:200], "board")
     return action_id
 
