@@ -184,6 +184,17 @@ def assert_nothing_injected(page, where: str) -> None:
     assert found == {"katex": 0, "images": [], "links": [], "colored": []}, (where, found)
 
 
+def open_history(page, base_url: str, action_id: int, email: str) -> None:
+    """Open the action's History by its link (as a reminder e-mail does) and sign in there."""
+    page.goto(f"{base_url}/history?action={action_id}")
+    wait_for_app(page)
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(browser.password(email))
+    page.get_by_role("button", name="Sign in").click()
+    expect(main(page).get_by_role("heading", name="History", level=1)).to_be_visible()
+    wait_for_app(page)
+
+
 def test_hostile_text_is_shown_as_text_on_every_page(open_browser, hostile_server):
     server, action_id = hostile_server
     assert "no request leaves localhost" in CASE.read_text(encoding="utf-8")
@@ -205,13 +216,7 @@ def test_hostile_text_is_shown_as_text_on_every_page(open_browser, hostile_serve
                 expect(main(page).get_by_text("matches for")).to_be_visible()
             assert_nothing_injected(page, f"{email} {title}")
         # The lead's own text, on the action's History (a reminder e-mail's link), as written.
-        page.goto(f"{server.url}/history?action={action_id}")
-        wait_for_app(page)
-        page.get_by_label("E-mail address").fill(email)
-        page.get_by_label("Password", exact=True).fill(browser.password(email))
-        page.get_by_role("button", name="Sign in").click()
-        expect(main(page).get_by_role("heading", name="History", level=1)).to_be_visible()
-        wait_for_app(page)
+        open_history(page, server.url, action_id, email)
         open_every_expander(page)
         assert_nothing_injected(page, f"{email} history of the hostile action")
         shown = main(page).inner_text().replace(WORD_JOINER, "")
@@ -227,13 +232,7 @@ def test_17_evidence_is_built_on_the_click_for_the_signed_in_reader(
     evidence file until a signed-in reader clicks; the click gives the file's bytes."""
     server, action_id = hostile_server
     page = open_browser().pages[0]
-    page.goto(f"{server.url}/history?action={action_id}")
-    wait_for_app(page)
-    page.get_by_label("E-mail address").fill(BOARD)
-    page.get_by_label("Password", exact=True).fill(browser.password(BOARD))
-    page.get_by_role("button", name="Sign in").click()
-    expect(main(page).get_by_role("heading", name="History", level=1)).to_be_visible()
-    wait_for_app(page)
+    open_history(page, server.url, action_id, BOARD)
     button = main(page).get_by_test_id("stDownloadButton").filter(has_text="f.png).txt")
     expect(button).to_have_count(1)
 
