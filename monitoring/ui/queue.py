@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from monitoring.ui import widgets
+from monitoring.ui.text import md
 
 QUEUE_ROWS = 500
 """Rows a queue table shows at most (worst first); searching reaches every record."""
@@ -60,7 +61,7 @@ def pick(
     )
     found = matching(frame, text, search_columns)
     if found.empty:
-        st.info(f"No {noun} match {text.strip()!r}.")
+        st.info(f"No {noun} match {md(repr(text.strip()))}.")
         return None
     shown = found.head(QUEUE_ROWS)
     if len(found) > len(shown):

@@ -14,13 +14,10 @@ from tests.e2e.browser import POLICE_LEAD, main
 CASE = SHARED / "cases" / "22-upload-limit-units" / "README.md"
 
 
-def upload(page, nth: int, size: int):
-    """Open the ``nth`` action's form, put a text file of ``size`` bytes in its evidence
-    uploader and return the uploader."""
-    expander = main(page).get_by_test_id("stExpander").nth(nth)
-    expander.locator("summary").click()
-    browser.wait_for_app(page)
-    uploader = expander.get_by_test_id("stFileUploader")
+def upload(page, size: int):
+    """Put a text file of ``size`` bytes in the chosen action's evidence uploader (My actions
+    shows the first action of the work queue); returns the uploader."""
+    uploader = main(page).get_by_test_id("stFileUploader").first
     uploader.locator("input[type=file]").set_input_files(
         {"name": f"evidence-{size}.txt", "mimeType": "text/plain", "buffer": b"x" * size}
     )
@@ -36,8 +33,10 @@ def test_the_page_takes_exactly_the_limit_and_refuses_one_byte_more(open_browser
     browser.login(page, app_server.url, POLICE_LEAD)
     browser.go_to(page, "My actions")
 
-    exact = upload(page, 0, services.MAX_EVIDENCE_BYTES)
+    exact = upload(page, services.MAX_EVIDENCE_BYTES)
     expect(exact.get_by_test_id("stFileChipIconSpinner")).to_have_count(0)
     expect(exact.get_by_test_id("stFileChipIconError")).to_have_count(0)  # taken
-    over = upload(page, 1, services.MAX_EVIDENCE_BYTES + 1)
+    exact.get_by_role("button", name=f"Remove evidence-{services.MAX_EVIDENCE_BYTES}.txt").click()
+    browser.wait_for_app(page)
+    over = upload(page, services.MAX_EVIDENCE_BYTES + 1)
     expect(over.get_by_test_id("stFileChipIconError")).to_be_visible()  # refused by the page
