@@ -503,21 +503,31 @@ def test_pfd_reports_are_created_on_their_report_date(engine, tmp_path):
     small.write_text("\n".join(lines[:41]) + "\n", encoding="utf-8")
     migrations.upgrade(engine)
     import_path(small, engine, preset="pfd", create_agencies=True)
+    import csv
+
+    from monitoring.importer.values import parse_date
+
+    with small.open(encoding="utf-8", newline="") as handle:
+        report_dates = {}
+        for record in csv.DictReader(handle):
+            parsed = parse_date(record["date_of_report"])
+            report_dates[record["ref"].strip()] = parsed.value.isoformat() if parsed else None
     reviews = rows(
         engine,
-        "select r.id, r.published_on, l.effective_on, l.at from review r join audit_log l on"
-        " l.entity = 'review' and l.entity_id = r.id and l.field = 'created'",
+        "select r.id, r.ref, r.published_on, l.effective_on, l.at from review r join audit_log l"
+        " on l.entity = 'review' and l.entity_id = r.id and l.field = 'created'",
     )
-    assert reviews and all(r["effective_on"] == r["published_on"] for r in reviews)
-    assert any(r["published_on"] for r in reviews)
-    assert all(r["at"][:10] != r["published_on"] for r in reviews if r["published_on"])
-    mismatched = sql(
+    assert reviews and all(r["effective_on"] == report_dates[r["ref"]] for r in reviews)
+    assert any(r["effective_on"] for r in reviews)
+    # The report date is not a publication: an import never publishes (case 13).
+    assert all(r["published_on"] is None for r in reviews)
+    assert all(r["at"][:10] != r["effective_on"] for r in reviews if r["effective_on"])
+    created = rows(
         engine,
-        "select count(*) from audit_log l join action a on l.entity = 'action' and"
-        " l.entity_id = a.id and l.field = 'created' join review r on r.id = a.review_id"
-        " where coalesce(l.effective_on, '') != coalesce(r.published_on, '')",
+        "select l.effective_on, r.ref from audit_log l join action a on l.entity = 'action' and"
+        " l.entity_id = a.id and l.field = 'created' join review r on r.id = a.review_id",
     )
-    assert mismatched == 0
+    assert created and all(c["effective_on"] == report_dates[c["ref"]] for c in created)
 
 
 def test_case_10_bulk_rows_not_saved_are_kept_and_reapplied_with_one_click(demo_engine, app_env):

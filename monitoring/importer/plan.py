@@ -76,7 +76,13 @@ class Problem:
 
 @dataclass(slots=True)
 class ReviewPlan:
-    """A review to find by ``ref`` or create."""
+    """A review to find by ``ref`` or create.
+
+    ``published_on`` puts the review in the public register, so only an administrator's explicit
+    choice sets it (``import --published-on``, the import page; never a preset: case 13).
+    ``dated_on`` is when the review's record began in the world (a PFD report's date): the
+    ``effective_on`` of its creation when the file gives no other date; it is not stored.
+    """
 
     ref: str
     title: str
@@ -84,6 +90,7 @@ class ReviewPlan:
     published_on: str | None = None
     board: str | None = None
     summary: str | None = None
+    dated_on: str | None = None
 
 
 @dataclass(slots=True)

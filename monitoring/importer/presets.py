@@ -122,7 +122,9 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 ref=ref,
                 title=pfd_title(ref, category, area),
                 review_type="PFD",
-                published_on=None,  # the report date is not our publication: an admin publishes (case 13)
+                # The report date is when the report began, not our publication: only an
+                # administrator publishes (case 13).
+                dated_on=report_on,
                 board=area or None,
                 summary=category or None,
             )

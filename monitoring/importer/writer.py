@@ -474,7 +474,7 @@ def _compare(
         ]
         ids = pending.insert_new(db.review, rows) if write else [None] * len(rows)
         review_ids.update(zip((r.ref for r in new_reviews), ids, strict=True))
-        days = [r.published_on or as_of for r in new_reviews]
+        days = [r.dated_on or r.published_on or as_of for r in new_reviews]
         review_day.update(zip(ids, days, strict=True))
         audit_created("review", ids, [r.ref for r in new_reviews], days)
         count("review", len(rows))
