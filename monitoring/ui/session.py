@@ -96,7 +96,7 @@ def login_form() -> None:
     if submitted:
         try:
             user = auth.authenticate(engine(), email, password)
-        except auth.LoginError as exc:
+        except (auth.LoginError, services.ServiceError) as exc:  # e.g. the database stayed busy
             st.error(md(exc))
         else:
             st.session_state[_EMAIL_KEY] = user["email"]
