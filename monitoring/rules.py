@@ -11,7 +11,8 @@ import os
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 OPEN_STATUSES = frozenset({"not_started", "in_progress"})
 DONE_STATUSES = frozenset({"completed", "assured"})
@@ -256,3 +257,37 @@ def parse_iso(value: str | date | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+LONDON = ZoneInfo("Europe/London")
+"""The time zone of every date a user sees or filters by (timestamps are stored in UTC)."""
+UTC = ZoneInfo("UTC")
+
+
+def london_day(timestamp: str | datetime | date | None) -> date | None:
+    """The Europe/London calendar date of a stored timestamp (ISO text in UTC, e.g.
+    ``2026-06-15T23:30:00+00:00`` is 16 June 2026 in British Summer Time). A text with no time
+    (``YYYY-MM-DD``) is already a date; a timestamp with no offset is taken as UTC. ``None`` for
+    empty values. Case 09 ("update after midnight in summer time")."""
+    if timestamp is None or timestamp == "":
+        return None
+    if isinstance(timestamp, datetime):
+        moment = timestamp
+    elif isinstance(timestamp, date):
+        return timestamp
+    else:
+        text = str(timestamp).strip()
+        if len(text) <= 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LONDON).date()
+
+
+def day_start_utc(day: date) -> str:
+    """The stored-timestamp text (UTC, ``YYYY-MM-DDTHH:MM:SS+00:00``) of the first moment of the
+    Europe/London calendar date ``day``: timestamps ``>=`` it are on ``day`` or later in London
+    (e.g. 16 June 2026 starts at ``2026-06-15T23:00:00+00:00``; 16 Dec at ``2026-12-16T00:00``)."""
+    start = datetime.combine(day, time(0, 0), LONDON).astimezone(UTC)
+    return start.isoformat()
