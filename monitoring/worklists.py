@@ -17,7 +17,7 @@ from monitoring import db, queries
 from monitoring.db import action, agency, audit_log, recommendation, review
 from monitoring.source import Source
 
-NOTE_FIELDS = frozenset({"progress_note", "note", "evidence_url"})
+NOTE_FIELDS = frozenset({"progress_note", "note", "evidence", "evidence_url"})
 """Audit fields holding a person's progress note or evidence link: read only by a reader who may
 read that action's notes (:meth:`monitoring.source.Scope.sees_agency_detail`)."""
 
