@@ -230,8 +230,23 @@ def recommendation_implementation(actions: Iterable[ActionState], today: date) -
 
 
 def percentage(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole``, one decimal; ``None`` when ``whole`` is 0."""
-    return round(100.0 * part / whole, 1) if whole else None
+    """``part`` as a percentage of ``whole``, a whole number rounded half up (1 of 8 is 13.0,
+    1 of 3 is 33.0), but never 100 unless all and never 0 unless none (199 of 200 is 99.0, 1 of
+    201 is 1.0: a board is not told "all implemented" while one is outstanding); ``None`` when
+    ``whole`` is 0.
+
+    The one rounding of every percentage the monitor shows: pages, charts and every export format
+    print the same whole number whatever their own formatter does with halves (issue 19: "12% on
+    the chart, 13% in the table").
+    """
+    if not whole:
+        return None
+    whole_number = (200 * part + whole) // (2 * whole)
+    if part < whole:
+        whole_number = min(whole_number, 99)
+    if part > 0:
+        whole_number = max(whole_number, 1)
+    return float(whole_number)
 
 
 def on_time_percentage(pairs: Iterable[tuple[date | None, date | None]]) -> float | None:
