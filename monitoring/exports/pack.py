@@ -151,7 +151,7 @@ def uk_date(value: date | str | None) -> str:
     if value is None or value == "" or (not isinstance(value, (str, date)) and pd.isna(value)):
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = rules.london_day(value)  # a stored UTC timestamp: its Europe/London date
     return f"{value.day} {value:%b %Y}"
 
 
