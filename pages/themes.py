@@ -42,9 +42,15 @@ else:
     )
     names = dict(zip(themes["theme_id"], themes["theme"], strict=True))
     theme_id = st.selectbox("Recommendations for theme", list(names), format_func=names.get)
+    chosen = data.read(reads.theme_recommendations, src, int(theme_id))
     st.dataframe(
-        data.read(reads.theme_recommendations, src, int(theme_id)).drop(
-            columns="recommendation_id"
+        chosen.drop(columns="recommendation_id").assign(
+            response_status=[
+                widgets.code_word("response_status", c) for c in chosen["response_status"]
+            ],
+            assurance_status=[
+                widgets.code_word("assurance_status", c) for c in chosen["assurance_status"]
+            ],
         ),
         hide_index=True,
         width="stretch",
