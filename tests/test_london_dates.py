@@ -46,7 +46,7 @@ def test_a_completion_lands_on_its_london_day(moment, day, clock, demo_engine, m
     """A lead completes an action at ``moment``: History, the as-at views, changes since a
     meeting and the trend all date it ``day``, not the UTC date."""
     monkeypatch.setenv("MONITORING_TODAY", day.isoformat())
-    monkeypatch.setattr(config, "utc_now_iso", lambda: moment)
+    monkeypatch.setattr(config, "utc_now_iso", lambda now=None: moment)
     with demo_engine.connect() as conn:
         action_id, version, review_id = conn.execute(
             text(
