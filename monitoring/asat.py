@@ -21,8 +21,8 @@ outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same ag
 - a recommendation's response recorded after ``D`` (``responded_on``) was still awaited on ``D``;
 - recommendations and reviews created after ``D`` are left out.
 
-"On or before ``D``" compares stored UTC timestamps with the start of the next day, so a change
-made on ``D`` counts on ``D``.
+"On or before ``D``" compares stored UTC timestamps with the start of the next Europe/London day,
+so a change made on ``D`` (London time) counts on ``D``.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ from monitoring.queries import NO_FILTERS, Filters, OverviewFigures, iso
 
 
 def cutoff(as_at: date) -> str:
-    """The first timestamp text after ``as_at`` (the start of the next day), for ``<`` compares."""
-    return iso(as_at + timedelta(days=1))
+    """The first stored timestamp (UTC text) after the Europe/London date ``as_at``: the start of
+    the next London day, for ``<`` compares (:func:`monitoring.rules.day_start_utc`). A change
+    made at 00:30 BST on 16 June (23:30 UTC on 15 June) is on 16 June (case 09)."""
+    return rules.day_start_utc(as_at + timedelta(days=1))
 
 
 def _latest(key, order: tuple, where, columns: list, name: str) -> Subquery:
@@ -370,10 +372,17 @@ def agency_scorecard_as_at(
 TREND_COLUMNS = ["as_at", "review_id", "ref", "open", "overdue", "completed"]
 
 
+def published_by(day: date) -> ColumnElement[bool]:
+    """SQL on ``review``: published (``published_on`` set) on or before ``day``."""
+    return and_(review.c.published_on.is_not(None), review.c.published_on <= iso(day))
+
+
 def counts_by_review_as_at(
-    conn: Connection, as_at: date, filters: Filters = NO_FILTERS
+    conn: Connection, as_at: date, filters: Filters = NO_FILTERS, *, published_only: bool = False
 ) -> pd.DataFrame:
     """Open, overdue and completed (completed or assured) actions per review on ``as_at``.
+
+    :param published_only: count only reviews published on or before ``as_at`` (a viewer's read).
 
     :returns: DataFrame ``as_at, review_id, ref, open, overdue, completed`` (reviews with at least
         one action on the date matching the filters), ordered by ref.
@@ -388,7 +397,10 @@ def counts_by_review_as_at(
             queries._count_if(a.c.status.in_(tuple(rules.DONE_STATUSES))).label("completed"),
         )
         .select_from(a.join(review, review.c.id == a.c.review_id))
-        .where(queries.action_filter(filters, as_at, 30, a))
+        .where(
+            queries.action_filter(filters, as_at, 30, a),
+            published_by(as_at) if published_only else literal(True),
+        )
         .group_by(a.c.review_id, review.c.ref)
         .order_by(review.c.ref)
     ).all()
@@ -410,8 +422,17 @@ def month_ends(start: date, end: date) -> list[date]:
     return points
 
 
-def trend(conn: Connection, start: date, end: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+def trend(
+    conn: Connection,
+    start: date,
+    end: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    published_only: bool = False,
+) -> pd.DataFrame:
     """Monthly points of open, overdue and completed actions, per review and overall.
+
+    :param published_only: at each point only reviews published by then (a viewer's read).
 
     :param start: first month shown; ``end``: the last point (normally today).
     :returns: DataFrame ``as_at, review_id, ref, open, overdue, completed``: one row per month end
@@ -420,7 +441,7 @@ def trend(conn: Connection, start: date, end: date, filters: Filters = NO_FILTER
     """
     frames = []
     for point in month_ends(start, end):
-        per_review = counts_by_review_as_at(conn, point, filters)
+        per_review = counts_by_review_as_at(conn, point, filters, published_only=published_only)
         total = pd.DataFrame(
             [
                 (

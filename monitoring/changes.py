@@ -271,7 +271,8 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
 
 
 def _day(timestamp: str) -> date:
-    return date.fromisoformat(str(timestamp)[:10])
+    """The Europe/London date of a stored UTC timestamp (case 09)."""
+    return rules.london_day(timestamp)
 
 
 def _uk(value: str | None) -> str:

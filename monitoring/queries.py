@@ -752,51 +752,66 @@ def latest_note_sql(a: FromClause = action, *, before: str | None = None) -> Col
 
 
 def review_detail(
-    conn: Connection, review_id: int, today: date, *, window_days: int = 30
+    conn: Connection,
+    review_id: int,
+    today: date,
+    *,
+    window_days: int = 30,
+    a: FromClause = action,
+    r: FromClause = recommendation,
+    before: str | None = None,
+    notes_visible: ColumnElement[bool] | None = None,
 ) -> pd.DataFrame:
     """One review's recommendations and their actions, for the drill-down.
 
+    :param a, r: the actions and recommendations read (default the tables; or "as at"
+        reconstructions, or a reader's scope, :class:`monitoring.source.Source`).
+    :param before: the "as at" cutoff: the latest note dated before it (None: the latest).
+    :param notes_visible: SQL on ``a`` true where the reader may read the note (None: all).
     :returns: DataFrame with one row per action (a recommendation with no actions appears once,
         its action columns empty): ``recommendation_id, recommendation_number,
         recommendation_title, response_status, assurance_status, implementation``
         (:func:`rules.recommendation_implementation` code), ``national_dependency, action_id,
         action_number, description, agency, due_on`` (date), ``rag`` (code), ``rag_overridden``
-        (bool), ``status, last_update_on`` (date), ``last_update_note``. Ordered by recommendation
-        then action.
+        (bool), ``status, last_update_on`` (date), ``last_update_note`` (None where not
+        visible). Ordered by recommendation then action.
     """
+    note = latest_note_sql(a, before=before)
+    if notes_visible is not None:
+        note = case((notes_visible, note), else_=literal(None))
     rows = conn.execute(
         select(
-            recommendation.c.id.label("recommendation_id"),
-            recommendation.c.number.label("recommendation_number"),
-            recommendation.c.title.label("recommendation_title"),
-            recommendation.c.response_status,
-            recommendation.c.assurance_status,
-            recommendation.c.national_dependency,
-            action.c.id.label("action_id"),
-            action.c.number.label("action_number"),
-            action.c.description,
+            r.c.id.label("recommendation_id"),
+            r.c.number.label("recommendation_number"),
+            r.c.title.label("recommendation_title"),
+            r.c.response_status,
+            r.c.assurance_status,
+            r.c.national_dependency,
+            a.c.id.label("action_id"),
+            a.c.number.label("action_number"),
+            a.c.description,
             case(
-                (action.c.id.is_(None), literal(None)),
+                (a.c.id.is_(None), literal(None)),
                 else_=func.coalesce(agency.c.name, NO_AGENCY),
             ).label("agency"),
-            action.c.due_on,
-            case((action.c.id.is_(None), literal(None)), else_=rag_sql(today, window_days)).label(
+            a.c.due_on,
+            case((a.c.id.is_(None), literal(None)), else_=rag_sql(today, window_days, a)).label(
                 "rag"
             ),
-            case((action.c.id.is_(None), literal(None)), else_=has_override_sql()).label(
+            case((a.c.id.is_(None), literal(None)), else_=has_override_sql(a)).label(
                 "rag_overridden"
             ),
-            action.c.status,
-            action.c.last_update_on,
-            latest_note_sql().label("last_update_note"),
+            a.c.status,
+            a.c.last_update_on,
+            note.label("last_update_note"),
         )
         .select_from(
-            recommendation.outerjoin(
-                action, action.c.recommendation_id == recommendation.c.id
-            ).outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+            r.outerjoin(a, a.c.recommendation_id == r.c.id).outerjoin(
+                agency, agency.c.id == a.c.lead_agency_id
+            )
         )
-        .where(recommendation.c.review_id == review_id)
-        .order_by(recommendation.c.id, action.c.id)
+        .where(r.c.review_id == review_id)
+        .order_by(r.c.id, a.c.id)
     ).all()
     frame = pd.DataFrame(rows, columns=[c for c in DETAIL_COLUMNS if c != "implementation"])
     states: dict[int, list[rules.ActionState]] = {}
@@ -902,15 +917,25 @@ def action_list(
     return frame
 
 
-def filter_options(conn: Connection) -> dict[str, list[tuple]]:
+def filter_options(
+    conn: Connection, reviews_in_scope: ColumnElement[bool] | None = None
+) -> dict[str, list[tuple]]:
     """Choices for the shared filters.
+
+    :param reviews_in_scope: SQL on ``review`` true for the reviews the reader may see (None:
+        all); review types and reviews outside it are not offered.
 
     :returns: ``{"review_types": [(code, label)], "reviews": [(id, "REF – title")],
         "agencies": [(id, name)], "themes": [(id, name)]}``; review types and reviews as present in
         the data, agencies (active, or leading an action) and themes by name.
     """
-    types = conn.execute(select(review.c.review_type).distinct().order_by(review.c.review_type))
-    reviews = conn.execute(select(review.c.id, review.c.ref, review.c.title).order_by(review.c.ref))
+    visible = reviews_in_scope if reviews_in_scope is not None else literal(True)
+    types = conn.execute(
+        select(review.c.review_type).distinct().where(visible).order_by(review.c.review_type)
+    )
+    reviews = conn.execute(
+        select(review.c.id, review.c.ref, review.c.title).where(visible).order_by(review.c.ref)
+    )
     # A merged agency (inactive, its actions moved) is no longer a choice.
     leading = select(action.c.lead_agency_id).where(action.c.lead_agency_id.is_not(None))
     agencies = conn.execute(
@@ -939,38 +964,44 @@ THEME_COLUMNS = [
 ]
 
 
-def theme_summary(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+def theme_summary(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    a: FromClause = action,
+    r: FromClause = recommendation,
+) -> pd.DataFrame:
     """Recommendations by theme across reviews; a theme met in more than one review is repeat
     learning.
 
+    :param a, r: the actions and recommendations read (default the tables; or "as at"
+        reconstructions, or a reader's scope, :class:`monitoring.source.Source`).
     :returns: DataFrame ``theme_id, theme, recommendations`` (matching the filters), ``reviews``
         (distinct reviews), ``review_refs`` (comma-separated, sorted), ``repeat`` (bool: reviews >
         1), ``open_actions, overdue`` (actions of those recommendations matching the filters).
         Themes with no matching recommendation are left out; most recommendations first.
     """
-    rec_where = recommendation_filter(filters)
+    rec_where = recommendation_filter(filters, r, a)
+    rt = recommendation_theme
     per_theme = conn.execute(
         select(
             theme.c.id,
             theme.c.name,
-            func.count(func.distinct(recommendation.c.id)).label("recommendations"),
-            func.count(func.distinct(recommendation.c.review_id)).label("reviews"),
+            func.count(func.distinct(r.c.id)).label("recommendations"),
+            func.count(func.distinct(r.c.review_id)).label("reviews"),
         )
         .select_from(
-            theme.join(recommendation_theme, recommendation_theme.c.theme_id == theme.c.id).join(
-                recommendation, recommendation.c.id == recommendation_theme.c.recommendation_id
-            )
+            theme.join(rt, rt.c.theme_id == theme.c.id).join(r, r.c.id == rt.c.recommendation_id)
         )
         .where(rec_where)
         .group_by(theme.c.id, theme.c.name)
     ).all()
     refs = conn.execute(
-        select(recommendation_theme.c.theme_id, review.c.ref)
+        select(rt.c.theme_id, review.c.ref)
         .distinct()
         .select_from(
-            recommendation_theme.join(
-                recommendation, recommendation.c.id == recommendation_theme.c.recommendation_id
-            ).join(review, review.c.id == recommendation.c.review_id)
+            rt.join(r, r.c.id == rt.c.recommendation_id).join(review, review.c.id == r.c.review_id)
         )
         .where(rec_where)
     ).all()
@@ -979,31 +1010,27 @@ def theme_summary(conn: Connection, today: date, filters: Filters = NO_FILTERS) 
         refs_by_theme.setdefault(theme_id, []).append(ref)
     action_counts = conn.execute(
         select(
-            recommendation_theme.c.theme_id,
-            _count_if(is_open_sql()).label("open_actions"),
-            _count_if(is_overdue_sql(today)).label("overdue"),
+            rt.c.theme_id,
+            _count_if(is_open_sql(a)).label("open_actions"),
+            _count_if(is_overdue_sql(today, a)).label("overdue"),
         )
-        .select_from(
-            recommendation_theme.join(
-                action, action.c.recommendation_id == recommendation_theme.c.recommendation_id
-            )
-        )
-        .where(action_filter(filters, today))
-        .group_by(recommendation_theme.c.theme_id)
+        .select_from(rt.join(a, a.c.recommendation_id == rt.c.recommendation_id))
+        .where(action_filter(filters, today, 30, a))
+        .group_by(rt.c.theme_id)
     ).all()
-    by_theme = {r.theme_id: r for r in action_counts}
+    by_theme = {row.theme_id: row for row in action_counts}
     records = [
         {
-            "theme_id": r.id,
-            "theme": r.name,
-            "recommendations": int(r.recommendations),
-            "reviews": int(r.reviews),
-            "review_refs": ", ".join(sorted(refs_by_theme.get(r.id, []))),
-            "repeat": int(r.reviews) > 1,
-            "open_actions": int(by_theme[r.id].open_actions) if r.id in by_theme else 0,
-            "overdue": int(by_theme[r.id].overdue) if r.id in by_theme else 0,
+            "theme_id": row.id,
+            "theme": row.name,
+            "recommendations": int(row.recommendations),
+            "reviews": int(row.reviews),
+            "review_refs": ", ".join(sorted(refs_by_theme.get(row.id, []))),
+            "repeat": int(row.reviews) > 1,
+            "open_actions": int(by_theme[row.id].open_actions) if row.id in by_theme else 0,
+            "overdue": int(by_theme[row.id].overdue) if row.id in by_theme else 0,
         }
-        for r in per_theme
+        for row in per_theme
     ]
     frame = pd.DataFrame(records, columns=THEME_COLUMNS)
     if frame.empty:
@@ -1013,27 +1040,27 @@ def theme_summary(conn: Connection, today: date, filters: Filters = NO_FILTERS) 
 
 
 def theme_recommendations(
-    conn: Connection, theme_id: int, filters: Filters = NO_FILTERS
+    conn: Connection,
+    theme_id: int,
+    filters: Filters = NO_FILTERS,
+    *,
+    a: FromClause = action,
+    r: FromClause = recommendation,
 ) -> pd.DataFrame:
     """The recommendations carrying one theme: ``recommendation_id, review_ref, number, title,
-    response_status, assurance_status`` ordered by review and recommendation."""
+    response_status, assurance_status`` ordered by review and recommendation. ``a``, ``r``: the
+    actions and recommendations read (default the tables)."""
     rows = conn.execute(
         select(
-            recommendation.c.id,
-            review.c.ref,
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.response_status,
-            recommendation.c.assurance_status,
+            r.c.id, review.c.ref, r.c.number, r.c.title, r.c.response_status, r.c.assurance_status
         )
         .select_from(
-            recommendation.join(review, review.c.id == recommendation.c.review_id).join(
-                recommendation_theme,
-                recommendation_theme.c.recommendation_id == recommendation.c.id,
+            r.join(review, review.c.id == r.c.review_id).join(
+                recommendation_theme, recommendation_theme.c.recommendation_id == r.c.id
             )
         )
-        .where(recommendation_theme.c.theme_id == theme_id, recommendation_filter(filters))
-        .order_by(review.c.ref, recommendation.c.id)
+        .where(recommendation_theme.c.theme_id == theme_id, recommendation_filter(filters, r, a))
+        .order_by(review.c.ref, r.c.id)
     ).all()
     return pd.DataFrame(
         rows,

@@ -11,7 +11,8 @@ import os
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 OPEN_STATUSES = frozenset({"not_started", "in_progress"})
 DONE_STATUSES = frozenset({"completed", "assured"})
@@ -229,8 +230,23 @@ def recommendation_implementation(actions: Iterable[ActionState], today: date) -
 
 
 def percentage(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole``, one decimal; ``None`` when ``whole`` is 0."""
-    return round(100.0 * part / whole, 1) if whole else None
+    """``part`` as a percentage of ``whole``, a whole number rounded half up (1 of 8 is 13.0,
+    1 of 3 is 33.0), but never 100 unless all and never 0 unless none (199 of 200 is 99.0, 1 of
+    201 is 1.0: a board is not told "all implemented" while one is outstanding); ``None`` when
+    ``whole`` is 0.
+
+    The one rounding of every percentage the monitor shows: pages, charts and every export format
+    print the same whole number whatever their own formatter does with halves (issue 19: "12% on
+    the chart, 13% in the table").
+    """
+    if not whole:
+        return None
+    whole_number = (200 * part + whole) // (2 * whole)
+    if part < whole:
+        whole_number = min(whole_number, 99)
+    if part > 0:
+        whole_number = max(whole_number, 1)
+    return float(whole_number)
 
 
 def on_time_percentage(pairs: Iterable[tuple[date | None, date | None]]) -> float | None:
@@ -256,3 +272,37 @@ def parse_iso(value: str | date | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+LONDON = ZoneInfo("Europe/London")
+"""The time zone of every date a user sees or filters by (timestamps are stored in UTC)."""
+UTC = ZoneInfo("UTC")
+
+
+def london_day(timestamp: str | datetime | date | None) -> date | None:
+    """The Europe/London calendar date of a stored timestamp (ISO text in UTC, e.g.
+    ``2026-06-15T23:30:00+00:00`` is 16 June 2026 in British Summer Time). A text with no time
+    (``YYYY-MM-DD``) is already a date; a timestamp with no offset is taken as UTC. ``None`` for
+    empty values. Case 09 ("update after midnight in summer time")."""
+    if timestamp is None or timestamp == "":
+        return None
+    if isinstance(timestamp, datetime):
+        moment = timestamp
+    elif isinstance(timestamp, date):
+        return timestamp
+    else:
+        text = str(timestamp).strip()
+        if len(text) <= 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LONDON).date()
+
+
+def day_start_utc(day: date) -> str:
+    """The stored-timestamp text (UTC, ``YYYY-MM-DDTHH:MM:SS+00:00``) of the first moment of the
+    Europe/London calendar date ``day``: timestamps ``>=`` it are on ``day`` or later in London
+    (e.g. 16 June 2026 starts at ``2026-06-15T23:00:00+00:00``; 16 Dec at ``2026-12-16T00:00``)."""
+    start = datetime.combine(day, time(0, 0), LONDON).astimezone(UTC)
+    return start.isoformat()

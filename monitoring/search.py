@@ -9,6 +9,7 @@ same migration indexes with GIN. Every word of the query must match (stemmed), i
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import (
@@ -19,11 +20,13 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     table,
     text,
     union_all,
 )
+from sqlalchemy.sql.expression import Select
 
 from monitoring import config
 from monitoring.db import action, recommendation, review
@@ -50,12 +53,22 @@ def words(query: str) -> list[str]:
 
 
 def search(
-    conn: Connection, query: str, filters: Filters = NO_FILTERS, *, limit: int = 100
+    conn: Connection,
+    query: str,
+    filters: Filters = NO_FILTERS,
+    *,
+    limit: int = 100,
+    today: date | None = None,
+    reviews: Select | None = None,
+    before: str | None = None,
 ) -> pd.DataFrame:
     """Recommendations and actions whose text contains every word of ``query``.
 
     The review, review type, theme and agency filters apply (to a recommendation through its
-    actions' lead agencies); RAG and status filters apply to actions only.
+    actions' lead agencies); RAG and status filters apply to actions only (RAG as on ``today``,
+    default :func:`monitoring.config.today`). ``reviews``: SQL selecting the ids of the reviews the
+    reader may read (None: all); ``before``: a timestamp text, only items recorded before it
+    (an "as at" read; None: all).
 
     :returns: DataFrame of :data:`COLUMNS`, best match first; empty for a query with no words.
     """
@@ -76,7 +89,17 @@ def search(
         rec_match = act_match = literal(True)
     else:
         rec_rank, rec_match, act_rank, act_match = _like(terms)
-    today = config.today()  # only the RAG filter uses it; statuses and ids do not depend on it
+    today = today or config.today()  # only the RAG filter uses it
+    rec_scope: list = []
+    act_scope: list = []
+    if reviews is not None:
+        rec_scope.append(recommendation.c.review_id.in_(reviews))
+        act_scope.append(action.c.review_id.in_(reviews))
+    if before is not None:
+        rec_scope.append(
+            or_(recommendation.c.created_at.is_(None), recommendation.c.created_at < before)
+        )
+        act_scope.append(or_(action.c.created_at.is_(None), action.c.created_at < before))
     recs = (
         select(
             literal("recommendation").label("kind"),
@@ -88,7 +111,12 @@ def search(
             rec_rank.label("rank"),
         )
         .select_from(rec_from)
-        .where(recommendation.c.review_id == review.c.id, rec_match, recommendation_filter(filters))
+        .where(
+            recommendation.c.review_id == review.c.id,
+            rec_match,
+            recommendation_filter(filters),
+            *rec_scope,
+        )
     )
     if filters.rag or filters.statuses:
         recs = recs.where(
@@ -112,6 +140,7 @@ def search(
             action.c.recommendation_id == recommendation.c.id,
             act_match,
             action_filter(filters, today),
+            *act_scope,
         )
     )
     both = union_all(recs, acts).subquery()

@@ -11,10 +11,15 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from monitoring import db, queries
 from monitoring.db import action, agency, audit_log, recommendation, review
+from monitoring.source import Source
+
+NOTE_FIELDS = frozenset({"progress_note", "note", "evidence", "evidence_url"})
+"""Audit fields holding a person's progress note or evidence link: read only by a reader who may
+read that action's notes (:meth:`monitoring.source.Scope.sees_agency_detail`)."""
 
 MY_ACTION_COLUMNS = [
     "id",
@@ -145,9 +150,11 @@ ASSURANCE_COLUMNS = [
 ]
 
 
-def assurance_queue(conn: Connection) -> pd.DataFrame:
+def assurance_queue(conn: Connection, source: Source | None = None) -> pd.DataFrame:
     """Completed actions waiting for assurance (status ``completed``), longest waiting first.
 
+    :param source: the reader's source: its filters apply, and evidence is counted only where
+        the reader may read it (None: every action, every piece of evidence).
     :returns: DataFrame with :data:`ASSURANCE_COLUMNS` (``evidence_count`` int).
     """
     evidence_count = (
@@ -169,17 +176,31 @@ def assurance_queue(conn: Connection) -> pd.DataFrame:
             action.c.original_due_on,
             action.c.due_on,
             action.c.completed_on,
-            evidence_count.label("evidence_count"),
+            (
+                evidence_count
+                if source is None or source.scope.full
+                else case((source.scope.detail_sql(action), evidence_count), else_=0)
+            ).label("evidence_count"),
         )
         .select_from(
             action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
             .join(review, review.c.id == action.c.review_id)
             .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
         )
-        .where(action.c.status == "completed")
+        .where(action.c.status == "completed", *_scoped(source))
         .order_by(action.c.completed_on, review.c.ref, recommendation.c.number, action.c.number)
     ).all()
     return pd.DataFrame(rows, columns=ASSURANCE_COLUMNS)
+
+
+def _scoped(source: Source | None) -> list:
+    """WHERE clauses on ``action`` for a source's filters and the reviews it may read."""
+    if source is None:
+        return []
+    return [
+        queries.action_filter(source.filters, source.today, source.window_days),
+        source.in_scope(action.c.review_id, source.today),
+    ]
 
 
 DATE_CHANGE_COLUMNS = [
@@ -203,10 +224,16 @@ DATE_CHANGE_COLUMNS = [
 
 
 def date_change_requests(
-    conn: Connection, *, action_id: int | None = None, pending_only: bool = False
+    conn: Connection,
+    *,
+    action_id: int | None = None,
+    pending_only: bool = False,
+    source: Source | None = None,
 ) -> pd.DataFrame:
     """Target-date change requests, oldest first (all, one action's, or only pending ones).
 
+    :param source: the reader's source: its filters apply; ``requested_by`` and ``decided_by``
+        (e-mail addresses) are blank for a reader who may not read e-mail addresses.
     :returns: DataFrame with :data:`DATE_CHANGE_COLUMNS` (dates ISO text).
     """
     change = db.due_date_change
@@ -241,7 +268,11 @@ def date_change_requests(
         query = query.where(change.c.action_id == action_id)
     if pending_only:
         query = query.where(change.c.decision == "pending")
-    return pd.DataFrame(conn.execute(query).all(), columns=DATE_CHANGE_COLUMNS)
+    query = query.where(*_scoped(source))
+    frame = pd.DataFrame(conn.execute(query).all(), columns=DATE_CHANGE_COLUMNS)
+    if source is not None and not source.scope.sees_emails:
+        frame = frame.assign(requested_by="", decided_by="")
+    return frame
 
 
 EVIDENCE_COLUMNS = [
@@ -259,15 +290,26 @@ EVIDENCE_COLUMNS = [
 ]
 
 
-def action_evidence(conn: Connection, action_ids: tuple[int, ...]) -> pd.DataFrame:
-    """Evidence for the given actions, newest first. :returns: :data:`EVIDENCE_COLUMNS`."""
+def action_evidence(
+    conn: Connection, action_ids: tuple[int, ...], source: Source | None = None
+) -> pd.DataFrame:
+    """Evidence for the given actions, newest first, only of actions whose evidence the reader of
+    ``source`` may read (None: all). :returns: :data:`EVIDENCE_COLUMNS` (``uploaded_by`` and
+    ``verified_by`` blank for a reader who may not read e-mail addresses)."""
     ev = db.evidence
-    rows = conn.execute(
+    query = (
         select(*(ev.c[name] for name in EVIDENCE_COLUMNS))
         .where(ev.c.action_id.in_(action_ids))
         .order_by(ev.c.uploaded_at.desc(), ev.c.id.desc())
-    ).all()
-    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+    )
+    if source is not None:
+        query = query.where(
+            ev.c.action_id.in_(select(action.c.id).where(source.scope.detail_sql(action)))
+        )
+    frame = pd.DataFrame(conn.execute(query).all(), columns=EVIDENCE_COLUMNS)
+    if source is not None and not source.scope.sees_emails:
+        frame = frame.assign(uploaded_by="", verified_by="")
+    return frame
 
 
 UPDATE_COLUMNS = [
@@ -281,12 +323,21 @@ UPDATE_COLUMNS = [
 ]
 
 
-def action_updates(conn: Connection, action_ids: tuple[int, ...]) -> pd.DataFrame:
+def action_updates(
+    conn: Connection, action_ids: tuple[int, ...], source: Source | None = None
+) -> pd.DataFrame:
     """Progress updates (``action_update``) of the given actions, newest first.
 
+    :param source: the reader's source: ``progress_note`` and ``evidence_url`` are None on the
+        updates of actions whose notes the reader may not read (None: all shown).
     :returns: :data:`UPDATE_COLUMNS`; ``author`` is the user's display name (or empty).
     """
     upd = db.action_update
+    visible = (
+        select(action.c.id).where(source.scope.detail_sql(action))
+        if source is not None and not source.scope.full
+        else None
+    )
     rows = conn.execute(
         select(
             upd.c.id,
@@ -301,7 +352,12 @@ def action_updates(conn: Connection, action_ids: tuple[int, ...]) -> pd.DataFram
         .where(upd.c.action_id.in_(action_ids))
         .order_by(upd.c.created_at.desc(), upd.c.id.desc())
     ).all()
-    return pd.DataFrame(rows, columns=UPDATE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=UPDATE_COLUMNS)
+    if visible is not None:
+        allowed = set(conn.execute(visible.where(action.c.id.in_(action_ids))).scalars())
+        hidden = ~frame["action_id"].isin(allowed)
+        frame.loc[hidden, ["progress_note", "evidence_url"]] = None
+    return frame
 
 
 AUDIT_COLUMNS = ["id", "at", "actor", "entity", "entity_id", "field", "old_value", "new_value"]
@@ -350,9 +406,29 @@ def audit_rows(conn: Connection, entity: str, entity_id: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def audit_trail(conn: Connection, entity: str, entity_id: int) -> pd.DataFrame:
-    """:func:`audit_rows` as a DataFrame, newest first (:data:`AUDIT_COLUMNS`)."""
+def audit_trail(
+    conn: Connection, entity: str, entity_id: int, source: Source | None = None
+) -> pd.DataFrame:
+    """:func:`audit_rows` as a DataFrame, newest first (:data:`AUDIT_COLUMNS`).
+
+    :param source: the reader's source (None: everything). A reader who may not read e-mail
+        addresses sees the actor's display name instead; for an action whose notes and evidence
+        the reader may not read, the evidence rows and the note fields (:data:`NOTE_FIELDS`)
+        are left out.
+    """
     frame = pd.DataFrame(audit_rows(conn, entity, entity_id), columns=AUDIT_COLUMNS)
+    if source is not None and not source.scope.full:
+        if entity == "action":
+            lead = conn.execute(
+                select(action.c.lead_agency_id).where(action.c.id == entity_id)
+            ).scalar()
+            if not source.scope.sees_agency_detail(lead):
+                frame = frame[~frame["field"].isin(NOTE_FIELDS) & (frame["entity"] != "evidence")]
+        if not source.scope.sees_emails:
+            names = dict(
+                conn.execute(select(db.app_user.c.email, db.app_user.c.display_name)).all()
+            )
+            frame = frame.assign(actor=[names.get(a) or "a user" for a in frame["actor"]])
     return frame.iloc[::-1].reset_index(drop=True)
 
 

@@ -3,13 +3,13 @@ stale), with downloads of exactly the rows shown as CSV and Excel."""
 
 import streamlit as st
 
-from monitoring import config, queries
-from monitoring.ui import data, filters, session, widgets
+from monitoring import config, reads
+from monitoring.ui import data, session, widgets
 
 session.guard(__file__)
 
-today = data.today()
-current = filters.current()
+src = data.source()
+today = src.day
 limits = config.thresholds()
 
 VIEWS = {
@@ -21,16 +21,12 @@ VIEWS = {
 }
 
 st.title("Actions")
-widgets.today_caption(today)
+if src.as_at:
+    widgets.as_at_caption(src.as_at)
+else:
+    widgets.today_caption(today)
 view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="action_view")
-frame = data.read(
-    queries.action_list,
-    today,
-    current,
-    view=view,
-    window_days=limits.due_soon_days,
-    stale_days=limits.stale_days,
-)
+frame = data.read(reads.action_list, src, view)
 st.caption(f"{len(frame)} actions.")
 if frame.empty:
     st.info("No actions match the filters and this view.")

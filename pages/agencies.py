@@ -6,22 +6,20 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import asat, charts, queries
-from monitoring.ui import data, filters, session, widgets
+from monitoring import charts, reads
+from monitoring.ui import data, session, widgets
 
 session.guard(__file__)
 
-today = data.today()
-current = filters.current()
-as_at = current.as_at
+src = data.source()
+as_at = src.as_at
 
 st.title("Agencies")
 if as_at:
     widgets.as_at_caption(as_at)
-    scorecard = data.read(asat.agency_scorecard_as_at, as_at, current)
 else:
-    widgets.today_caption(today)
-    scorecard = data.read(queries.agency_scorecard, today, current)
+    widgets.today_caption(src.today)
+scorecard = data.read(reads.scorecard, src)
 
 if scorecard.empty:
     st.info("No actions match the filters.")
@@ -67,9 +65,13 @@ else:
 st.subheader("One agency's actions")
 names = dict(zip(scorecard["agency_id"], scorecard["agency"], strict=True))
 agency_id = st.selectbox("Lead agency", list(names), format_func=names.get, key="agency_detail")
-st.caption("The actions as they are now (filters apply).")
-chosen = replace(current, agency_ids=(agency_id,), as_at=None)
-actions = data.read(queries.action_list, today, chosen)
+st.caption(
+    "The actions as they stood on the 'As at' date (filters apply)."
+    if as_at
+    else "The actions as they are now (filters apply)."
+)
+chosen = replace(src, filters=replace(src.filters, agency_ids=(agency_id,)))
+actions = data.read(reads.action_list, chosen)
 actions = actions.assign(
     RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
 )

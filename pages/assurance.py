@@ -18,8 +18,9 @@ st.caption("Completed is what an agency says; assured is what the board has seen
 updates.show_flash()
 
 # The page's reads: the two queues (the chosen action's evidence and updates are read below).
-waiting = data.read(worklists.assurance_queue)
-pending = data.read(worklists.date_change_requests, pending_only=True)
+src = data.source()
+waiting = data.read(worklists.assurance_queue, src)
+pending = data.read(worklists.date_change_requests, pending_only=True, source=src)
 decides = services.can(actor, "decide_date_change")
 names = [f"Completed actions to assure ({len(waiting)})", "Recommendations"]
 if decides:
@@ -49,9 +50,9 @@ with tabs[names[0]]:
         if not widgets.is_missing(row["success_measure"]):
             st.text(f"Success measure: {row['success_measure']}")
         st.markdown("**Evidence**")
-        updates.evidence_list(data.read(worklists.action_evidence, (int(row["id"]),)))
+        updates.evidence_list(data.read(worklists.action_evidence, (int(row["id"]),), src))
         st.markdown("**Latest updates**")
-        updates.updates_list(data.read(worklists.action_updates, (int(row["id"]),)), limit=5)
+        updates.updates_list(data.read(worklists.action_updates, (int(row["id"]),), src), limit=5)
         updates.assurance_form(actor, row)
 
 if decides:

@@ -46,7 +46,7 @@ else:
 
 if picked:
     entity, entity_id = picked
-    trail = data.read(worklists.audit_trail, entity, entity_id)
+    trail = data.read(worklists.audit_trail, entity, entity_id, data.source())
     if entity == "action":
         detail = linked_detail or data.read(worklists.action_detail, entity_id)
         st.subheader("History of the action")
@@ -71,9 +71,11 @@ if picked:
         widgets.downloads(widgets.audit_display(trail), f"history-{entity}-{entity_id}", "trail")
     if entity == "action":
         st.markdown("**Progress updates**")
-        updates.updates_list(data.read(worklists.action_updates, (entity_id,)))
+        updates.updates_list(data.read(worklists.action_updates, (entity_id,), data.source()))
         st.markdown("**Target-date changes**")
-        changes = data.read(worklists.date_change_requests, action_id=entity_id)
+        changes = data.read(
+            worklists.date_change_requests, action_id=entity_id, source=data.source()
+        )
         if changes.empty:
             st.caption("The target date has never been asked to move.")
         else:
@@ -84,4 +86,4 @@ if picked:
                 column_config={"Reason": st.column_config.TextColumn("Reason", width="large")},
             )
         st.markdown("**Evidence**")
-        updates.evidence_list(data.read(worklists.action_evidence, (entity_id,)))
+        updates.evidence_list(data.read(worklists.action_evidence, (entity_id,), data.source()))

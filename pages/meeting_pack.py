@@ -5,11 +5,12 @@ pack shows the records as they stood on its date; the next meeting's, the record
 import pandas as pd
 import streamlit as st
 
-from monitoring import exports
-from monitoring.ui import data, filters, session, widgets
+from monitoring import exports, reads
+from monitoring.ui import data, session, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
+src = data.source()
 
 st.title("Meeting pack")
 meetings = data.read(exports.list_meetings)
@@ -33,7 +34,12 @@ detail = st.checkbox(
     help="Without it the PDF is a summary of at most 40 pages: every figure, and the worst rows "
     "of each list; the Excel tracker always holds every row.",
 )
-pack = data.read(exports.build_pack, held_on, filters.current(), annual=detail)
+pack = data.read(reads.meeting_pack, src, held_on, annual=detail)
+if src.as_at:
+    st.caption(
+        "The pack is read as at its meeting's date; the sidebar's 'As at' date does not apply "
+        "here (its filters do)."
+    )
 if pack.baseline:
     st.caption(
         f"{pack.figures_label}. Baseline: {md(pack.baseline.title)}, "
@@ -61,7 +67,7 @@ with st.expander(
         width="stretch",
     )
 
-key = (held_on, data.data_version(), filters.current(), detail)
+key = (held_on, data.data_version(), src, detail)
 if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):
     with st.spinner("Drawing the charts and writing the files…"):
         files, problems = exports.prepare_files(pack, detail=detail)

@@ -3,12 +3,13 @@
 
 import streamlit as st
 
-from monitoring import changes, services
+from monitoring import changes, reads, services
 from monitoring.ui import data, session, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
 
+src = data.source()
 today = data.today()
 user = st.session_state["user"]
 actor = services.Actor.from_user(user)
@@ -46,17 +47,25 @@ st.dataframe(
 )
 
 st.subheader("Changes since the last meeting")
-dates = sorted(meetings["held_on"])
+if src.as_at:
+    st.caption(f"Up to the sidebar's 'As at' date, {widgets.uk_date(src.as_at)}.")
+last = src.day  # the records read: today, or the 'As at' date
+dates = sorted(d for d in meetings["held_on"] if d < last) or sorted(meetings["held_on"])
 since = st.selectbox(
     "Since the meeting of", dates[::-1], format_func=widgets.uk_date, key="changes_since"
 )
 later = [d for d in dates if d > since]
-options = [*later, *([today] if today > since and today not in later else [])]
+options = [*later, *([last] if last > since and last not in later else [])]
 until = st.selectbox("Up to", options or [since], format_func=widgets.uk_date, key="changes_until")
-found = data.read(changes.changes_between, since, until)
+found = data.read(reads.changes_between, src, since, until)
 st.caption(
     f"{len(found)} changes after {widgets.uk_date(since)} up to and including "
-    f"{widgets.uk_date(until)}."
+    f"{widgets.uk_date(until)}"
+    + (
+        "."
+        if src.filters.is_empty()
+        else ", of the actions and recommendations matching the filters."
+    )
 )
 if found.empty:
     st.info("Nothing changed between these dates.")

@@ -3,19 +3,21 @@ recommendations and actions."""
 
 import streamlit as st
 
-from monitoring import charts, queries, rules
-from monitoring.ui import data, filters, session, widgets
+from monitoring import charts, reads, rules
+from monitoring.ui import data, session, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
 
-today = data.today()
-current = filters.current()
+src = data.source()
 
 st.title("Reviews")
-widgets.today_caption(today)
+if src.as_at:
+    widgets.as_at_caption(src.as_at)
+else:
+    widgets.today_caption(src.today)
 
-register = data.read(queries.review_register, today, current)
+register = data.read(reads.review_register, src)
 if register.empty:
     st.info("No reviews match the filters.")
     st.stop()
@@ -47,7 +49,7 @@ st.dataframe(
 st.subheader("One review in detail")
 titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))
 review_id = st.selectbox("Review", list(titles), format_func=titles.get, key="review_detail")
-detail = data.read(queries.review_detail, int(review_id), today)
+detail = data.read(reads.review_detail, src, int(review_id))
 for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
     implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
@@ -66,7 +68,8 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
         table["Status"] = widgets.status_words(actions["status"])
         table["RAG"] = widgets.rag_words(actions["rag"], actions["rag_overridden"])
         table["Last update"] = [widgets.uk_date(d) for d in actions["last_update_on"]]
-        table["Latest note"] = actions["last_update_note"]
+        if "last_update_note" in actions:  # left out for a reader who may not read notes
+            table["Latest note"] = actions["last_update_note"]
         w = widgets.WIDTHS
         st.dataframe(
             widgets.rag_styled(table),

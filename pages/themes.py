@@ -3,17 +3,18 @@ full-text search over recommendation and action text."""
 
 import streamlit as st
 
-from monitoring import charts, queries, search
-from monitoring.ui import data, filters, session, widgets
+from monitoring import charts, reads
+from monitoring.ui import data, session, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
 
-today = data.today()
-current = filters.current()
+src = data.source()
 
 st.title("Themes and search")
-themes = data.read(queries.theme_summary, today, current)
+if src.as_at:
+    widgets.as_at_caption(src.as_at)
+themes = data.read(reads.themes, src)
 if themes.empty:
     st.info("No themed recommendations match the filters.")
 else:
@@ -42,9 +43,15 @@ else:
     )
     names = dict(zip(themes["theme_id"], themes["theme"], strict=True))
     theme_id = st.selectbox("Recommendations for theme", list(names), format_func=names.get)
+    chosen = data.read(reads.theme_recommendations, src, int(theme_id))
     st.dataframe(
-        data.read(queries.theme_recommendations, int(theme_id), current).drop(
-            columns="recommendation_id"
+        chosen.drop(columns="recommendation_id").assign(
+            response_status=[
+                widgets.code_word("response_status", c) for c in chosen["response_status"]
+            ],
+            assurance_status=[
+                widgets.code_word("assurance_status", c) for c in chosen["assurance_status"]
+            ],
         ),
         hide_index=True,
         width="stretch",
@@ -60,7 +67,7 @@ else:
 st.subheader("Search recommendations and actions")
 query = st.text_input("Words to find", key="search_text", placeholder="e.g. online grooming")
 if query.strip():
-    hits = data.read(search.search, query, current)
+    hits = data.read(reads.search, src, query)
     st.caption(f"{len(hits)} matches for “{md(query.strip())}”.")
     if not hits.empty:
         st.dataframe(
@@ -75,4 +82,5 @@ if query.strip():
                 "text": st.column_config.TextColumn("Text", width="large"),
             },
         )
-widgets.today_caption(today)
+if not src.as_at:
+    widgets.today_caption(src.today)

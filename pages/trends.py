@@ -2,19 +2,19 @@
 reconstructed from dated history (:mod:`monitoring.asat`)."""
 
 import streamlit as st
-from dateutil.relativedelta import relativedelta
 
-from monitoring import asat, charts
-from monitoring.ui import data, filters, session, widgets
+from monitoring import asat, charts, reads
+from monitoring.ui import data, session, widgets
 
 session.guard(__file__)
 
-today = data.today()
-current = filters.current()
+src = data.source()
 
 st.title("Trends")
+if src.as_at:
+    widgets.as_at_caption(src.as_at)
 months = st.select_slider("Months shown", options=[6, 12, 18, 24], value=12, key="trend_months")
-frame = data.read(asat.trend, today - relativedelta(months=months), today, current)
+frame = data.read(reads.trend, src, months)
 totals = frame[frame["ref"] == asat.ALL_REVIEWS]
 st.plotly_chart(
     charts.trend_chart(totals, "Actions over time, all reviews matching the filters"),
@@ -39,4 +39,5 @@ st.dataframe(
         "completed": "Completed or assured",
     },
 )
-widgets.today_caption(today)
+if not src.as_at:
+    widgets.today_caption(src.today)

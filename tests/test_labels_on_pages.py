@@ -134,5 +134,7 @@ def test_code_words_and_missing_values():
     assert widgets.code_word("status", None) == widgets.MISSING
     assert widgets.text_or_dash(float("nan")) == widgets.MISSING
     assert widgets.text_or_dash(pd.NA) == widgets.MISSING
-    assert widgets.uk_date_time("2026-06-30T09:05:00+00:00") == "30 Jun 2026 09:05"
+    # UK time (case 09): 09:05 UTC is 10:05 British Summer Time, 09:05 GMT in winter
+    assert widgets.uk_date_time("2026-06-30T09:05:00+00:00") == "30 Jun 2026 10:05"
+    assert widgets.uk_date_time("2026-12-30T09:05:00+00:00") == "30 Dec 2026 09:05"
     assert widgets.uk_date_time(None) == widgets.MISSING

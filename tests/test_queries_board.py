@@ -68,7 +68,7 @@ def test_scorecard_equals_sql(demo_engine, today):
             a=row.agency_id,
         )
         on_time = sum(1 for c, o in pairs if c <= o)
-        assert row.on_time_pct == (round(100 * on_time / len(pairs), 1) if pairs else None)
+        assert row.on_time_pct == (rules.percentage(on_time, len(pairs)) if pairs else None)
         dues = rows(
             demo_engine,
             f"select due_on from action where lead_agency_id = :a and {OPEN} and due_on < :t",
@@ -130,8 +130,9 @@ def test_review_register_equals_sql(demo_engine, today):
         assert (row.review_id, row.ref, row.review_type) == (rid, ref, rtype)
         assert row.published_on == date.fromisoformat(published)
         assert row.recommendations == recs
-        assert row.pct_implemented == round(100 * implemented / recs, 1)
-        assert row.pct_assured == round(100 * assured / recs, 1)
+        # whole numbers, halves rounded up (rules.percentage)
+        assert row.pct_implemented == rules.percentage(implemented, recs)
+        assert row.pct_assured == rules.percentage(assured, recs)
         assert row.overdue == overdue
     assert register["overdue"].sum() > 0
 

@@ -150,5 +150,10 @@ def test_scorecard_maths():
     assert rules.on_time_percentage([]) is None
     assert rules.median_days_overdue([10, 30, 0, 20]) == 20.0
     assert rules.median_days_overdue([]) is None
-    assert rules.percentage(1, 3) == 33.3
+    assert rules.percentage(1, 3) == 33.0
+    assert rules.percentage(1, 8) == 13.0  # 12.5: half up, the same on every page and export
+    assert rules.percentage(5, 8) == 63.0  # 62.5
+    assert rules.percentage(3, 8) == 38.0 and rules.percentage(2, 3) == 67.0
+    assert rules.percentage(199, 200) == 99.0 and rules.percentage(200, 200) == 100.0
+    assert rules.percentage(1, 201) == 1.0 and rules.percentage(0, 201) == 0.0
     assert rules.percentage(1, 0) is None

@@ -15,11 +15,11 @@ the same sources (:class:`monitoring.asat.Records`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, literal, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.sql.expression import FromClause
 
 from monitoring import asat, config, queries, rules
@@ -36,6 +36,7 @@ from monitoring.db import (
     review,
 )
 from monitoring.queries import NO_FILTERS, Filters, OverviewFigures
+from monitoring.source import FULL_SCOPE, Scope, Source
 
 ESCALATION_BOARD_LEVEL = 3
 """Escalation level at which an overdue action is listed for the board's exception report (by
@@ -150,7 +151,7 @@ def uk_date(value: date | str | None) -> str:
     if value is None or value == "" or (not isinstance(value, (str, date)) and pd.isna(value)):
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = rules.london_day(value)  # a stored UTC timestamp: its Europe/London date
     return f"{value.day} {value:%b %Y}"
 
 
@@ -249,8 +250,14 @@ def tracker(
     *,
     window_days: int = 30,
     records: Records = RECORDS_NOW,
+    scope: Scope = FULL_SCOPE,
 ) -> pd.DataFrame:
     """Every action, as the business manager's tracker: one row per action.
+
+    ``scope``: the reader's (:class:`monitoring.source.Scope`): ``progress_note`` is None where
+    the reader may not read the action's notes, ``lead_officer`` None for a reader who may not
+    read officers' names; the rows are those of ``records`` (already narrowed to the reader's
+    reviews by :meth:`monitoring.source.Source.records`).
 
     The rows, RAG and days overdue are the Actions page's (:func:`monitoring.queries.action_list`,
     view ``all``); the pack adds the review and recommendation titles, success measure,
@@ -277,7 +284,10 @@ def tracker(
                 a.c.success_measure,
                 a.c.completed_on,
                 queries.has_override_sql(a).label("rag_overridden"),
-                queries.latest_note_sql(a, before=records.end).label("progress_note"),
+                case(
+                    (scope.detail_sql(a), queries.latest_note_sql(a, before=records.end)),
+                    else_=literal(None),
+                ).label("progress_note"),
             )
             .select_from(
                 a.join(recommendation, recommendation.c.id == a.c.recommendation_id).join(
@@ -301,6 +311,8 @@ def tracker(
     frame["rag_overridden"] = frame["rag_overridden"].fillna(False).astype(bool)
     frame["days_overdue"] = frame["days_overdue"].astype(int)
     frame = _dates(frame, "completed_on")
+    if not scope.sees_officers:
+        frame["lead_officer"] = None
     return frame[TRACKER_COLUMNS].reset_index(drop=True)
 
 
@@ -517,7 +529,7 @@ def decisions_needed(
     if records.end is None:
         open_request = and_(
             ddc.c.decision == "pending",
-            func.substr(ddc.c.requested_at, 1, 10) <= today.isoformat(),
+            ddc.c.requested_at < asat.cutoff(today),
         )
     else:
         open_request = and_(
@@ -598,6 +610,7 @@ def annual_report(
     filters: Filters = NO_FILTERS,
     *,
     records: Records = RECORDS_NOW,
+    scope: Scope = FULL_SCOPE,
 ) -> list[ReviewAnnual]:
     """For the annual report, per review: actions taken, evidence of impact, and recommendations
     not implemented with their reasons (see :class:`ReviewAnnual`). Reviews ordered by ref.
@@ -605,6 +618,7 @@ def annual_report(
     :param records: the records read (default now; or as at a date: statuses, dates, success
         measures, closure reasons and responses as they stood then, and only evidence added
         on or before it, :mod:`monitoring.asat`).
+    :param scope: the reader's: evidence is listed only for actions whose evidence they may read.
     """
     a, r, rv = records.a, records.r, records.rv
     review_rows = conn.execute(
@@ -626,6 +640,7 @@ def annual_report(
             a.c.status,
             a.c.completed_on,
             func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
+            a.c.lead_agency_id,
         )
         .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
         .where(
@@ -635,7 +650,7 @@ def annual_report(
         )
         .order_by(a.c.recommendation_id, a.c.id)
     ).all()
-    done_ids = [d.id for d in done]
+    done_ids = [d.id for d in done if scope.sees_agency_detail(d.lead_agency_id)]
     proof: dict[int, list[str]] = {}
     end = records.end
     if done_ids:
@@ -773,26 +788,38 @@ def build_pack(
     *,
     board: str | None = None,
     annual: bool = True,
+    scope: Scope = FULL_SCOPE,
 ) -> MeetingPack:
     """Read every section of the meeting pack for the meeting held on ``meeting_on``.
 
     Today is the meeting date (or :func:`monitoring.config.today` when ``meeting_on`` is None);
     the baseline is the previous meeting. A meeting held before :func:`monitoring.config.today`
-    is read from the records as they stood on its date (:func:`monitoring.asat.records_as_at`:
-    its figures are :func:`monitoring.asat.overview_as_at`'s, its scorecard
-    :func:`monitoring.asat.agency_scorecard_as_at`'s); otherwise every section reads the records
-    now, as the dashboard does. Thresholds come from :func:`monitoring.config.thresholds` as on
-    the dashboard.
+    is read from the records as they stood on its date; otherwise every section reads the records
+    now. The figures, charts' data, most overdue actions, review register, scorecard and changes
+    are those of the one read path (:mod:`monitoring.reads`) for a :class:`monitoring.source.Source`
+    of that date, these filters and this reader, so they equal the pages'. Thresholds come from
+    :func:`monitoring.config.thresholds` as on the dashboard.
 
     :param board: the board named on the cover (default: the board of most reviews).
     :param annual: read the per-review annual report (only the detailed PDF shows it; reading
         it is most of the pack's time on the real PFD data: 4.5 of 5.1 s).
+    :param scope: the reader's (:class:`monitoring.source.Scope`); default everything (commands).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
-    from monitoring import changes
+    from monitoring import reads
 
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
-    records = asat.records_as_at(today) if today < config.today() else RECORDS_NOW
+    limits = config.thresholds()
+    now = config.today()
+    src = Source(
+        today=max(today, now),
+        scope=scope,
+        filters=replace(filters, as_at=None),
+        as_at=today if today < now else None,
+        window_days=limits.due_soon_days,
+        stale_days=limits.stale_days,
+    )
+    records = src.records()
     if board is None:
         rv = records.rv
         board = (
@@ -806,45 +833,34 @@ def build_pack(
             or "Safeguarding partnership"
         )
 
-    limits = config.thresholds()
-    window, stale = limits.due_soon_days, limits.stale_days
-    a = records.a
-    if records.as_at is None:
-        figures = queries.overview_figures(
-            conn, today, filters, window_days=window, stale_days=stale
-        )
-        scorecard = queries.agency_scorecard(conn, today, filters)
-    else:
-        figures = asat.overview_as_at(conn, today, filters, window_days=window, stale_days=stale)
-        scorecard = asat.agency_scorecard_as_at(conn, today, filters, stale_days=stale)
+    filters = src.filters
+    window = src.window_days
     baseline_figures = None
     if baseline is not None:
-        baseline_figures = asat.overview_as_at(
-            conn, baseline.held_on, filters, window_days=window, stale_days=stale
-        )
+        baseline_src = replace(src, as_at=baseline.held_on)
+        baseline_figures = reads.overview(conn, baseline_src)
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
-    change_frame = changes.changes_between(conn, since, today)
     return MeetingPack(
         today=today,
         meeting=the_meeting,
         baseline=baseline,
         board=board,
         filters=filters,
-        figures=figures,
+        figures=reads.overview(conn, src),
         baseline_figures=baseline_figures,
-        rag_by_review=queries.rag_by_review(conn, today, filters, window_days=window, a=a),
-        overdue_by_agency=queries.overdue_by_agency(conn, today, filters, a=a),
-        most_overdue=queries.most_overdue_actions(conn, today, filters, limit=10, a=a),
-        tracker=tracker(conn, today, filters, window_days=window, records=records),
+        rag_by_review=reads.rag_by_review(conn, src),
+        overdue_by_agency=reads.overdue_by_agency(conn, src),
+        most_overdue=reads.most_overdue(conn, src, limit=10),
+        tracker=tracker(conn, today, filters, window_days=window, records=records, scope=scope),
         for_assurance=for_assurance(conn, today, filters, records=records),
         national=national_dependencies(conn, today, filters, records=records),
         escalations=escalations,
         decisions=decisions_needed(conn, today, filters, escalations=escalations, records=records),
-        changes=change_frame,
-        reviews=queries.review_register(conn, today, filters, a=a, r=records.r, rv=records.rv),
-        scorecard=scorecard,
-        annual=annual_report(conn, today, filters, records=records) if annual else [],
+        changes=reads.changes_between(conn, src, since, today),
+        reviews=reads.review_register(conn, src),
+        scorecard=reads.scorecard(conn, src),
+        annual=annual_report(conn, today, filters, records=records, scope=scope) if annual else [],
         as_at=records.as_at,
     )
 

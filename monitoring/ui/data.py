@@ -16,6 +16,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from monitoring import config, db
+from monitoring.source import Scope, Source
+from monitoring.source import source as make_source
 
 
 @st.cache_resource(show_spinner=False)
@@ -113,4 +115,28 @@ def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     path = f"{function.__module__}.{function.__qualname__}"
     return _cached_read(
         path, config.database_url(), data_version(), args, tuple(sorted(kwargs.items()))
+    )
+
+
+def scope() -> Scope:
+    """The signed-in user's read scope (:class:`monitoring.source.Scope`); a session with no
+    user yet reads as a viewer (the narrowest scope)."""
+    user = st.session_state.get("user")
+    return Scope.of(user) if user else Scope("viewer")
+
+
+def source() -> Source:
+    """The records source of this run: today, the sidebar's "As at" and filters, the signed-in
+    user's scope and the thresholds (:mod:`monitoring.source`). Every page's reads take it
+    (``data.read(reads.overview, data.source())``), so none can forget the date, a filter or
+    the scope; being part of the cache key, a reader never gets another scope's cached frame."""
+    from monitoring.ui import filters
+
+    limits = config.thresholds()
+    return make_source(
+        today(),
+        scope(),
+        filters.current(),
+        window_days=limits.due_soon_days,
+        stale_days=limits.stale_days,
     )

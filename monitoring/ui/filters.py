@@ -14,7 +14,7 @@ from datetime import date
 
 import streamlit as st
 
-from monitoring import db, queries, rules
+from monitoring import db, reads, rules
 from monitoring.queries import NO_FILTERS, Filters
 from monitoring.ui import data
 
@@ -108,7 +108,7 @@ def _lists() -> dict[str, list[str]]:
 
 def sidebar_filters() -> Filters:
     """Render the shared filters in the sidebar, keep them in the URL, and return them."""
-    options = data.read(queries.filter_options)
+    options = data.read(reads.filter_options, data.scope(), data.today())
     _seed_from_url(options)
     labels = {key: dict(choices) for key, choices in options.items()}
     rag_names = rules.rag_labels()
@@ -156,7 +156,8 @@ def sidebar_filters() -> Filters:
             min_value=MIN_AS_AT,
             max_value=data.today(),
             format="DD/MM/YYYY",
-            help="Show the overview and the agency scorecard as the records stood on this date. "
+            help="Every board page shows the records as they stood on this date (the meeting pack "
+            "uses its meeting's date). "
             "Leave empty for the records now.",
         )
     filters = Filters(

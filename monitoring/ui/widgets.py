@@ -28,11 +28,12 @@ def rag_word(code: str) -> str:
 
 
 def uk_date(value: date | str | None) -> str:
-    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none."""
+    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none. A stored UTC
+    timestamp is shown as its Europe/London date (:func:`monitoring.rules.london_day`, case 09)."""
     if value is None or (not isinstance(value, (str, date)) and pd.isna(value)) or not value:
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = rules.london_day(value)
     return f"{value.day} {value:%b %Y}"
 
 
@@ -65,13 +66,17 @@ def text_or_dash(value) -> str:
 
 
 def uk_date_time(value: str | None) -> str:
-    """A UTC ISO timestamp as ``d MMM yyyy HH:MM`` (e.g. ``3 Jun 2026 14:05``); "—" for none."""
+    """A stored UTC ISO timestamp as UK time, ``d MMM yyyy HH:MM`` (e.g. ``3 Jun 2026 15:05``
+    for ``2026-06-03T14:05:00+00:00``, British Summer Time); "—" for none (case 09)."""
     if is_missing(value):
         return MISSING
     text = str(value)
     if len(text) <= 10:
         return uk_date(text)
     moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=rules.UTC)
+    moment = moment.astimezone(rules.LONDON)
     return f"{uk_date(moment.date())} {moment:%H:%M}"
 
 
@@ -179,7 +184,7 @@ counter, not something a board member or lead changed."""
 
 
 def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
-    """The audit trail as shown: columns ``When (UTC), Who, Record, What, Was, Now``, all text,
+    """The audit trail as shown: columns ``When (UK time), Who, Record, What, Was, Now``, all text,
     codes in words, dates as ``d MMM yyyy``, "—" for no value; without the
     :data:`HIDDEN_AUDIT_FIELDS` rows.
 
@@ -190,7 +195,7 @@ def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
     fields = trail["field"].tolist()
     return pd.DataFrame(
         {
-            "When (UTC)": [uk_date_time(v) for v in trail["at"]],
+            "When (UK time)": [uk_date_time(v) for v in trail["at"]],
             "Who": [text_or_dash(v) for v in trail["actor"]],
             "Record": [ENTITY_LABELS.get(e, str(e).replace("_", " ")) for e in trail["entity"]],
             "What": [FIELD_LABELS.get(f, str(f).replace("_", " ").capitalize()) for f in fields],
