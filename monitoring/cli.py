@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "monitoring.copy",
     "monitoring.bench",
     "monitoring.backup",
+    "monitoring.update_workbook",
 ]
 
 

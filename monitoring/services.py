@@ -74,6 +74,10 @@ class Actor:
     agency_id: int | None = None
     user_id: int | None = None
     display_name: str = ""
+    via: str | None = None
+    """How the change reached the monitor when not through a form (e.g. "returned workbook from
+    Northbridge Police, sent 20 Nov 2026, read by admin@..."): every audited record written by
+    this actor gets one more ``audit_log`` row, field ``via``, with this text."""
 
     @classmethod
     def from_user(cls, user: Mapping[str, Any]) -> Actor:
@@ -173,7 +177,8 @@ def record_audit(
     """Write one ``audit_log`` row per changed field, inside the caller's transaction.
 
     :param changes: ``{field: (old_value, new_value)}``; pairs whose old and new text are equal are
-        skipped. Values are stored as text.
+        skipped. Values are stored as text. When ``actor.via`` is set and a row is written, one
+        more row (field ``via``) records how the change came.
     :param at: when it is recorded (UTC ISO text, default now).
     :param effective_on: when it happened in the world (ISO London date); default the London date
         of ``at``; None means "date not known" (imports without a source date).
@@ -196,6 +201,8 @@ def record_audit(
         for field, (old, new) in changes.items()
         if _as_text(old) != _as_text(new)
     ]
+    if rows and actor.via:
+        rows.append({**rows[0], "field": "via", "old_value": None, "new_value": actor.via})
     if rows:
         conn.execute(insert(db.audit_log), rows)
     return len(rows)
