@@ -5,7 +5,7 @@ shown below with its update form. A bulk update table changes many actions at on
 import streamlit as st
 
 from monitoring import worklists
-from monitoring.ui import data, queue, session, updates, widgets
+from monitoring.ui import data, queue, session, update_workbooks, updates, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -34,6 +34,8 @@ widgets.tile(
     tiles[2], "Date changes awaiting a decision", int(frame["pending_due_on"].notna().sum())
 )
 widgets.tile(tiles[3], "Awaiting assurance", len(frame) - len(open_rows))
+
+update_workbooks.lead_panel(actor)  # download the agency's workbook, or read one back
 
 if frame.empty:
     st.success("No open actions and nothing waiting for assurance: nothing to update.")

@@ -56,6 +56,9 @@ PAGES: list[PageSpec] = [
     PageSpec("users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
     PageSpec("agency_admin.py", "Manage agencies", ":material/domain:", "Admin", ("admin",)),
     PageSpec("publication.py", "Publication", ":material/public:", "Admin", ("admin",)),
+    PageSpec(
+        "update_workbooks.py", "Update workbooks", ":material/table_view:", "Admin", ("admin",)
+    ),
 ]
 
 

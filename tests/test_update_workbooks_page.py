@@ -1,0 +1,137 @@
+"""The "Update workbooks" page (board office) and the workbook panel on My actions (a lead), driven
+through AppTest: download, upload a filled copy, preview, confirm; refusals shown as text."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import text
+
+from monitoring import update_workbook as wb
+from tests.conftest import make_app
+from tests.test_update_workbook import ADMIN, POLICE_LEAD, SECRET, fill, pick
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv(wb.SECRET_SETTING, SECRET)
+
+
+def scalar(engine, query, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(query), params).scalar()
+
+
+def button(at, label_start: str):
+    found = [b for b in at.button if str(b.label).startswith(label_start)]
+    assert found, [b.label for b in at.button]
+    return found[0]
+
+
+def test_office_downloads_uploads_previews_and_confirms(demo_engine, app_env):
+    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Update workbooks"
+    agency = at.selectbox(key="workbook_agency")
+    agency.set_value(scalar(demo_engine, "select id from agency where short_name = 'POL'")).run()
+    button(at, "Make the workbook for Northbridge Police").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e for e in at.get("download_button") if "update-workbook-pol-" in e.proto.label]
+
+    # The returned copy (made through the module, as the download is), filled in.
+    from monitoring import services
+
+    admin = services.Actor.from_user(
+        dict(
+            demo_engine.connect()
+            .execute(text("select * from app_user where email = :e"), {"e": ADMIN})
+            .mappings()
+            .one()
+        )
+    )
+    police = scalar(demo_engine, "select id from agency where short_name = 'POL'")
+    a1 = pick(demo_engine, status=("in_progress", "not_started"))
+    content = fill(
+        wb.make_workbook(demo_engine, admin, police),
+        {a1["id"]: {"status": "Completed", "note": "Returned by **post** <b>x</b>"}},
+    )
+    at.file_uploader[0].set_value(("police.xlsx", content, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Will apply"] == "1"
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == ["Row", "Review", "Action", "Outcome", "Changes", "Detail"]
+    assert "Returned by **post** <b>x</b>" in " ".join(preview["Changes"])
+    assert (
+        scalar(demo_engine, "select status from action where id = :i", i=a1["id"]) == a1["status"]
+    )
+    button(at, "Apply 1 changed rows").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert scalar(demo_engine, "select status from action where id = :i", i=a1["id"]) == "completed"
+    assert {m.label: m.value for m in at.metric}["Applied"] == "1"
+    # Person's text never reached markdown.
+    assert not any("Returned by" in m.value for m in at.markdown)
+
+
+def test_office_page_refuses_a_file_not_ours_as_text(demo_engine, app_env):
+    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    book = openpyxl.Workbook()
+    out = io.BytesIO()
+    book.save(out)
+    at.file_uploader[0].set_value(("other.xlsx", out.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    assert "nothing was written" in at.error[0].value
+    assert any("not an update workbook made by this monitor" in t.value for t in at.text)
+
+
+def test_office_page_says_how_to_set_the_key(demo_engine, app_env, monkeypatch, tmp_path):
+    monkeypatch.delenv(wb.SECRET_SETTING)
+    monkeypatch.setattr(wb.config, "PROJECT_ROOT", tmp_path)
+    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    assert not at.exception
+    assert "MONITORING_WORKBOOK_SECRET" in at.warning[0].value
+    assert not at.file_uploader
+
+
+def test_lead_reads_a_workbook_back_on_my_actions(demo_engine, app_env):
+    at = make_app(POLICE_LEAD, page="pages/my_actions.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(e.label == "Update by workbook (Excel)" for e in at.expander)
+    button(at, "Make the workbook for Northbridge Police").click().run()
+    assert [e for e in at.get("download_button") if "update-workbook-pol-" in e.proto.label]
+    from monitoring import services
+
+    with demo_engine.connect() as conn:
+        user = dict(
+            conn.execute(text("select * from app_user where email = :e"), {"e": POLICE_LEAD})
+            .mappings()
+            .one()
+        )
+    lead = services.Actor.from_user(user)
+    a1 = pick(demo_engine, status=("in_progress", "not_started"))
+    content = fill(
+        wb.make_workbook(demo_engine, lead, lead.agency_id),
+        {a1["id"]: {"note": "Read back on My actions."}},
+    )
+    at.file_uploader[0].set_value(("mine.xlsx", content, "application/octet-stream")).run()
+    button(at, "Apply 1 changed rows").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (
+        scalar(
+            demo_engine,
+            "select count(*) from action_update where action_id = :i and progress_note = :n",
+            i=a1["id"],
+            n="Read back on My actions.",
+        )
+        == 1
+    )
+    assert (
+        scalar(
+            demo_engine,
+            "select count(*) from audit_log where field = 'via' and actor = :a",
+            a=POLICE_LEAD,
+        )
+        == 1
+    )
