@@ -715,6 +715,8 @@ def _already_read(conn: Connection, action_id: int, ref: str) -> dict | None:
 
 def _read_rows(sheet: Any, header_row: int, columns: dict[str, int]) -> list[tuple[int, dict, Any]]:
     """(row number, texts by column key, the cell of the new date) for every row with content."""
+    if sheet.max_row > header_row + MAX_ROWS:
+        raise WorkbookError(f"The workbook has more than {MAX_ROWS} rows; nothing was read.")
     out = []
     for row in sheet.iter_rows(min_row=header_row + 1):
         cells = {
@@ -838,9 +840,13 @@ def _evaluate(
             return result
         new_due = parsed.value if parsed else None
     link = texts.get("evidence_url", "")
-    if not link and cells.get("evidence_url") is not None:
-        target = getattr(cells["evidence_url"].hyperlink, "target", None)
-        link = str(target or "").strip()
+    if cells.get("evidence_url") is not None and not link.lower().startswith(
+        ("https://", "http://")
+    ):
+        # A cell made a hyperlink shows its own words: the address is the link's target.
+        target = str(getattr(cells["evidence_url"].hyperlink, "target", None) or "").strip()
+        if target.lower().startswith(("https://", "http://")):
+            link = target
     if link:
         try:
             link = services._check_url(link)

@@ -448,6 +448,36 @@ def test_a_new_target_date_typed_any_way_is_read(demo_engine, typed):
     )
 
 
+def test_an_evidence_link_made_a_hyperlink_is_read_from_its_target(demo_engine):
+    admin = actor(demo_engine, ADMIN)
+    a1 = pick(demo_engine, status=("in_progress", "not_started"))
+    book = open_book(wb.make_workbook(demo_engine, admin, agency_id(demo_engine, "POL")))
+    sheet = book[wb.SHEET]
+    cell = sheet.cell(row=row_of(sheet, a1["id"]), column=header(sheet)["Evidence link"])
+    cell.value = "Training plan"
+    cell.hyperlink = "https://example.org/training-plan.pdf"
+    result = wb.read_back(demo_engine, admin, save(book), apply=True)
+    assert [r.outcome for r in result.rows if r.action_id == a1["id"]] == ["applied"]
+    assert (
+        scalar(
+            demo_engine,
+            "select url from evidence where action_id = :i order by id desc",
+            i=a1["id"],
+        )
+        == "https://example.org/training-plan.pdf"
+    )
+
+
+def test_a_sheet_claiming_too_many_rows_is_refused_before_reading(demo_engine):
+    admin = actor(demo_engine, ADMIN)
+    book = open_book(wb.make_workbook(demo_engine, admin, agency_id(demo_engine, "POL")))
+    book[wb.SHEET].cell(row=wb.HEADER_ROW + wb.MAX_ROWS + 5, column=1, value="x")
+    before = dump(demo_engine)
+    with pytest.raises(wb.WorkbookError, match="more than"):
+        wb.read_back(demo_engine, admin, save(book), apply=True)
+    nothing_written(before, demo_engine)
+
+
 # --- refusals: nothing written -------------------------------------------------------------------
 
 
