@@ -11,7 +11,14 @@ from sqlalchemy import text
 
 from monitoring import update_workbook as wb
 from tests.conftest import make_app
-from tests.test_update_workbook import ADMIN, POLICE_LEAD, SECRET, fill, pick
+from tests.test_update_workbook import (  # noqa: F401  (twin_engine: a fixture)
+    ADMIN,
+    POLICE_LEAD,
+    SECRET,
+    fill,
+    pick,
+    twin_engine,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +142,73 @@ def test_lead_reads_a_workbook_back_on_my_actions(demo_engine, app_env):
         )
         == 1
     )
+
+
+def test_round_trip_equals_the_same_updates_saved_in_the_update_form(
+    demo_engine,
+    app_env,
+    twin_engine,  # noqa: F811  (the fixture imported above)
+):
+    """The issue's test, literally: the lead's updates typed into the update form on My actions
+    (AppTest, on one copy of the demo) and the same updates returned in a workbook (on the other
+    copy) leave the same records, versions and audit rows, row by row (ids and times aside); the
+    workbook's writes carry their "via" audit rows in addition."""
+    from datetime import date
+
+    from tests.test_update_workbook import actor, agency_id, dump
+
+    a1 = pick(demo_engine, status=("in_progress", "not_started"))
+    a2 = pick(demo_engine, status=("in_progress", "not_started"), skip={a1["id"]})
+    a3 = pick(
+        demo_engine,
+        status=("in_progress", "not_started"),
+        pending=False,
+        skip={a1["id"], a2["id"]},
+    )
+    a4 = pick(
+        demo_engine, status=("in_progress", "not_started"), skip={a1["id"], a2["id"], a3["id"]}
+    )
+    new_due = date(2027, 3, 31)
+    form = {
+        a1["id"]: {"status": "completed", "note": "Audit of 40 referrals done."},
+        a2["id"]: {"note": "Training booked.", "link": "https://example.org/plan.pdf"},
+        a3["id"]: {"new_due": new_due, "due_reason": "Waiting for the new IT system."},
+        a4["id"]: {"status": "not_implemented", "reason": "Replaced by the regional protocol."},
+    }
+    sheet = {
+        a1["id"]: {"status": "Completed (agency reports)", "note": "Audit of 40 referrals done."},
+        a2["id"]: {"note": "Training booked.", "evidence_url": "https://example.org/plan.pdf"},
+        a3["id"]: {"new_due_on": "31/03/2027", "reason": "Waiting for the new IT system."},
+        a4["id"]: {"status": "Not implemented", "reason": "Replaced by the regional protocol."},
+    }
+    lead = actor(twin_engine, POLICE_LEAD)
+    content = fill(wb.make_workbook(twin_engine, lead, agency_id(twin_engine, "POL")), sheet)
+    result = wb.read_back(twin_engine, lead, content, apply=True)
+    assert {r.action_id: r.outcome for r in result.rows if r.action_id in sheet} == {
+        i: "applied" for i in sheet
+    }
+
+    at = make_app(POLICE_LEAD, page="pages/my_actions.py")
+    for action_id in [r.action_id for r in result.rows if r.action_id in form]:
+        entries = form[action_id]
+        if "status" in entries:
+            at.selectbox(key=f"status_{action_id}_0").set_value(entries["status"])
+        for name in ("note", "due_reason"):
+            if name in entries:
+                at.text_area(key=f"{name}_{action_id}_0").input(entries[name])
+        for name in ("link", "reason"):
+            if name in entries:
+                at.text_input(key=f"{name}_{action_id}_0").input(entries[name])
+        if "new_due" in entries:
+            at.date_input(key=f"new_due_{action_id}_0").set_value(entries["new_due"])
+        at.button(key=f"save_{action_id}_0").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+
+    through_form, through_workbook = dump(demo_engine), dump(twin_engine)
+    for table in ("action", "action_update", "evidence", "due_date_change", "audit_log"):
+        assert through_workbook[table] == through_form[table], table
+    assert through_workbook["data_version"] == through_form["data_version"]  # as many writes
+    assert through_form["via"] == []
+    assert len(through_workbook["via"]) == 5  # 4 action writes and the target-date request
