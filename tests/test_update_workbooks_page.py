@@ -4,6 +4,7 @@ through AppTest: download, upload a filled copy, preview, confirm; refusals show
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -142,6 +143,27 @@ def test_lead_reads_a_workbook_back_on_my_actions(demo_engine, app_env):
         )
         == 1
     )
+    # History names how the change came, in words.
+    with demo_engine.connect() as conn:
+        review_id, rec_id = conn.execute(
+            text("select review_id, recommendation_id from action where id = :a"), {"a": a1["id"]}
+        ).one()
+    history = make_app(POLICE_LEAD, page="pages/history.py")
+    history.selectbox(key="history_pick_review").set_value(review_id).run()
+    history.selectbox(key="history_pick_rec").set_value(rec_id).run()
+    history.selectbox(key="history_pick_action").set_value(a1["id"]).run()
+    assert not history.exception
+    trail = history.dataframe[0].value
+    received = trail[trail["What"] == "Received as"]
+    assert len(received) == 1
+    assert (
+        received["Now"]
+        .iloc[0]
+        .startswith(
+            f"returned workbook from Northbridge Police, sent {wb.day_words(datetime.now(wb.config.LONDON).date())}, "
+            f"read by {POLICE_LEAD}; workbook ref "
+        )
+    )
 
 
 def test_round_trip_equals_the_same_updates_saved_in_the_update_form(
@@ -153,7 +175,6 @@ def test_round_trip_equals_the_same_updates_saved_in_the_update_form(
     (AppTest, on one copy of the demo) and the same updates returned in a workbook (on the other
     copy) leave the same records, versions and audit rows, row by row (ids and times aside); the
     workbook's writes carry their "via" audit rows in addition."""
-    from datetime import date
 
     from tests.test_update_workbook import actor, agency_id, dump
 

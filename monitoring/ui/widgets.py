@@ -154,6 +154,7 @@ FIELD_LABELS = {
     "lead_agency_id": "Lead agency",
     "description": "Description",
     "success_measure": "Success measure",
+    "via": "Received as",
 }
 """Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
 
