@@ -1009,6 +1009,8 @@ def read_back(
     key = key or secret_key()
     book = _load(content)
     sent = verify(book, key)
+    with db.read_connection(engine) as conn:  # the signed id names the agency, not the sheet
+        sent = dataclasses.replace(sent, agency=agency_name(conn, sent.agency_id))
     if not services.can(actor, "update_action", agency_id=sent.agency_id):
         if actor.role == "agency_lead":
             raise WorkbookError(

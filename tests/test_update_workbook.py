@@ -521,6 +521,14 @@ def test_a_signature_that_does_not_match_is_refused(demo_engine, monkeypatch):
                 row[1].value = change(row[1].value)
         with pytest.raises(wb.WorkbookError, match="signature does not match"):
             wb.read_back(demo_engine, admin, save(book), apply=True)
+    # The agency's name is not what names it: the signed id is.
+    book = open_book(content)
+    for row in book[wb.SIGNATURE_SHEET].iter_rows(max_col=2):
+        if row[0].value == "agency":
+            row[1].value = "Somebody Else"
+    preview = wb.read_back(demo_engine, admin, save(book))
+    assert preview.sent.agency == "Northbridge Police"
+    assert "from Northbridge Police" in wb.via_text(preview.sent, admin)
     # Signed with another key.
     monkeypatch.setenv(wb.SECRET_SETTING, SECRET + "-other")
     with pytest.raises(wb.WorkbookError, match="signature does not match"):
