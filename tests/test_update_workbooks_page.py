@@ -233,3 +233,34 @@ def test_round_trip_equals_the_same_updates_saved_in_the_update_form(
     assert through_workbook["data_version"] == through_form["data_version"]  # as many writes
     assert through_form["via"] == []
     assert len(through_workbook["via"]) == 5  # 4 action writes and the target-date request
+
+
+def test_office_page_shows_both_versions_of_a_row_in_conflict(demo_engine, app_env):
+    from monitoring import services
+    from tests.test_update_workbook import actor, agency_id
+
+    admin = actor(demo_engine, ADMIN)
+    a1 = pick(demo_engine, status=("in_progress", "not_started"))
+    content = fill(
+        wb.make_workbook(demo_engine, admin, agency_id(demo_engine, "POL")),
+        {a1["id"]: {"status": "Not started", "note": "From the workbook."}},
+    )
+    services.save_action_update(
+        demo_engine,
+        actor(demo_engine, POLICE_LEAD),
+        a1["id"],
+        version=a1["version"],
+        status="completed",
+        note="Done in the app meanwhile.",
+    )
+    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    at.file_uploader[0].set_value(("late.xlsx", content, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Conflict"] == "1"
+    [panel] = [e for e in at.expander if e.label.startswith("Conflicts: both versions")]
+    said = " ".join(t.value for t in panel.text)
+    assert "the workbook (version" in said and "From the workbook." in said
+    assert "Now (version" in said and "Completed (agency reports)" in said
+    since = panel.dataframe[0].value
+    assert ("status", "completed") in set(zip(since["field"], since["new_value"], strict=True))
+    assert not [b for b in at.button if str(b.label).startswith("Apply")]
