@@ -96,6 +96,7 @@ COLUMNS = (
     Column("lead_officer", "Lead officer", 18),
     Column("due_on", "Target date", 12),
     Column("days_overdue", "Days overdue", 9),
+    Column("pending_due_on", "New target date awaiting the board", 14),
     Column("status", "Status", 24, editable=True),
     Column("note", "Progress note", 46, editable=True),
     Column("new_due_on", "New target date requested", 14, editable=True),
@@ -323,6 +324,7 @@ def make_workbook(
         update its actions, :func:`monitoring.services.can`).
     :param today: for days overdue (default :func:`monitoring.config.today`).
     :param key: the signing key (default :func:`secret_key`).
+    :param issued_at: UTC ISO time of issue, signed (default now).
     :raises SecretMissing: no signing key configured.
     :raises WorkbookError: no such agency.
     :raises services.PermissionDenied: the actor may not update this agency's actions.
@@ -379,6 +381,7 @@ def make_workbook(
             "lead_officer": row["lead_officer"],
             "due_on": due,
             "days_overdue": int(row["days_overdue"]),
+            "pending_due_on": rules.parse_iso(row["pending_due_on"]),
             "status": status_word(row["status"]),
             "note": None,
             "new_due_on": None,
@@ -396,7 +399,7 @@ def make_workbook(
             if column.editable:
                 cell.protection = Protection(locked=False)
                 cell.fill = editable_fill
-            if column.key in ("due_on", "new_due_on"):
+            if column.key in ("due_on", "new_due_on", "pending_due_on"):
                 cell.number_format = "dd/mm/yyyy"
     last = HEADER_ROW + max(len(frame), 1)
     words = ",".join(status_word(code) for code in LEAD_STATUSES)

@@ -202,7 +202,14 @@ def test_make_lists_open_and_awaiting_assurance_worst_first_with_locked_guidance
     # Locked guidance, editable entries, hidden id and version, a protected sheet.
     assert sheet.protection.sheet is True
     data_row = wb.HEADER_ROW + 1
-    for heading in ("Review", "Recommendation", "Action", "Action text", "Target date"):
+    for heading in (
+        "Review",
+        "Recommendation",
+        "Action",
+        "Action text",
+        "Target date",
+        "New target date awaiting the board",
+    ):
         assert sheet.cell(row=data_row, column=cols[heading]).protection.locked is True
     for key in ("status", "note", "new_due_on", "reason", "evidence_url"):
         assert sheet.cell(row=data_row, column=cols[HEADINGS[key]]).protection.locked is False
