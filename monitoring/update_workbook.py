@@ -236,12 +236,17 @@ def agency_name(conn: Connection, agency_id: int) -> str:
 
 
 def workbook_actions(conn: Connection, agency_id: int, today: date) -> pd.DataFrame:
+    """:func:`workbook_rows` as a DataFrame with :data:`WORKBOOK_ROW_COLUMNS`."""
+    return pd.DataFrame(workbook_rows(conn, agency_id, today), columns=WORKBOOK_ROW_COLUMNS)
+
+
+def workbook_rows(conn: Connection, agency_id: int, today: date) -> list[dict]:
     """The rows of an agency's workbook: actions it leads that are open or completed (awaiting
     assurance), worst first: most days overdue (:func:`monitoring.rules.days_overdue`), then
     earliest target date (none last), then review, recommendation and action number.
 
-    :returns: DataFrame with :data:`WORKBOOK_ROW_COLUMNS` (dates ISO text; ``days_overdue`` int;
-        ``pending_due_on`` the new date of a change awaiting the board's decision, or None).
+    :returns: dicts with :data:`WORKBOOK_ROW_COLUMNS` (dates ISO text or None; ``days_overdue``
+        int; ``pending_due_on`` the new date of a change awaiting the board's decision, or None).
     """
     a, rec, rv, ddc = db.action, db.recommendation, db.review, db.due_date_change
     pending = (
@@ -301,7 +306,7 @@ def workbook_actions(conn: Connection, agency_id: int, today: date) -> pd.DataFr
             str(x["number"]),
         )
     )
-    return pd.DataFrame(rows, columns=WORKBOOK_ROW_COLUMNS)
+    return rows
 
 
 def status_word(code: str) -> str:
@@ -330,7 +335,7 @@ def make_workbook(
     :raises services.PermissionDenied: the actor may not update this agency's actions.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -340,8 +345,8 @@ def make_workbook(
     issued_at = issued_at or config.utc_now_iso()
     with db.read_connection(engine) as conn:
         name = agency_name(conn, agency_id)
-        frame = workbook_actions(conn, agency_id, today)
-    pairs = [(int(i), int(v)) for i, v in zip(frame["id"], frame["version"], strict=True)]
+        actions = workbook_rows(conn, agency_id, today)
+    pairs = [(int(row["id"]), int(row["version"])) for row in actions]
     signature = sign(key, agency_id, issued_at, pairs)
 
     book = Workbook()
@@ -369,8 +374,22 @@ def make_workbook(
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = column.width
         sheet.column_dimensions[letter].hidden = column.hidden
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for offset, row in enumerate(frame.to_dict("records")):
+    # Named styles: one lookup per cell instead of building each cell's style (27 s to ~3 s for
+    # an agency with 11,000 actions).
+    styles = {}
+    for editable in (False, True):
+        for dated in (False, True):
+            style = NamedStyle(
+                name=f"update workbook {'entry' if editable else 'guide'}{' date' if dated else ''}",
+                alignment=Alignment(wrap_text=True, vertical="top"),
+                protection=Protection(locked=not editable),
+                number_format="dd/mm/yyyy" if dated else "General",
+            )
+            if editable:
+                style.fill = editable_fill
+            book.add_named_style(style)
+            styles[editable, dated] = style.name
+    for offset, row in enumerate(actions):
         number = HEADER_ROW + 1 + offset
         due = rules.parse_iso(row["due_on"])
         cells = {
@@ -395,13 +414,9 @@ def make_workbook(
             # Text from people stays text: a value starting with "=" is never a formula here.
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"
-            cell.alignment = wrap
-            if column.editable:
-                cell.protection = Protection(locked=False)
-                cell.fill = editable_fill
-            if column.key in ("due_on", "new_due_on", "pending_due_on"):
-                cell.number_format = "dd/mm/yyyy"
-    last = HEADER_ROW + max(len(frame), 1)
+            dated = column.key in ("due_on", "new_due_on", "pending_due_on")
+            cell.style = styles[column.editable, dated]
+    last = HEADER_ROW + max(len(actions), 1)
     words = ",".join(status_word(code) for code in LEAD_STATUSES)
     status_list = DataValidation(
         type="list",
@@ -442,10 +457,13 @@ def make_workbook(
         ("agency_id", int(agency_id)),
         ("agency", name),
         ("issued_at", issued_at),
-        ("actions", json.dumps([[i, v] for i, v in pairs])),
         ("signature", signature),
+        ("actions", len(pairs)),
+        ("action_id", "version"),
     ):
         signed.append(row)
+    for pair in pairs:  # one row each: a cell holds at most 32,767 characters in Excel
+        signed.append(pair)
     signed.sheet_state = "veryHidden"
     signed.protection.sheet = True
     book.properties.title = f"Update workbook: {name}"
@@ -578,10 +596,15 @@ def verify(book: Any, key: bytes) -> SentWorkbook:
         raise WorkbookError(
             "This file is not an update workbook made by this monitor (it has no signature)."
         )
-    found = {}
-    for row in book[SIGNATURE_SHEET].iter_rows(min_row=1, max_row=20, max_col=2):
+    signed = book[SIGNATURE_SHEET]
+    found: dict[str, Any] = {}
+    pairs_from = None
+    for row in signed.iter_rows(min_row=1, max_row=20, max_col=2):
         if row[0].value is not None:
             found[str(row[0].value).strip()] = row[1].value
+            if row[0].value == "action_id":
+                pairs_from = row[0].row + 1
+                break
     if found.get("format") != FORMAT:
         raise WorkbookError(
             "This file is not an update workbook made by this monitor (unknown format "
@@ -591,7 +614,15 @@ def verify(book: Any, key: bytes) -> SentWorkbook:
         agency_id = int(found["agency_id"])
         issued_at = str(found["issued_at"])
         datetime.fromisoformat(issued_at)
-        pairs = [(int(i), int(v)) for i, v in json.loads(str(found["actions"]))]
+        count = int(found["actions"])
+        if pairs_from is None or not 0 <= count <= MAX_ROWS:
+            raise ValueError("no list of actions")
+        pairs = [
+            (int(i), int(v))
+            for i, v in signed.iter_rows(
+                min_row=pairs_from, max_row=pairs_from + count - 1, max_col=2, values_only=True
+            )
+        ]
         signature = str(found["signature"])
     except (KeyError, TypeError, ValueError):
         raise WorkbookError(
