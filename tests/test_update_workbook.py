@@ -798,3 +798,44 @@ def test_command_line_make_and_apply(demo_engine, database_url, monkeypatch, tmp
     assert cli.main(["workbook", "make", "--agency", "POL", "--out", str(tmp_path / "y.xlsx")]) == 1
     assert "MONITORING_WORKBOOK_SECRET" in capsys.readouterr().err
     db.dispose_engines()
+
+
+def test_a_large_agencys_workbook_reads_back(engine):
+    """3,000 actions: the signed list is longer than an Excel cell may hold (32,767 characters),
+    so it is kept one action a row; the whole workbook still verifies and reads back."""
+    from sqlalchemy import insert
+
+    with db.write_transaction(engine) as conn:
+        agency = conn.execute(
+            insert(db.agency).values(name="Big Agency", short_name="BIG").returning(db.agency.c.id)
+        ).scalar_one()
+        review = conn.execute(
+            insert(db.review).values(ref="R1", title="A review").returning(db.review.c.id)
+        ).scalar_one()
+        rec = conn.execute(
+            insert(db.recommendation)
+            .values(review_id=review, number="1", title="Rec")
+            .returning(db.recommendation.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(db.action),
+            [
+                {
+                    "recommendation_id": rec,
+                    "review_id": review,
+                    "number": str(n),
+                    "description": f"Action {n}",
+                    "lead_agency_id": agency,
+                    "due_on": "2026-01-01",
+                    "status": "in_progress",
+                }
+                for n in range(1, 3001)
+            ],
+        )
+    admin = services.Actor.system("test")
+    content = wb.make_workbook(engine, admin, agency)
+    book = open_book(content)
+    assert book[wb.SIGNATURE_SHEET].max_row > 3000
+    result = wb.read_back(engine, admin, content)
+    assert len(result.rows) == 3000
+    assert result.counts()["unchanged"] == 3000
