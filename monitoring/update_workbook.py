@@ -802,8 +802,8 @@ def _evaluate(
     result.review_ref, result.number = str(current["ref"]), str(current["number"])
     if current["lead_agency_id"] != sent.agency_id:
         result.detail = (
-            f"This action is led by {current['agency'] or 'no agency'}, not {sent.agency}: a row "
-            "for another agency's action is not read from this workbook."
+            f"This action is led by {current['agency'] or rules.NO_LEAD_AGENCY}, not "
+            f"{sent.agency}: a row for another agency's action is not read from this workbook."
         )
         return result
     if action_id not in sent.versions:
