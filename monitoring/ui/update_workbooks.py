@@ -8,12 +8,12 @@ actions (:func:`lead_panel`). Text from the file or from people is shown as text
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from monitoring import services, worklists
+from monitoring import config, services, worklists
 from monitoring import update_workbook as wb
 from monitoring.ui import data, widgets
 
@@ -47,9 +47,7 @@ def download(actor: services.Actor, agency_id: int, agency: str, short_name: str
             st.error("The workbook could not be made.")
             st.text(str(exc))
             return
-        name = (
-            f"update-workbook-{(short_name or str(agency_id)).lower()}-{date.today():%Y-%m-%d}.xlsx"
-        )
+        name = f"update-workbook-{(short_name or str(agency_id)).lower()}-{datetime.now(config.LONDON):%Y-%m-%d}.xlsx"
         made = {"agency_id": agency_id, "content": content, "name": name}
         st.session_state[f"{key}_made"] = made
     if made and made["agency_id"] == agency_id:
