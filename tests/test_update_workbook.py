@@ -83,7 +83,10 @@ def dump(engine) -> dict:
         "action_update": table("select * from action_update", drop=("id", "created_at")),
         "evidence": table("select * from evidence", drop=("id", "uploaded_at")),
         "due_date_change": table("select * from due_date_change", drop=("id", "requested_at")),
-        "audit_log": table("select * from audit_log where field <> 'via'", drop=("id", "at")),
+        "audit_log": table(
+            "select * from audit_log where field <> 'via' and entity <> 'sign_in'",
+            drop=("id", "at"),
+        ),
         "via": table("select * from audit_log where field = 'via'", drop=("id", "at")),
         "data_version": db.get_data_version(engine),
     }
