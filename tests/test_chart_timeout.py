@@ -10,6 +10,7 @@ import sys
 import time
 
 import psutil
+import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
@@ -90,3 +91,49 @@ def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch)
     assert "Charts left out" in cover.placeholders[1].text
     time.sleep(0.5)
     assert running_fakes() <= before
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {
+        pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+    }
+
+
+def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_it(monkeypatch):
+    """One browser draws every chart of one pack and of the next (kept warm: starting it costs
+    about 3 s); after a hanging browser times out (case 11) the next drawing starts a fresh one;
+    closing it leaves no process behind."""
+    import plotly.graph_objects as go
+
+    from monitoring.exports import images
+
+    figures = {
+        "one": go.Figure(go.Bar(x=["a", "b"], y=[1, 2]), layout={"title": "one"}),
+        "two": go.Figure(go.Bar(x=[3, 4], y=["c", "d"], orientation="h"), layout={"height": 300}),
+    }
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    images.close_browser()
+    first = images.render_png(figures)
+    started = set(images._WARM.pids)
+    assert started and _alive(started) == started
+    second = images.render_png(figures)
+    assert images._WARM.pids == started  # the same browser drew the second pack
+    assert set(first) == set(second) == {"one", "two"}
+    assert all(png.startswith(b"\x89PNG") for png in [*first.values(), *second.values()])
+
+    monkeypatch.setenv("BROWSER_PATH", str(FAKE))
+    before = running_fakes()
+    with pytest.raises(images.ChartTimeout, match="within 2 seconds"):
+        images.render_png(figures, timeout=2)
+    time.sleep(0.5)
+    assert running_fakes() <= before
+    assert not _alive(started)  # the warm browser was closed for the other BROWSER_PATH
+
+    monkeypatch.delenv("BROWSER_PATH")
+    third = images.render_png(figures)
+    assert third["one"].startswith(b"\x89PNG")
+    restarted = set(images._WARM.pids)
+    assert restarted and not restarted & started
+    images.close_browser()
+    time.sleep(0.5)
+    assert not _alive(restarted)

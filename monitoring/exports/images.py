@@ -1,22 +1,32 @@
 """Static chart images (PNG) through kaleido 1.x and a local Chromium.
 
 Kaleido 1.x drives a Chrome or Chromium it finds on the machine (Debian's ``chromium`` package,
-installed by ``make browser``); it never downloads one here. :func:`render_png` opens one
-browser for a whole export run and renders every figure in it (one warm process, not one per
-chart). MathJax is off so that no external script is fetched.
+installed by ``make browser``); it never downloads one here. MathJax is off so that no external
+script is fetched.
 
-Drawing is bounded (case 11): it gives up after :func:`monitoring.config.chart_timeout_seconds`
-(60 s by default), kills every process the browser started (no stray browser is left behind) and
-raises :class:`ChartTimeout`; the exports then write the pack without chart images and say so on
-its cover.
+Starting the browser and loading plotly.js into its page costs about 3 s; drawing one chart in a
+warm page about 0.3-0.5 s. So the browser is kept warm for the process (:class:`_WarmBrowser`: one
+Kaleido session on its own event loop thread): every chart of a pack, and of the next pack, is
+drawn in it, and it is closed after :data:`IDLE_SECONDS` without work, when ``BROWSER_PATH``
+changes, and when the process exits.
+
+Drawing is bounded (case 11): :func:`render_png` gives up after
+:func:`monitoring.config.chart_timeout_seconds` (60 s by default, the browser's start included),
+kills every process the browser started (no stray browser is left behind) and raises
+:class:`ChartTimeout`; the exports then write the pack without chart images and say so on its
+cover. The next call starts a fresh browser.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
+import contextlib
 import os
 import shutil
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -88,6 +98,132 @@ def find_browser() -> Path:
     raise BrowserNotFound(f"No Chrome or Chromium found on PATH. {INSTALL_HINT}")
 
 
+IDLE_SECONDS = 300.0
+"""A warm browser idle this long (seconds) is closed; the next pack starts a new one (about 3 s)."""
+
+
+class _WarmBrowser:
+    """One Kaleido session (one Chromium, one tab) on its own event loop thread, kept for the
+    process and shared by every caller (one drawing at a time).
+
+    The browser's process ids are noted when it starts (the processes this one gained meanwhile),
+    so that a timeout can kill exactly them.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+        self.kaleido = None
+        self.path: Path | None = None
+        self.pids: set[int] = set()
+        self.idle_close: asyncio.TimerHandle | None = None
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self.loop is None or self.thread is None or not self.thread.is_alive():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="kaleido-browser", daemon=True)
+            thread.start()
+            self.loop, self.thread = loop, thread
+        return self.loop
+
+    async def _open(self, path: Path) -> None:
+        import kaleido
+
+        before = _children()
+        self.path = path
+        browser = kaleido.Kaleido(n=1, mathjax=False, path=str(path))
+        self.kaleido = browser
+        try:
+            await browser.__aenter__()
+        finally:
+            self.pids = _children() - before
+
+    async def _draw(self, path: Path, figures, width: int, scale: float) -> dict[str, bytes]:
+        if self.idle_close is not None:
+            self.idle_close.cancel()
+            self.idle_close = None
+        if self.kaleido is not None and self.path != path:
+            await self._close()
+        if self.kaleido is None:
+            await self._open(path)
+        result = {}
+        for name, fig in figures.items():
+            opts = {"format": "png", "width": width, "height": fig.layout.height or 450}
+            opts["scale"] = scale
+            result[name] = await self.kaleido.calc_fig(fig, opts=opts)
+        self.idle_close = asyncio.get_running_loop().call_later(
+            IDLE_SECONDS, lambda: asyncio.ensure_future(self._close())
+        )
+        return result
+
+    async def _close(self) -> None:
+        browser, self.kaleido = self.kaleido, None
+        if browser is not None:
+            with contextlib.suppress(Exception):  # whatever it says, the processes are ended
+                await asyncio.wait_for(browser.__aexit__(None, None, None), 10)
+        _end(self.pids)
+        self.pids = set()
+
+    def draw(self, path: Path, figures, width: int, scale: float, timeout: float):
+        """Draw in the warm browser (starting it when needed) within ``timeout`` seconds.
+
+        :raises TimeoutError: when not done in time; the browser's processes are then killed and
+            the session forgotten.
+        """
+        started = time.monotonic()
+        if not self.lock.acquire(timeout=timeout):
+            raise TimeoutError
+        try:
+            loop = self._ensure_loop()
+            before = _children()
+            future = asyncio.run_coroutine_threadsafe(self._draw(path, figures, width, scale), loop)
+            try:
+                return future.result(max(0.0, timeout - (time.monotonic() - started)))
+            except concurrent.futures.TimeoutError:
+                future.cancel()
+                self._abandon(before)
+                raise TimeoutError from None
+            except BaseException:
+                self._abandon(before)
+                raise
+        finally:
+            self.lock.release()
+
+    def _abandon(self, before: set[int]) -> None:
+        """Kill the browser (the processes it was seen to start, and any this process gained
+        during the failed call) and forget the session and its loop thread."""
+        _end(self.pids | (_children() - before))
+        loop = self.loop
+        self.kaleido, self.pids, self.idle_close = None, set(), None
+        self.loop = self.thread = None
+        if loop is not None:
+            # the cancelled drawing may still end in an error once its browser is gone: that is
+            # expected, already reported as the timeout, so the loop does not print it
+            loop.set_exception_handler(lambda _loop, _context: None)
+            loop.call_soon_threadsafe(loop.stop)
+
+    def close(self) -> None:
+        """Close the browser now (at exit; a later call starts a new one)."""
+        with self.lock:
+            if self.loop is None or self.kaleido is None:
+                _end(self.pids)
+                return
+            try:
+                asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(15)
+            except BaseException:  # noqa: BLE001 - at exit: end the processes whatever happened
+                _end(self.pids)
+
+
+_WARM = _WarmBrowser()
+atexit.register(_WARM.close)
+
+
+def close_browser() -> None:
+    """Close the warm chart browser now (the next drawing starts a new one)."""
+    _WARM.close()
+
+
 def render_png(
     figures: Mapping[str, go.Figure],
     *,
@@ -95,11 +231,11 @@ def render_png(
     scale: float = 2.5,
     timeout: float | None = None,
 ) -> dict[str, bytes]:
-    """Render every figure to PNG bytes in one browser session.
+    """Render every figure to PNG bytes in the process's warm browser (started when needed).
 
     :param figures: name → Plotly figure; each keeps its own height (or 450 px).
     :param width: image width in CSS pixels; ``scale`` multiplies it for sharp print.
-    :param timeout: seconds allowed for all of them (default
+    :param timeout: seconds allowed for all of them, a browser start included (default
         :func:`monitoring.config.chart_timeout_seconds`, 60 s).
     :returns: name → PNG bytes, in the order given.
     :raises BrowserNotFound: when no Chromium is installed (see :func:`find_browser`).
@@ -110,38 +246,14 @@ def render_png(
     if not figures:
         return {}
     browser = find_browser()
-    result: dict[str, bytes] = {}
-    error: list[BaseException] = []
-
-    async def _render() -> None:
-        import kaleido
-
-        async with kaleido.Kaleido(n=1, mathjax=False, path=str(browser)) as k:
-            for name, fig in figures.items():
-                opts = {"format": "png", "width": width, "height": fig.layout.height or 450}
-                opts["scale"] = scale
-                result[name] = await k.calc_fig(fig, opts=opts)
-
-    def _thread() -> None:  # a fresh event loop, whether or not the caller runs one
-        try:
-            asyncio.run(_render())
-        except BaseException as exc:  # re-raised in the caller's thread
-            error.append(exc)
-
-    before = _children()
-    worker = threading.Thread(target=_thread, name="kaleido-export", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        _end(_children() - before)
-        worker.join(5)
+    try:
+        return _WARM.draw(browser, dict(figures), width, scale, timeout)
+    except TimeoutError:
         raise ChartTimeout(
             f"The chart browser did not draw the charts within {timeout:g} seconds; it was "
             "stopped and the pack was made without chart images."
-        )
-    if error:
-        exc = error[0]
+        ) from None
+    except Exception as exc:
         if type(exc).__name__ == "ChromeNotFoundError":
             raise BrowserNotFound(f"{exc} {INSTALL_HINT}") from exc
         raise ChartRenderError(f"Chart image could not be drawn: {exc}") from exc
-    return result
