@@ -183,6 +183,7 @@ def test_tiny_run_writes_json_and_markdown(tmp_path):
         assert size["pages"]["assurance.py"]["role"] == "board"
         live, past = size["pack"]["live"], size["pack"]["past"]
         assert live["median_s"] > 0 and past["median_s"] > 0
+        assert live["cold_s"] == live["runs_s"][0] > 0  # the run that started the chart browser
         assert past["meeting"] == max(
             (bench_data.BENCH_TODAY - timedelta(days=d)).isoformat() for d, _ in bench_data.MEETINGS
         )
@@ -191,6 +192,7 @@ def test_tiny_run_writes_json_and_markdown(tmp_path):
     assert {g["goal"] for g in report["goals"]} >= {"past meeting's pack ≤ 1.5 × live"}
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     assert "### Every page" in markdown and "| my_actions.py (agency_lead) |" in markdown
+    assert "| next meeting (records now) | " in markdown and ", first " in markdown
     for label in bench.LABELS.values():
         assert label in markdown
     assert "200" in markdown and "400" in markdown
