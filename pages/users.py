@@ -92,12 +92,13 @@ with st.form("set_password", clear_on_submit=True):
 st.subheader("Sign-in log")
 st.caption(
     "Every sign-in, refused sign-in (with the reason, which the person signing in is never "
-    "told), lockout, unlock and sign-out, newest first (the last 500). Times are UTC."
+    "told), lockout, unlock and sign-out, newest first (the last 500). Times are UK time."
 )
 log = data.read(auth.sign_in_log)
 if log.empty:
     st.caption("No sign-ins recorded yet.")
 else:
-    log["When (UTC)"] = log["When (UTC)"].map(widgets.uk_date_time)
+    log = log.rename(columns={"When (UTC)": "When (UK time)"})
+    log["When (UK time)"] = log["When (UK time)"].map(widgets.uk_date_time)
     st.dataframe(log, hide_index=True, width="stretch")
     widgets.downloads(log, "sign-in-log", "sign_in_log")

@@ -263,5 +263,9 @@ def test_office_page_shows_both_versions_of_a_row_in_conflict(demo_engine, app_e
     assert "the workbook (version" in said and "From the workbook." in said
     assert "Now (version" in said and "Completed (agency reports)" in said
     since = panel.dataframe[0].value
-    assert ("status", "completed") in set(zip(since["field"], since["new_value"], strict=True))
+    # In words, with UK times (case 09), as on every other page.
+    assert list(since.columns) == ["When (UK time)", "Who", "What", "Was", "Now"]
+    assert ("Status", "Completed (agency reports)") in set(
+        zip(since["What"], since["Now"], strict=True)
+    )
     assert not [b for b in at.button if str(b.label).startswith("Apply")]

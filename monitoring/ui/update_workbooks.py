@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pandas as pd
 import streamlit as st
 
 from monitoring import config, services, worklists
@@ -84,18 +83,7 @@ def _conflicts(result: wb.ReadBack) -> None:
                 f"{widgets.uk_date(now.get('due_on')) or 'none'}. Changed since:"
             )
             if row.since:
-                st.dataframe(
-                    pd.DataFrame(row.since),
-                    hide_index=True,
-                    width="stretch",
-                    column_config={
-                        "at": "When (UTC)",
-                        "actor": "Who",
-                        "field": "What",
-                        "old_value": "Was",
-                        "new_value": "Now",
-                    },
-                )
+                st.dataframe(widgets.changes_display(row.since), hide_index=True, width="stretch")
 
 
 def _show(result: wb.ReadBack) -> None:

@@ -52,18 +52,7 @@ def show_conflict(conflict: dict) -> None:
     st.warning(md(conflict["message"]), icon=":material/sync_problem:")
     changes = [c for c in conflict["changes"] if c["field"] not in _QUIET_FIELDS]
     if changes:
-        st.dataframe(
-            pd.DataFrame(changes)[["at", "actor", "field", "old_value", "new_value"]],
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "at": "When (UTC)",
-                "actor": "Who",
-                "field": "What",
-                "old_value": "Was",
-                "new_value": "Now",
-            },
-        )
+        st.dataframe(widgets.changes_display(changes), hide_index=True, width="stretch")
     st.info("Your unsaved text is still in the form: check it against their change and save again.")
 
 

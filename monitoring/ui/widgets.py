@@ -206,23 +206,37 @@ def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def changes_display(changes) -> pd.DataFrame:
+    """Changes made to a record since a version (a conflict) as shown: ``When (UK time), Who,
+    What, Was, Now``, in words (:func:`audit_display` without the record column).
+
+    :param changes: mappings or a DataFrame with ``at, actor, field, old_value, new_value``
+        (:func:`monitoring.services.changes_since`).
+    """
+    frame = pd.DataFrame(
+        changes, columns=["at", "actor", "entity", "field", "old_value", "new_value"]
+    )
+    frame["entity"] = frame["entity"].astype("object").fillna("action")
+    return audit_display(frame).drop(columns=["Record"])
+
+
 def date_changes_display(changes: pd.DataFrame) -> pd.DataFrame:
-    """Target-date change requests as shown: ``Asked (UTC), From, To, Reason, Asked by,
-    Decision, Decided by, Decided (UTC)``, dates as ``d MMM yyyy``, decisions in words, "—" for
+    """Target-date change requests as shown: ``Asked (UK time), From, To, Reason, Asked by,
+    Decision, Decided by, Decided (UK time)``, dates as ``d MMM yyyy``, decisions in words, "—" for
     none (a pending request has no decider yet).
 
     :param changes: monitoring.worklists.date_change_requests.
     """
     return pd.DataFrame(
         {
-            "Asked (UTC)": [uk_date_time(v) for v in changes["requested_at"]],
+            "Asked (UK time)": [uk_date_time(v) for v in changes["requested_at"]],
             "From": [uk_date(v) or MISSING for v in changes["old_due_on"]],
             "To": [uk_date(v) or MISSING for v in changes["new_due_on"]],
             "Reason": [text_or_dash(v) for v in changes["reason"]],
             "Asked by": [text_or_dash(v) for v in changes["requested_by"]],
             "Decision": [code_word("decision", v) for v in changes["decision"]],
             "Decided by": [text_or_dash(v) for v in changes["decided_by"]],
-            "Decided (UTC)": [uk_date_time(v) for v in changes["decided_at"]],
+            "Decided (UK time)": [uk_date_time(v) for v in changes["decided_at"]],
         }
     )
 
