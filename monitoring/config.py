@@ -118,6 +118,16 @@ def _seconds_setting(name: str, default: float) -> float:
     return value
 
 
+DEFAULT_BOARD_NAME = "Safeguarding partnership"
+
+
+def board_name() -> str:
+    """The board's own name for titles and the meeting pack's cover (``MONITORING_BOARD_NAME``,
+    e.g. "Northbridge Safeguarding Children Partnership"); default "Safeguarding partnership".
+    Never taken from the records: an imported review's ``board`` may be a coroner's area."""
+    return os.environ.get("MONITORING_BOARD_NAME", "").strip() or DEFAULT_BOARD_NAME
+
+
 def evidence_dir() -> Path:
     """Folder for uploaded evidence files (created on first use by the services)."""
     raw = os.environ.get("MONITORING_EVIDENCE_DIR", "").strip()

@@ -1105,10 +1105,14 @@ def _agency(engine: Engine, value: str) -> int:
     with engine.connect() as conn:
         agencies = worklists.agency_choices(conn)
     wanted = value.strip().lower()
+
+    def short(row) -> str:  # an imported agency has no short name (NaN in the frame)
+        return row.short_name if isinstance(row.short_name, str) else ""
+
     for row in agencies.itertuples():
-        if wanted in (str(row.id), (row.short_name or "").lower(), row.name.lower()):
+        if wanted in (str(row.id), short(row).lower(), str(row.name).lower()):
             return int(row.id)
-    choices = ", ".join(f"{r.short_name or r.id} ({r.name})" for r in agencies.itertuples())
+    choices = ", ".join(f"{short(r) or r.id} ({r.name})" for r in agencies.itertuples())
     raise WorkbookError(f"--agency: no agency {value!r}; choose one of: {choices}.")
 
 

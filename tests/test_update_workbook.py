@@ -790,6 +790,12 @@ def test_command_line_make_and_apply(demo_engine, database_url, monkeypatch, tmp
         )
         == 1
     )
+    # An agency brought in by an import has no short name: choosing by name still works.
+    with demo_engine.begin() as conn:
+        conn.execute(db.agency.insert().values(name="Imported Trust", active=True))
+    imported = tmp_path / "imported.xlsx"
+    assert cli.main(["workbook", "make", "--agency", "Imported Trust", "--out", str(imported)]) == 0
+    assert imported.exists()
     # Unknown agency, a file not ours, no key: exit 1 with a message, nothing written.
     assert (
         cli.main(["workbook", "make", "--agency", "nope", "--out", str(tmp_path / "x.xlsx")]) == 1

@@ -587,6 +587,14 @@ def decisions_needed(
             r.c.response_status == "awaiting",
             r.c.response_due_on.is_not(None),
             r.c.response_due_on < today.isoformat(),
+            # Still awaited: an action is open, or none exists yet. A PFD report's recipients
+            # reply through its actions, so a report every recipient has answered is not chased.
+            or_(
+                select(a.c.id)
+                .where(a.c.recommendation_id == r.c.id, queries.is_open_sql(a))
+                .exists(),
+                ~select(a.c.id).where(a.c.recommendation_id == r.c.id).exists(),
+            ),
             queries.recommendation_filter(filters, r, a),
         )
         .order_by(r.c.response_due_on)
@@ -821,17 +829,7 @@ def build_pack(
     )
     records = src.records()
     if board is None:
-        rv = records.rv
-        board = (
-            conn.execute(
-                select(rv.c.board)
-                .where(rv.c.board.is_not(None))
-                .group_by(rv.c.board)
-                .order_by(func.count().desc(), rv.c.board)
-                .limit(1)
-            ).scalar()
-            or "Safeguarding partnership"
-        )
+        board = config.board_name()
 
     filters = src.filters
     window = src.window_days
