@@ -113,6 +113,10 @@ class MeetingPack:
     as_at: date | None = None
     charts_missing: str | None = None
     """Why the pack has no chart images (the browser timed out, case 11), said on its cover."""
+    measures: pd.DataFrame | None = None
+    """The page of measures as at the meeting: :func:`monitoring.measures.display_table` of
+    :func:`monitoring.measures.pack_measures` (columns
+    :data:`monitoring.measures.DISPLAY_COLUMNS`, worst first); None when not read."""
 
     @property
     def figures_label(self) -> str:
@@ -806,7 +810,7 @@ def build_pack(
     :param scope: the reader's (:class:`monitoring.source.Scope`); default everything (commands).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
-    from monitoring import reads
+    from monitoring import measures, reads
 
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
@@ -862,6 +866,7 @@ def build_pack(
         scorecard=reads.scorecard(conn, src),
         annual=annual_report(conn, today, filters, records=records, scope=scope) if annual else [],
         as_at=records.as_at,
+        measures=measures.display_table(measures.pack_measures(conn, today, filters)),
     )
 
 
