@@ -112,3 +112,23 @@ def test_a_pack_without_measures_says_so(demo_engine, meetings):
     write_xlsx(pack, buffer)
     sheet = openpyxl.load_workbook(buffer)["Measures"]
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [list(measures.DISPLAY_COLUMNS)]
+
+
+def test_a_viewers_pack_holds_only_published_reviews_measures(demo_engine, meetings):
+    from monitoring.source import Scope
+
+    with demo_engine.begin() as conn:
+        review_id = conn.execute(
+            text(
+                "select r.review_id from measure m join recommendation r "
+                "on r.id = m.recommendation_id order by m.id limit 1"
+            )
+        ).scalar()
+        conn.execute(text("update review set published_on = null where id = :i"), {"i": review_id})
+        ref = conn.execute(text("select ref from review where id = :i"), {"i": review_id}).scalar()
+    with demo_engine.connect() as conn:
+        full = exports.build_pack(conn, None, annual=False).measures
+        viewer = exports.build_pack(conn, None, annual=False, scope=Scope("viewer")).measures
+    assert (full["Review"] == ref).any()
+    assert not (viewer["Review"] == ref).any()
+    assert viewer.equals(full[full["Review"] != ref].reset_index(drop=True))

@@ -845,6 +845,13 @@ def build_pack(
         baseline_figures = reads.overview(conn, baseline_src)
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
+    reviews = reads.review_register(conn, src)
+    measure_rows = measures.pack_measures(conn, today, filters)
+    if scope.published_only:  # a viewer reads the measures of published reviews and themes only
+        seen = measure_rows["review_id"].isna() | measure_rows["review_id"].isin(
+            reviews["review_id"]
+        )
+        measure_rows = measure_rows[seen].reset_index(drop=True)
     return MeetingPack(
         today=today,
         meeting=the_meeting,
@@ -862,11 +869,11 @@ def build_pack(
         escalations=escalations,
         decisions=decisions_needed(conn, today, filters, escalations=escalations, records=records),
         changes=reads.changes_between(conn, src, since, today),
-        reviews=reads.review_register(conn, src),
+        reviews=reviews,
         scorecard=reads.scorecard(conn, src),
         annual=annual_report(conn, today, filters, records=records, scope=scope) if annual else [],
         as_at=records.as_at,
-        measures=measures.display_table(measures.pack_measures(conn, today, filters)),
+        measures=measures.display_table(measure_rows),
     )
 
 
