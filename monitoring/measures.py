@@ -1007,6 +1007,43 @@ def has_measure_meeting_target(
     return bool((met["recommendation_id"] == recommendation_id).any())
 
 
+IMPACT_COLUMNS = ["Measure", "Latest value", "Variation", "Assurance", "Target", "Target met"]
+"""The Assurance page's table of a recommendation's measures."""
+
+
+@dataclass(frozen=True)
+class Impact:
+    """A recommendation's impact evidence, as the Assurance page shows it.
+
+    ``table``: columns :data:`IMPACT_COLUMNS`, one row per measure of the recommendation, worst
+    first (:func:`display_table`'s words; "Target met" is "Yes" where the assurance icon is
+    ``pass``, the rule of :func:`recommendations_meeting_target`). ``met``: the measures meeting
+    their target, ``(measure_id, name)``, the ones a recommendation can be assured on.
+    ``feedback``: its feedback entries (:func:`feedback_counts`).
+    """
+
+    table: pd.DataFrame
+    met: tuple[tuple[int, str], ...]
+    feedback: int
+
+
+def recommendation_impact(
+    conn: Connection, recommendation_id: int, as_at: date | None = None
+) -> Impact:
+    """The measures and feedback of one recommendation (as at ``as_at``; None: now)."""
+    table = summaries(conn, as_at)
+    own = table[table["recommendation_id"] == recommendation_id].reset_index(drop=True)
+    shown = display_table(own)
+    shown["Target met"] = ["Yes" if code == "pass" else "No" for code in own["assurance"]]
+    met = tuple(
+        (int(i), str(n))
+        for i, n, code in zip(own["measure_id"], own["name"], own["assurance"], strict=True)
+        if code == "pass"
+    )
+    feedback = feedback_counts(conn, as_at).get(int(recommendation_id), 0)
+    return Impact(shown[IMPACT_COLUMNS], met, feedback)
+
+
 FEEDBACK_COLUMNS = [
     "id",
     "recommendation_id",

@@ -993,11 +993,17 @@ def assure_recommendation(
     *,
     version: int | None,
     note: str | None = None,
+    measure_id: int | None = None,
 ) -> dict:
     """Set a recommendation's ``assurance_status`` (board, assurer, admin).
 
+    :param measure_id: "assured on a measure" (issue 21): a measure of this recommendation whose
+        target is consistently met now (:func:`monitoring.measures.recommendations_meeting_target`);
+        the audit entry ``assured_on_measure`` records it as "name (measure id)".
     :returns: the recommendation row after the write.
-    :raises ValidationError: unknown status. :raises VersionConflict: stale ``version``.
+    :raises ValidationError: unknown status; a measure given with a status other than assured,
+        or one that is not this recommendation's or does not meet its target.
+    :raises VersionConflict: stale ``version``.
     """
     require(actor, "assure")
     if assurance_status not in db.ASSURANCE_STATUSES:
@@ -1006,10 +1012,26 @@ def assure_recommendation(
             f"got {assurance_status!r}."
         )
     note = _text(note, "note")
+    if measure_id is not None and assurance_status != "assured":
+        raise ValidationError("measure: a recommendation is assured on a measure only as assured.")
     at = config.utc_now_iso()
     with db.write_transaction(engine) as conn:
         row = _fetch(conn, db.recommendation, recommendation_id, "recommendation")
         _check_version(conn, "recommendation", row, version)
+        extra = {"assurance_note": (None, note)} if note else {}
+        if measure_id is not None:
+            from monitoring import measures  # measures writes through this module
+
+            met = measures.recommendations_meeting_target(conn)
+            met = met[
+                (met["recommendation_id"] == recommendation_id) & (met["measure_id"] == measure_id)
+            ]
+            if met.empty:
+                raise ValidationError(
+                    f"measure: measure {measure_id} is not one of this recommendation's measures "
+                    "meeting its target."
+                )
+            extra["assured_on_measure"] = (None, f"{met['name'].iloc[0]} (measure {measure_id})")
         versioned_update(
             conn,
             actor,
@@ -1017,7 +1039,7 @@ def assure_recommendation(
             row,
             {"assurance_status": assurance_status, "updated_at": at},
             at=at,
-            extra_audit={"assurance_note": (None, note)} if note else None,
+            extra_audit=extra or None,
             quiet=("updated_at",),
         )
         return _fetch(conn, db.recommendation, recommendation_id, "recommendation", lock=False)

@@ -5,7 +5,7 @@ evidence, updates and form."""
 
 import streamlit as st
 
-from monitoring import services, worklists
+from monitoring import measures, services, worklists
 from monitoring.ui import data, queue, session, updates, widgets
 
 session.guard(__file__)
@@ -84,4 +84,11 @@ if decides:
 with tabs["Recommendations"]:
     chosen = updates.pick_recommendation("assurance_pick")
     if chosen:
-        updates.recommendation_assurance_form(actor, chosen)
+        impact = data.read(measures.recommendation_impact, int(chosen["id"]))
+        st.markdown("**Impact evidence**")
+        if impact.table.empty:
+            st.caption("This recommendation has no measures.")
+        else:
+            st.dataframe(impact.table, hide_index=True, width="stretch")
+        st.text(f"Feedback from children and families: {impact.feedback} entries")
+        updates.recommendation_assurance_form(actor, chosen, impact.met)

@@ -3,7 +3,7 @@ recommendations and actions."""
 
 import streamlit as st
 
-from monitoring import charts, reads, rules
+from monitoring import charts, measures, reads, rules
 from monitoring.ui import data, session, widgets
 from monitoring.ui.text import md
 
@@ -50,6 +50,8 @@ st.subheader("One review in detail")
 titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))
 review_id = st.selectbox("Review", list(titles), format_func=titles.get, key="review_detail")
 detail = data.read(reads.review_detail, src, int(review_id))
+measure_rows = data.read(measures.summaries, src.as_at)
+measure_rows = measure_rows[measure_rows["review_id"] == int(review_id)]
 for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
     implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
@@ -60,6 +62,18 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
             f"**Assurance:** {widgets.code_word('assurance_status', first['assurance_status'])}"
             + (" · **National dependency** (escalated)" if first["national_dependency"] else "")
         )
+        own = measure_rows[measure_rows["recommendation_id"] == first["recommendation_id"]]
+        if not own.empty:  # measure names came from people: plain text
+            shown = measures.display_table(own)
+            st.text(
+                "Measures (latest value; variation; assurance):\n"
+                + "\n".join(
+                    "{}: {}; {}; {}".format(*values)
+                    for values in shown[
+                        ["Measure", "Latest value", "Variation", "Assurance"]
+                    ].itertuples(index=False)
+                )
+            )
         actions = rows.dropna(subset=["action_id"])
         if actions.empty:
             st.warning("No actions yet: this recommendation needs actions (a data-quality flag).")

@@ -187,7 +187,7 @@ def test_tiny_run_writes_json_and_markdown(tmp_path):
         assert past["meeting"] == max(
             (bench_data.BENCH_TODAY - timedelta(days=d)).isoformat() for d, _ in bench_data.MEETINGS
         )
-        assert live["sheets"] == past["sheets"] == 7
+        assert live["sheets"] == past["sheets"] == 8
         assert 0 < live["pdf_pages"] <= 40 and 0 < live["slides"] <= 25
     assert {g["goal"] for g in report["goals"]} >= {"past meeting's pack ≤ 1.5 × live"}
     markdown = (tmp_path / "BENCHMARKS.md").read_text()

@@ -327,6 +327,7 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
         "Changes since last meeting",
         "Reviews",
         "Agencies",
+        "Measures",
     ]
     ws = wb["Tracker"]
     header = [c.value for c in ws[1]]

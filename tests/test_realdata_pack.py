@@ -22,7 +22,7 @@ from tests.conftest import ANCHOR, REALDATA
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
 MAX_PDF_PAGES = 40
 MAX_SLIDES = 25
-SHEETS = 7
+SHEETS = 8
 
 
 def scalar(engine, sql, **values):

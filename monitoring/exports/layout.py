@@ -221,6 +221,8 @@ def _summary_section(section: Section, pack: MeetingPack) -> Section:
             tables.append(summarised(table, where="the Excel tracker's Reviews sheet"))
         elif section.key == "agencies":
             tables.append(summarised(table, SUMMARY_AGENCIES, "the Excel tracker's Agencies sheet"))
+        elif section.key == "measures":
+            tables.append(summarised(table, where="the Excel tracker's Measures sheet"))
         else:
             tables.append(summarised(table))
     return Section(section.key, section.title, section.intro, tables, section.charts)
@@ -439,8 +441,46 @@ def _full_sections(pack: MeetingPack) -> list[Section]:
                 )
             ],
         ),
+        measures_section(pack),
     ]
     return out
+
+
+MEASURE_COLUMNS = [
+    "Measure",
+    "Latest value",
+    "Variation",
+    "Assurance",
+    "Target",
+    "Latest period",
+    "Owner",
+]
+"""The columns of the Measures page's table (:data:`monitoring.measures.DISPLAY_COLUMNS`) that
+the PDF and the slides show: the measure, where it is, the icons' words and its target."""
+
+
+def measures_section(pack: MeetingPack) -> Section:
+    """One page of measures as at the meeting: the Measures page's table
+    (:attr:`MeetingPack.measures`, worst first), the icons as their text alternatives (e.g.
+    "Special cause improving" and "Target consistently met"), as the page shows them."""
+    frame = pack.measures
+    rows = [] if frame is None else [list(r) for r in frame[MEASURE_COLUMNS].itertuples(False)]
+    return Section(
+        "measures",
+        "Measures: did practice change?",
+        f"Each measure's latest value, its variation and assurance (NHS England's Making Data "
+        f"Count) and its target, worst first, {pack.figures_label[0].lower()}"
+        f"{pack.figures_label[1:]}.",
+        [
+            Table(
+                "Measures",
+                MEASURE_COLUMNS,
+                rows,
+                [3.4, 1.1, 2.2, 2.2, 1.4, 1.1, 2.2],
+                empty="No measures are recorded.",
+            )
+        ],
+    )
 
 
 def _number(value):

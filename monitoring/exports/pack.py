@@ -113,6 +113,10 @@ class MeetingPack:
     as_at: date | None = None
     charts_missing: str | None = None
     """Why the pack has no chart images (the browser timed out, case 11), said on its cover."""
+    measures: pd.DataFrame | None = None
+    """The page of measures as at the meeting: :func:`monitoring.measures.display_table` of
+    :func:`monitoring.measures.pack_measures` (columns
+    :data:`monitoring.measures.DISPLAY_COLUMNS`, worst first); None when not read."""
 
     @property
     def figures_label(self) -> str:
@@ -814,7 +818,7 @@ def build_pack(
     :param scope: the reader's (:class:`monitoring.source.Scope`); default everything (commands).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
-    from monitoring import reads
+    from monitoring import measures, reads
 
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
@@ -839,6 +843,13 @@ def build_pack(
         baseline_figures = reads.overview(conn, baseline_src)
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
+    reviews = reads.review_register(conn, src)
+    measure_rows = measures.pack_measures(conn, today, filters)
+    if scope.published_only:  # a viewer reads the measures of published reviews and themes only
+        seen = measure_rows["review_id"].isna() | measure_rows["review_id"].isin(
+            reviews["review_id"]
+        )
+        measure_rows = measure_rows[seen].reset_index(drop=True)
     return MeetingPack(
         today=today,
         meeting=the_meeting,
@@ -856,10 +867,11 @@ def build_pack(
         escalations=escalations,
         decisions=decisions_needed(conn, today, filters, escalations=escalations, records=records),
         changes=reads.changes_between(conn, src, since, today),
-        reviews=reads.review_register(conn, src),
+        reviews=reviews,
         scorecard=reads.scorecard(conn, src),
         annual=annual_report(conn, today, filters, records=records, scope=scope) if annual else [],
         as_at=records.as_at,
+        measures=measures.display_table(measure_rows),
     )
 
 

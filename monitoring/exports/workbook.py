@@ -1,7 +1,7 @@
 """The tracker as an Excel workbook (openpyxl): a handful of sheets whatever the size of the data
 (a sheet per review made 776 sheets of the real PFD data): Summary, Tracker (every action, one row
-each, with its review), Overdue by agency, Decisions, Changes since last meeting, Reviews and
-Agencies.
+each, with its review), Overdue by agency, Decisions, Changes since last meeting, Reviews,
+Agencies and Measures.
 
 Every sheet is one table: a bold header row that stays frozen, an autofilter over the table, real
 Excel dates (shown ``d mmm yyyy``), RAG as the board's word on the RAG colour. Text that a
@@ -26,6 +26,17 @@ from monitoring import rules
 from monitoring.exports import safe
 from monitoring.exports.layout import kind_text, rag_text, status_text
 from monitoring.exports.pack import MeetingPack, figure_rows, uk_date
+from monitoring.measures import DISPLAY_COLUMNS
+
+MEASURE_WIDTHS = {
+    "Measure": 44,
+    "Variation": 30,
+    "Assurance": 30,
+    "Owner": 30,
+    "Recommendation or theme": 44,
+    "Values": 9,
+}
+"""Column widths of the Measures sheet (others 14)."""
 
 DATE_FORMAT = "d mmm yyyy"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E96")
@@ -130,7 +141,8 @@ def _na(value):
 def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
     """Write the tracker for ``pack``: sheets "Summary", "Tracker" (every action with its review,
     in the Actions page's order), "Overdue by agency", "Decisions", "Changes since last meeting",
-    "Reviews" and "Agencies" (the scorecard): the same seven sheets at any size.
+    "Reviews", "Agencies" (the scorecard) and "Measures" (the Measures page's table as at the
+    meeting, worst first): the same eight sheets at any size.
 
     :param out: a file path or a binary buffer.
     """
@@ -281,5 +293,13 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
             ]
             for r in pack.scorecard.itertuples()
         ],
+    )
+
+    ws = wb.create_sheet(sheet_title("Measures", taken))
+    frame = pack.measures
+    _table(
+        ws,
+        [(name, MEASURE_WIDTHS.get(name, 14)) for name in DISPLAY_COLUMNS],
+        [] if frame is None else (list(r) for r in frame[DISPLAY_COLUMNS].itertuples(False)),
     )
     wb.save(out)

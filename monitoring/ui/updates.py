@@ -411,11 +411,15 @@ def date_change_form(actor: services.Actor, change) -> None:
         )
 
 
-def recommendation_assurance_form(actor: services.Actor, rec) -> None:
-    """Set a recommendation's assurance status, with a note."""
+def recommendation_assurance_form(
+    actor: services.Actor, rec, met: tuple[tuple[int, str], ...] = ()
+) -> None:
+    """Set a recommendation's assurance status, with a note; with ``met`` (its measures meeting
+    their target: ``(measure_id, name)``), "Assured on a measure" offers them."""
     from monitoring.db import ASSURANCE_STATUSES
 
     rec_id = int(rec["id"])
+    names = dict(met)
     with st.form(f"rec_assurance_form_{rec_id}"):
         status = st.selectbox(
             "Assurance status",
@@ -424,14 +428,29 @@ def recommendation_assurance_form(actor: services.Actor, rec) -> None:
             format_func=lambda s: widgets.code_word("assurance_status", s),
             key=f"rec_status_{rec_id}",
         )
+        measure_id = None
+        if names:
+            measure_id = st.selectbox(
+                "Assured on a measure (meets its target; with the status Assured)",
+                [None, *names],
+                format_func=lambda i: "No measure" if i is None else names[i],
+                key=f"rec_measure_{rec_id}",
+            )
         note = st.text_area("Note", key=f"rec_note_{rec_id}")
         save = st.form_submit_button("Save assurance", type="primary", key=f"rec_save_{rec_id}")
     if save:
         run_service(
             lambda: services.assure_recommendation(
-                data.engine(), actor, rec_id, status, version=int(rec["version"]), note=note
+                data.engine(),
+                actor,
+                rec_id,
+                status,
+                version=int(rec["version"]),
+                note=note,
+                measure_id=measure_id,
             ),
-            f"Recommendation {rec['number']}: assurance saved.",
+            f"Recommendation {rec['number']}: assurance saved"
+            + (f" on the measure {names[measure_id]}." if measure_id else "."),
         )
 
 

@@ -125,6 +125,11 @@ ENTITY_LABELS = {
     "meeting_decision": "Meeting decision",
     "agency": "Agency",
     "app_user": "Account",
+    "agency_alias": "Agency name (merged or alias)",
+    "meeting": "Meeting",
+    "measure": "Measure",
+    "measure_observation": "Measure value",
+    "feedback": "Feedback from children and families",
 }
 """Words for ``audit_log.entity``."""
 
@@ -155,6 +160,9 @@ FIELD_LABELS = {
     "description": "Description",
     "success_measure": "Success measure",
     "via": "Received as",
+    "merged": "Agencies merged",
+    "merge_undone": "Merge undone",
+    "assured_on_measure": "Assured on the measure",
 }
 """Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
 
