@@ -5,12 +5,13 @@ files from ``../shared/realdata`` (the PFD data set, the Stockton tracker), on b
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 
-from monitoring import changes, config, db, importer, services
+from monitoring import asat, changes, charts, config, db, importer, queries, services
 from monitoring.exports import pack
 from tests.conftest import REALDATA
 
@@ -123,3 +124,75 @@ def test_stockton_first_import_is_baseline_and_reimport_is_dated_by_its_heading(
     assert "to Completed" in march.iloc[0]["detail"]
     assert list(again["kind"]) == ["baseline"]  # the baseline stays one line
     assert since_import.empty
+
+
+def test_pfd_as_at_and_trends_start_at_the_report_date(pfd_engine):
+    earlier = date(2025, 6, 30)
+    with pfd_engine.connect() as conn:
+        # the report dates (review.published_on is its publication here, case 13)
+        published = conn.execute(
+            text(
+                "select r.id, r.ref, l.effective_on as published_on from review r join audit_log l"
+                " on l.entity = 'review' and l.field = 'created' and l.entity_id = r.id"
+            )
+        ).all()
+        undated = {r.ref for r in published if r.published_on == AS_OF.isoformat()}
+        published = [r for r in published if r.ref not in undated]
+        known = sum(1 for r in published if r.published_on <= earlier.isoformat())
+        then = asat.overview_as_at(conn, earlier)
+        # one report published in a month inside the window, not on a month end
+        report = next(
+            r
+            for r in sorted(published, key=lambda r: r.published_on, reverse=True)
+            if r.published_on[8:] not in ("28", "29", "30", "31")
+        )
+        day = date.fromisoformat(report.published_on)
+        frame = asat.trend(conn, day - relativedelta(months=4), day + relativedelta(months=3))
+        gone = asat.trend(conn, date(1990, 1, 1), date(1990, 3, 1))
+    # the records as at a meeting before the import: the reports made by then (were 0)
+    assert 0 < known < len(published)
+    assert then.reviews == known
+    # the report's line starts at the first month end on or after its report date: no 0 before
+    rows = frame[frame["review_id"] == report.id]
+    first_point = date(day.year, day.month, 1) + relativedelta(months=1) - timedelta(days=1)
+    assert min(rows["as_at"]) == first_point
+    assert sorted(rows["as_at"]) == [
+        p for p in asat.month_ends(*frame["as_at"].agg(["min", "max"])) if p >= first_point
+    ]
+    assert rows["open"].notna().all()
+    # before any report: the totals are not recorded (<NA>), never 0
+    totals = gone[gone["ref"] == asat.ALL_REVIEWS]
+    assert len(totals) == 3 and totals["open"].isna().all()
+    assert len(gone) == 3
+    chart = charts.trend_chart(totals)
+    assert all(y is None for trace in chart.data for y in trace.y)
+
+
+def test_pfd_scorecard_since_update_counts_from_the_as_of_date(pfd_engine):
+    today = config.today()
+    with pfd_engine.connect() as conn:
+        card = queries.agency_scorecard(conn, today)
+    # every status came from the export as at 31 Jan 2026: not "0 days" (the import day)
+    assert len(card) > 100
+    assert set(card["last_update_on"]) == {AS_OF}
+    assert set(card["days_since_update"]) == {(today - AS_OF).days}
+
+
+def test_stockton_as_at_before_its_first_record_is_not_recorded(engine):
+    importer.import_path(STOCKTON, engine)
+    with engine.connect() as conn:
+        ref = conn.execute(text("select ref from review")).scalar()
+        before = asat.counts_by_review_as_at(conn, date(2017, 1, 1))
+        reviews_then = conn.execute(select(asat.reviews_as_at(date(2017, 1, 1)))).all()
+        figures_then = asat.overview_as_at(conn, date(2017, 1, 1))
+        december = asat.counts_by_review_as_at(conn, date(2017, 12, 31))
+        statuses = conn.execute(
+            text("select status, count(*) from action group by status order by status")
+        ).all()
+    assert before.empty and reviews_then == []  # 1 January 2017: not recorded
+    assert (figures_then.reviews, figures_then.actions) == (0, 0)
+    # from its heading's date (December 2017) it is there, with the tracker's statuses
+    assert list(december["ref"]) == [ref]
+    done = sum(n for s, n in statuses if s in ("completed", "assured"))
+    assert int(december.iloc[0]["completed"]) == done
+    assert int(december.iloc[0]["open"]) == sum(n for _s, n in statuses) - done
