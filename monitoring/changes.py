@@ -323,11 +323,14 @@ def _new_recommendations(conn: Connection, since: date, until: date) -> list:
     return rows
 
 
-def baselines(conn: Connection, since: date, until: date) -> list[dict]:
+def baselines(
+    conn: Connection, since: date, until: date, reviews: set[int] | None = None
+) -> list[dict]:
     """The imports that brought reviews in (their baselines, see the module docstring) dated in
     ``(since, until]``, one dict each: ``at`` (the date: latest source date of its records, else
     the day imported), ``imported_on`` (date), ``source`` (file name), ``reviews``,
-    ``recommendations``, ``actions`` (counts) and ``refs`` (review refs, sorted)."""
+    ``recommendations``, ``actions`` (counts) and ``refs`` (review refs, sorted). With
+    ``reviews`` (ids), only those reviews are counted (a reader's scope, the filters)."""
     br = _baseline_reviews()
     found = conn.execute(
         select(br.c.review_id, br.c.at, br.c.label, br.c.effective_on, review.c.ref).join(
@@ -338,6 +341,8 @@ def baselines(conn: Connection, since: date, until: date) -> list[dict]:
         return []
     events: dict[tuple[str, str], dict] = {}
     by_review: dict[int, dict] = {}
+    if reviews is not None:
+        found = [r for r in found if r.review_id in reviews]
     for r in found:
         source = r.label.rsplit(IMPORTED, 1)[-1].removesuffix(")")
         event = events.setdefault(
@@ -364,7 +369,8 @@ def baselines(conn: Connection, since: date, until: date) -> list[dict]:
         .group_by(recommendation.c.review_id)
     ).all()
     for review_id, n in recs:
-        by_review[review_id]["recommendations"] += int(n)
+        if review_id in by_review:
+            by_review[review_id]["recommendations"] += int(n)
     ba = _baseline_actions()
     acts = conn.execute(
         select(action.c.review_id, func.count())
@@ -372,7 +378,8 @@ def baselines(conn: Connection, since: date, until: date) -> list[dict]:
         .group_by(action.c.review_id)
     ).all()
     for review_id, n in acts:
-        by_review[review_id]["actions"] += int(n)
+        if review_id in by_review:
+            by_review[review_id]["actions"] += int(n)
     first = _first_updates()
     dated = conn.execute(
         select(action.c.review_id, func.max(action_update.c.effective_on))
@@ -384,7 +391,7 @@ def baselines(conn: Connection, since: date, until: date) -> list[dict]:
         .group_by(action.c.review_id)
     ).all()
     for review_id, day in dated:
-        if day:
+        if day and review_id in by_review:
             by_review[review_id]["dates"].add(day)
     out = []
     for event in events.values():
@@ -418,7 +425,9 @@ def _newly_overdue(conn: Connection, since: date, until: date) -> list[tuple]:
     return [(r.id, r.due_on) for r in rows]
 
 
-def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
+def changes_between(
+    conn: Connection, since: date, until: date, *, reviews: set[int] | None = None
+) -> pd.DataFrame:
     """Every change between two dates (normally two meetings), each exactly once.
 
     :param since: the earlier date (excluded); ``until``: the later date (included).
@@ -430,6 +439,7 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
         the board), ``at`` (the date it happened: ``effective_on``, else the day recorded).
         Ordered by date, then kind, review and number. An import that first brought reviews in
         is one ``baseline`` row, never counted as completed, moved or new (module docstring).
+    :param reviews: count only these reviews (ids) in baseline lines (None: every review).
     :raises ValueError: when ``until`` is before ``since``.
     """
     if until < since:
@@ -490,7 +500,7 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
                 "at": _on(r.on, r.created_at),
             }
         )
-    for event in baselines(conn, since, until):
+    for event in baselines(conn, since, until, reviews):
         n = event["reviews"] + event["recommendations"] + event["actions"]
         imported = _uk(event["imported_on"].isoformat())
         as_at = _uk(event["at"].isoformat())

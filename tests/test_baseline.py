@@ -11,8 +11,10 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 
-from monitoring import asat, changes, charts, config, db, importer, queries, services
+from monitoring import asat, changes, charts, config, db, importer, queries, reads, services
 from monitoring.exports import pack
+from monitoring.queries import Filters
+from monitoring.source import Source
 from tests.conftest import REALDATA
 
 pytestmark = pytest.mark.usefixtures("shared_data")
@@ -74,6 +76,22 @@ def test_pfd_baseline_is_one_line_and_nothing_after_it(pfd_engine):
     summary = pack.changes_summary(past_pack).set_index("kind")["changes"].to_dict()
     assert summary[changes.KIND_LABELS["baseline"]] == 1
     assert changes.KIND_LABELS["newly_completed"] not in summary
+
+    # filtered to one agency (the read path): the baseline line counts that agency's reports
+    with pfd_engine.connect() as conn:
+        agency_id, n_reviews = conn.execute(
+            text(
+                "select lead_agency_id, count(distinct review_id) from action"
+                " where lead_agency_id is not null group by lead_agency_id"
+                " order by count(distinct review_id) desc limit 1"
+            )
+        ).one()
+        src = Source(today=today, filters=Filters(agency_ids=(agency_id,)))
+        one = reads.changes_between(conn, src, earlier, later)
+    assert 1 < n_reviews < reviews
+    line = one[one["kind"] == "baseline"]
+    assert len(line) == 1 and line.iloc[0]["review_ref"] == f"{n_reviews:,} reviews"
+    assert (one["kind"] != "newly_completed").all()
 
 
 def _stockton_copy(tmp_path, heading: str, first_category: str):
