@@ -21,8 +21,15 @@ outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same ag
 - a recommendation's response recorded after ``D`` (``responded_on``) was still awaited on ``D``;
 - recommendations and reviews created after ``D`` are left out.
 
-"On or before ``D``" compares stored UTC timestamps with the start of the next Europe/London day,
-so a change made on ``D`` (London time) counts on ``D``.
+Two dates (issue 17): a change counts on ``D`` when it *happened* on or before ``D``: its
+``effective_on`` (a Europe/London date, e.g. an imported tracker's update date or a PFD report's
+date) is on or before ``D``; where ``effective_on`` is NULL ("date not known") the recorded UTC
+timestamp is compared with the start of the next Europe/London day instead (:func:`cutoff`), so a change made
+on ``D`` counts on ``D``. Changes are ordered by the date they happened, then by when recorded.
+A record also exists on ``D`` when something about it is known to have happened by then (its
+``created`` audit row's or an update's ``effective_on``), even if it was typed in later: an
+imported PFD report exists from its report date. Before a review's first known record it is
+left out altogether ("not recorded": :func:`trend` has no point for it, never a 0).
 """
 
 from __future__ import annotations
@@ -55,6 +62,46 @@ def cutoff(as_at: date) -> str:
     return rules.day_start_utc(as_at + timedelta(days=1))
 
 
+def happened_by(effective, recorded, as_at: date) -> ColumnElement[bool]:
+    """SQL: a change happened on or before ``as_at``: ``effective`` (London date text) on or
+    before it, or, with ``effective`` NULL (date not known), ``recorded`` (UTC timestamp text)
+    before :func:`cutoff`."""
+    return or_(
+        and_(effective.is_not(None), effective <= iso(as_at)),
+        and_(effective.is_(None), recorded < cutoff(as_at)),
+    )
+
+
+def happened_on(effective, recorded) -> ColumnElement:
+    """SQL: the date a change happened, ``effective`` or else the recorded timestamp's date (for
+    ordering changes the way they happened)."""
+    return func.coalesce(effective, func.substr(recorded, 1, 10))
+
+
+def _known_from(entity: str) -> Subquery:
+    """Per ``entity`` id (``key``), the earliest source date known of it (``on``): its
+    ``created`` audit row's ``effective_on`` and, for actions, its updates' (imports date them by
+    the source). Rows with no such date are not listed."""
+    log, au = audit_log, action_update
+    parts = [
+        select(log.c.entity_id.label("key"), log.c.effective_on.label("on")).where(
+            log.c.entity == entity, log.c.field == "created", log.c.effective_on.is_not(None)
+        )
+    ]
+    if entity == "action":
+        parts.append(
+            select(au.c.action_id.label("key"), au.c.effective_on.label("on")).where(
+                au.c.effective_on.is_not(None)
+            )
+        )
+    both = parts[0].union_all(*parts[1:]).subquery(f"{entity}_dates")
+    return (
+        select(both.c.key, func.min(both.c.on).label("on"))
+        .group_by(both.c.key)
+        .subquery(f"{entity}_known")
+    )
+
+
 def _latest(key, order: tuple, where, columns: list, name: str) -> Subquery:
     """Per ``key``, the first row of its table matching ``where`` in ``order`` (window function):
     columns ``key`` (as ``key``), ``columns`` and ``n`` (how many rows matched)."""
@@ -71,22 +118,24 @@ def _latest(key, order: tuple, where, columns: list, name: str) -> Subquery:
     return select(ranked).where(ranked.c.rn == 1).subquery(name)
 
 
-def _audited(entity: str, field: str, end: str) -> tuple[Subquery, Subquery]:
-    """The audit rows that give a field's value at ``end``: the latest change before it (its new
-    value) and the first change after it (its old value), one row per entity id each."""
+def _audited(entity: str, field: str, as_at: date) -> tuple[Subquery, Subquery]:
+    """The audit rows that give a field's value on ``as_at``: the latest change that happened by
+    then (its new value) and the first after (its old value), one row per entity id each."""
     log = audit_log
     about = and_(log.c.entity == entity, log.c.field == field)
+    by = happened_by(log.c.effective_on, log.c.at, as_at)
+    on = happened_on(log.c.effective_on, log.c.at)
     before = _latest(
         log.c.entity_id,
-        (log.c.at.desc(), log.c.id.desc()),
-        and_(about, log.c.at < end),
+        (on.desc(), log.c.at.desc(), log.c.id.desc()),
+        and_(about, by),
         [log.c.new_value.label("value")],
         f"{field}_before",
     )
     after = _latest(
         log.c.entity_id,
-        (log.c.at, log.c.id),
-        and_(about, log.c.at >= end),
+        (on, log.c.at, log.c.id),
+        and_(about, ~by),
         [log.c.old_value.label("value")],
         f"{field}_after",
     )
@@ -112,31 +161,15 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
     """
     end = cutoff(as_at)
     au, ddc, log = action_update, due_date_change, audit_log
-    # the latest status update before the date: its time per action, then the highest id at
-    # that time (two updates can share a timestamp), then its status; all index lookups
-    with_status = and_(au.c.status.is_not(None), au.c.created_at < end)
-    latest_at = (
-        select(au.c.action_id.label("key"), func.max(au.c.created_at).label("at"))
-        .where(with_status)
-        .group_by(au.c.action_id)
-        .subquery("latest_at")
-    )
-    latest_id = (
-        select(latest_at.c.key, func.max(au.c.id).label("id"))
-        .select_from(
-            latest_at.join(
-                au, and_(au.c.action_id == latest_at.c.key, au.c.created_at == latest_at.c.at)
-            )
-        )
-        .where(au.c.status.is_not(None))
-        .group_by(latest_at.c.key)
-        .subquery("latest_id")
-    )
-    chosen = au.alias("chosen_update")
-    status_before = (
-        select(latest_id.c.key, chosen.c.status)
-        .select_from(latest_id.join(chosen, chosen.c.id == latest_id.c.id))
-        .subquery("status_before")
+    # the latest status update that happened by the date (effective_on, then recorded)
+    by = happened_by(au.c.effective_on, au.c.created_at, as_at)
+    on = happened_on(au.c.effective_on, au.c.created_at)
+    status_before = _latest(
+        au.c.action_id,
+        (on.desc(), au.c.created_at.desc(), au.c.id.desc()),
+        and_(au.c.status.is_not(None), by),
+        [au.c.status],
+        "status_before",
     )
     any_status = (
         select(au.c.action_id.label("key"))
@@ -147,8 +180,8 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
     # the first later status update, and whether a service wrote it (audit rows at its moment)
     next_update = _latest(
         au.c.action_id,
-        (au.c.created_at, au.c.id),
-        and_(au.c.status.is_not(None), au.c.created_at >= end),
+        (on, au.c.created_at, au.c.id),
+        and_(au.c.status.is_not(None), ~by),
         [au.c.status, au.c.created_at.label("at")],
         "next_update",
     )
@@ -161,39 +194,41 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
         )
         .exists()
     )
-    _, status_after = _audited("action", "status", end)
+    _, status_after = _audited("action", "status", as_at)
     approved = ddc.c.decision == "approved"
+    moved_by = happened_by(ddc.c.effective_on, ddc.c.decided_at, as_at)
+    moved_on = happened_on(ddc.c.effective_on, ddc.c.decided_at)
     change_before = _latest(
         ddc.c.action_id,
-        (ddc.c.decided_at.desc(), ddc.c.id.desc()),
-        and_(approved, ddc.c.decided_at.is_not(None), ddc.c.decided_at < end),
+        (moved_on.desc(), ddc.c.decided_at.desc(), ddc.c.id.desc()),
+        and_(approved, ddc.c.decided_at.is_not(None), moved_by),
         [ddc.c.new_due_on],
         "change_before",
     )
     change_after = _latest(
         ddc.c.action_id,
-        (ddc.c.decided_at, ddc.c.id),
-        and_(approved, or_(ddc.c.decided_at.is_(None), ddc.c.decided_at >= end)),
+        (moved_on, ddc.c.decided_at, ddc.c.id),
+        and_(approved, or_(ddc.c.decided_at.is_(None), ~moved_by)),
         [ddc.c.old_due_on],
         "change_after",
     )
     last_update = (
         select(
             au.c.action_id.label("key"),
-            func.max(func.substr(au.c.created_at, 1, 10)).label("last_on"),
+            func.max(on).label("last_on"),
         )
-        .where(au.c.created_at < end)
+        .where(by)
         .group_by(au.c.action_id)
         .subquery("last_update")
     )
-    rag_before, rag_after = _audited("action", "rag_override", end)
-    why_before, why_after = _audited("action", "rag_override_reason", end)
-    done_before, done_after = _audited("action", "completed_on", end)
+    rag_before, rag_after = _audited("action", "rag_override", as_at)
+    why_before, why_after = _audited("action", "rag_override_reason", as_at)
+    done_before, done_after = _audited("action", "completed_on", as_at)
     audited_fields = [rag_before, rag_after, why_before, why_after, done_before, done_after]
     extra_columns = []
     if detail:
         for name in ("success_measure", "closure_reason"):
-            before, after = _audited("action", name, end)
+            before, after = _audited("action", name, as_at)
             audited_fields += [before, after]
             extra_columns.append(_value_at(before, after, action.c[name]).label(name))
 
@@ -209,8 +244,10 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
         (change_after.c.key.is_not(None), change_after.c.old_due_on),
         else_=action.c.due_on,
     )
+    known = _known_from("action")
     joined = action
     for part in (
+        known,
         status_before,
         status_after,
         next_update,
@@ -250,7 +287,9 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
             *extra_columns,
         )
         .select_from(joined)
-        .where(or_(action.c.created_at.is_(None), action.c.created_at < end))
+        .where(
+            or_(action.c.created_at.is_(None), action.c.created_at < end, known.c.on <= iso(as_at))
+        )
         .subquery("action_as_at")
     )
 
@@ -261,14 +300,15 @@ def recommendations_as_at(as_at: date) -> Subquery:
     ``audit_log``) and ``response_status`` (a response whose ``responded_on`` is after the date
     was still ``awaiting``)."""
     end = cutoff(as_at)
-    before, after = _audited("recommendation", "assurance_status", end)
+    before, after = _audited("recommendation", "assurance_status", as_at)
+    known = _known_from("recommendation")
     # no service changes a response (the demo and imports set it with its date): by the date
     response = case(
         (recommendation.c.responded_on > iso(as_at), literal("awaiting")),
         else_=recommendation.c.response_status,
     )
     joined = recommendation
-    for part in (before, after):
+    for part in (before, after, known):
         joined = joined.outerjoin(part, part.c.key == recommendation.c.id)
     return (
         select(
@@ -283,7 +323,14 @@ def recommendations_as_at(as_at: date) -> Subquery:
             response.label("response_status"),
         )
         .select_from(joined)
-        .where(or_(recommendation.c.created_at.is_(None), recommendation.c.created_at < end))
+        .where(
+            or_(
+                recommendation.c.created_at.is_(None),
+                recommendation.c.created_at < end,
+                known.c.on <= iso(as_at),
+                _has_action_known_by(recommendation.c.id, action.c.recommendation_id, as_at),
+            )
+        )
         .subquery("recommendation_as_at")
     )
 
@@ -291,6 +338,7 @@ def recommendations_as_at(as_at: date) -> Subquery:
 def reviews_as_at(as_at: date) -> Subquery:
     """Reviews existing on ``as_at``: ``id, ref, title, review_type, board, published_on``."""
     end = cutoff(as_at)
+    known = _known_from("review")
     return (
         select(
             review.c.id,
@@ -300,8 +348,27 @@ def reviews_as_at(as_at: date) -> Subquery:
             review.c.board,
             review.c.published_on,
         )
-        .where(or_(review.c.created_at.is_(None), review.c.created_at < end))
+        .select_from(review.outerjoin(known, known.c.key == review.c.id))
+        .where(
+            or_(
+                review.c.created_at.is_(None),
+                review.c.created_at < end,
+                known.c.on <= iso(as_at),
+                _has_action_known_by(review.c.id, action.c.review_id, as_at),
+            )
+        )
         .subquery("review_as_at")
+    )
+
+
+def _has_action_known_by(parent_id, action_parent, as_at: date) -> ColumnElement[bool]:
+    """SQL: the parent (review or recommendation) has an action known by ``as_at``."""
+    known = _known_from("action")
+    return (
+        select(known.c.key)
+        .select_from(known.join(action, action.c.id == known.c.key))
+        .where(action_parent == parent_id, known.c.on <= iso(as_at))
+        .exists()
     )
 
 
@@ -435,29 +502,34 @@ def trend(
     :param published_only: at each point only reviews published by then (a viewer's read).
 
     :param start: first month shown; ``end``: the last point (normally today).
-    :returns: DataFrame ``as_at, review_id, ref, open, overdue, completed``: one row per month end
-        (and ``end``) and review, plus rows with ``review_id`` None and ``ref`` "All reviews" for the
-        totals; ordered by date, totals first.
+    :returns: DataFrame ``as_at, review_id, ref, open, overdue, completed`` (``Int64``): one row
+        per month end (and ``end``) and review recorded by then, plus rows with ``review_id``
+        None and ``ref`` "All reviews" for the totals; ordered by date, totals first. A review
+        has no row before its first known record (issue 17: "not recorded", a gap in a chart,
+        never 0); the totals are ``<NA>`` at points where no review was recorded yet.
     """
     frames = []
     for point in month_ends(start, end):
         per_review = counts_by_review_as_at(conn, point, filters, published_only=published_only)
+        recorded = not per_review.empty
         total = pd.DataFrame(
             [
                 (
                     point,
                     None,
                     ALL_REVIEWS,
-                    int(per_review["open"].sum()),
-                    int(per_review["overdue"].sum()),
-                    int(per_review["completed"].sum()),
+                    *(
+                        int(per_review[c].sum()) if recorded else pd.NA
+                        for c in ("open", "overdue", "completed")
+                    ),
                 )
             ],
             columns=TREND_COLUMNS,
         )
         frames += [total, per_review]
     frame = pd.concat([f for f in frames if not f.empty], ignore_index=True)
-    frame["review_id"] = frame["review_id"].astype("Int64")
+    for column in ("review_id", "open", "overdue", "completed"):
+        frame[column] = frame[column].astype("Int64")
     return frame
 
 

@@ -7,6 +7,24 @@ Each change is listed exactly once.
 
 The window is ``(since, until]``: a change made on the day of the earlier meeting belongs to that
 meeting, one made on the day of the later meeting is included.
+
+Two dates (issue 17): a change is dated by when it happened in the world, ``effective_on`` (a
+Europe/London date), not by when it was recorded here (the UTC ``created_at``/``at``/
+``decided_at``). Where ``effective_on`` is NULL ("date not known", an import without a source
+date) the change is dated by the day it was recorded: it is known to have happened by then.
+
+The baseline (issue 17): the first import of a review is not a change. A review's baseline is
+recognised from the ``audit_log`` row the importer writes when it creates the review (entity
+``review``, field ``created``, new value ``"<ref> (imported from <file>)"``); its ``at`` is the
+moment of that import. The review's recommendations and actions created at that same moment, each
+such action's first ``action_update`` and the approved ``due_date_change`` rows requested at that
+moment are the baseline: never listed as newly completed, status changed, target date moved or new
+recommendation. Instead each import that brought reviews in is one ``baseline`` line ("Brought in
+from a tracker on ...: N records"), dated by the latest source date among its records (the
+tracker's as-of date, its update dates, a report's date), else the day it was imported. Reviews
+entered otherwise (the demo, the app) have no baseline: all their history is change. Later
+re-imports are real changes, dated by ``effective_on``. No column is needed: databases imported
+before this rule get it too.
 """
 
 from __future__ import annotations
@@ -14,7 +32,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, exists, func, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from monitoring import asat, queries, rules
 from monitoring.db import (
@@ -29,6 +47,7 @@ from monitoring.db import (
 from monitoring.queries import NO_AGENCY, iso
 
 CHANGE_KINDS = (
+    "baseline",
     "newly_completed",
     "newly_overdue",
     "date_moved",
@@ -36,6 +55,7 @@ CHANGE_KINDS = (
     "new_recommendation",
 )
 KIND_LABELS = {
+    "baseline": "Brought in (baseline)",
     "newly_completed": "Newly completed",
     "newly_overdue": "Newly overdue",
     "date_moved": "Target date moved",
@@ -81,22 +101,95 @@ def _action_info(conn: Connection, action_ids: set[int]) -> dict[int, dict]:
     return {r.id: r._asdict() for r in rows}
 
 
-def _status_changes(conn: Connection, start: str, end: str) -> list[tuple]:
-    """(action_id, at, old, new) for each status change: action_update rows whose status differs
-    from the one before (``not_started`` before the first), and audited status edits with no
-    ``action_update`` row at the same moment."""
+IMPORTED = " (imported from "
+"""What the importer's ``created`` audit row of a review says after the ref (writer.py)."""
+
+
+def _happened(effective, recorded, since: date, until: date):
+    """SQL: a change dated ``effective`` (London date text, NULL = not known, then the recorded
+    UTC timestamp ``recorded`` counts) falls in ``(since, until]``."""
+    return or_(
+        and_(effective.is_not(None), effective > iso(since), effective <= iso(until)),
+        and_(
+            effective.is_(None),
+            recorded >= asat.cutoff(since),
+            recorded < asat.cutoff(until),
+        ),
+    )
+
+
+def _on(effective: str | None, recorded: str | None) -> date:
+    """The date a change happened: ``effective`` (London date), else the day it was recorded."""
+    return date.fromisoformat(str(effective)[:10]) if effective else _day(recorded)
+
+
+def _baseline_reviews():
+    """Subquery ``review_id, at, actor, label``: each review an import created (its ``created``
+    audit row), with the moment of that import (the review's baseline)."""
+    log = audit_log
+    return (
+        select(
+            log.c.entity_id.label("review_id"),
+            log.c.at,
+            log.c.new_value.label("label"),
+            log.c.effective_on,
+        )
+        .where(
+            log.c.entity == "review",
+            log.c.field == "created",
+            log.c.new_value.like(f"%{IMPORTED}%"),
+        )
+        .subquery("baseline_review")
+    )
+
+
+def _baseline_actions():
+    """Subquery ``action_id, at``: actions created by the import that created their review."""
+    br = _baseline_reviews()
+    return (
+        select(action.c.id.label("action_id"), br.c.at)
+        .select_from(action.join(br, br.c.review_id == action.c.review_id))
+        .where(action.c.created_at == br.c.at)
+        .subquery("baseline_action")
+    )
+
+
+def _first_updates():
+    """Subquery ``id``: the first ``action_update`` of each action created by its review's first
+    import (the status the tracker brought in: the baseline, not a change)."""
+    ba = _baseline_actions()
+    return (
+        select(func.min(action_update.c.id).label("id"))
+        .select_from(action_update.join(ba, ba.c.action_id == action_update.c.action_id))
+        .group_by(action_update.c.action_id)
+        .subquery("baseline_update")
+    )
+
+
+def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
+    """(action_id, on, old, new) for each status change dated in the window: action_update rows
+    whose status differs from the one before (``not_started`` before the first), in the order
+    they happened (``effective_on``, then recorded), and audited status edits with no
+    ``action_update`` row for the same change (same moment, or same status on the same
+    ``effective_on``). A baseline's first updates are left out."""
+    happened = func.coalesce(
+        action_update.c.effective_on, func.substr(action_update.c.created_at, 1, 10)
+    )
     previous = (
         func.lag(action_update.c.status)
         .over(
             partition_by=action_update.c.action_id,
-            order_by=(action_update.c.created_at, action_update.c.id),
+            order_by=(happened, action_update.c.created_at, action_update.c.id),
         )
         .label("previous")
     )
+    first = _first_updates()
     ordered = (
         select(
+            action_update.c.id,
             action_update.c.action_id,
             action_update.c.created_at,
+            action_update.c.effective_on,
             action_update.c.status,
             previous,
         )
@@ -105,65 +198,218 @@ def _status_changes(conn: Connection, start: str, end: str) -> list[tuple]:
     )
     rows = conn.execute(
         select(ordered).where(
-            ordered.c.created_at >= start,
-            ordered.c.created_at < end,
+            _happened(ordered.c.effective_on, ordered.c.created_at, since, until),
             ordered.c.status != func.coalesce(ordered.c.previous, "not_started"),
+            ordered.c.id.not_in(select(first.c.id)),
         )
     ).all()
-    found = [(r.action_id, r.created_at, r.previous or "not_started", r.status) for r in rows]
+    found = [
+        (r.action_id, _on(r.effective_on, r.created_at), r.previous or "not_started", r.status)
+        for r in rows
+    ]
     audited = conn.execute(
         select(
-            audit_log.c.entity_id, audit_log.c.at, audit_log.c.old_value, audit_log.c.new_value
+            audit_log.c.entity_id,
+            audit_log.c.at,
+            audit_log.c.effective_on,
+            audit_log.c.old_value,
+            audit_log.c.new_value,
         ).where(
             audit_log.c.entity == "action",
             audit_log.c.field == "status",
-            audit_log.c.at >= start,
-            audit_log.c.at < end,
+            _happened(audit_log.c.effective_on, audit_log.c.at, since, until),
+            # the same change as an action_update row: recorded at the same moment, or (an
+            # import, which dates its rows by the source) the same status on the same day
             ~exists().where(
                 action_update.c.action_id == audit_log.c.entity_id,
-                action_update.c.created_at == audit_log.c.at,
                 action_update.c.status == audit_log.c.new_value,
+                or_(
+                    action_update.c.created_at == audit_log.c.at,
+                    and_(
+                        action_update.c.effective_on.is_not(None),
+                        action_update.c.effective_on == audit_log.c.effective_on,
+                    ),
+                ),
             ),
         )
     ).all()
-    found += [(r.entity_id, r.at, r.old_value, r.new_value) for r in audited]
+    found += [(r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value) for r in audited]
     return found
 
 
-def _date_moves(conn: Connection, start: str, end: str) -> list[tuple]:
-    """(action_id, at, old, new, reason) for approved target-date changes decided in the window,
-    and audited ``due_on`` edits with no approved change decided at the same moment."""
+def _date_moves(conn: Connection, since: date, until: date) -> list[tuple]:
+    """(action_id, on, old, new, reason) for approved target-date changes dated in the window
+    (``effective_on``, else the day decided), except a baseline's (requested by the import that
+    created the action), and audited ``due_on`` edits with no approved change decided at the
+    same moment."""
+    ba = _baseline_actions()
+    ddc = due_date_change
     rows = conn.execute(
         select(
-            due_date_change.c.action_id,
-            due_date_change.c.decided_at,
-            due_date_change.c.old_due_on,
-            due_date_change.c.new_due_on,
-            due_date_change.c.reason,
+            ddc.c.action_id,
+            ddc.c.decided_at,
+            ddc.c.effective_on,
+            ddc.c.old_due_on,
+            ddc.c.new_due_on,
+            ddc.c.reason,
         ).where(
-            due_date_change.c.decision == "approved",
-            due_date_change.c.decided_at >= start,
-            due_date_change.c.decided_at < end,
+            ddc.c.decision == "approved",
+            _happened(ddc.c.effective_on, ddc.c.decided_at, since, until),
+            ~exists().where(ba.c.action_id == ddc.c.action_id, ba.c.at == ddc.c.requested_at),
         )
     ).all()
-    found = [tuple(r) for r in rows]
+    found = [
+        (r.action_id, _on(r.effective_on, r.decided_at), r.old_due_on, r.new_due_on, r.reason)
+        for r in rows
+    ]
     audited = conn.execute(
         select(
-            audit_log.c.entity_id, audit_log.c.at, audit_log.c.old_value, audit_log.c.new_value
+            audit_log.c.entity_id,
+            audit_log.c.at,
+            audit_log.c.effective_on,
+            audit_log.c.old_value,
+            audit_log.c.new_value,
         ).where(
             audit_log.c.entity == "action",
             audit_log.c.field == "due_on",
-            audit_log.c.at >= start,
-            audit_log.c.at < end,
+            _happened(audit_log.c.effective_on, audit_log.c.at, since, until),
             ~exists().where(
-                due_date_change.c.action_id == audit_log.c.entity_id,
-                due_date_change.c.decision == "approved",
-                due_date_change.c.decided_at == audit_log.c.at,
+                ddc.c.action_id == audit_log.c.entity_id,
+                ddc.c.decision == "approved",
+                ddc.c.decided_at == audit_log.c.at,
             ),
         )
     ).all()
-    found += [(r.entity_id, r.at, r.old_value, r.new_value, None) for r in audited]
+    found += [
+        (r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value, None) for r in audited
+    ]
     return found
+
+
+def _new_recommendations(conn: Connection, since: date, until: date) -> list:
+    """Recommendations added in the window, dated by their ``created`` audit row's
+    ``effective_on`` (else the day recorded); those a review's first import brought in are its
+    baseline, not new."""
+    br = _baseline_reviews()
+    created = (
+        select(audit_log.c.entity_id.label("id"), func.max(audit_log.c.effective_on).label("on"))
+        .where(audit_log.c.entity == "recommendation", audit_log.c.field == "created")
+        .group_by(audit_log.c.entity_id)
+        .subquery("recommendation_created")
+    )
+    rows = conn.execute(
+        select(
+            recommendation.c.id,
+            review.c.ref,
+            recommendation.c.number,
+            recommendation.c.title,
+            recommendation.c.text,
+            recommendation.c.created_at,
+            created.c.on,
+        )
+        .select_from(
+            recommendation.join(review, review.c.id == recommendation.c.review_id).outerjoin(
+                created, created.c.id == recommendation.c.id
+            )
+        )
+        .where(
+            _happened(created.c.on, recommendation.c.created_at, since, until),
+            ~exists().where(
+                br.c.review_id == recommendation.c.review_id,
+                br.c.at == recommendation.c.created_at,
+            ),
+        )
+    ).all()
+    return rows
+
+
+def baselines(
+    conn: Connection, since: date, until: date, reviews: set[int] | None = None
+) -> list[dict]:
+    """The imports that brought reviews in (their baselines, see the module docstring) dated in
+    ``(since, until]``, one dict each: ``at`` (the date: latest source date of its records, else
+    the day imported), ``imported_on`` (date), ``source`` (file name), ``reviews``,
+    ``recommendations``, ``actions`` (counts) and ``refs`` (review refs, sorted). With
+    ``reviews`` (ids), only those reviews are counted (a reader's scope, the filters)."""
+    br = _baseline_reviews()
+    found = conn.execute(
+        select(br.c.review_id, br.c.at, br.c.label, br.c.effective_on, review.c.ref).join(
+            review, review.c.id == br.c.review_id
+        )
+    ).all()
+    if not found:
+        return []
+    events: dict[tuple[str, str], dict] = {}
+    by_review: dict[int, dict] = {}
+    if reviews is not None:
+        found = [r for r in found if r.review_id in reviews]
+    for r in found:
+        source = r.label.rsplit(IMPORTED, 1)[-1].removesuffix(")")
+        event = events.setdefault(
+            (r.at, source),
+            {
+                "imported": r.at,
+                "source": source,
+                "reviews": 0,
+                "recommendations": 0,
+                "actions": 0,
+                "refs": [],
+                "dates": set(),
+            },
+        )
+        event["reviews"] += 1
+        event["refs"].append(r.ref)
+        if r.effective_on:
+            event["dates"].add(r.effective_on)
+        by_review[r.review_id] = event
+    recs = conn.execute(
+        select(recommendation.c.review_id, func.count())
+        .select_from(recommendation.join(br, br.c.review_id == recommendation.c.review_id))
+        .where(recommendation.c.created_at == br.c.at)
+        .group_by(recommendation.c.review_id)
+    ).all()
+    for review_id, n in recs:
+        if review_id in by_review:
+            by_review[review_id]["recommendations"] += int(n)
+    ba = _baseline_actions()
+    acts = conn.execute(
+        select(action.c.review_id, func.count())
+        .select_from(action.join(ba, ba.c.action_id == action.c.id))
+        .group_by(action.c.review_id)
+    ).all()
+    for review_id, n in acts:
+        if review_id in by_review:
+            by_review[review_id]["actions"] += int(n)
+    first = _first_updates()
+    dated = conn.execute(
+        select(action.c.review_id, func.max(action_update.c.effective_on))
+        .select_from(
+            action_update.join(first, first.c.id == action_update.c.id).join(
+                action, action.c.id == action_update.c.action_id
+            )
+        )
+        .group_by(action.c.review_id)
+    ).all()
+    for review_id, day in dated:
+        if day and review_id in by_review:
+            by_review[review_id]["dates"].add(day)
+    out = []
+    for event in events.values():
+        imported_on = _day(event["imported"])
+        on = date.fromisoformat(max(event["dates"])) if event["dates"] else imported_on
+        if since < on <= until:
+            out.append(
+                {
+                    "at": on,
+                    "imported_on": imported_on,
+                    "source": event["source"],
+                    "reviews": event["reviews"],
+                    "recommendations": event["recommendations"],
+                    "actions": event["actions"],
+                    "refs": sorted(event["refs"]),
+                }
+            )
+    return sorted(out, key=lambda e: (e["at"], e["source"]))
 
 
 def _newly_overdue(conn: Connection, since: date, until: date) -> list[tuple]:
@@ -179,24 +425,29 @@ def _newly_overdue(conn: Connection, since: date, until: date) -> list[tuple]:
     return [(r.id, r.due_on) for r in rows]
 
 
-def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
+def changes_between(
+    conn: Connection, since: date, until: date, *, reviews: set[int] | None = None
+) -> pd.DataFrame:
     """Every change between two dates (normally two meetings), each exactly once.
 
     :param since: the earlier date (excluded); ``until``: the later date (included).
     :returns: DataFrame ``kind`` (one of :data:`CHANGE_KINDS`), ``action_id`` (None for a new
-        recommendation), ``recommendation_id, review_ref, number`` (action or recommendation
-        number), ``description`` (action description or recommendation title), ``agency`` (lead
-        agency; None for a recommendation), ``detail`` (a sentence for the board), ``at`` (date).
-        Ordered by date, then kind, review and number.
+        recommendation or a baseline), ``recommendation_id, review_ref, number`` (action or
+        recommendation number; a baseline's ``review_ref`` is its review's ref, or "N reviews",
+        and its other fields None), ``description`` (action description or recommendation
+        title), ``agency`` (lead agency; None for a recommendation), ``detail`` (a sentence for
+        the board), ``at`` (the date it happened: ``effective_on``, else the day recorded).
+        Ordered by date, then kind, review and number. An import that first brought reviews in
+        is one ``baseline`` row, never counted as completed, moved or new (module docstring).
+    :param reviews: count only these reviews (ids) in baseline lines (None: every review).
     :raises ValueError: when ``until`` is before ``since``.
     """
     if until < since:
         raise ValueError(f"until ({until}) is before since ({since})")
-    start, end = asat.cutoff(since), asat.cutoff(until)
     records: list[dict] = []
 
-    statuses = _status_changes(conn, start, end)
-    moves = _date_moves(conn, start, end)
+    statuses = _status_changes(conn, since, until)
+    moves = _date_moves(conn, since, until)
     overdue = _newly_overdue(conn, since, until)
     info = _action_info(
         conn, {r[0] for r in statuses} | {r[0] for r in moves} | {r[0] for r in overdue}
@@ -221,11 +472,11 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
     for action_id, at, old, new in statuses:
         done = new in rules.DONE_STATUSES and old not in rules.DONE_STATUSES
         kind = "newly_completed" if done else "status_change"
-        add(kind, action_id, f"Status changed from {_label(old)} to {_label(new)}.", _day(at))
+        add(kind, action_id, f"Status changed from {_label(old)} to {_label(new)}.", at)
     for action_id, at, old, new, reason in moves:
         detail = f"Target date moved from {_uk(old)} to {_uk(new)}"
         detail += f" (approved): {reason}" if reason else "."
-        add("date_moved", action_id, detail.rstrip(".") + ".", _day(at))
+        add("date_moved", action_id, detail.rstrip(".") + ".", at)
     for action_id, due_on in overdue:
         due = date.fromisoformat(due_on)
         add(
@@ -234,18 +485,7 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
             f"Target date {_uk(due_on)} passed; still open on {_uk(until.isoformat())}.",
             due + timedelta(days=1),
         )
-    new_recs = conn.execute(
-        select(
-            recommendation.c.id,
-            review.c.ref,
-            recommendation.c.number,
-            recommendation.c.title,
-            recommendation.c.text,
-            recommendation.c.created_at,
-        )
-        .select_from(recommendation.join(review, review.c.id == recommendation.c.review_id))
-        .where(recommendation.c.created_at >= start, recommendation.c.created_at < end)
-    ).all()
+    new_recs = _new_recommendations(conn, since, until)
     for r in new_recs:
         records.append(
             {
@@ -257,7 +497,33 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
                 "description": r.title or r.text,
                 "agency": None,
                 "detail": f"Recommendation {r.number} of {r.ref} added.",
-                "at": _day(r.created_at),
+                "at": _on(r.on, r.created_at),
+            }
+        )
+    for event in baselines(conn, since, until, reviews):
+        n = event["reviews"] + event["recommendations"] + event["actions"]
+        imported = _uk(event["imported_on"].isoformat())
+        as_at = _uk(event["at"].isoformat())
+        records.append(
+            {
+                "kind": "baseline",
+                "action_id": None,
+                "recommendation_id": None,
+                "review_ref": event["refs"][0]
+                if event["reviews"] == 1
+                else f"{event['reviews']:,} reviews",
+                "number": None,
+                "description": f"Brought in from a tracker ({event['source']})",
+                "agency": None,
+                "detail": (
+                    f"Brought in from a tracker on {imported}"
+                    + (f" (records as at {as_at})" if as_at != imported else "")
+                    + f": {n:,} records ({_n(event['reviews'], 'review')}, "
+                    f"{_n(event['recommendations'], 'recommendation')}, "
+                    f"{_n(event['actions'], 'action')}). The first import of a review is its "
+                    "baseline, not a change."
+                ),
+                "at": event["at"],
             }
         )
     frame = pd.DataFrame(records, columns=COLUMNS)
@@ -273,6 +539,10 @@ def changes_between(conn: Connection, since: date, until: date) -> pd.DataFrame:
 def _day(timestamp: str) -> date:
     """The Europe/London date of a stored UTC timestamp (case 09)."""
     return rules.london_day(timestamp)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _uk(value: str | None) -> str:
@@ -310,4 +580,4 @@ def meetings(conn: Connection) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["CHANGE_KINDS", "KIND_LABELS", "changes_between", "meetings"]
+__all__ = ["CHANGE_KINDS", "KIND_LABELS", "baselines", "changes_between", "meetings"]

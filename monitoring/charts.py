@@ -344,7 +344,8 @@ def trend_chart(frame: pd.DataFrame, title: str = "Actions over time") -> go.Fig
     """Lines of open, overdue and completed actions at each monthly point.
 
     :param frame: ``as_at`` (date), ``open``, ``overdue``, ``completed`` for one series (one review
-        or the totals) as from :func:`monitoring.asat.trend`.
+        or the totals) as from :func:`monitoring.asat.trend`; a missing value ("not recorded")
+        leaves a gap in the lines.
     """
     fig = go.Figure()
     for column, name, colour, dash, symbol in TREND_SERIES:
@@ -352,7 +353,8 @@ def trend_chart(frame: pd.DataFrame, title: str = "Actions over time") -> go.Fig
             name = f"Overdue actions ({rules.rag_labels()['red']})"
         fig.add_scatter(
             x=list(frame["as_at"]),
-            y=frame[column].astype(int).tolist(),
+            # a point before anything was recorded is a gap, never 0 (issue 17)
+            y=[None if pd.isna(v) else int(v) for v in frame[column]],
             mode="lines+markers",
             name=name,
             line={"color": colour, "dash": dash, "width": 3},

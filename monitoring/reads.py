@@ -172,24 +172,26 @@ def changes_between(conn: Connection, src: Source, since: date, until: date) -> 
     """Changes after ``since`` up to ``until`` (:func:`monitoring.changes.changes_between`), only
     of actions and recommendations matching the source's filters (as they stood on ``until``)
     and readable by its reader."""
-    frame = changes.changes_between(conn, since, until)
-    if frame.empty or (src.filters.is_empty() and not src.restricted):
-        return frame
+    if src.filters.is_empty() and not src.restricted:
+        return changes.changes_between(conn, since, until)
     rec = src.at(until).records()
-    actions = set(
-        conn.execute(
-            select(rec.a.c.id).where(
-                queries.action_filter(src.filters, until, src.window_days, rec.a)
-            )
-        ).scalars()
-    )
+    matching = conn.execute(
+        select(rec.a.c.id, rec.a.c.review_id).where(
+            queries.action_filter(src.filters, until, src.window_days, rec.a)
+        )
+    ).all()
+    actions = {r.id for r in matching}
+    # a baseline line counts only the reviews with actions matching (issue 17)
+    frame = changes.changes_between(conn, since, until, reviews={r.review_id for r in matching})
+    if frame.empty:
+        return frame
     recs = set(
         conn.execute(
             select(rec.r.c.id).where(queries.recommendation_filter(src.filters, rec.r, rec.a))
         ).scalars()
     )
     keep = [
-        (int(a) in actions) if pd.notna(a) else (int(r) in recs)
+        (int(a) in actions) if pd.notna(a) else (int(r) in recs) if pd.notna(r) else True
         for a, r in zip(frame["action_id"], frame["recommendation_id"], strict=True)
     ]
     return frame[keep].reset_index(drop=True)

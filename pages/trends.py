@@ -1,6 +1,7 @@
 """Trends: open, overdue and completed actions at each month end, overall and per review,
 reconstructed from dated history (:mod:`monitoring.asat`)."""
 
+import pandas as pd
 import streamlit as st
 
 from monitoring import asat, charts, reads
@@ -27,8 +28,17 @@ if ref:
     st.plotly_chart(charts.trend_chart(one, f"Actions over time, {ref}"), width="stretch")
 
 st.subheader("The figures")
+COUNTS = ("open", "overdue", "completed")
+# points before anything was recorded read "—" (then the column is text), never 0
+gaps = frame[list(COUNTS)].isna().any().any()
+not_recorded = {
+    c: ["—" if pd.isna(v) else f"{v:,}" for v in frame[c]] if gaps else frame[c].astype(int)
+    for c in COUNTS
+}
 st.dataframe(
-    frame.drop(columns="review_id").assign(as_at=[widgets.uk_date(d) for d in frame["as_at"]]),
+    frame.drop(columns="review_id").assign(
+        as_at=[widgets.uk_date(d) for d in frame["as_at"]], **not_recorded
+    ),
     hide_index=True,
     width="stretch",
     column_config={
@@ -38,6 +48,10 @@ st.dataframe(
         "overdue": "Overdue",
         "completed": "Completed or assured",
     },
+)
+st.caption(
+    "A review appears from its first known record (its report date, or the first dated entry "
+    "of its tracker); before that it is not recorded. — : nothing recorded by that date."
 )
 if not src.as_at:
     widgets.today_caption(src.today)

@@ -497,7 +497,8 @@ def test_stockton_notes_are_dated_by_their_heading_and_eeast_notes_on_import(
 def test_as_at_views_agree_with_the_dated_notes(database_url, monkeypatch, capsys):
     """Stockton's notes dated Dec 2017: the as-at view of the day the import ran sees each
     action's last update in Dec 2017 (so every open action is stale, as the present view says);
-    the day before the import it sees no imported action (they entered the monitor that day)."""
+    the day before the import it sees them too (issue 17: they are known from Dec 2017, not
+    from the day they were typed in), and the day before their first dated note none."""
     from datetime import UTC
 
     from monitoring import asat, queries
@@ -513,6 +514,7 @@ def test_as_at_views_agree_with_the_dated_notes(database_url, monkeypatch, capsy
         then = asat.overview_as_at(conn, imported_on, stale_days=90)
         now = queries.overview_figures(conn, imported_on, stale_days=90)
         before = asat.overview_as_at(conn, imported_on - timedelta(days=1))
+        unrecorded = asat.overview_as_at(conn, date(2017, 12, 30))
         last_updates = set(
             conn.execute(
                 select(asat.actions_as_at(imported_on).c.last_update_on).distinct()
@@ -521,7 +523,8 @@ def test_as_at_views_agree_with_the_dated_notes(database_url, monkeypatch, capsy
     engine.dispose()
     assert last_updates == {"2017-12-31"}
     assert then.stale == now.stale == then.open_actions == still_open > 0
-    assert before.actions == 0
+    assert before.actions == then.actions == len(rows)
+    assert (unrecorded.reviews, unrecorded.actions) == (0, 0)
 
 
 def test_a_reimported_note_is_dated_with_its_update_date(

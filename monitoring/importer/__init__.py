@@ -161,11 +161,13 @@ def import_path(
     actor=None,
     dry_run: bool = False,
     create_agencies: bool | None = None,
+    as_of=None,
 ):
     """Read, plan and import a tracker file in one call (what ``python -m monitoring import``
     does, for scripts and the benchmark).
 
     :param actor: default ``services.Actor.system("cli")``.
+    :param as_of: the date the file speaks as at (a ``date``; the command's ``--as-of``).
     :returns: a :class:`monitoring.importer.writer.ImportSummary`.
     :raises ImportFileError: when the file cannot be read.
     :raises monitoring.services.ValidationError: when rows have errors (nothing written).
@@ -176,6 +178,8 @@ def import_path(
     plan = build_plan(read_path(path), preset=preset, options=TrackerOptions(review_ref=review))
     if create_agencies is not None:
         plan.create_agencies = create_agencies
+    if as_of is not None:
+        plan.as_of = as_of
     if dry_run:
         return services.preview_import(engine, actor, plan)
     return services.import_tracker(engine, actor, plan)

@@ -146,6 +146,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     set_review_details(
         plan, title=args.title, review_type=args.type, published_on=args.published_on
     )
+    if args.as_of is not None:
+        plan.as_of = args.as_of  # presets too: what has no date of its own is dated by it
     del sheet  # the plan holds what is needed; large files free their cells here
     if args.create_agencies is not None:
         plan.create_agencies = args.create_agencies

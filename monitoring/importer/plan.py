@@ -157,6 +157,9 @@ class ImportPlan:
     mapping: dict[str, str] = field(default_factory=dict)
     create_agencies: bool | set[str] = False
     """True: create every unmatched agency; a set: create these (normalised names) only."""
+    as_of: date | None = None
+    """The date the file speaks as at (``--as-of``): the ``effective_on`` of what it brings in
+    that has no date of its own (the writer's fallback; None: "date not known")."""
 
     @property
     def errors(self) -> list[Problem]:

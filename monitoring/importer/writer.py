@@ -625,7 +625,8 @@ def _compare(
                     "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
                     "status": p.status or "not_started",
                     "completed_on": p.completed_on,
-                    "last_update_on": p.updated_on or today,
+                    # the source's date (issue 17: "since update" is not 0 days after an import)
+                    "last_update_on": p.updated_on or as_of or today,
                     "version": 1,
                     "created_at": now,
                     "updated_at": now,
@@ -713,7 +714,7 @@ def _compare(
             values["due_date_changes"] = old.due_date_changes + 1
         values.update(
             updated_at=now,
-            last_update_on=max(p.updated_on or today, old.last_update_on or ""),
+            last_update_on=max(p.updated_on or as_of or today, old.last_update_on or ""),
         )
         day = p.updated_on or as_of
         note_old = latest_note.get(old.id)
