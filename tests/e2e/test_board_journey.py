@@ -124,9 +124,12 @@ def test_board_member_filters_opens_a_review_and_downloads_the_tracker(
     assert path.suffix == ".xlsx"
 
     workbook = load_workbook(path, read_only=True)
-    assert ref in workbook.sheetnames, workbook.sheetnames
-    sheet = list(workbook[ref].iter_rows(values_only=True))
-    header, body = sheet[0], [row for row in sheet[1:] if any(row)]
+    # One Tracker sheet holds every action with its review (not a sheet per review: issue 18).
+    assert "Tracker" in workbook.sheetnames, workbook.sheetnames
+    sheet = list(workbook["Tracker"].iter_rows(values_only=True))
+    header = sheet[0]
+    review_col = header.index("Review")
+    body = [row for row in sheet[1:] if any(row) and row[review_col] == ref]
     recommendation_col = header.index("Recommendation")
     action_col = header.index("Action")
     agency_col = header.index("Lead agency")
