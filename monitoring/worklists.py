@@ -577,9 +577,12 @@ HISTORY_INDEX_COLUMNS = [
 ]
 
 
-def history_index(conn: Connection) -> pd.DataFrame:
+def history_index(conn: Connection, source: Source | None = None) -> pd.DataFrame:
     """Every action, most recently changed first (then by review, recommendation and number),
     for the History page's table.
+
+    :param source: the reader's source: its sidebar filters apply and only the reviews it may
+        read are listed (None: every action, for commands).
 
     :returns: DataFrame with :data:`HISTORY_INDEX_COLUMNS`; ``updated_at`` the UTC ISO time of
         the latest change (the time it was loaded when never changed), ``agency``
@@ -602,6 +605,7 @@ def history_index(conn: Connection) -> pd.DataFrame:
             .join(review, review.c.id == action.c.review_id)
             .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
         )
+        .where(*_scoped(source))
         .order_by(changed.desc(), review.c.ref, recommendation.c.id, action.c.id)
     ).all()
     return pd.DataFrame(rows, columns=HISTORY_INDEX_COLUMNS)

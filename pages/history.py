@@ -18,7 +18,7 @@ linked = navigation.linked_record(
     "action", lambda i: data.read(worklists.action_detail, i), "action"
 )
 linked_detail = data.read(worklists.action_detail, linked) if linked else None
-index = data.read(worklists.history_index)
+index = data.read(worklists.history_index, data.source())
 
 picked = None
 if linked_detail:

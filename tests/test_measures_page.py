@@ -143,6 +143,9 @@ def test_overview_line_counts_measures(demo_engine, app_env):
         f"{counts.no_change} no significant change (see Measures)."
     )
     assert counts.total == scalar(demo_engine, "select count(*) from measure")
+    # A viewer reads published material only: no measures, not even their counts.
+    viewer = ok(make_app(USERS["viewer"], page="pages/overview.py"))
+    assert not [c for c in viewer.caption if c.value.startswith("Impact measures")]
 
 
 def test_a_lead_adds_a_measure_owned_by_their_agency(demo_engine, app_env):

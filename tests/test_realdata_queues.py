@@ -136,3 +136,24 @@ def test_a_long_table_keeps_its_rag_words_without_the_cell_by_cell_styler():
     assert isinstance(widgets.rag_styled(small), Styler)
     long = pd.DataFrame({"RAG": ["Red"] * (widgets.STYLED_ROWS_MAX + 1)})
     assert widgets.rag_styled(long) is long
+
+
+def test_history_table_follows_the_sidebar_filters(pfd_engine, app_env):
+    """The History table honours the sidebar filters like every other page (a fresh user saw all
+    actions listed with a lead-agency filter set)."""
+    busiest = scalar(
+        pfd_engine,
+        "select lead_agency_id from action where lead_agency_id is not null"
+        " group by lead_agency_id order by count(*) desc, lead_agency_id limit 1",
+    )
+    expected = scalar(
+        pfd_engine, "select count(*) from action where lead_agency_id = :a", a=busiest
+    )
+    at = make_app(BOARD, page="pages/history.py", query_params={"agency": str(busiest)})
+    assert not at.exception, [e.value for e in at.exception]
+    table = queue_table(at, "history")
+    assert 0 < len(table) == expected
+    unfiltered = make_app(BOARD, page="pages/history.py")
+    assert len(queue_table(unfiltered, "history")) == min(
+        scalar(pfd_engine, "select count(*) from action"), queue.QUEUE_ROWS
+    )
