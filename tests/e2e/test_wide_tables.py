@@ -14,9 +14,12 @@ GRIDS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn
     .filter(s => s.clientWidth > 0).map(s => ({client: s.clientWidth, scroll: s.scrollWidth}))"""
 
 
-def grids(page) -> list[dict]:
+def grids(page, at_least: int = 1) -> list[dict]:
+    """The laid-out grids on the page, once ``at_least`` of them are drawn (a grid's scroller
+    has no width for a moment after the run ends: CI once read none on the Agencies page)."""
     expect(main(page).get_by_test_id("stDataFrame").first).to_be_visible()
     browser.wait_for_app(page)
+    page.wait_for_function(f"() => ({GRIDS})().length >= {at_least}", timeout=30_000)
     return page.evaluate(GRIDS)
 
 
@@ -42,7 +45,7 @@ def test_board_columns_fit_at_1400_px(wide_page, app_server):
     assert register["scroll"] <= register["client"]  # every register column in view
 
     browser.go_to(page, "Agencies")
-    scorecard, drill = grids(page)[:2]
+    scorecard, drill = grids(page, at_least=2)[:2]
     assert drill["scroll"] <= drill["client"]
     assert scorecard["client"] >= widgets.GRID_WIDTH
     browser.screenshot(page, "agencies-at-1400")
