@@ -362,13 +362,15 @@ def reviews_as_at(as_at: date) -> Subquery:
 
 
 def _has_action_known_by(parent_id, action_parent, as_at: date) -> ColumnElement[bool]:
-    """SQL: the parent (review or recommendation) has an action known by ``as_at``."""
+    """SQL: the parent (review or recommendation) has an action known by ``as_at``.
+
+    An uncorrelated ``IN``: the parents' ids are read once (a correlated ``EXISTS`` scanned every
+    action's known date once per review at 100k actions: 3.4 s for the reviews alone)."""
     known = _known_from("action")
-    return (
-        select(known.c.key)
+    return parent_id.in_(
+        select(action_parent)
         .select_from(known.join(action, action.c.id == known.c.key))
-        .where(action_parent == parent_id, known.c.on <= iso(as_at))
-        .exists()
+        .where(known.c.on <= iso(as_at))
     )
 
 

@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -84,6 +86,22 @@ def set_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
+def _cell(ws: Worksheet, value, *, wrap: bool = False):
+    """``value`` as written to a write-only sheet: as is when it needs no format, else a cell
+    with its format (risky text as plain text, see :func:`set_text`; dates; long text wrapped)."""
+    risky = safe.is_risky(value)
+    long_text = isinstance(value, str) and len(value) > 40
+    if not (risky or wrap or long_text or isinstance(value, date)):
+        return value
+    cell = WriteOnlyCell(ws)
+    set_text(cell, value)
+    if isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    if long_text or wrap:
+        cell.alignment = WRAP
+    return cell
+
+
 def _table(
     ws: Worksheet,
     headers: Sequence[tuple[str, float]],
@@ -92,25 +110,31 @@ def _table(
     rag: Sequence[str] | None = None,
     rag_column: int | None = None,
 ) -> None:
-    """Write a header and rows from A1, freeze the header, add an autofilter and formats."""
-    for column, (title, width) in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=column, value=title)
+    """Write a header and rows from A1 to a write-only sheet (rows streamed, not held: the
+    100k-action tracker took 1.1 GB and 30 s CPU as ordinary cells), freeze the header, add an
+    autofilter and formats."""
+    for column, (_, width) in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = "A2"
+    header = []
+    for title, _ in headers:
+        cell = WriteOnlyCell(ws, value=title)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = WRAP
-        ws.column_dimensions[get_column_letter(column)].width = width
+        header.append(cell)
+    ws.append(header)
     count = 0
     for count, values in enumerate(rows, start=1):
-        for column, value in enumerate(values, start=1):
-            cell = ws.cell(row=count + 1, column=column)
-            set_text(cell, value)
-            if isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-            if isinstance(value, str) and len(value) > 40:
-                cell.alignment = WRAP
-            if rag is not None and rag_column == column - 1 and count - 1 < len(rag):
-                cell.fill = RAG_FILLS[rag[count - 1]]
-                cell.font = RAG_FONT
-    ws.freeze_panes = "A2"
+        row = [_cell(ws, value) for value in values]
+        if rag is not None and rag_column is not None and count - 1 < len(rag):
+            cell = row[rag_column]
+            if not isinstance(cell, Cell):
+                cell = WriteOnlyCell(ws, value=cell)
+                set_text(cell, row[rag_column])
+            cell.fill = RAG_FILLS[rag[count - 1]]
+            cell.font = RAG_FONT
+            row[rag_column] = cell
+        ws.append(row)
     last = f"{get_column_letter(len(headers))}{count + 1}"
     ws.auto_filter.ref = f"A1:{last}"
 
@@ -146,13 +170,12 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
 
     :param out: a file path or a binary buffer.
     """
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     wb.properties.title = f"{pack.title}: tracker"
     wb.properties.creator = pack.board
     taken: set[str] = set()
 
-    ws = wb.active
-    ws.title = sheet_title("Summary", taken)
+    ws = wb.create_sheet(sheet_title("Summary", taken))
     baseline = f"At {uk_date(pack.baseline.held_on)}" if pack.baseline else "At last meeting"
     _table(
         ws,
