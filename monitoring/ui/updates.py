@@ -40,6 +40,24 @@ def flash(message: str) -> None:
     st.session_state["updates_flash"] = message
 
 
+def admin_page(page_file: str, title: str, caption: str | None = None):
+    """The top of an administrators' page: the page guard (:func:`monitoring.ui.session.guard`),
+    its title, the last save's message (:func:`show_flash`) and a caption of our own words.
+
+    :returns: ``(actor, engine)``: the signed-in :class:`monitoring.services.Actor` and the
+        database engine the page writes through.
+    """
+    from monitoring.ui import session
+
+    session.guard(page_file)
+    actor = session.current_actor()
+    st.title(title)
+    show_flash()
+    if caption:
+        st.caption(caption)
+    return actor, data.engine()
+
+
 def show_flash() -> None:
     """Show (once) the message kept by :func:`flash`."""
     message = st.session_state.pop("updates_flash", None)
