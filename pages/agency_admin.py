@@ -81,11 +81,9 @@ with tab_merge:
         st.info("There are fewer than two active agencies.")
 
 with tab_edit:
-    st.dataframe(
-        register.drop(columns=["id"]),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    updates.records_table(
+        register,
+        {
             "name": "Agency",
             "short_name": "Short name",
             "sector": "Sector",

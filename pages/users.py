@@ -16,11 +16,9 @@ PASSWORD_HELP = (
 accounts = data.read(worklists.users)
 accounts["role"] = accounts["role"].map(auth.ROLE_LABELS)
 accounts["locked_until"] = accounts["locked_until"].fillna("")
-st.dataframe(
-    accounts.drop(columns=["id"]),
-    hide_index=True,
-    width="stretch",
-    column_config={
+updates.records_table(
+    accounts,
+    {
         "email": "E-mail",
         "display_name": "Name",
         "role": "Role",

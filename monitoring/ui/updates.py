@@ -58,6 +58,14 @@ def admin_page(page_file: str, title: str, caption: str | None = None):
     return actor, data.engine()
 
 
+def records_table(frame: pd.DataFrame, column_config: dict) -> None:
+    """An administrators' table of records (accounts, agencies): every column but ``id``, the
+    page's width, with ``column_config``'s labels."""
+    st.dataframe(
+        frame.drop(columns=["id"]), hide_index=True, width="stretch", column_config=column_config
+    )
+
+
 def show_flash() -> None:
     """Show (once) the message kept by :func:`flash`."""
     message = st.session_state.pop("updates_flash", None)
