@@ -68,6 +68,8 @@ def xmr_figure(
     :param frame: its observations in force (``period_end``, ``value``), oldest first.
     :param chart: :func:`monitoring.measures.chart_for` of them.
     :param small: a compact chart for the list of measures (no legend, shorter).
+    :param title: the chart's title in our own words (Plotly markup allowed); default the
+        measure's name, escaped (:func:`monitoring.charts.chart_text`): it came from a person.
     """
     unit = measure.get("unit") or "count"
     better = measure.get("better")
