@@ -23,7 +23,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import tarfile
@@ -33,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from monitoring import config, db
+from monitoring import config, db, files
 
 MANIFEST = "manifest.json"
 DATABASE = "monitoring.db"
@@ -131,11 +130,9 @@ def backup(engine: Engine, out: Path | str, *, evidence_dir: Path | None = None)
                 for name, path in members
             },
         }
-        out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".partial")
         mode = "w:gz" if out.name.endswith((".tar.gz", ".tgz")) else "w"
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode=mode) as archive:
+        with files.open_private(partial) as raw, tarfile.open(fileobj=raw, mode=mode) as archive:
             body = json.dumps(manifest, indent=2).encode("utf-8")
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode = len(body), 0o600
@@ -196,7 +193,7 @@ def restore(
                     "to replace them (take a backup of them first)."
                 )
         engine.dispose()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        files.secure_sqlite(target)  # owner-only before SQLite writes to it
         src = sqlite3.connect(copy)
         dst = sqlite3.connect(target, timeout=config.write_wait_seconds())
         try:
@@ -210,9 +207,8 @@ def restore(
             for path in restored.rglob("*"):
                 if path.is_file():
                     place = evidence_dir / path.relative_to(restored)
-                    place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    shutil.copyfile(path, place)
-                    os.chmod(place, 0o600)
+                    with files.open_private(place) as out:
+                        out.write(path.read_bytes())
     engine.dispose()
     if _counts(target) != manifest["counts"] or _integrity(target) != "ok":
         raise BackupError("the restored database does not match the backup's manifest.")
@@ -221,30 +217,32 @@ def restore(
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Back up the database and the evidence folder to one file."""
-    try:
-        manifest = backup(db.get_engine(), args.out)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    counts = manifest["counts"]
-    print(
-        f"Backup written to {args.out}: {counts['review']} reviews, {counts['action']} actions, "
-        f"{len(manifest['files']) - 1} evidence files."
+    return _report(
+        lambda: backup(db.get_engine(), args.out),
+        lambda m: f"Backup written to {args.out}",
     )
-    return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore the database and the evidence folder from a backup file."""
+    return _report(
+        lambda: restore(db.get_engine(), getattr(args, "from"), force=args.force),
+        lambda m: f"Restored the backup of {m['taken_at']}",
+    )
+
+
+def _report(run, heading) -> int:
+    """Run a backup or restore (``run()`` gives its manifest): print ``heading(manifest)`` and
+    what it holds and return 0, or print why not and return 1."""
     try:
-        manifest = restore(db.get_engine(), getattr(args, "from"), force=args.force)
+        manifest = run()
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     counts = manifest["counts"]
     print(
-        f"Restored the backup of {manifest['taken_at']}: {counts['review']} reviews, "
-        f"{counts['action']} actions, {len(manifest['files']) - 1} evidence files."
+        f"{heading(manifest)}: {counts['review']} reviews, {counts['action']} actions, "
+        f"{len(manifest['files']) - 1} evidence files."
     )
     return 0
 

@@ -31,6 +31,18 @@ TEMPLATE = go.layout.Template(
 pio.templates["monitoring"] = TEMPLATE
 
 
+def chart_text(value) -> str:
+    """A value from a person or a file (review ref or title, agency, theme or measure name) as
+    Plotly text that is shown exactly as written: Plotly reads ``<b>``, ``<i>``, ``<br>``,
+    ``<a href>``, ``<span style>`` and entities in titles, tick labels, legend names, bar text and
+    hover text, so ``&``, ``<`` and ``>`` become ``&amp;``, ``&lt;``, ``&gt;`` (the only entities
+    plotly.js turns back into characters besides numeric ones: ``&quot;`` would be shown as
+    written). None is an empty string."""
+    if value is None:
+        return ""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _layout(
     fig: go.Figure, title: str, x_title: str, y_title: str, height: int | None = None
 ) -> go.Figure:
@@ -135,7 +147,7 @@ def rag_by_review_chart(
             continue
         counts = part.set_index("ref")["actions"].reindex(refs).fillna(0).astype(int)
         fig.add_bar(
-            y=refs,
+            y=[chart_text(ref) for ref in refs],
             x=counts.tolist(),
             name=f"{labels[code]} – {rules.RAG_MEANINGS[code]}",
             orientation="h",
@@ -171,7 +183,7 @@ def overdue_by_agency_chart(
     colours = [rules.RAG_COLOURS["red"]] * (len(frame) - (1 if others else 0))
     fig = go.Figure(
         go.Bar(
-            y=frame["agency"].tolist(),
+            y=[chart_text(agency) for agency in frame["agency"]],
             x=frame["overdue"].astype(int).tolist(),
             orientation="h",
             marker={"color": colours + ([OTHERS_COLOUR] if others else [])},
@@ -209,7 +221,7 @@ def agency_scorecard_chart(
     if others:
         title = f"{title}:<br>the {max_agencies} of {total:,}, and all others together"
     red = rules.rag_labels()["red"]
-    agencies = frame["agency"].tolist()
+    agencies = [chart_text(agency) for agency in frame["agency"]]
     long = frame["overdue_90"].astype(int).tolist()
     short = (frame["overdue"] - frame["overdue_90"]).astype(int).tolist()
     fig = go.Figure()
@@ -307,7 +319,7 @@ def review_progress_chart(
             f"{title}:<br>the {max_reviews} of {total:,} with the most overdue actions, then the "
             "least implemented, and all others"
         )
-    refs = frame["ref"].tolist()
+    refs = [chart_text(ref) for ref in frame["ref"]]
     fig = go.Figure()
     for column, name, colour, pattern in (
         ("pct_implemented", "Implemented (all actions closed)", PALETTE[0], ""),
@@ -384,7 +396,7 @@ def theme_chart(
         if part.empty:
             continue
         fig.add_bar(
-            y=part["theme"].tolist(),
+            y=[chart_text(theme) for theme in part["theme"]],
             x=part["recommendations"].astype(int).tolist(),
             orientation="h",
             name=name,
@@ -397,5 +409,9 @@ def theme_chart(
             hovertemplate="%{y}<br>%{x} recommendations<br>" + name + "<extra></extra>",
         )
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=frame["theme"])
+    fig.update_yaxes(
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=[chart_text(theme) for theme in frame["theme"]],
+    )
     return _layout(fig, title, "Recommendations", "Theme", height=max(280, 34 * len(frame) + 160))

@@ -7,6 +7,11 @@ files are created with that mode and then set to it exactly (a umask can only ta
 SQLite creates its WAL and shared-memory files with the database file's own mode, so a database
 created ``0600`` keeps them ``0600``; :func:`secure_sqlite` also tightens files that already exist
 (``python -m monitoring init`` and every engine start run it).
+
+Every file a command writes (``export --out``, ``publish --out``, ``backup --out``, ``backup
+restore``, ``workbook make --out``) goes through :func:`write_output` or :func:`open_private`:
+``0600`` whatever the umask, the folders it creates ``0700`` (folders that already exist, such
+as the current one, are left as they are).
 """
 
 from __future__ import annotations
@@ -64,6 +69,45 @@ def write_private(path: Path | str, content: bytes) -> Path:
             out.write(content)
     finally:
         os.close(handle)
+    return path
+
+
+def private_parents(path: Path | str) -> Path:
+    """Create the missing folders above the file ``path`` owner-only (:data:`DIR_MODE`); folders
+    that already exist are left as they are. :returns: ``path`` as a :class:`Path`."""
+    path = Path(path)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    return path
+
+
+def open_private(path: Path | str):
+    """Open the file ``path`` for writing bytes, emptied, as an owner-only file
+    (:data:`FILE_MODE` whatever the umask; an existing file is tightened), creating missing
+    folders owner-only (:func:`private_parents`). :returns: a binary file object (close it)."""
+    path = private_parents(path)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(handle, FILE_MODE)
+    except BaseException:
+        os.close(handle)
+        raise
+    return os.fdopen(handle, "wb")
+
+
+def write_output(path: Path | str, content: bytes) -> Path:
+    """Write a command's output file whole and owner-only: to ``PATH.partial`` (:func:`open_private`)
+    and then renamed over ``path``, so no half-written file ever stands under the final name and
+    a file that was there before ends ``0600`` too. :returns: ``path``."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open_private(partial) as out:
+            out.write(content)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -165,10 +209,13 @@ __all__ = [
     "EvidenceRefused",
     "may_read_evidence",
     "mode_of",
+    "open_private",
     "private_dir",
+    "private_parents",
     "read_evidence",
     "secure_engine_files",
     "secure_evidence",
     "secure_sqlite",
+    "write_output",
     "write_private",
 ]

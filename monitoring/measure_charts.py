@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from monitoring import charts, spc  # noqa: F401  (charts registers the "monitoring" template)
+from monitoring import charts, spc
 
 IMPROVING = "#0072B2"
 CONCERNING = "#D55E00"
@@ -27,11 +27,6 @@ TARGET = "#b8860b"
 LIMIT = "#8a94a3"
 
 UNIT_AXIS = {"percent": "Percentage (%)", "count": "Count", "days": "Days"}
-
-
-def _escaped(text: Any) -> str:
-    """Text from a person, safe in a Plotly title or label (Plotly reads a little HTML)."""
-    return html.escape(str(text or ""), quote=True)
 
 
 def _kind_style(kind: str) -> tuple[str, str, str]:
@@ -73,6 +68,8 @@ def xmr_figure(
     :param frame: its observations in force (``period_end``, ``value``), oldest first.
     :param chart: :func:`monitoring.measures.chart_for` of them.
     :param small: a compact chart for the list of measures (no legend, shorter).
+    :param title: the chart's title in our own words (Plotly markup allowed); default the
+        measure's name, escaped (:func:`monitoring.charts.chart_text`): it came from a person.
     """
     unit = measure.get("unit") or "count"
     better = measure.get("better")
@@ -158,7 +155,7 @@ def xmr_figure(
                 xanchor="left",
                 yanchor="bottom",
             )
-    heading = title or _escaped(measure.get("name"))
+    heading = title or charts.chart_text(measure.get("name"))
     charts._layout(fig, heading, "Period ending", UNIT_AXIS.get(unit, "Value"))
     fig.update_xaxes(tickformat="%b %Y")
     if unit == "percent":

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select
 from monitoring import config, db, services, spc
 from monitoring.asat import cutoff
 from monitoring.queries import NO_FILTERS, Filters
+from monitoring.source import FULL_SCOPE, Scope, Source
 
 UNIT_LABELS = {"percent": "Percentage", "count": "Count", "days": "Days"}
 BETTER_LABELS = {"up": "Higher is better", "down": "Lower is better"}
@@ -418,21 +419,7 @@ def add_observation(
         already has a value (use :func:`correct_observation`).
     :raises NotFound: no such measure.
     """
-    at = config.utc_now_iso()
-    with db.write_transaction(engine) as conn:
-        measure = services._fetch(conn, db.measure, measure_id, "measure")
-        _require_owner(actor, measure["agency_id"], "record a value")
-        checked = check_observation(measure["unit"], value, numerator, denominator)
-        return _write_observation(
-            conn,
-            actor,
-            measure,
-            _period_end(period_end),
-            checked,
-            version=None,
-            correction=False,
-            at=at,
-        )
+    return _record(engine, actor, measure_id, period_end, (value, numerator, denominator), None)
 
 
 def correct_observation(
@@ -454,11 +441,28 @@ def correct_observation(
     :raises NotFound: no value recorded for that period.
     :raises PermissionDenied, ValidationError: as :func:`add_observation`.
     """
+    values = (value, numerator, denominator)
+    return _record(engine, actor, measure_id, period_end, values, version, correction=True)
+
+
+def _record(
+    engine: Engine,
+    actor: services.Actor,
+    measure_id: int,
+    period_end: date | str,
+    values: tuple[Any, Any, Any],
+    version: int | None,
+    *,
+    correction: bool = False,
+) -> dict:
+    """One write of :func:`add_observation` or (``correction``) :func:`correct_observation`:
+    ``values`` is ``(value, numerator, denominator)``."""
     at = config.utc_now_iso()
     with db.write_transaction(engine) as conn:
         measure = services._fetch(conn, db.measure, measure_id, "measure")
-        _require_owner(actor, measure["agency_id"], "correct a value")
-        checked = check_observation(measure["unit"], value, numerator, denominator)
+        what = "correct a value" if correction else "record a value"
+        _require_owner(actor, measure["agency_id"], what)
+        checked = check_observation(measure["unit"], *values)
         return _write_observation(
             conn,
             actor,
@@ -466,7 +470,7 @@ def correct_observation(
             _period_end(period_end),
             checked,
             version=version,
-            correction=True,
+            correction=correction,
             at=at,
         )
 
@@ -702,7 +706,21 @@ def add_feedback(
 # --- reads ------------------------------------------------------------------------------------
 
 
-def _measure_query(as_at: date | None, filters: Filters):
+def _published_reviews(scope: Scope, as_at: date | None):
+    """SQL: the ids of the reviews ``scope`` may read on ``as_at`` (None: today), or None for
+    every review (:meth:`monitoring.source.Source.review_ids`, the one rule)."""
+    today = config.today()
+    return Source(today=today, scope=scope).review_ids(as_at or today)
+
+
+def _lead_recommendations(agency_id: int | None):
+    """SQL: the ids of recommendations an agency leads an action of or owns a measure of."""
+    led = select(db.action.c.recommendation_id).where(db.action.c.lead_agency_id == agency_id)
+    owned = select(db.measure.c.recommendation_id).where(db.measure.c.agency_id == agency_id)
+    return led.union(owned)
+
+
+def _measure_query(as_at: date | None, filters: Filters, scope: Scope = FULL_SCOPE):
     m, r, v, g, t = db.measure, db.recommendation, db.review, db.agency, db.theme
     query = (
         select(
@@ -724,10 +742,10 @@ def _measure_query(as_at: date | None, filters: Filters):
     )
     if as_at is not None:
         query = query.where(m.c.created_at < cutoff(as_at))
-    if filters.review_ids:
-        query = query.where(v.c.id.in_(filters.review_ids))
-    if filters.review_types:
-        query = query.where(v.c.review_type.in_(filters.review_types))
+    published = _published_reviews(scope, as_at)
+    if published is not None:  # a viewer: published reviews' measures and those of no review
+        query = query.where(or_(m.c.recommendation_id.is_(None), v.c.id.in_(published)))
+    query = _review_filters(query, v, filters)
     if filters.agency_ids:
         query = query.where(m.c.agency_id.in_(filters.agency_ids))
     if filters.theme_ids:
@@ -750,6 +768,15 @@ OBSERVATION_COLUMNS = [
     "recorded_at",
     "recorded_by",
 ]
+
+
+def _review_filters(query, v, filters: Filters):
+    """``query`` narrowed to the sidebar's reviews and review types (``v``: the review table)."""
+    if filters.review_ids:
+        query = query.where(v.c.id.in_(filters.review_ids))
+    if filters.review_types:
+        query = query.where(v.c.review_type.in_(filters.review_types))
+    return query
 
 
 def observations(
@@ -851,15 +878,30 @@ class MeasureView:
 
 
 def measure_views(
-    conn: Connection, as_at: date | None = None, filters: Filters = NO_FILTERS
+    conn: Connection,
+    as_at: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> list[MeasureView]:
     """Every measure (matching ``filters``: review, review type, owning agency, theme) with its
     observations and chart as at ``as_at``, worst first: concerning variation, then target
-    consistently not met, then hit and miss, ..., improving last; ties by name."""
-    measures = [dict(r) for r in conn.execute(_measure_query(as_at, filters)).mappings()]
+    consistently not met, then hit and miss, ..., improving last; ties by name.
+
+    :param scope: the reader (:class:`monitoring.source.Scope`): a viewer reads the measures of
+        published reviews and those tied to no review only; who recorded a measure or a value
+        (e-mail addresses: ``created_by``, ``updated_by``, ``recorded_by``) is blank for a reader
+        who may not read e-mail addresses (docs/data-protection.md).
+    """
+    query = _measure_query(as_at, filters, scope)
+    measures = [dict(r) for r in conn.execute(query).mappings()]
     if not measures:
         return []
     frame = observations(conn, tuple(m["id"] for m in measures), as_at)
+    if not scope.sees_emails:
+        frame["recorded_by"] = None
+        for m in measures:
+            m.update(created_by=None, updated_by=None)
     by_measure = {
         int(key): part.reset_index(drop=True)
         for key, part in frame.groupby("measure_id", sort=False)
@@ -897,7 +939,11 @@ def _recommendation_words(m: Mapping[str, Any]) -> str | None:
 
 
 def summaries(
-    conn: Connection, as_at: date | None = None, filters: Filters = NO_FILTERS
+    conn: Connection,
+    as_at: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> pd.DataFrame:
     """One row per measure, worst first (:func:`measure_views`): the Measures page's table.
 
@@ -908,7 +954,7 @@ def summaries(
         not consistently met").
     """
     rows = []
-    for view in measure_views(conn, as_at, filters):
+    for view in measure_views(conn, as_at, filters, scope=scope):
         m, part = view.measure, view.chart.latest_limits
         last = view.frame.iloc[-1] if len(view.frame) else None
         rows.append(
@@ -959,19 +1005,27 @@ class MeasureCounts:
 
 
 def overview_counts(
-    conn: Connection, as_at: date | None = None, filters: Filters = NO_FILTERS
+    conn: Connection,
+    as_at: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> MeasureCounts:
     """The Overview's line "measures improving / concerning / no change": the variation icon of
     each measure's latest point (special cause improving, special cause concerning, anything
     else: common cause, neither better nor worse, or too few values)."""
-    codes = [v.variation.code for v in measure_views(conn, as_at, filters)]
+    codes = [v.variation.code for v in measure_views(conn, as_at, filters, scope=scope)]
     improving = sum(c.startswith("improving") for c in codes)
     concerning = sum(c.startswith("concerning") for c in codes)
     return MeasureCounts(improving, concerning, len(codes) - improving - concerning)
 
 
 def pack_measures(
-    conn: Connection, held_on: date | None, filters: Filters = NO_FILTERS
+    conn: Connection,
+    held_on: date | None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> pd.DataFrame:
     """The meeting pack's page of measures: :func:`summaries` as the Measures page shows them
     for the meeting. A meeting held before today (:func:`monitoring.config.today`) reads the
@@ -982,7 +1036,7 @@ def pack_measures(
     :returns: columns :data:`SUMMARY_COLUMNS`, worst first (:func:`display_table` lays it out).
     """
     as_at = held_on if held_on is not None and held_on < config.today() else None
-    return summaries(conn, as_at, filters)
+    return summaries(conn, as_at, filters, scope=scope)
 
 
 def recommendations_meeting_target(conn: Connection, as_at: date | None = None) -> pd.DataFrame:
@@ -1028,10 +1082,15 @@ class Impact:
 
 
 def recommendation_impact(
-    conn: Connection, recommendation_id: int, as_at: date | None = None
+    conn: Connection,
+    recommendation_id: int,
+    as_at: date | None = None,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> Impact:
-    """The measures and feedback of one recommendation (as at ``as_at``; None: now)."""
-    table = summaries(conn, as_at)
+    """The measures and feedback of one recommendation (as at ``as_at``; None: now), as
+    ``scope`` may read them (:func:`measure_views`)."""
+    table = summaries(conn, as_at, scope=scope)
     own = table[table["recommendation_id"] == recommendation_id].reset_index(drop=True)
     shown = display_table(own)
     shown["Target met"] = ["Yes" if code == "pass" else "No" for code in own["assurance"]]
@@ -1061,9 +1120,14 @@ def feedback_entries(
     recommendation_id: int | None = None,
     as_at: date | None = None,
     filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
 ) -> pd.DataFrame:
     """Feedback from children and families, newest first (recorded by the end of ``as_at``).
 
+    :param scope: the reader: administrators, board members and assurers read all of it; an
+        agency lead the feedback on recommendations their agency leads an action of or owns a
+        measure of (those they may record feedback for); a viewer none (it is about families).
     :returns: columns :data:`FEEDBACK_COLUMNS`.
     """
     f, r, v = db.feedback, db.recommendation, db.review
@@ -1086,10 +1150,11 @@ def feedback_entries(
         query = query.where(f.c.recommendation_id == recommendation_id)
     if as_at is not None:
         query = query.where(f.c.recorded_at < cutoff(as_at))
-    if filters.review_ids:
-        query = query.where(v.c.id.in_(filters.review_ids))
-    if filters.review_types:
-        query = query.where(v.c.review_type.in_(filters.review_types))
+    if scope.role == "agency_lead":
+        query = query.where(f.c.recommendation_id.in_(_lead_recommendations(scope.agency_id)))
+    elif not scope.full:
+        query = query.where(f.c.id.is_(None))
+    query = _review_filters(query, v, filters)
     rows = conn.execute(query).all()
     return pd.DataFrame(
         [
@@ -1149,9 +1214,7 @@ def feedback_recommendations(conn: Connection, role: str, agency_id: int | None)
         .order_by(v.c.ref, r.c.id)
     )
     if role == "agency_lead":
-        led = select(db.action.c.recommendation_id).where(db.action.c.lead_agency_id == agency_id)
-        owned = select(db.measure.c.recommendation_id).where(db.measure.c.agency_id == agency_id)
-        query = query.where(or_(r.c.id.in_(led), r.c.id.in_(owned)))
+        query = query.where(r.c.id.in_(_lead_recommendations(agency_id)))
     elif role != "admin":
         query = query.where(r.c.id.is_(None))
     rows = conn.execute(query).all()

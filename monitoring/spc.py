@@ -136,19 +136,25 @@ def _side(value: float, mean: float) -> int:
     return (value > mean) - (value < mean)
 
 
+def _runs(signs: Sequence[int]):
+    """The maximal runs of equal, non-zero signs: ``(first index, last index, sign)``."""
+    i = 0
+    while i < len(signs):
+        j = i
+        while j + 1 < len(signs) and signs[j + 1] == signs[i]:
+            j += 1
+        if signs[i] != 0:
+            yield i, j, signs[i]
+        i = j + 1
+
+
 def shift_flags(values: Sequence[float], mean: float, run: int = SHIFT_RUN) -> list[int]:
     """Per value: +1 / -1 when it is in a run of ``run`` or more consecutive values all above /
     all below ``mean``, else 0 (a value equal to the mean breaks a run)."""
     flags = [0] * len(values)
-    sides = [_side(v, mean) for v in values]
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and sides[j + 1] == sides[i]:
-            j += 1
-        if sides[i] != 0 and j - i + 1 >= run:
-            flags[i : j + 1] = [sides[i]] * (j - i + 1)
-        i = j + 1
+    for i, j, sign in _runs([_side(v, mean) for v in values]):
+        if j - i + 1 >= run:
+            flags[i : j + 1] = [sign] * (j - i + 1)
     return flags
 
 
@@ -157,15 +163,10 @@ def trend_flags(values: Sequence[float], run: int = TREND_RUN) -> list[int]:
     each lower than the one before, else 0 (equal neighbours break a run)."""
     flags = [0] * len(values)
     steps = [_side(b, a) for a, b in zip(values, values[1:], strict=False)]
-    i = 0
-    while i < len(steps):
-        j = i
-        while j + 1 < len(steps) and steps[j + 1] == steps[i]:
-            j += 1
+    for i, j, sign in _runs(steps):
         # steps i..j join values i..j+1: (j - i + 2) values
-        if steps[i] != 0 and j - i + 2 >= run:
-            flags[i : j + 2] = [steps[i]] * (j - i + 2)
-        i = j + 1
+        if j - i + 2 >= run:
+            flags[i : j + 2] = [sign] * (j - i + 2)
     return flags
 
 

@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
-from monitoring import config, db, rules, services
+from monitoring import config, db, files, rules, services
 from monitoring.importer import values
 
 SECRET_SETTING = "MONITORING_WORKBOOK_SECRET"
@@ -240,6 +240,18 @@ def workbook_actions(conn: Connection, agency_id: int, today: date) -> pd.DataFr
     return pd.DataFrame(workbook_rows(conn, agency_id, today), columns=WORKBOOK_ROW_COLUMNS)
 
 
+def _pending_due_on():
+    """SQL: the new target date of the action's change awaiting the board's decision (or NULL),
+    for a select over ``action``."""
+    ddc = db.due_date_change
+    return (
+        select(ddc.c.new_due_on)
+        .where(ddc.c.action_id == db.action.c.id, ddc.c.decision == "pending")
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def workbook_rows(conn: Connection, agency_id: int, today: date) -> list[dict]:
     """The rows of an agency's workbook: actions it leads that are open or completed (awaiting
     assurance), worst first: most days overdue (:func:`monitoring.rules.days_overdue`), then
@@ -248,13 +260,8 @@ def workbook_rows(conn: Connection, agency_id: int, today: date) -> list[dict]:
     :returns: dicts with :data:`WORKBOOK_ROW_COLUMNS` (dates ISO text or None; ``days_overdue``
         int; ``pending_due_on`` the new date of a change awaiting the board's decision, or None).
     """
-    a, rec, rv, ddc = db.action, db.recommendation, db.review, db.due_date_change
-    pending = (
-        select(ddc.c.new_due_on)
-        .where(ddc.c.action_id == a.c.id, ddc.c.decision == "pending")
-        .limit(1)
-        .scalar_subquery()
-    )
+    a, rec, rv = db.action, db.recommendation, db.review
+    pending = _pending_due_on()
     result = conn.execute(
         select(
             a.c.id,
@@ -698,15 +705,10 @@ def parse_status(text: str) -> str | None:
 
 
 def _action_rows(conn: Connection, ids: set[int]) -> dict[int, dict]:
-    a, rv, ag, ddc = db.action, db.review, db.agency, db.due_date_change
+    a, rv, ag = db.action, db.review, db.agency
     if not ids:
         return {}
-    pending = (
-        select(ddc.c.new_due_on)
-        .where(ddc.c.action_id == a.c.id, ddc.c.decision == "pending")
-        .limit(1)
-        .scalar_subquery()
-    )
+    pending = _pending_due_on()
     result = conn.execute(
         select(
             a.c.id,
@@ -1126,12 +1128,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     except (WorkbookError, services.ServiceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.chmod(out, 0o600)
+    out = files.write_output(args.out, content)  # owner-only, whatever the umask
     print(f"Update workbook written to {out}.")
     return 0
 

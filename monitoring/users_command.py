@@ -25,6 +25,17 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _run(write, *args, done, **values) -> int:
+    """``write(engine, ACTOR, *args, **values)`` (a service writing an account): print
+    ``done(user)`` and return 0, or print why it was refused and return 1."""
+    try:
+        user = write(db.get_engine(), ACTOR, *args, **values)
+    except (services.ValidationError, services.NotFound) as exc:
+        return _fail(str(exc))
+    print(done(user))
+    return 0
+
+
 def _agency_id(engine, value: str | None) -> int | None:
     """An agency id from an id, short name or full name (case-insensitive).
 
@@ -64,30 +75,26 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = _password(args)
     if isinstance(password, int):
         return password
-    engine = db.get_engine()
     try:
-        user = services.create_user(
-            engine,
-            ACTOR,
-            args.email,
-            args.name,
-            args.role,
-            agency_id=_agency_id(engine, args.agency),
-            password=password,
-        )
-    except (services.ValidationError, services.NotFound) as exc:
+        agency_id = _agency_id(db.get_engine(), args.agency)
+    except services.ValidationError as exc:
         return _fail(str(exc))
-    print(f"Added {user['email']} ({user['role'].replace('_', ' ')}).")
-    return 0
+    return _run(
+        services.create_user,
+        args.email,
+        args.name,
+        args.role,
+        agency_id=agency_id,
+        password=password,
+        done=lambda user: f"Added {user['email']} ({user['role'].replace('_', ' ')}).",
+    )
 
 
 def _set_active(args: argparse.Namespace, active: bool) -> int:
-    try:
-        user = services.set_user_active(db.get_engine(), ACTOR, args.email, active)
-    except (services.ValidationError, services.NotFound) as exc:
-        return _fail(str(exc))
-    print(f"{'Enabled' if active else 'Disabled'} {user['email']}.")
-    return 0
+    word = "Enabled" if active else "Disabled"
+    return _run(
+        services.set_user_active, args.email, active, done=lambda user: f"{word} {user['email']}."
+    )
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
@@ -102,12 +109,7 @@ def cmd_user_enable(args: argparse.Namespace) -> int:
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
     """Clear an account's failed sign-ins and lockout."""
-    try:
-        user = services.unlock_user(db.get_engine(), ACTOR, args.email)
-    except services.NotFound as exc:
-        return _fail(str(exc))
-    print(f"Unlocked {user['email']}.")
-    return 0
+    return _run(services.unlock_user, args.email, done=lambda user: f"Unlocked {user['email']}.")
 
 
 def cmd_user_password(args: argparse.Namespace) -> int:
@@ -118,12 +120,12 @@ def cmd_user_password(args: argparse.Namespace) -> int:
     password = _password(args)
     if isinstance(password, int):
         return password
-    try:
-        user = services.set_user_password(db.get_engine(), ACTOR, args.email, password)
-    except (services.ValidationError, services.NotFound) as exc:
-        return _fail(str(exc))
-    print(f"New password set for {user['email']}.")
-    return 0
+    return _run(
+        services.set_user_password,
+        args.email,
+        password,
+        done=lambda user: f"New password set for {user['email']}.",
+    )
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:

@@ -4,19 +4,14 @@ names, aliases (the spellings and roles an import matches) and each agency's det
 import streamlit as st
 
 from monitoring import agencies
-from monitoring.ui import data, session, updates, widgets
+from monitoring.ui import data, updates, widgets
 
-session.guard(__file__)
-
-actor = session.current_actor()
-engine = data.engine()
-
-st.title("Manage agencies")
-updates.show_flash()
-st.caption(
+actor, engine = updates.admin_page(
+    __file__,
+    "Manage agencies",
     "One organisation often arrives under several spellings. Merging moves every action, alias "
     "and user to the agency you keep; its other names become aliases, so the next import "
-    "matches them. Every merge is recorded and can be undone."
+    "matches them. Every merge is recorded and can be undone.",
 )
 
 register = data.read(agencies.agency_register)
@@ -86,11 +81,9 @@ with tab_merge:
         st.info("There are fewer than two active agencies.")
 
 with tab_edit:
-    st.dataframe(
-        register.drop(columns=["id"]),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    updates.records_table(
+        register,
+        {
             "name": "Agency",
             "short_name": "Short name",
             "sector": "Sector",

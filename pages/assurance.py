@@ -30,14 +30,7 @@ tabs = dict(zip(names, st.tabs(names), strict=True))
 with tabs[names[0]]:
     if waiting.empty:
         st.success("No completed actions are waiting for assurance.")
-    row = queue.pick(
-        waiting,
-        queue.assurance_table(waiting, today),
-        key="assurance",
-        noun="completed actions",
-        search_columns=["review_ref", "number", "description", "agency"],
-        column_config=queue.assurance_columns(),
-    )
+    row = queue.ASSURANCE.pick(queue.with_waiting(waiting, today), key="assurance")
     if row:
         st.subheader("The action chosen")
         st.text(
@@ -59,14 +52,7 @@ if decides:
     with tabs[names[1]]:
         if pending.empty:
             st.success("No target-date changes are waiting for a decision.")
-        change = queue.pick(
-            pending,
-            queue.date_change_table(pending),
-            key="date_changes",
-            noun="target-date changes",
-            search_columns=["review_ref", "number", "description", "agency", "requested_by"],
-            column_config=queue.date_change_columns(),
-        )
+        change = queue.DATE_CHANGES.pick(pending, key="date_changes")
         if change:
             st.subheader("The request chosen")
             st.text(
@@ -84,7 +70,7 @@ if decides:
 with tabs["Recommendations"]:
     chosen = updates.pick_recommendation("assurance_pick")
     if chosen:
-        impact = data.read(measures.recommendation_impact, int(chosen["id"]))
+        impact = data.read(measures.recommendation_impact, int(chosen["id"]), scope=src.scope)
         st.markdown("**Impact evidence**")
         if impact.table.empty:
             st.caption("This recommendation has no measures.")

@@ -28,14 +28,7 @@ else:
     st.caption("Choose an action in the table (search it with Find), or a recommendation.")
     actions_tab, recommendations_tab = st.tabs(["Actions", "A recommendation"])
     with actions_tab:
-        row = queue.pick(
-            index,
-            queue.record_table(index),
-            key="history",
-            noun="actions",
-            search_columns=["review_ref", "number", "description", "agency"],
-            column_config=queue.record_columns(),
-        )
+        row = queue.RECORDS.pick(index, key="history")
     with recommendations_tab:
         rec = updates.pick_recommendation("history_pick")
         show_rec = st.toggle("Show this recommendation's history", key="history_show_rec")

@@ -28,9 +28,10 @@ else:
 if message := st.session_state.pop("measures_saved", None):
     st.success(md(message))
 
-views = data.read(measures.measure_views, as_at, current)
-table = data.read(measures.summaries, as_at, current)
-counts = data.read(measures.overview_counts, as_at, current)
+scope = data.scope()  # what this reader may read (monitoring.source.Scope)
+views = data.read(measures.measure_views, as_at, current, scope=scope)
+table = data.read(measures.summaries, as_at, current, scope=scope)
+counts = data.read(measures.overview_counts, as_at, current, scope=scope)
 tiles = st.columns(4)
 widgets.tile(tiles[0], "Measures", counts.total)
 widgets.tile(tiles[1], "Improving", counts.improving, help="Special cause, improving.")
@@ -92,7 +93,7 @@ for view in views[:MAX_CHARTS]:
                 st.plotly_chart(figure, width="stretch", key=f"measure_chart_{measure['id']}")
 
 st.subheader("Voice of the child and family")
-feedback = data.read(measures.feedback_entries, None, as_at, current)
+feedback = data.read(measures.feedback_entries, None, as_at, current, scope=scope)
 if feedback.empty:
     st.info("No feedback recorded.")
 else:
@@ -122,6 +123,18 @@ def saved(message: str) -> None:
     st.rerun()
 
 
+def attempt(write, *args, done, **values) -> None:
+    """``write(engine, actor, *args, **values)`` (a service of :mod:`monitoring.measures`): its
+    refusal is shown as text; on success the page reloads saying ``done`` (text, or a function
+    of what was written)."""
+    try:
+        written = write(data.engine(), actor, *args, **values)
+    except services.ServiceError as exc:
+        st.error(md(exc))
+    else:
+        saved(done(written) if callable(done) else done)
+
+
 st.subheader("Record a value")
 if not labels:
     st.info("Your agency owns no measures yet.")
@@ -144,24 +157,19 @@ else:
     if submitted:
         record = measures.correct_observation if correction else measures.add_observation
         extra = {"version": None} if correction else {}
-        try:
-            written = record(
-                data.engine(),
-                actor,
-                measure_id,
-                period_end=period_end,
-                value=value,
-                numerator=numerator,
-                denominator=denominator,
-                **extra,
-            )
-        except services.ServiceError as exc:
-            st.error(md(exc))
-        else:
-            saved(
+        attempt(
+            record,
+            measure_id,
+            period_end=period_end,
+            value=value,
+            numerator=numerator,
+            denominator=denominator,
+            **extra,
+            done=lambda written: (
                 f"Saved {written['value']:g} for the period ending "
                 f"{widgets.uk_date(written['period_end'])}."
-            )
+            ),
+        )
 
     with st.expander("Import values from a file (.csv or .xlsx)"):
         st.caption(
@@ -230,30 +238,25 @@ with st.expander("Add a measure"):
             owner = user.get("agency_id")
         added = st.form_submit_button("Add the measure")
     if added:
-        try:
-            measures.add_measure(
-                data.engine(),
-                actor,
-                name=name,
-                recommendation_id=rec_choice,
-                theme_id=theme_choice,
-                numerator=numerator_words,
-                denominator=denominator_words,
-                unit=unit,
-                better=better,
-                frequency=frequency,
-                source=source,
-                baseline_value=baseline_value,
-                baseline_from=baseline_from,
-                baseline_to=baseline_to,
-                target_value=target_value,
-                target_on=target_on,
-                agency_id=owner,
-            )
-        except services.ServiceError as exc:
-            st.error(md(exc))
-        else:
-            saved("Measure added.")
+        attempt(
+            measures.add_measure,
+            name=name,
+            recommendation_id=rec_choice,
+            theme_id=theme_choice,
+            numerator=numerator_words,
+            denominator=denominator_words,
+            unit=unit,
+            better=better,
+            frequency=frequency,
+            source=source,
+            baseline_value=baseline_value,
+            baseline_from=baseline_from,
+            baseline_to=baseline_to,
+            target_value=target_value,
+            target_on=target_on,
+            agency_id=owner,
+            done="Measure added.",
+        )
 
 if labels:
     with st.expander("Record a change in practice (limits are recalculated from it)"):
@@ -266,19 +269,14 @@ if labels:
             change_note = st.text_input("What changed", max_chars=2000)
             changed = st.form_submit_button("Record the change")
         if changed:
-            try:
-                measures.edit_measure(
-                    data.engine(),
-                    actor,
-                    change_measure,
-                    version=int(versions[change_measure]),
-                    change_from=change_from,
-                    change_note=change_note,
-                )
-            except services.ServiceError as exc:
-                st.error(md(exc))
-            else:
-                saved("Change recorded: the chart's limits are recalculated from that period.")
+            attempt(
+                measures.edit_measure,
+                change_measure,
+                version=int(versions[change_measure]),
+                change_from=change_from,
+                change_note=change_note,
+                done="Change recorded: the chart's limits are recalculated from that period.",
+            )
 
 st.subheader("Record feedback from children, young people or families")
 recommendations = data.read(measures.feedback_recommendations, user["role"], user.get("agency_id"))
@@ -298,16 +296,11 @@ else:
         )
         sent = st.form_submit_button("Save the feedback")
     if sent:
-        try:
-            measures.add_feedback(
-                data.engine(),
-                actor,
-                rec_id,
-                received_on=received_on,
-                source=source,
-                summary=summary,
-            )
-        except services.ServiceError as exc:
-            st.error(md(exc))
-        else:
-            saved("Feedback saved.")
+        attempt(
+            measures.add_feedback,
+            rec_id,
+            received_on=received_on,
+            source=source,
+            summary=summary,
+            done="Feedback saved.",
+        )

@@ -43,14 +43,7 @@ if frame.empty:
 
 one, bulk = st.tabs(["Work queue", "Bulk update table"])
 with one:
-    row = queue.pick(
-        frame,
-        queue.action_table(frame),
-        key="my_actions",
-        noun="actions",
-        search_columns=["review_ref", "number", "description", "agency", "lead_officer"],
-        column_config=queue.action_columns(),
-    )
+    row = queue.ACTIONS.pick(frame, key="my_actions")
     if row:
         queue.action_panel(row)
         updates.update_form(actor, row)

@@ -46,7 +46,7 @@ widgets.tile(row2[0], "Open actions", figures.open_actions)
 widgets.tile(row2[1], "Overdue actions", figures.overdue, help="Open and past their target date.")
 widgets.tile(row2[2], f"Due in the next {limits.due_soon_days} days", figures.due_soon)
 widgets.tile(row2[3], "Open with no target date", figures.no_due_date)
-measure_counts = data.read(measures.overview_counts, as_at, src.filters)
+measure_counts = data.read(measures.overview_counts, as_at, src.filters, scope=src.scope)
 # Measures are not read by viewers (published material only; the Measures page is not theirs).
 if measure_counts.total and not src.scope.published_only:
     st.caption(

@@ -5,19 +5,13 @@ import streamlit as st
 
 from monitoring import services
 from monitoring.exports import public
-from monitoring.ui import data, session, updates, widgets
+from monitoring.ui import data, updates, widgets
 
-session.guard(__file__)
-
-actor = session.current_actor()
-engine = data.engine()
-
-st.title("Publication")
-updates.show_flash()
-
-st.caption(
+actor, engine = updates.admin_page(
+    __file__,
+    "Publication",
     "The public register (python -m monitoring publish) holds only the reviews published here; "
-    "an import never publishes. Withdrawing a review takes it out of the next register."
+    "an import never publishes. Withdrawing a review takes it out of the next register.",
 )
 reviews = data.read(public.review_publication)
 if reviews.empty:

@@ -50,7 +50,7 @@ st.subheader("One review in detail")
 titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))
 review_id = st.selectbox("Review", list(titles), format_func=titles.get, key="review_detail")
 detail = data.read(reads.review_detail, src, int(review_id))
-measure_rows = data.read(measures.summaries, src.as_at)
+measure_rows = data.read(measures.summaries, src.as_at, scope=src.scope)
 measure_rows = measure_rows[measure_rows["review_id"] == int(review_id)]
 for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]

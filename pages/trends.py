@@ -25,7 +25,9 @@ refs = [r for r in dict.fromkeys(frame["ref"]) if r != asat.ALL_REVIEWS]
 ref = st.selectbox("One review", refs, key="trend_review") if refs else None
 if ref:
     one = frame[frame["ref"] == ref]
-    st.plotly_chart(charts.trend_chart(one, f"Actions over time, {ref}"), width="stretch")
+    st.plotly_chart(
+        charts.trend_chart(one, f"Actions over time, {charts.chart_text(ref)}"), width="stretch"
+    )
 
 st.subheader("The figures")
 COUNTS = ("open", "overdue", "completed")

@@ -4,29 +4,21 @@ new password; the sign-in log."""
 import streamlit as st
 
 from monitoring import auth, services, worklists
-from monitoring.ui import data, session, updates, widgets
+from monitoring.ui import data, updates, widgets
 from monitoring.ui.text import md
 
-session.guard(__file__)
-
-actor = session.current_actor()
-engine = data.engine()
+actor, engine = updates.admin_page(__file__, "Users")
 
 PASSWORD_HELP = (
     f"At least {auth.MIN_PASSWORD_LENGTH} characters; not only spaces, not a commonly used "
     "password, not the e-mail address. Three random words make a good one (NCSC advice)."
 )
-
-st.title("Users")
-updates.show_flash()
 accounts = data.read(worklists.users)
 accounts["role"] = accounts["role"].map(auth.ROLE_LABELS)
 accounts["locked_until"] = accounts["locked_until"].fillna("")
-st.dataframe(
-    accounts.drop(columns=["id"]),
-    hide_index=True,
-    width="stretch",
-    column_config={
+updates.records_table(
+    accounts,
+    {
         "email": "E-mail",
         "display_name": "Name",
         "role": "Role",

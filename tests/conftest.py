@@ -273,3 +273,21 @@ def make_app(email: str | None, *, page: str | None = None, query_params: dict |
         at.switch_page(page)
         at.run()
     return at
+
+
+def scalar(engine: Engine, sql: str, **params):
+    """The first column of the first row of ``sql`` (SQL text with ``:name`` parameters)."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def rows(engine: Engine, sql: str, **params) -> list[tuple]:
+    """Every row of ``sql`` as a tuple."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params).all()]
+
+
+def records(engine: Engine, sql: str, **params) -> list[dict]:
+    """Every row of ``sql`` as a dict."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql), params).mappings()]

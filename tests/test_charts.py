@@ -179,3 +179,53 @@ def test_rag_words_follow_the_board_labels(frames, monkeypatch):
     for series in charts.rag_by_review_chart(frames["rag"]).data:
         code = next(c for c, w in rules.rag_labels().items() if series.name.startswith(w))
         assert series.marker.color == rules.RAG_COLOURS[code]
+
+
+HOSTILE_NAME = '<b>Bold</b> <a href="http://example.org/x">link</a> & <br>co'
+SHOWN = (
+    '&lt;b&gt;Bold&lt;/b&gt; &lt;a href="http://example.org/x"&gt;link&lt;/a&gt; &amp; &lt;br&gt;co'
+)
+
+
+def test_chart_text_escapes_only_what_plotly_reads_as_markup():
+    assert charts.chart_text(HOSTILE_NAME) == SHOWN
+    assert charts.chart_text('Health & care\'s "team"') == 'Health &amp; care\'s "team"'
+    assert charts.chart_text(None) == ""
+    # escaping is one to one: two names never fall into one bar
+    assert charts.chart_text("&lt;") != charts.chart_text("<")
+
+
+def test_names_from_people_are_text_in_every_chart(frames):
+    """Review refs, agency and theme names reach Plotly escaped (tick labels, hover text), so
+    Plotly draws "<b>" and "<a href>" as written: no bold, no link (issue 14)."""
+    rag = frames["rag"].copy()
+    rag.loc[rag["ref"] == rag["ref"].iloc[0], "ref"] = HOSTILE_NAME
+    scorecard = frames["scorecard"].copy()
+    scorecard.loc[scorecard.index[0], "agency"] = HOSTILE_NAME
+    overdue = scorecard.rename(columns={"overdue": "overdue"})[["agency", "overdue"]]
+    register = frames["register"].copy()
+    register.loc[register.index[0], "ref"] = HOSTILE_NAME
+    themes = frames["themes"].copy()
+    themes.loc[themes.index[0], "theme"] = HOSTILE_NAME
+    figures = {
+        "rag": charts.rag_by_review_chart(rag),
+        "overdue": charts.overdue_by_agency_chart(overdue),
+        "scorecard": charts.agency_scorecard_chart(scorecard),
+        "progress": charts.review_progress_chart(register),
+        "themes": charts.theme_chart(themes),
+    }
+    for name, fig in figures.items():
+        labels = [label for trace in fig.data for label in trace.y]
+        assert SHOWN in labels, name
+        assert HOSTILE_NAME not in labels, name
+        assert all("<" not in str(label) for label in labels), name
+    assert SHOWN in figures["themes"].layout.yaxis.categoryarray
+    # the RAG bars still count the escaped review's actions
+    first = rag[rag["ref"] == HOSTILE_NAME]
+    drawn = sum(
+        x
+        for trace in figures["rag"].data
+        for y, x in zip(trace.y, trace.x, strict=True)
+        if y == SHOWN
+    )
+    assert drawn == first["actions"].sum() > 0

@@ -50,7 +50,8 @@ def test_a_name_is_escaped_in_the_title(demo_engine):
     view = views(demo_engine)[DEVICES]
     measure = {**view.measure, "name": "<a href='x'>click</a> & co"}
     fig = measure_charts.xmr_figure(measure, view.frame, view.chart, small=True)
-    assert fig.layout.title.text == "&lt;a href=&#x27;x&#x27;&gt;click&lt;/a&gt; &amp; co"
+    # only &, < and > (plotly.js shows &quot; as written): the quote stays a quote
+    assert fig.layout.title.text == "&lt;a href='x'&gt;click&lt;/a&gt; &amp; co"
     assert fig.layout.showlegend is False
 
 

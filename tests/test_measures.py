@@ -9,10 +9,9 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import text
 
 from monitoring import db, measures, services, spc
-from tests.conftest import ANCHOR
+from tests.conftest import ANCHOR, rows, scalar
 
 ADMIN = services.Actor("admin@northbridge.example", "admin", user_id=1)
 POLICE_LEAD = services.Actor("police.lead@northbridge.example", "agency_lead", agency_id=1)
@@ -21,16 +20,6 @@ BOARD = services.Actor("board@northbridge.example", "board")
 
 DEVICES, MISSING, AUDITS, STRATEGY = 2, 3, 4, 1
 """Demo measure ids (monitoring.measures_demo): deterioration, common cause, change, improvement."""
-
-
-def scalar(engine, sql, **values):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), values).scalar()
-
-
-def rows(engine, sql, **values):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), values).all()]
 
 
 def summaries(engine, as_at=None):

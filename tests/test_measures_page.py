@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitoring import measures, services
 from monitoring.ui.navigation import spec_for
-from tests.conftest import ROOT, make_app
+from tests.conftest import ROOT, make_app, scalar
 
 USERS = {
     "admin": "admin@northbridge.example",
@@ -27,11 +27,6 @@ PAGE = "pages/measures.py"
 def ok(at):
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def scalar(engine, sql, **values):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), values).scalar()
 
 
 @pytest.mark.parametrize("role", list(USERS))

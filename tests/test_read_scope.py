@@ -21,7 +21,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from monitoring import exports, reads, services, tabular
+from monitoring import exports, measures, reads, services, tabular
 from monitoring.importer import import_path
 from monitoring.source import Scope, source
 from monitoring.ui.navigation import PAGES
@@ -46,10 +46,18 @@ FIELDS = {
     "unpublished text": "Embargoed action for the Quill review",
     "note on import": "Imported note about the Quill children",
     "e-mail": EMAIL,
+    "measure (unpublished review)": "Marker measure 5512",
+    "feedback (other agency)": "Marker feedback CSC 7781",
+    "feedback (own agency)": "Marker feedback POL 4412",
 }
 FORBIDDEN = {
     "viewer": set(FIELDS),
-    "agency_lead": {"notes (other agency)", "evidence (other agency)", "e-mail"},
+    "agency_lead": {
+        "notes (other agency)",
+        "evidence (other agency)",
+        "e-mail",
+        "feedback (other agency)",
+    },
     "board": set(),
 }
 """What each role may not read (docs/data-protection.md); everything else it may."""
@@ -129,6 +137,45 @@ def scoped_demo(demo_engine, app_env, tmp_path: Path):
             version=None,
             title=f"Marker evidence {short} {number}",
             url=f"https://evidence.example/{short.lower()}",
+        )
+    # impact measures and feedback (issue 14: measures reads take the reader's scope): a measure
+    # and feedback on the unpublished review (its action is Children's Social Care's), feedback
+    # on the Police action's recommendation of a published review
+    with demo_engine.connect() as conn:
+        admin = services.Actor.from_user(
+            dict(
+                conn.execute(text("select * from app_user where role = 'admin' order by id"))
+                .mappings()
+                .first()
+            )
+        )
+        embargo_rec = conn.execute(
+            text(
+                "select c.id from recommendation c join review r on r.id = c.review_id"
+                " where r.ref = 'EMBARGO-1'"
+            )
+        ).scalar()
+        police_rec = conn.execute(
+            text("select recommendation_id from action where id = :a"), {"a": ids["POL"]}
+        ).scalar()
+        csc = conn.execute(text("select id from agency where short_name = 'CSC'")).scalar()
+    measure_id = measures.add_measure(
+        demo_engine,
+        admin,
+        name="Marker measure 5512",
+        recommendation_id=embargo_rec,
+        agency_id=csc,
+    )
+    for month, value in (("2026-03-31", 40), ("2026-04-30", 55), ("2026-05-31", 60)):
+        measures.add_observation(demo_engine, admin, measure_id, period_end=month, value=value)
+    for rec_id, words in ((embargo_rec, "CSC 7781"), (police_rec, "POL 4412")):
+        measures.add_feedback(
+            demo_engine,
+            admin,
+            rec_id,
+            received_on="2026-06-01",
+            source="Young people's forum",
+            summary=f"Marker feedback {words}",
         )
     return demo_engine, ids
 
@@ -277,6 +324,8 @@ def test_role_page_field_matrix(role, scoped_demo):
             "evidence (own agency)",
             "officer",
             "unpublished review",
+            "measure (unpublished review)",
+            "feedback (own agency)",
         },
         "viewer": set(),
     }[role]

@@ -12,11 +12,11 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import text
 
 from monitoring import cli, db, services
 from monitoring import update_workbook as wb
-from tests.conftest import ANCHOR, BACKEND
+from tests.conftest import ANCHOR, BACKEND, scalar
+from tests.conftest import records as rows
 
 SECRET = "test-signing-key-0123456789abcdef-0123456789"
 ADMIN = "admin@northbridge.example"
@@ -49,16 +49,6 @@ def twin_engine(request, tmp_path):
     yield engine
     engine.dispose()
     server.drop_database(name)
-
-
-def rows(engine, query, **params):
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(query), params).mappings()]
-
-
-def scalar(engine, query, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(query), params).scalar()
 
 
 def actor(engine, email) -> services.Actor:

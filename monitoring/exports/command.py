@@ -18,6 +18,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from monitoring import exports
     from monitoring.cli import UsageError
     from monitoring.exports.pdf import FontNotFound
+    from monitoring.files import write_output
 
     out = Path(args.out)
     if out.suffix.lower() != f".{args.format}":
@@ -33,8 +34,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (exports.BrowserNotFound, FontNotFound, exports.ChartRenderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(files[args.format])
+    write_output(out, files[args.format])  # owner-only, whatever the umask
     print(f"Wrote {out} ({pack.title}, figures as at {pack.today.isoformat()}).")
     return 0
 

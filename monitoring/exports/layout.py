@@ -19,6 +19,7 @@ import pandas as pd
 
 from monitoring import rules
 from monitoring.exports.pack import MeetingPack, changes_summary, figure_rows, uk_date
+from monitoring.measures import DISPLAY_COLUMNS
 
 RESPONSE_LABELS = {
     "awaiting": "Awaiting response",
@@ -446,15 +447,7 @@ def _full_sections(pack: MeetingPack) -> list[Section]:
     return out
 
 
-MEASURE_COLUMNS = [
-    "Measure",
-    "Latest value",
-    "Variation",
-    "Assurance",
-    "Target",
-    "Latest period",
-    "Owner",
-]
+MEASURE_COLUMNS = DISPLAY_COLUMNS[: DISPLAY_COLUMNS.index("Owner") + 1]
 """The columns of the Measures page's table (:data:`monitoring.measures.DISPLAY_COLUMNS`) that
 the PDF and the slides show: the measure, where it is, the icons' words and its target."""
 

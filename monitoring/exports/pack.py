@@ -844,12 +844,7 @@ def build_pack(
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
     reviews = reads.review_register(conn, src)
-    measure_rows = measures.pack_measures(conn, today, filters)
-    if scope.published_only:  # a viewer reads the measures of published reviews and themes only
-        seen = measure_rows["review_id"].isna() | measure_rows["review_id"].isin(
-            reviews["review_id"]
-        )
-        measure_rows = measure_rows[seen].reset_index(drop=True)
+    measure_rows = measures.pack_measures(conn, today, filters, scope=scope)
     return MeetingPack(
         today=today,
         meeting=the_meeting,

@@ -22,7 +22,7 @@ import pandas as pd
 import sqlite_utils
 from sqlalchemy import Connection, and_, select
 
-from monitoring import config, queries, rules
+from monitoring import config, files, queries, rules
 from monitoring.db import action, agency, recommendation, review
 
 RESPONSE_LABELS = {
@@ -193,12 +193,13 @@ def publish(conn: Connection, out: Path | str, *, today: date | None = None) -> 
     today = today or config.today()
     reviews, recs = register_rows(conn, today)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    files.private_parents(out)
     handle, temp_name = tempfile.mkstemp(suffix=".db", dir=out.parent)
     os.close(handle)
     temp = Path(temp_name)
     try:
         temp.unlink()
+        files.secure_sqlite(temp)  # an empty owner-only file: SQLite keeps its mode
         public = sqlite_utils.Database(temp)
         public["reviews"].create(REVIEW_COLUMNS, pk="id")
         public["reviews"].insert_all(reviews)

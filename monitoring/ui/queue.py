@@ -9,6 +9,8 @@ detail panel of the one record chosen. Selections are by position in the table s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -100,48 +102,201 @@ def _date_column(label: str, width=None):
     return st.column_config.DateColumn(label, format="D MMM YYYY", width=width)
 
 
-def action_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """My actions' queue as shown: ``id`` (hidden), RAG word, review, action number, description,
-    lead agency, target date, status word (these fit a 1400 px window), then days overdue, a
-    pending new date and the last update.
+@dataclass(frozen=True)
+class Column:
+    """One column of a queue's table: its ``key`` in the table shown, its ``label``, its
+    ``kind`` (``text``; ``date``: ISO text shown as a date that sorts as one; ``count``: a whole
+    number; ``rag`` and ``status``: the code shown as its word), its ``width`` (pixels, a key of
+    :data:`monitoring.ui.widgets.WIDTHS` or Streamlit's ``"large"``, or such a key and pixels
+    more) and the ``source``
+    column of the records it shows (default ``key``)."""
 
-    :param frame: :func:`monitoring.worklists.my_actions`.
-    """
-    return pd.DataFrame(
-        {
-            "id": frame["id"],
-            "RAG": widgets.rag_words(frame["rag"]),
-            "review_ref": frame["review_ref"],
-            "number": frame["number"],
-            "description": frame["description"],
-            "agency": frame["agency"],
-            "due_on": _dates(frame["due_on"]).values,
-            "status": widgets.status_words(frame["status"]),
-            "days_overdue": frame["days_overdue"].astype(int),
-            "pending_due_on": _dates(frame["pending_due_on"]).values,
-            "last_update_on": _dates(frame["last_update_on"]).values,
-        },
-        index=frame.index,
-    )
+    key: str
+    label: str
+    kind: str = "text"
+    width: int | str | tuple[str, int] | None = None
+    source: str | None = None
+
+    def values(self, frame: pd.DataFrame):
+        """This column's values in the table shown, from the records ``frame``."""
+        values = frame[self.source or self.key]
+        if self.kind == "date":
+            return _dates(values).values
+        if self.kind == "count":
+            return values if isinstance(values.dtype, pd.Int64Dtype) else values.astype(int)
+        if self.kind == "rag":
+            return widgets.rag_words(values)
+        if self.kind == "status":
+            return widgets.status_words(values)
+        return values
+
+    def config(self):
+        """Streamlit's column configuration of this column."""
+        width = self.width
+        if isinstance(width, str):
+            width = widgets.WIDTHS.get(width, width)  # or Streamlit's "small", "large"
+        elif isinstance(width, tuple):
+            width = widgets.WIDTHS[width[0]] + width[1]
+        if self.kind == "date":
+            return _date_column(self.label, width)
+        if self.kind == "count":
+            return st.column_config.NumberColumn(self.label, width=width)
+        return st.column_config.TextColumn(self.label, width=width)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A work queue's table (``id`` hidden, then ``columns``), what a row is (``noun``, plural)
+    and the record columns its Find box searches."""
+
+    columns: tuple[Column, ...]
+    noun: str
+    search_columns: tuple[str, ...]
+
+    def table(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The records ``frame`` as shown: ``id`` then :attr:`columns`, row for row."""
+        shown = {"id": frame["id"]} | {c.key: c.values(frame) for c in self.columns}
+        return pd.DataFrame(shown, index=frame.index)
+
+    def column_config(self) -> dict:
+        """Column labels and widths of :meth:`table` (``id`` hidden)."""
+        return {"id": None} | {c.key: c.config() for c in self.columns}
+
+    def pick(self, frame: pd.DataFrame, *, key: str) -> dict | None:
+        """:func:`pick` on this queue's table of ``frame``."""
+        return pick(
+            frame,
+            self.table(frame),
+            key=key,
+            noun=self.noun,
+            search_columns=list(self.search_columns),
+            column_config=self.column_config(),
+        )
+
+
+_REVIEW = Column("review_ref", "Review", width="ref")
+_ACTION = Column("number", "Action", width="number")
+_DESCRIPTION = Column("description", "Action description", width="description")
+_AGENCY = Column("agency", "Lead agency", width="agency")
+_FOUND_BY = ("review_ref", "number", "description", "agency")
+
+ACTIONS = Queue(
+    (
+        Column("RAG", "RAG", "rag", "rag", source="rag"),
+        _REVIEW,
+        _ACTION,
+        Column("description", "Action description", width=200),
+        Column("agency", "Lead agency", width=("agency", -40)),
+        Column("due_on", "Target date", "date", "date"),
+        Column("status", "Status", "status", "status"),
+        Column("days_overdue", "Days overdue", "count", ("count", 20)),
+        Column("pending_due_on", "New date asked for", "date", ("date", 30)),
+        Column("last_update_on", "Last update", "date", "date"),
+    ),
+    "actions",
+    (*_FOUND_BY, "lead_officer"),
+)
+"""My actions' queue (:func:`monitoring.worklists.my_actions`): RAG word, review, action number,
+description, lead agency, target date, status word (these fit a 1400 px window), then days
+overdue, a pending new date and the last update."""
+
+ASSURANCE = Queue(
+    (
+        _REVIEW,
+        _ACTION,
+        _DESCRIPTION,
+        _AGENCY,
+        Column("completed_on", "Completed", "date", "date"),
+        Column("waiting", "Days waiting", "count", ("count", 20)),
+        Column("evidence_count", "Evidence items", "count", ("count", 30)),
+    ),
+    "completed actions",
+    _FOUND_BY,
+)
+"""The assurance queue (:func:`monitoring.worklists.assurance_queue`, longest waiting first, with
+``waiting`` added by :func:`assurance_table`): review, action, description, lead agency,
+completed on, days waiting, evidence items."""
+
+DATE_CHANGES = Queue(
+    (
+        _REVIEW,
+        _ACTION,
+        _AGENCY,
+        Column("old_due_on", "From", "date", "date"),
+        Column("new_due_on", "To", "date", "date"),
+        Column("requested_at", "Asked on", "date", "date"),
+        Column("requested_by", "Asked by", width=150),
+        Column("reason", "Reason", width="large"),
+    ),
+    "target-date changes",
+    (*_FOUND_BY, "requested_by"),
+)
+"""Pending target-date changes (:func:`monitoring.worklists.date_change_requests`, oldest
+first): review, action, lead agency, from, to, asked on, asked by, reason."""
+
+RECORDS = Queue(
+    (
+        _REVIEW,
+        Column("recommendation_number", "Rec.", width="number"),
+        _ACTION,
+        _DESCRIPTION,
+        _AGENCY,
+        Column("status", "Status", "status", "status"),
+        Column("updated_at", "Last changed", "date", "date"),
+    ),
+    "actions",
+    _FOUND_BY,
+)
+"""The History page's records (:func:`monitoring.worklists.history_index`): review,
+recommendation, action, description, lead agency, status word, last changed."""
+
+
+def with_waiting(frame: pd.DataFrame, today) -> pd.DataFrame:
+    """The assurance queue's records with ``waiting``: whole days since ``completed_on`` (None
+    when not known)."""
+    waiting = [None if pd.isna(d) else (today - d).days for d in _dates(frame["completed_on"])]
+    return frame.assign(waiting=pd.array(waiting, dtype="Int64"))
+
+
+def action_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ACTIONS`' table of ``frame`` (:func:`monitoring.worklists.my_actions`)."""
+    return ACTIONS.table(frame)
 
 
 def action_columns() -> dict:
-    """Column labels and widths of :func:`action_table` (the board's columns fit a 1400 px
-    window; the rest follow)."""
-    w = widgets.WIDTHS
-    return {
-        "id": None,
-        "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "description": st.column_config.TextColumn("Action description", width=200),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"] - 40),
-        "due_on": _date_column("Target date", w["date"]),
-        "status": st.column_config.TextColumn("Status", width=w["status"]),
-        "days_overdue": st.column_config.NumberColumn("Days overdue", width=w["count"] + 20),
-        "pending_due_on": _date_column("New date asked for", w["date"] + 30),
-        "last_update_on": _date_column("Last update", w["date"]),
-    }
+    """Column labels and widths of :func:`action_table`."""
+    return ACTIONS.column_config()
+
+
+def assurance_table(frame: pd.DataFrame, today) -> pd.DataFrame:
+    """:data:`ASSURANCE`' table of ``frame`` (:func:`monitoring.worklists.assurance_queue`), days
+    waiting counted to ``today``."""
+    return ASSURANCE.table(with_waiting(frame, today))
+
+
+def assurance_columns() -> dict:
+    """Column labels and widths of :func:`assurance_table`."""
+    return ASSURANCE.column_config()
+
+
+def date_change_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """:data:`DATE_CHANGES`' table of ``frame``."""
+    return DATE_CHANGES.table(frame)
+
+
+def date_change_columns() -> dict:
+    """Column labels and widths of :func:`date_change_table`."""
+    return DATE_CHANGES.column_config()
+
+
+def record_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """:data:`RECORDS`' table of ``frame`` (:func:`monitoring.worklists.history_index`)."""
+    return RECORDS.table(frame)
+
+
+def record_columns() -> dict:
+    """Column labels and widths of :func:`record_table`."""
+    return RECORDS.column_config()
 
 
 def action_panel(row: dict) -> None:
@@ -166,115 +321,3 @@ def action_panel(row: dict) -> None:
         )
     if row["status"] == "completed":
         st.info("Reported completed: waiting for the board to assure it or return it.")
-
-
-def assurance_table(frame: pd.DataFrame, today) -> pd.DataFrame:
-    """The assurance queue as shown: ``id`` (hidden), review, action, description, lead agency,
-    completed on, days waiting, evidence items.
-
-    :param frame: :func:`monitoring.worklists.assurance_queue` (longest waiting first).
-    """
-    completed = _dates(frame["completed_on"])
-    waiting = [None if pd.isna(d) else (today - d).days for d in completed]
-    return pd.DataFrame(
-        {
-            "id": frame["id"],
-            "review_ref": frame["review_ref"],
-            "number": frame["number"],
-            "description": frame["description"],
-            "agency": frame["agency"],
-            "completed_on": completed.values,
-            "waiting": pd.array(waiting, dtype="Int64"),
-            "evidence_count": frame["evidence_count"].astype(int),
-        },
-        index=frame.index,
-    )
-
-
-def assurance_columns() -> dict:
-    """Column labels and widths of :func:`assurance_table`."""
-    w = widgets.WIDTHS
-    return {
-        "id": None,
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "description": st.column_config.TextColumn("Action description", width=w["description"]),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
-        "completed_on": _date_column("Completed", w["date"]),
-        "waiting": st.column_config.NumberColumn("Days waiting", width=w["count"] + 20),
-        "evidence_count": st.column_config.NumberColumn("Evidence items", width=w["count"] + 30),
-    }
-
-
-def date_change_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pending target-date changes as shown: ``id`` (hidden), review, action, lead agency, from,
-    to, asked on, asked by, reason.
-
-    :param frame: :func:`monitoring.worklists.date_change_requests` (oldest first).
-    """
-    return pd.DataFrame(
-        {
-            "id": frame["id"],
-            "review_ref": frame["review_ref"],
-            "number": frame["number"],
-            "agency": frame["agency"],
-            "old_due_on": _dates(frame["old_due_on"]).values,
-            "new_due_on": _dates(frame["new_due_on"]).values,
-            "requested_at": _dates(frame["requested_at"]).values,
-            "requested_by": frame["requested_by"],
-            "reason": frame["reason"],
-        },
-        index=frame.index,
-    )
-
-
-def date_change_columns() -> dict:
-    """Column labels and widths of :func:`date_change_table`."""
-    w = widgets.WIDTHS
-    return {
-        "id": None,
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
-        "old_due_on": _date_column("From", w["date"]),
-        "new_due_on": _date_column("To", w["date"]),
-        "requested_at": _date_column("Asked on", w["date"]),
-        "requested_by": st.column_config.TextColumn("Asked by", width=150),
-        "reason": st.column_config.TextColumn("Reason", width="large"),
-    }
-
-
-def record_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The History page's records as shown: ``id`` (hidden), review, recommendation, action,
-    description, lead agency, status word, last changed.
-
-    :param frame: :func:`monitoring.worklists.history_index`.
-    """
-    return pd.DataFrame(
-        {
-            "id": frame["id"],
-            "review_ref": frame["review_ref"],
-            "recommendation_number": frame["recommendation_number"],
-            "number": frame["number"],
-            "description": frame["description"],
-            "agency": frame["agency"],
-            "status": widgets.status_words(frame["status"]),
-            "updated_at": _dates(frame["updated_at"]).values,
-        },
-        index=frame.index,
-    )
-
-
-def record_columns() -> dict:
-    """Column labels and widths of :func:`record_table`."""
-    w = widgets.WIDTHS
-    return {
-        "id": None,
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "recommendation_number": st.column_config.TextColumn("Rec.", width=w["number"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "description": st.column_config.TextColumn("Action description", width=w["description"]),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
-        "status": st.column_config.TextColumn("Status", width=w["status"]),
-        "updated_at": _date_column("Last changed", w["date"]),
-    }

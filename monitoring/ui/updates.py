@@ -40,6 +40,32 @@ def flash(message: str) -> None:
     st.session_state["updates_flash"] = message
 
 
+def admin_page(page_file: str, title: str, caption: str | None = None):
+    """The top of an administrators' page: the page guard (:func:`monitoring.ui.session.guard`),
+    its title, the last save's message (:func:`show_flash`) and a caption of our own words.
+
+    :returns: ``(actor, engine)``: the signed-in :class:`monitoring.services.Actor` and the
+        database engine the page writes through.
+    """
+    from monitoring.ui import session
+
+    session.guard(page_file)
+    actor = session.current_actor()
+    st.title(title)
+    show_flash()
+    if caption:
+        st.caption(caption)
+    return actor, data.engine()
+
+
+def records_table(frame: pd.DataFrame, column_config: dict) -> None:
+    """An administrators' table of records (accounts, agencies): every column but ``id``, the
+    page's width, with ``column_config``'s labels."""
+    st.dataframe(
+        frame.drop(columns=["id"]), hide_index=True, width="stretch", column_config=column_config
+    )
+
+
 def show_flash() -> None:
     """Show (once) the message kept by :func:`flash`."""
     message = st.session_state.pop("updates_flash", None)

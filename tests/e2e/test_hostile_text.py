@@ -36,6 +36,16 @@ LATEX = "$\\LaTeX$ and $$x^2$$"
 RTL = "\u202eevil.exe\u202c"
 LONG = "L" * 5000
 HOSTILE = f"{IMAGE} {HTML} {JS_LINK} {LATEX} {RTL} :red[red] www.example.org"
+PLOTLY = "<b>bold</b> <a href='http://example.org/chart'>chart link</a>"
+"""Markup Plotly itself reads in a title, tick label or hover text (issue 14: chart labels)."""
+AGENCY = f"{PLOTLY} {IMAGE} Agency"
+REVIEW_REF = f"HOSTILE-1 {PLOTLY}"
+CHARTS = {  # page: the charts on it that draw a name written above
+    "Overview": ("review refs and agency names", 2),
+    "Agencies": ("agency names", 1),
+    "Reviews": ("review refs", 1),
+    "Measures": ("measure names", 1),
+}
 
 
 def _one(engine, sql, **params):
@@ -48,14 +58,14 @@ def write_hostile_text(engine) -> int:
     system = services.Actor.system("importer")
     tracker = (
         "Recommendation,Action,Lead agency,Target date,Success measure,Progress\n"
-        f'"{IMAGE} {LATEX}","{HOSTILE}","{IMAGE} Agency",31/03/2026,'
+        f'"{IMAGE} {LATEX}","{HOSTILE}","{AGENCY}",31/03/2026,'
         f'"{LATEX} {HTML}","{JS_LINK} {RTL}"\n'
-        f'"{IMAGE} second","{LONG}","{IMAGE} Agency",31/03/2026,"{LONG}","{LONG}"\n'
+        f'"{IMAGE} second","{LONG}","{AGENCY}",31/03/2026,"{LONG}","{LONG}"\n'
     ).encode()
     plan, _ = prepare(
         tracker,
         f"{IMAGE}.csv",
-        review_ref="HOSTILE-1",
+        review_ref=REVIEW_REF,
         review_title=f"{HOSTILE} {LONG}"[:500],
         overrides={
             "recommendation": "Recommendation",
@@ -118,7 +128,7 @@ def write_hostile_text(engine) -> int:
     measure_id = measures.add_measure(
         engine,
         admin,
-        name=f"{IMAGE} {LATEX}",
+        name=f"{IMAGE} {LATEX} {PLOTLY}",
         numerator=HOSTILE,
         denominator=HTML,
         recommendation_id=rec_id,
@@ -179,9 +189,29 @@ def assert_nothing_injected(page, where: str) -> None:
                 .filter(h => /example\\.org|^javascript:/i.test(h)),
             colored: [...document.querySelectorAll('[data-testid="stMarkdownColoredText"]')]
                 .map(e => e.textContent).filter(t => t === 'red'),
+            chart_links: document.querySelectorAll('svg a').length,
+            chart_bold: [...document.querySelectorAll('svg text [style*="bold"]')]
+                .map(e => e.textContent).filter(t => t === 'bold'),
         })"""
     )
-    assert found == {"katex": 0, "images": [], "links": [], "colored": []}, (where, found)
+    assert found == {
+        "katex": 0,
+        "images": [],
+        "links": [],
+        "colored": [],
+        "chart_links": 0,
+        "chart_bold": [],
+    }, (where, found)
+
+
+def assert_chart_names_are_text(page, title: str) -> None:
+    """The page's charts draw the names holding Plotly markup as written: "<b>bold</b>" and the
+    "<a href=…>" appear literally in the SVG's text (tick labels, titles), no link made."""
+    what, count = CHARTS[title]
+    drawn = main(page).locator("svg.main-svg text").filter(has_text=PLOTLY)
+    expect(drawn.first).to_be_attached(timeout=20_000)
+    assert drawn.count() >= count, (title, what, drawn.count())
+    assert all(PLOTLY in text for text in drawn.all_text_contents()), title
 
 
 def open_history(page, base_url: str, action_id: int, email: str) -> None:
@@ -215,6 +245,8 @@ def test_hostile_text_is_shown_as_text_on_every_page(open_browser, hostile_serve
                 wait_for_app(page)
                 expect(main(page).get_by_text("matches for")).to_be_visible()
             assert_nothing_injected(page, f"{email} {title}")
+            if email == ADMIN and title in CHARTS:
+                assert_chart_names_are_text(page, title)
         # The lead's own text, on the action's History (a reminder e-mail's link), as written.
         open_history(page, server.url, action_id, email)
         open_every_expander(page)
