@@ -1,0 +1,445 @@
+"""New inputs of the kinds of the failed-input cases ``01-merged-section-rows``,
+``02-year-less-dates`` and ``07-huge-cell`` (``../shared/cases``), written here with openpyxl
+and csv into ``tmp_path``: year-less dates take their year from the document (never today),
+every way Excel stores a date is read, layout rows are never records, and a cell over the limit
+is named by its true length and cell reference."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from sqlalchemy import select
+
+from monitoring import db
+from monitoring.importer import build_plan, read_path
+from monitoring.importer.plan import Problem, TrackerOptions
+from monitoring.importer.values import YearlessDate, read_date
+from tests.test_import_cli import fingerprint, run_import
+
+TODAY = "2026-06-30"
+"""``MONITORING_TODAY`` in these tests: no year-less date may take its year."""
+
+
+def _write_csv(path, rows) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def _write_xlsx(path, rows, *, merge_banners: bool = False, epoch=None) -> None:
+    """``rows`` into a workbook; with ``merge_banners`` a row of one text is merged across."""
+    wb = openpyxl.Workbook()
+    if epoch is not None:
+        wb.epoch = epoch
+    ws = wb.active
+    width = max(len(r) for r in rows)
+    for r in rows:
+        ws.append(list(r))
+        filled = [v for v in r if v not in (None, "")]
+        if merge_banners and len(filled) == 1 and r[0] == filled[0] and ws.max_row > 1:
+            ws.merge_cells(
+                start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width
+            )
+    wb.save(path)
+
+
+def _plan(path, **options):
+    return build_plan(read_path(path), options=TrackerOptions(**options))
+
+
+def _dues(plan) -> dict[str, tuple[str | None, bool]]:
+    return {a.number: (a.due_on, a.due_on_approximate) for a in plan.actions}
+
+
+@pytest.fixture
+def url(engine, database_url):
+    engine.dispose()
+    return database_url
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setenv("MONITORING_TODAY", TODAY)
+
+
+# --- 02-year-less-dates: the year from the document ---------------------------------------------
+
+FRESH_USER_ROWS = {
+    # one full date 01/02/2026 somewhere other than the due-date column
+    "unmapped column": [
+        ["Ref", "Action", "Date raised", "Due date"],
+        ["1", "Write the plan", "01/02/2026", "12 March"],
+        ["2", "Share the plan", "", "5 Jan"],
+    ],
+    "progress note": [
+        ["Ref", "Action", "Due date", "Progress"],
+        ["1", "Write the plan", "12 March", "Drafted at the meeting of 01/02/2026"],
+        ["2", "Share the plan", "5 Jan", ""],
+    ],
+    "footer note": [
+        ["Ref", "Action", "Due date"],
+        ["1", "Write the plan", "12 March"],
+        ["2", "Share the plan", "5 Jan"],
+        [],
+        ["Last updated", "01/02/2026", ""],
+    ],
+    "completed column": [
+        ["Ref", "Action", "Due date", "Date completed", "Status"],
+        ["1", "Write the plan", "12 March", "", "Open"],
+        ["2", "Share the plan", "5 Jan", "01/02/2026", "Complete"],
+    ],
+    "title above the header": [
+        ["Board action log, 01/02/2026"],
+        ["Ref", "Action", "Due date"],
+        ["1", "Write the plan", "12 March"],
+        ["2", "Share the plan", "5 Jan"],
+    ],
+}
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+@pytest.mark.parametrize("place", list(FRESH_USER_ROWS))
+def test_02_kind_a_full_date_anywhere_in_the_file_gives_the_year(place, form, tmp_path):
+    path = tmp_path / f"log.{form}"
+    (_write_csv if form == "csv" else _write_xlsx)(path, FRESH_USER_ROWS[place])
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert _dues(plan) == {"1": ("2026-03-12", True), "2": ("2026-01-05", True)}
+    approximate = {p.row: p.message for p in plan.approximate_dates}
+    assert len(approximate) == 2 and all("has no year written" in m for m in approximate.values())
+    assert all("2026-02-01" in m for m in approximate.values())  # the source named
+
+
+def test_02_kind_the_fresh_users_file_imports_on_the_command_line(
+    url, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "log.csv"
+    _write_csv(path, FRESH_USER_ROWS["footer note"])
+    code, out, err = run_import(monkeypatch, capsys, url, str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["created"]["action"] == 2 and report["rows_skipped"] == 1
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(db.action.c.number, db.action.c.due_on, db.action.c.due_on_approximate)
+        ).all()
+    engine.dispose()
+    assert sorted(tuple(r) for r in rows) == [
+        ("1", "2026-03-12", True),
+        ("2", "2026-01-05", True),
+    ]
+    (note,) = [w for w in report["warnings"] if w["row"] == 5]
+    assert "'Last updated' skipped (a note" in note["message"]
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("12 March", "2026-03-12"),
+        ("12th March", "2026-03-12"),
+        ("12th of March", "2026-03-12"),
+        ("March 12", "2026-03-12"),
+        ("Mar 12th", "2026-03-12"),
+        ("12-Mar", "2026-03-12"),
+        ("12 Mar.", "2026-03-12"),
+        ("12/03", "2026-03-12"),  # day first (UK)
+        ("12.3", "2026-03-12"),
+        ("Thursday 12 March", "2026-03-12"),
+        ("by 12 March", "2026-03-12"),
+        ("March", "2026-03-31"),  # a month alone: its last day
+        ("end of March", "2026-03-31"),
+        ("w/c 5 Jan", "2026-01-05"),
+        ("W/C 5th January", "2026-01-05"),
+        ("week commencing 5 Jan", "2026-01-05"),
+    ],
+)
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_02_kind_year_less_forms(written, expected, form, tmp_path):
+    path = tmp_path / f"log.{form}"
+    rows = [["Ref", "Action", "Due date"], ["1", "Anchor", "01/02/2026"], ["2", "It", written]]
+    (_write_csv if form == "csv" else _write_xlsx)(path, rows)
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert _dues(plan)["2"] == (expected, True)
+    assert isinstance(read_date(written), YearlessDate)
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("Sep-17", date(2017, 9, 30)),  # a month and a two-digit year
+        ("Sep '17", date(2017, 9, 30)),
+        ("03/2019", date(2019, 3, 31)),
+        ("March 12, 2026", date(2026, 3, 12)),
+        ("w/c 5 Jan 2026", date(2026, 1, 5)),
+    ],
+)
+def test_02_kind_forms_with_a_year_need_none(written, expected):
+    found = read_date(written)
+    assert found.value == expected
+
+
+def test_02_kind_the_year_turns_in_a_column_of_dates(tmp_path):
+    path = tmp_path / "log.csv"
+    _write_csv(
+        path,
+        [
+            ["Ref", "Action", "Due date"],
+            ["1", "Start", "15/11/2019"],
+            ["2", "Then", "3 Dec"],
+            ["3", "Then", "5 Jan"],
+            ["4", "Then", "20 Feb"],
+        ],
+    )
+    assert _dues(_plan(path)) == {
+        "1": ("2019-11-15", False),
+        "2": ("2019-12-03", True),
+        "3": ("2020-01-05", True),
+        "4": ("2020-02-20", True),
+    }
+
+
+def test_02_kind_a_column_in_date_order_carries_a_long_run_across_the_year(tmp_path):
+    """Between two full dates of a column in date order, a run of months follows on (October
+    is 2025, not the October nearer March 2025), and stays before the date below."""
+    path = tmp_path / "log.csv"
+    rows = [["Ref", "Action", "Due date"], ["1", "Start", "01/03/2025"]]
+    rows += [[str(i + 2), "Then", m] for i, m in enumerate(["Apr", "Jul", "Oct", "Jan"])]
+    rows += [["6", "End", "15/03/2026"], ["7", "After", "20 Apr"]]
+    _write_csv(path, rows)
+    dues = _dues(_plan(path))
+    assert [dues[str(n)][0] for n in range(1, 8)] == [
+        "2025-03-01",
+        "2025-04-30",
+        "2025-07-31",
+        "2025-10-31",
+        "2026-01-31",
+        "2026-03-15",
+        "2026-04-20",
+    ]
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_02_kind_banners_give_the_year_and_a_year_less_banner_follows_the_one_before(
+    form, tmp_path
+):
+    path = tmp_path / f"minutes.{form}"
+    rows = [
+        ["Ref", "Action", "Owner", "Due date"],
+        ["Meeting 14 November 2019", "", "", ""],
+        ["1", "Audit", "Police", "28 Nov"],
+        ["December", "", "", ""],
+        ["2", "Report", "Police", "10 Dec"],
+        ["January", "", "", ""],
+        ["3", "Review", "Police", "20 Jan"],
+        ["4", "Close", "Police", "3 Dec"],
+    ]
+    if form == "csv":
+        _write_csv(path, rows)
+    else:
+        _write_xlsx(path, rows, merge_banners=True)
+    plan = _plan(path)
+    assert not plan.errors
+    assert _dues(plan) == {
+        "1": ("2019-11-28", True),
+        "2": ("2019-12-10", True),
+        "3": ("2020-01-20", True),
+        "4": ("2020-12-03", True),  # the first 3 December on or after January 2020
+    }
+    assert [p.row for p in plan.section_rows] == [2, 4, 6]
+    assert [a.section for a in plan.actions] == [
+        "Meeting 14 November 2019",
+        "December",
+        "January",
+        "January",
+    ]
+
+
+@pytest.mark.parametrize(
+    "option, expected",
+    [({"default_year": 2017}, "2017-12-03"), ({"as_of": date(2016, 2, 1)}, "2015-12-03")],
+)
+def test_02_kind_the_user_gives_the_year_when_the_file_has_none(option, expected, tmp_path):
+    path = tmp_path / "log.csv"
+    _write_csv(path, [["Ref", "Action", "Due date"], ["1", "It", "3 Dec"]])
+    assert [p.row for p in _plan(path).errors] == [2]
+    assert _dues(_plan(path, **option)) == {"1": (expected, True)}
+
+
+def test_02_kind_no_year_anywhere_is_refused_and_nothing_is_written(
+    url, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "log.csv"
+    _write_csv(
+        path, [["Ref", "Action", "Due date"], ["1", "It", "12th March"], ["2", "And", "w/c 5 Jan"]]
+    )
+    before = fingerprint(url)
+    code, _out, err = run_import(monkeypatch, capsys, url, str(path))
+    assert code == 1 and fingerprint(url) == before
+    assert "row 2, column 'Due date': '12th March' has no year" in err
+    assert "row 3, column 'Due date': 'w/c 5 Jan' has no year" in err and "--year" in err
+    assert "2026" not in err  # never today's year
+
+
+# --- 02-year-less-dates: every way Excel stores a date -------------------------------------------
+
+
+def _patch_sheet(path, replacements: dict[str, str]) -> None:
+    """Edit the first sheet's XML (what Excel writes and openpyxl cannot: cached values)."""
+    with zipfile.ZipFile(path) as src:
+        items = [(i, src.read(i.filename)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w") as out:
+        for item, data in items:
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for old, new in replacements.items():
+                    assert old in text, old
+                    text = text.replace(old, new)
+                data = text.encode()
+            out.writestr(item, data)
+
+
+@pytest.mark.parametrize("epoch", [None, CALENDAR_MAC_1904], ids=["1900", "1904"])
+def test_02_kind_every_way_excel_stores_a_date(epoch, tmp_path):
+    offset = 1462 if epoch else 0  # the 1904 system counts 1,462 days fewer
+    serial = 46112 - offset  # 31 March 2026
+    path = tmp_path / "dates.xlsx"
+    wb = openpyxl.Workbook()
+    if epoch:
+        wb.epoch = epoch
+    ws = wb.active
+    ws.append(["Ref", "Action", "Due date"])
+    cells = {
+        "date cell": datetime(2026, 3, 31),
+        "date cell, UK long format": datetime(2026, 3, 31),
+        "text date": "31/03/2026",
+        "text ISO date": "2026-03-31",
+        "General serial": serial,
+        "General serial with a time": serial + 0.5,
+        "serial as text": str(serial) if not epoch else "31 March 2026",
+        "formula, cached date": "=DATE(2026,3,31)",
+        "formula, cached text": "=C4",
+        "formula, cached General serial": "=C2",
+    }
+    for i, (name, value) in enumerate(cells.items(), start=1):
+        ws.append([str(i), name, value])
+    ws["C2"].number_format = "dd/mm/yyyy"
+    ws["C3"].number_format = "[$-809]dd mmmm yyyy;@"
+    ws["C9"].number_format = "dd/mm/yyyy"
+    wb.save(path)
+    _patch_sheet(
+        path,
+        {
+            "<f>DATE(2026,3,31)</f><v></v>": f"<f>DATE(2026,3,31)</f><v>{serial}</v>",
+            '<c r="C10"><f>C4</f><v></v>': '<c r="C10" t="str"><f>C4</f><v>31/03/2026</v>',
+            "<f>C2</f><v></v>": f"<f>C2</f><v>{serial}</v>",
+        },
+    )
+    plan = _plan(path)
+    assert not plan.errors and not [p for p in plan.problems if p.row]
+    assert {a.description: a.due_on for a in plan.actions} == dict.fromkeys(cells, "2026-03-31")
+    assert not any(a.due_on_approximate for a in plan.actions)
+
+
+@pytest.mark.parametrize("number", [12, 3.5, 0, 500])
+def test_02_kind_a_small_number_in_a_date_column_is_not_a_1900_date(number, tmp_path):
+    path = tmp_path / "n.xlsx"
+    _write_xlsx(path, [["Ref", "Action", "Due date"], ["1", "It", number]])
+    plan = _plan(path)
+    (action,) = plan.actions
+    assert action.due_on is None
+    (warned,) = [p for p in plan.warnings if p.row == 2]
+    assert "is not a date: kept as a note" in warned.message
+
+
+# --- 01-merged-section-rows: layout rows of new shapes -------------------------------------------
+
+LAYOUT_ROWS = [
+    ["Ref", "Action", "Owner", "Due date", "Status"],
+    ["Key: R = red, A = amber, G = green", "", "", "", ""],
+    ["June 2025", "", "", "", ""],  # a banner alone in column A, not merged
+    ["1", "Write the plan", "Police", "30/06/2025", "R"],
+    [],  # a blank separator
+    ["Section 2: training", "", "", "", ""],
+    ["2", "Train the staff", "Health", "30/07/2025", "G"],
+    ["cont'd", "", "", "", ""],
+    ["Cont\u2019d from previous page", "", "", "", ""],
+    ["Ref", "Action", "Owner", "Due date", "Status"],
+    ["3", "Check the training", "Health", "30/08/2025", "A"],
+    ["Total", "", "3", "", "3"],
+    ["Totals", "", "", "", "100%"],
+    ["Notes: dates are targets agreed at the board", "", "", "", ""],
+    ["R = Red", "", "", "", ""],
+]
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_01_kind_new_layout_rows_are_skipped_with_a_reason(form, tmp_path):
+    path = tmp_path / f"log.{form}"
+    (_write_csv if form == "csv" else _write_xlsx)(path, LAYOUT_ROWS)
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert [a.description for a in plan.actions] == [
+        "Write the plan",
+        "Train the staff",
+        "Check the training",
+    ]
+    layout = {p.row: p.message for p in plan.section_rows}
+    assert sorted(layout) == [2, 3, 6, 8, 9, 10, 12, 13, 14, 15]
+    assert "(a note, not an action)" in layout[2] and "(a note, not an action)" in layout[15]
+    assert "(a heading, not an action)" in layout[3]
+    assert "(a layout row (totals or continued), not an action)" in layout[12]
+    assert "(a repeated header row, not an action)" in layout[10]
+    assert plan.rows_read == 3 + len(layout) and plan.rows_skipped == len(layout)
+    (blank,) = [p for p in plan.warnings if "blank row" in p.message]
+    assert blank.row == 5 and "row(s) 5" in blank.message
+    assert [a.section for a in plan.actions] == ["June 2025", "Section 2: training"] * 1 + [
+        "Section 2: training"
+    ]
+    assert {a.lead_name for a in plan.actions} == {"Police", "Health"}
+
+
+def test_01_kind_merged_banners_of_new_shapes_in_xlsx(tmp_path):
+    path = tmp_path / "log.xlsx"
+    rows = [
+        ["Ref", "Action", "Owner", "Due date"],
+        ["Meeting 14 January 2019", "", "", ""],
+        ["1", "Audit", "Police", "28 Jan"],
+        ["Actions carried forward", "", "", ""],
+        ["2", "Report", "Police", "10 Feb"],
+    ]
+    _write_xlsx(path, rows, merge_banners=True)
+    plan = _plan(path)
+    assert [p.row for p in plan.section_rows] == [2, 4]
+    assert all("a banner across the row" in p.message for p in plan.section_rows)
+    assert _dues(plan) == {"1": ("2019-01-28", True), "2": ("2019-02-10", True)}
+    assert not [p for p in plan.problems if p.kind == Problem.SECTION_ROW and p.row in (3, 5)]
+
+
+# --- 07-huge-cell: the true length and the cell ---------------------------------------------------
+
+
+def test_07_kind_an_xlsx_cell_over_excels_cap_is_reported_at_its_true_length(tmp_path):
+    path = tmp_path / "long.xlsx"
+    _write_xlsx(path, [["Ref", "Action", "Progress"], ["1", "It", "PLACEHOLDER"]])
+    _patch_sheet(path, {"<t>PLACEHOLDER</t>": "<t>" + "x" * 200_000 + "</t>"})
+    plan = _plan(path)
+    (error,) = plan.errors
+    assert (error.row, error.column) == (2, "Progress")
+    assert error.message.startswith("cell C2 holds 200,000 characters (Excel's cap for a cell is")
+    assert "at most 10,000" in error.message
+
+
+def test_07_kind_an_xlsx_cell_at_excels_cap_says_it_may_have_been_cut(tmp_path):
+    path = tmp_path / "capped.xlsx"
+    _write_xlsx(path, [["Ref", "Action", "Progress"], ["1", "It", "x" * 200_000]])
+    (error,) = _plan(path).errors
+    assert "cell C2 holds 32,767 characters (Excel's cap for a cell is 32,767: the text may" in (
+        error.message
+    )
