@@ -253,7 +253,8 @@ def _check(data: bytes, name: str, kinds: list[str] | None):
     skipped = {
         p.row
         for p in plan.warnings
-        if "skipped" in p.message or "actions are read from the rows below" in p.message
+        if p.row is not None  # a file-level notice (e.g. the blank separator rows) is no row
+        and ("skipped" in p.message or "actions are read from the rows below" in p.message)
     }
     refused = {p.row for p in plan.errors}
     assert plan.rows_read == len(filled)

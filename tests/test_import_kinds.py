@@ -261,6 +261,35 @@ def test_02_kind_banners_give_the_year_and_a_year_less_banner_follows_the_one_be
     ]
 
 
+def test_02_kind_a_number_elsewhere_is_no_date_to_take_the_year_from(tmp_path):
+    """A ref such as 45000 is an Excel serial only in a date column: elsewhere it gives no
+    year (read as one, it would put '12 March' in 2023)."""
+    path = tmp_path / "log.csv"
+    _write_csv(path, [["Ref", "Action", "Due date"], ["45000", "It", "12 March"]])
+    (error,) = _plan(path).errors
+    assert "'12 March' has no year and the file gives none" in error.message
+
+
+def test_02_kind_a_leap_day_below_in_a_column_in_date_order(tmp_path):
+    path = tmp_path / "log.csv"
+    _write_csv(
+        path,
+        [
+            ["Ref", "Action", "Due date"],
+            ["1", "A", "01/01/2024"],
+            ["2", "B", "29 Feb"],
+            ["3", "C", "Feb"],
+            ["4", "D", "29/02/2024"],
+        ],
+    )
+    assert _dues(_plan(path)) == {
+        "1": ("2024-01-01", False),
+        "2": ("2024-02-29", True),
+        "3": ("2024-02-29", True),
+        "4": ("2024-02-29", False),
+    }
+
+
 @pytest.mark.parametrize(
     "option, expected",
     [({"default_year": 2017}, "2017-12-03"), ({"as_of": date(2016, 2, 1)}, "2015-12-03")],
@@ -398,7 +427,7 @@ def test_01_kind_new_layout_rows_are_skipped_with_a_reason(form, tmp_path):
     assert "(a repeated header row, not an action)" in layout[10]
     assert plan.rows_read == 3 + len(layout) and plan.rows_skipped == len(layout)
     (blank,) = [p for p in plan.warnings if "blank row" in p.message]
-    assert blank.row == 5 and "row(s) 5" in blank.message
+    assert "1 blank row(s) skipped" in blank.message and blank.message.endswith("row(s) 5")
     assert [a.section for a in plan.actions] == ["June 2025", "Section 2: training"] * 1 + [
         "Section 2: training"
     ]

@@ -875,8 +875,7 @@ def plan_tracker(
         listed = ", ".join(map(str, separators[:10])) + (", ..." if len(separators) > 10 else "")
         plan.warn(
             f"{len(separators)} blank row(s) skipped (separators in the layout, not records): "
-            f"row(s) {listed}",
-            separators[0],
+            f"row(s) {listed}"
         )
     if pending:
         _resolve_yearless(plan, pending, full_dates, options.as_of, sheet, header_texts)
@@ -938,9 +937,12 @@ def _resolve_yearless(
     file by row (any cell, a banner, a footer, a note); ``as_of``. Each is the such date
     nearest the anchor except in a column in date order.
     """
+    import bisect
+
     by_column: dict[int, list[tuple[int, date]]] = {}
-    for row, column, day in full_dates:
+    for row, column, day in full_dates:  # in row order
         by_column.setdefault(column, []).append((row, day))
+    column_rows = {column: [r for r, _d in found] for column, found in by_column.items()}
     in_order = {
         column: len(found) >= 2
         and all(a[1] <= b[1] for a, b in zip(found, found[1:], strict=False))
@@ -948,28 +950,38 @@ def _resolve_yearless(
     }
     chain: dict[int, tuple[int, date]] = {}  # column -> the last date placed above, and its row
     document: list[tuple[int, date, str]] | None = None  # every dated cell, read when needed
+    document_rows: list[int] = []
+
+    def nearest_row(rows: list[int], row: int) -> int:
+        """The index in sorted ``rows`` of the one nearest ``row`` (the one above on a tie)."""
+        at = bisect.bisect_left(rows, row)
+        near = [i for i in (at - 1, at) if 0 <= i < len(rows)]
+        return min(near, key=lambda i: (abs(rows[i] - row), rows[i]))
+
     for waiting in sorted(pending, key=lambda w: (w.row, w.column_index)):
         column_dates = by_column.get(waiting.column_index, [])
-        above = [(r, d) for r, d in column_dates if r < waiting.row]
-        below = [(r, d) for r, d in column_dates if r > waiting.row]
+        rows = column_rows.get(waiting.column_index, [])
+        split = bisect.bisect_left(rows, waiting.row)
+        above = column_dates[split - 1] if split > 0 else None
+        after = bisect.bisect_right(rows, waiting.row)
+        below = column_dates[after] if after < len(rows) else None
         day: date | None = None
         source = ""
         try:
             if in_order.get(waiting.column_index) and (above or below):
                 last = chain.get(waiting.column_index)
-                base = max([x for x in (above[-1] if above else None, last) if x], default=None)
+                base = max([x for x in (above, last) if x], default=None)
                 if base is not None:
                     day = waiting.found.on_or_after(base[1])
                     source = (
                         f"the date above it in its column ({base[1].isoformat()}, row {base[0]})"
                     )
-                if below and (day is None or day > below[0][1]):
-                    day = waiting.found.on_or_after(below[0][1].replace(year=below[0][1].year - 1))
-                    if day > below[0][1]:
-                        day = waiting.found.nearest(below[0][1])
+                if below is not None and (day is None or day > below[1]):
+                    day = waiting.found.in_year(below[1].year)
+                    if day > below[1]:
+                        day = waiting.found.in_year(below[1].year - 1)
                     source = (
-                        f"the date below it in its column ({below[0][1].isoformat()}, row "
-                        f"{below[0][0]})"
+                        f"the date below it in its column ({below[1].isoformat()}, row {below[0]})"
                     )
             if day is None:
                 same_row = _row_dates(sheet, waiting.row, waiting.column_index)
@@ -979,14 +991,17 @@ def _resolve_yearless(
                     day = waiting.found.nearest(anchor)
                     source = f"a date in the same row ({anchor.isoformat()}, column {name!r})"
             if day is None and column_dates:
-                r, anchor = min(column_dates, key=lambda x: (abs(x[0] - waiting.row), x[0]))
+                r, anchor = column_dates[nearest_row(rows, waiting.row)]
                 day = waiting.found.nearest(anchor)
                 source = f"the nearest full date in its column ({anchor.isoformat()}, row {r})"
             if day is None:
                 if document is None:
-                    document = _document_dates(sheet, full_dates, header_texts)
+                    document = sorted(
+                        _document_dates(sheet, full_dates, header_texts), key=lambda x: x[0]
+                    )
+                    document_rows = [r for r, _d, _w in document]
                 if document:
-                    r, anchor, where = min(document, key=lambda x: (abs(x[0] - waiting.row), x[0]))
+                    _r, anchor, where = document[nearest_row(document_rows, waiting.row)]
                     day = waiting.found.nearest(anchor)
                     source = f"the nearest date in the file ({anchor.isoformat()}, {where})"
             if day is None and as_of is not None:
@@ -1023,6 +1038,7 @@ def _column_letter(index: int) -> str:
 
 EXCEL_CELL_CHARS = 32_767
 """The most characters Excel keeps in a cell (openpyxl cuts a longer text to it when saving)."""
+_PLAIN_NUMBER = re.compile(r"^\s*[\d.,]+\s*$")
 _MAX_DATE_TEXT = 2_000
 """Longer texts are not searched for a date (a year-less date's anchor)."""
 
@@ -1035,6 +1051,8 @@ def _cell_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_DATE_TEXT:
+        return None
+    if _PLAIN_NUMBER.match(value):  # a ref or a count, not a serial date outside a date column
         return None
     if len(value) <= 40:
         try:
