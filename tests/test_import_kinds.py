@@ -261,6 +261,23 @@ def test_02_kind_banners_give_the_year_and_a_year_less_banner_follows_the_one_be
     ]
 
 
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        (["Meeting 14 January 2019"], "2019-12-03"),  # a meeting's actions fall after it
+        (["Board meeting held on 14/01/2019"], "2019-12-03"),
+        (["Tracker as at 14 January 2019"], "2018-12-03"),  # an as-at date: the nearest
+        (["Updated", datetime(2019, 1, 14)], "2018-12-03"),  # a date cell in the title rows
+    ],
+)
+def test_02_kind_a_title_above_the_header_gives_the_year(title, expected, tmp_path):
+    path = tmp_path / "log.xlsx"
+    _write_xlsx(path, [title, [], ["Ref", "Action", "Due date"], ["1", "It", "3 Dec"]])
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert _dues(plan) == {"1": (expected, True)}
+
+
 def test_02_kind_a_number_elsewhere_is_no_date_to_take_the_year_from(tmp_path):
     """A ref such as 45000 is an Excel serial only in a date column: elsewhere it gives no
     year (read as one, it would put '12 March' in 2023)."""
@@ -432,6 +449,34 @@ def test_01_kind_new_layout_rows_are_skipped_with_a_reason(form, tmp_path):
         "Section 2: training"
     ]
     assert {a.lead_name for a in plan.actions} == {"Police", "Health"}
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_01_kind_headings_in_the_action_column_are_not_actions(form, tmp_path):
+    """No ref column: the banner sits in the action column itself, unmerged."""
+    path = tmp_path / f"log.{form}"
+    rows = [
+        ["Action", "Owner", "Due date", "Status"],
+        ["Meeting 14 January 2019", "", "", ""],
+        ["Audit the referrals", "Police", "28 Jan", "Open"],
+        ["Section 2: training", "", "", ""],
+        ["Train the staff", "Health", "10 Feb", "Open"],
+        ["Actions carried forward", "", "", ""],
+        ["Actions carried out by schools to be reviewed", "Schools", "1 Mar", "Open"],
+        ["Key: R = red, A = amber, G = green", "", "", ""],
+        ["Total", "", "", "3"],
+    ]
+    (_write_csv if form == "csv" else _write_xlsx)(path, rows)
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert [a.description for a in plan.actions] == [
+        "Audit the referrals",
+        "Train the staff",
+        "Actions carried out by schools to be reviewed",
+    ]
+    assert [p.row for p in plan.section_rows] == [2, 4, 6, 8, 9]
+    assert [a.due_on for a in plan.actions] == ["2019-01-28", "2019-02-10", "2019-03-01"]
+    assert {a.lead_name for a in plan.actions} == {"Police", "Health", "Schools"}
 
 
 def test_01_kind_merged_banners_of_new_shapes_in_xlsx(tmp_path):

@@ -331,7 +331,7 @@ _SECTION_TEXT = re.compile(
     r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{2,4})?"
     r"|(?:(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)"
     r"|(?:board\s+)?meeting|actions?\s+held over|held over)\b.*"
-    r"|(?:section|part)\s+\w+(?:\s+\S+){0,4}"
+    r"|(?:section|part)\s+\w+[:.\-–]?(?:\s+\S+){0,4}"
     r"|(?:closed|completed|open|outstanding|new|ongoing)\s+(?:actions|items)(?:\s+\S+){0,3})$",
     re.IGNORECASE,
 )
@@ -344,11 +344,21 @@ _DATED_HEADING = re.compile(
 )
 
 
+_CARRIED = re.compile(
+    r"^(?:(?:open\s+|outstanding\s+)?(?:actions?|items?)\s+(?:carried|brought)\s+forward"
+    r"|(?:actions?\s+)?held\s+over)(?:\s+\S+){0,5}$",
+    re.IGNORECASE,
+)
+"""A heading needing no date: "Actions carried forward", "Items brought forward from 2024"."""
+
+
 def _is_heading(text: str) -> bool:
     """True for a lone text in a description column that is a heading (see
     :data:`_SECTION_TEXT`); a heading naming a meeting must also name its date, so that an
     action such as "Meeting with schools to agree the protocol" is never taken for one."""
     text = text.strip()
+    if _CARRIED.match(text):
+        return True
     if not _SECTION_TEXT.match(text) or len(text.split()) > 14:
         return False
     return not _DATED_HEADING.match(text) or date_in_heading(text) is not None
@@ -446,19 +456,23 @@ def _section_start(text: str, previous: date | None = None) -> date | None:
     return previous
 
 
-def _title_date(rows: list[list[object]]) -> date | None:
+def _title_date(rows: list[list[object]]) -> tuple[date | None, str | None]:
     """A date with a year written in the rows above the header (a title such as "Updated for
-    the board, June 2026"), or None."""
+    the board, June 2026"), and the title's text when it names a meeting ("Meeting 14 January
+    2019", "Actions from the board held on ..."): year-less dates below such a title fall on or
+    after its month, as under a section banner. ``(None, None)`` when there is none."""
     for row in rows:
         for value in row:
-            if hasattr(value, "year") and hasattr(value, "month"):
-                return value if isinstance(value, date) else None
+            if isinstance(value, datetime):
+                return value.date(), None
+            if isinstance(value, date):
+                return value, None
             text = _text(value)
-            if text:
+            if text and not _PLAIN_NUMBER.match(text):
                 found = date_in_heading(text)
                 if found:
-                    return date.fromisoformat(found)
-    return None
+                    return date.fromisoformat(found), (text if _DATED_HEADING.match(text) else None)
+    return None, None
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -543,7 +557,7 @@ def plan_tracker(
         vocabulary.update(NUMBERED_CATEGORY_KEY)
         vocabulary.update({normalise_word(k): v for k, v in options.category_key.items()})
 
-    title_date = _title_date(sheet.rows[:header_index])
+    title_date, meeting_title = _title_date(sheet.rows[:header_index])
     sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
     col = {f: plan.mapping[f] for f in mapping}
 
@@ -614,7 +628,13 @@ def plan_tracker(
             full_dates.append((rownum, mapping[name], found.value))
             return found.value.isoformat(), found.approximate
         resolved = _year_from(
-            found, options.default_year, "--year", section_start, section, title_date
+            found,
+            options.default_year,
+            "--year",
+            section_start,
+            section,
+            title_date,
+            meeting_title,
         )
         if resolved is not None:
             day, source = resolved
@@ -892,6 +912,7 @@ def _year_from(
     section_start: date | None,
     section: str | None,
     title_date: date | None,
+    meeting_title: str | None = None,
 ) -> tuple[date, str] | None:
     """The date a year-less date stands for and where its year came from, or None when neither
     the given year, the section above nor a title date gives one."""
@@ -900,6 +921,9 @@ def _year_from(
             return found.in_year(year), f"the year given ({year_source} {year})"
         if section_start is not None:
             return found.on_or_after(section_start), f"the section {section[:60]!r}"
+        if title_date is not None and meeting_title is not None:
+            start = title_date.replace(day=1)
+            return found.on_or_after(start), f"the title {meeting_title[:60]!r}"
         if title_date is not None:
             return found.nearest(title_date), f"the title date {title_date.isoformat()}"
     except ValueError:
