@@ -17,7 +17,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import select
 
 from monitoring import db
-from monitoring.importer import build_plan, read_path
+from monitoring.importer import ImportFileError, build_plan, read_path
 from monitoring.importer.plan import Problem, TrackerOptions
 from monitoring.importer.values import YearlessDate, read_date
 from tests.test_import_cli import fingerprint, run_import
@@ -393,6 +393,41 @@ def test_02_kind_every_way_excel_stores_a_date(epoch, tmp_path):
     assert not any(a.due_on_approximate for a in plan.actions)
 
 
+def test_05_kind_a_formula_whose_saved_value_is_an_error_is_reported_by_cell(tmp_path):
+    """Case 05-formulas-without-values' kind: a formula Excel saved as #DIV/0! or #REF! is
+    reported by cell and read as empty, never taken as a date, an action or a status."""
+    path = tmp_path / "errors.xlsx"
+    _write_xlsx(
+        path,
+        [
+            ["Ref", "Action", "Due date", "Status"],
+            ["1", "It", "=1/0", "=Lists!Z9"],
+            ["2", "=A9", "", ""],
+        ],
+    )
+    _patch_sheet(
+        path,
+        {
+            '<c r="C2"><f>1/0</f><v></v>': '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v>',
+            '<c r="D2"><f>Lists!Z9</f><v></v>': '<c r="D2" t="e"><f>Lists!Z9</f><v>#REF!</v>',
+            '<c r="B3"><f>A9</f><v></v>': '<c r="B3" t="e"><f>A9</f><v>#N/A</v>',
+        },
+    )
+    plan = _plan(path)
+    formulas = {(p.row, p.column): p.message for p in plan.problems if p.kind == Problem.FORMULA}
+    assert formulas == {
+        (2, "Due date"): "an Excel error value (=1/0 gives #DIV/0!), read as empty; correct the "
+        "formula in Excel, or type the value",
+        (2, "Status"): "an Excel error value (=Lists!Z9 gives #REF!), read as empty; correct the "
+        "formula in Excel, or type the value",
+        (3, "Action"): "an Excel error value (=A9 gives #N/A), read as empty; correct the formula "
+        "in Excel, or type the value",
+    }
+    (action,) = plan.actions
+    assert (action.number, action.due_on, action.status) == ("1", None, None)
+    assert [p.row for p in plan.warnings if "no action or recommendation text" in p.message] == [3]
+
+
 @pytest.mark.parametrize("number", [12, 3.5, 0, 500])
 def test_02_kind_a_small_number_in_a_date_column_is_not_a_1900_date(number, tmp_path):
     path = tmp_path / "n.xlsx"
@@ -517,3 +552,44 @@ def test_07_kind_an_xlsx_cell_at_excels_cap_says_it_may_have_been_cut(tmp_path):
     assert "cell C2 holds 32,767 characters (Excel's cap for a cell is 32,767: the text may" in (
         error.message
     )
+
+
+# --- 04-hidden-sheet: which sheet ----------------------------------------------------------------
+
+
+def _workbook(path, active: int) -> None:
+    wb = openpyxl.Workbook()
+    lists = wb.active
+    lists.title = "Lists"
+    lists.append(["Ref", "Action"])  # drop-down lists that look like a header
+    lists.append(["1", "Open"])
+    lists.sheet_state = "veryHidden"
+    for year in ("2024", "2025"):
+        ws = wb.create_sheet(year)
+        ws.append(["Ref", "Action", "Due date"])
+        ws.append(["1", f"Action of {year}", f"30/04/{year}"])
+    wb.create_sheet("Notes").append(["Read me first"])
+    wb.active = active
+    wb.save(path)
+
+
+def test_04_kind_the_sheet_open_when_saved_is_read_of_several_trackers(tmp_path):
+    path = tmp_path / "years.xlsx"
+    _workbook(path, active=2)  # "2025" was open when the file was saved
+    plan = _plan(path)
+    assert [a.description for a in plan.actions] == ["Action of 2025"]
+    (chosen,) = [p for p in plan.warnings if "open sheet when the workbook was saved" in p.message]
+    assert chosen.message.startswith("sheet '2025' read") and "'2024' also look like" in (
+        chosen.message
+    )
+    assert any("hidden sheet(s) not read: 'Lists'" in p.message for p in plan.warnings)
+
+
+@pytest.mark.parametrize("active", [1, 3], ids=["first-visible", "notes"])
+def test_04_kind_several_trackers_and_no_chosen_one_is_a_refusal_listing_them(active, tmp_path):
+    path = tmp_path / "years.xlsx"
+    _workbook(path, active=active)
+    with pytest.raises(ImportFileError) as info:
+        read_path(path)
+    assert "2 sheets that could be the tracker ('2024', '2025')" in str(info.value)
+    assert '"sheet"' in str(info.value) and "Lists" not in str(info.value)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from monitoring import config
 from monitoring.importer import headers as hdr
-from monitoring.importer.readers import MAX_CELL_CHARS, Formula, Sheet, TooLong
+from monitoring.importer.readers import MAX_CELL_CHARS, ExcelError, Formula, Sheet, TooLong
 from monitoring.importer.values import (
     DEFAULT_STATUS_WORDS,
     NUMBERED_CATEGORY_KEY,
@@ -570,7 +570,17 @@ def plan_tracker(
         n = len(row)
         values = {name: (row[i] if i < n else None) for name, i in mapped}
         for name, value in values.items():
-            if type(value) is Formula:
+            if type(value) is ExcelError:
+                shown = f"{value.text[:200]} gives {value.error}" if value.text else value.error
+                plan.warn(
+                    f"an Excel error value ({shown}), read as empty; correct the formula in "
+                    "Excel, or type the value",
+                    rownum,
+                    col.get(name),
+                    Problem.FORMULA,
+                )
+                values[name] = None
+            elif type(value) is Formula:
                 plan.warn(
                     f"a formula with no saved value ({value.text[:200]}); open and save the file "
                     "in Excel, or type the value",
