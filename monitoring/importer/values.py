@@ -300,7 +300,8 @@ def parse_date(
     if isinstance(found, YearlessDate):
         if default_year is None:
             raise YearUnknown(
-                f"{found.text!r} has no year and none is known: give one (--year or an as-of date)"
+                f"{found.text!r} has no year and none is known: write the date with its year "
+                "(e.g. 31/03/2026)"
             )
         try:
             return ParsedDate(found.in_year(default_year), approximate=True)
