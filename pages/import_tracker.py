@@ -178,9 +178,9 @@ if problems:
         width="stretch",
         placeholder="—",  # a problem with the whole file has no row or column
         column_config={
-            "level": "Level",
-            "row": st.column_config.NumberColumn("Row", format="%d"),
-            "column": "Column",
+            "level": st.column_config.TextColumn("Level", width="small"),
+            "row": st.column_config.NumberColumn("Row", format="%d", width="small"),
+            "column": st.column_config.TextColumn("Column", width="medium"),
             "message": st.column_config.TextColumn("Problem", width="large"),
         },
     )

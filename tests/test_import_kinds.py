@@ -93,6 +93,11 @@ FRESH_USER_ROWS = {
         ["1", "Write the plan", "12 March", "", "Open"],
         ["2", "Share the plan", "5 Jan", "01/02/2026", "Complete"],
     ],
+    "date cell in an unmapped column": [
+        ["Ref", "Action", "Agreed", "Due date"],
+        ["1", "Write the plan", "", "12 March"],
+        ["2", "Share the plan", datetime(2026, 2, 1), "5 Jan"],
+    ],
     "title above the header": [
         ["Board action log, 01/02/2026"],
         ["Ref", "Action", "Due date"],
