@@ -312,6 +312,28 @@ def test_02_kind_a_leap_day_below_in_a_column_in_date_order(tmp_path):
     }
 
 
+def test_02_kind_meeting_banners_without_a_year_follow_the_one_before(tmp_path):
+    path = tmp_path / "minutes.csv"
+    _write_csv(
+        path,
+        [
+            ["Action", "Owner", "Due date"],
+            ["Meeting 14 November 2019", "", ""],
+            ["Audit the referrals", "Police", "28 Nov"],
+            ["Meeting 9 January", "", ""],
+            ["Report to the board", "Police", "3 Feb"],
+            ["Meeting with schools on 14 January to agree the protocol", "Schools", "20 Feb"],
+        ],
+    )
+    plan = _plan(path)
+    assert [p.row for p in plan.section_rows] == [2, 4]
+    assert [(a.description[:19], a.due_on) for a in plan.actions] == [
+        ("Audit the referrals", "2019-11-28"),
+        ("Report to the board", "2020-02-03"),
+        ("Meeting with school", "2020-02-20"),
+    ]
+
+
 @pytest.mark.parametrize(
     "option, expected",
     [({"default_year": 2017}, "2017-12-03"), ({"as_of": date(2016, 2, 1)}, "2015-12-03")],

@@ -361,7 +361,10 @@ def _is_heading(text: str) -> bool:
         return True
     if not _SECTION_TEXT.match(text) or len(text.split()) > 14:
         return False
-    return not _DATED_HEADING.match(text) or date_in_heading(text) is not None
+    if not _DATED_HEADING.match(text) or date_in_heading(text) is not None:
+        return True
+    # "Meeting 9 January": a day and month without a year, in a short heading
+    return len(text.split()) <= 6 and _YEARLESS_IN_TEXT.search(text) is not None
 
 
 _STATUS_LINE = re.compile(r"(?:^|\n)[ \t]*status[ \t]*[:\-–—][ \t]*([^\n]*?)\s*$", re.IGNORECASE)
@@ -435,6 +438,12 @@ def layout_row(
     return None
 
 
+_YEARLESS_IN_TEXT = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+
+
 def _section_start(text: str, previous: date | None = None) -> date | None:
     """The first day of the month a section row names ("March 2019", "Meeting 14 January 2019",
     "Actions from the meeting held on 12 March 2019"), or ``previous``: year-less dates below it
@@ -447,7 +456,11 @@ def _section_start(text: str, previous: date | None = None) -> date | None:
     try:
         written = read_date(text)
     except NotADate:
-        return previous
+        inside = _YEARLESS_IN_TEXT.search(text)  # "Meeting 14 January": a day and month
+        try:
+            written = read_date(inside.group(0)) if inside else None
+        except NotADate:
+            written = None
     if isinstance(written, YearlessDate) and previous is not None:
         try:
             return written.on_or_after(previous).replace(day=1)
