@@ -620,3 +620,50 @@ def test_04_kind_several_trackers_and_no_chosen_one_is_a_refusal_listing_them(ac
         read_path(path)
     assert "2 sheets that could be the tracker ('2024', '2025')" in str(info.value)
     assert '"sheet"' in str(info.value) and "Lists" not in str(info.value)
+
+
+@pytest.mark.parametrize("date_1904", [False, True], ids=["1900", "1904"])
+def test_02_kind_a_workbook_written_as_excel_writes_it(date_1904, tmp_path):
+    """XlsxWriter writes as Excel does (texts in the shared-strings table, formulas with their
+    saved values, the 1904 date system when asked): every date form is read, and the year-less
+    dates take the year of the date cells."""
+    import xlsxwriter
+
+    path = tmp_path / "excel.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"date_1904": date_1904})
+    sheet = book.add_worksheet("Tracker")
+    as_date = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, ["Ref", "Action", "Due date"])
+    rows = [
+        ("date cell", datetime(2026, 3, 31), as_date),
+        ("text date", "31/03/2026", None),
+        ("year-less text", "12 March", None),
+        ("year-less, week commencing", "w/c 5 Jan", None),
+        ("formula with a saved date", "=DATE(2026,3,31)", as_date),
+    ]
+    serial = 46112 - (1462 if date_1904 else 0)
+    for i, (name, value, style) in enumerate(rows, start=1):
+        sheet.write_string(i, 0, str(i))
+        sheet.write_string(i, 1, name)
+        if isinstance(value, datetime):
+            sheet.write_datetime(i, 2, value, style)
+        elif value.startswith("="):
+            sheet.write_formula(i, 2, value, style, serial)
+        else:
+            sheet.write_string(i, 2, value)
+    sheet.write_number(6, 0, 6)
+    sheet.write_string(6, 1, "General serial")
+    sheet.write_number(6, 2, serial)
+    book.close()
+    with zipfile.ZipFile(path) as archive:
+        assert "xl/sharedStrings.xml" in archive.namelist()
+    plan = _plan(path)
+    assert not plan.errors, plan.errors
+    assert {a.description: (a.due_on, a.due_on_approximate) for a in plan.actions} == {
+        "date cell": ("2026-03-31", False),
+        "text date": ("2026-03-31", False),
+        "year-less text": ("2026-03-12", True),
+        "year-less, week commencing": ("2026-01-05", True),
+        "formula with a saved date": ("2026-03-31", False),
+        "General serial": ("2026-03-31", False),
+    }
