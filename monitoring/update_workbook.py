@@ -897,7 +897,9 @@ def _evaluate(
     if note:
         result.changes.append(f"Progress note: {note}")
     if new_due:
-        result.changes.append(f"New target date requested: {day_words(new_due)} ({reason})")
+        result.changes.append(
+            f"New target date requested: {day_words(new_due)}" + (f" ({reason})" if reason else "")
+        )
     if link:
         result.changes.append(f"Evidence link: {link}")
     if new_status in CLOSING_STATUSES and not reason:
@@ -955,7 +957,12 @@ def _evaluate(
             )
             return result
         if not reason:
-            result.detail = "A new target date needs its reason in the Reason column."
+            headings = {c.key: c.heading for c in COLUMNS}
+            result.detail = (
+                f"Row {result.row}, action {result.number} of {result.review_ref}: the new target "
+                f"date ({day_words(new_due)}, column '{headings['new_due_on']}') needs its reason "
+                f"in the column '{headings['reason']}'."
+            )
             return result
         if new_due.isoformat() == current["due_on"]:
             result.detail = f"The target date is already {day_words(new_due)}."

@@ -97,8 +97,10 @@ if preset is None:  # the review's details are asked for, never taken from the f
         max_value=2200,
         value=None,
         step=1,
-        help="Only when the file gives none: a date such as '15 Oct' takes its year from the "
-        "section above it, a title date or the nearest full date in the file.",
+        help="Only when the file gives none: a date such as '15 Oct', '12th March' or "
+        "'w/c 5 Jan' takes its year from the section above it, a title date, the dates above and "
+        "below it in its column, a date in its row, or the nearest date anywhere in the file; "
+        "never from today.",
     )
     if raw[:4] == b"PK\x03\x04":
         sheet_name = right.text_input(
@@ -152,9 +154,9 @@ else:
     tiles[4].metric("Warnings", len(summary.warnings), border=True)
     if plan.section_rows:
         st.info(
-            f"{len(plan.section_rows)} section row(s) skipped: banners, headings, totals and "
-            "'continued' lines are the layout of the sheet, not actions (each is listed below "
-            "as 'section row ... skipped')."
+            f"{len(plan.section_rows)} section row(s) skipped: banners, headings, totals, "
+            "'continued' lines, notes such as 'Key: R = red' and repeated headers are the layout "
+            "of the sheet, not actions (each is listed below as 'section row ... skipped')."
         )
     if plan.approximate_dates:
         st.info(
@@ -176,9 +178,9 @@ if problems:
         width="stretch",
         placeholder="—",  # a problem with the whole file has no row or column
         column_config={
-            "level": "Level",
-            "row": st.column_config.NumberColumn("Row", format="%d"),
-            "column": "Column",
+            "level": st.column_config.TextColumn("Level", width="small"),
+            "row": st.column_config.NumberColumn("Row", format="%d", width="small"),
+            "column": st.column_config.TextColumn("Column", width="medium"),
             "message": st.column_config.TextColumn("Problem", width="large"),
         },
     )

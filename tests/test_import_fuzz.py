@@ -72,9 +72,8 @@ def date_cells(draw):
     day = draw(st.integers(1, 28))
     month = draw(st.integers(1, 12))
     year = draw(st.integers(2015, 2030))
-    form = draw(st.integers(0, 12))
     name = MONTHS[(month - 1) % len(MONTHS)]
-    return [
+    forms = [
         f"{year}-{month:02d}-{day:02d}",
         f"{day:02d}/{month:02d}/{year}",
         f"{day}.{month}.{year % 100:02d}",
@@ -88,7 +87,15 @@ def date_cells(draw):
         "To be confirmed",
         draw(text),
         "",
-    ][form]
+        # year-less forms people write: the year comes from the file, or the row is refused
+        f"{day}th {name}",
+        f"{name} {day}",
+        f"{day}-{name[:3]}",
+        f"{day:02d}/{month:02d}",
+        f"w/c {day} {name}",
+        draw(st.integers(0, 999)),  # a small number: not a 1900 date
+    ]
+    return forms[draw(st.integers(0, len(forms) - 1))]
 
 
 @st.composite
@@ -97,7 +104,9 @@ def rows_of(draw, columns):
     rows: list[tuple[str, list]] = []
     for i in range(draw(st.integers(0, 12))):
         kind = draw(
-            st.sampled_from(["data"] * 6 + ["banner", "heading", "blank", "totals", "continued"])
+            st.sampled_from(
+                ["data"] * 6 + ["banner", "heading", "blank", "totals", "continued", "note"]
+            )
         )
         if kind == "data":
             values = {
@@ -117,11 +126,41 @@ def rows_of(draw, columns):
                 ("banner", [f"{draw(st.sampled_from(MONTHS))} {draw(st.integers(2015, 2030))}"])
             )
         elif kind == "heading":
-            rows.append(("banner", ["Actions from the meeting held on 12 March 2019"]))
+            rows.append(
+                (
+                    "banner",
+                    [
+                        draw(
+                            st.sampled_from(
+                                [
+                                    "Actions from the meeting held on 12 March 2019",
+                                    "Meeting 14 January 2019",
+                                    "Section 2: training",
+                                    "Actions carried forward",
+                                ]
+                            )
+                        )
+                    ],
+                )
+            )
         elif kind == "totals":
-            rows.append(("layout", ["Total", *[""] * (len(columns) - 2), "3"]))
+            count = draw(st.sampled_from(["3", "", "100%"]))
+            rows.append(("layout", ["Total", *[count] * (len(columns) - 2), "3"]))
         elif kind == "continued":
-            rows.append(("layout", ["", "Continued overleaf"]))
+            rows.append(("layout", draw(st.sampled_from([["", "Continued overleaf"], ["cont'd"]]))))
+        elif kind == "note":
+            rows.append(
+                (
+                    "layout",
+                    [
+                        draw(
+                            st.sampled_from(
+                                ["Key: R = red, A = amber, G = green", "Last updated 01/02/2026"]
+                            )
+                        )
+                    ],
+                )
+            )
         else:
             rows.append(("blank", []))
     return rows
@@ -253,7 +292,8 @@ def _check(data: bytes, name: str, kinds: list[str] | None):
     skipped = {
         p.row
         for p in plan.warnings
-        if "skipped" in p.message or "actions are read from the rows below" in p.message
+        if p.row is not None  # a file-level notice (e.g. the blank separator rows) is no row
+        and ("skipped" in p.message or "actions are read from the rows below" in p.message)
     }
     refused = {p.row for p in plan.errors}
     assert plan.rows_read == len(filled)

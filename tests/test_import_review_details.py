@@ -164,3 +164,26 @@ def test_import_page_asks_for_the_review_details(demo_engine, app_env):
         ).first()
     assert tuple(row) == ("Stockton progress report", "SCR", "2017-12-14")
     assert by_file_name is None
+
+
+@pytest.mark.parametrize(
+    "typed, stored", [("sar", "SAR"), ("Rapid review", "rapid_review"), ("INQUIRY", "inquiry")]
+)
+def test_review_type_in_any_case(typed, stored, url, monkeypatch, capsys):
+    code, out, err = run_import(monkeypatch, capsys, url, str(STOCKTON), "--type", typed, "--json")
+    assert code == 0, err
+    assert json.loads(out)["reviews"][0]["review_type"] == stored
+    assert [r["review_type"] for r in _reviews(url)] == [stored]
+
+
+def test_review_types_are_listed_in_help_and_readme(capsys):
+    from monitoring import cli
+    from monitoring.db import REVIEW_TYPES
+    from tests.conftest import ROOT
+
+    assert cli.main(["import", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    listed = ", ".join(REVIEW_TYPES)
+    assert f"one of {listed} in any case" in shown
+    assert f"`--type` is one of {listed}, in any case" in readme

@@ -203,3 +203,10 @@ def test_match_agencies_lists_unmatched_once_and_ignores_redacted():
     assert matched == {"nhs england": 7}
     assert unmatched == {"acme care ltd": "Acme Care Ltd"}
     assert is_redacted("REDACTED")
+
+
+@pytest.mark.parametrize("text", ["12/03", "March 12", "w/c 5 Jan", "12th of March"])
+def test_a_date_without_a_year_and_no_year_given_is_refused_asking_for_it(text):
+    with pytest.raises(NotADate, match=r"has no year and none is known: write the date with its"):
+        parse_date(text)
+    assert parse_date(text, default_year=2026).approximate

@@ -641,6 +641,23 @@ def test_entries_the_lead_may_not_make_are_refused_with_the_reason(demo_engine, 
     nothing_written(before, demo_engine)
 
 
+def test_a_new_target_date_without_a_reason_names_the_row_action_and_columns(demo_engine):
+    admin = actor(demo_engine, ADMIN)
+    a1 = pick(demo_engine, status=("in_progress", "not_started"), pending=False)
+    content = wb.make_workbook(demo_engine, admin, agency_id(demo_engine, "POL"))
+    filled = fill(content, {a1["id"]: {"new_due_on": "31/12/2026"}})
+    result = wb.read_back(demo_engine, admin, filled, apply=False)
+    [row] = [r for r in result.rows if r.action_id == a1["id"]]
+    [line] = [t for t in wb.report_lines(result) if t.startswith(f"  row {row.row} ")]
+    assert "()" not in line
+    assert line.endswith(
+        f"Refused — New target date requested: {wb.day_words(date(2026, 12, 31))} — Row "
+        f"{row.row}, action {row.number} of {row.review_ref}: the new target date "
+        f"({wb.day_words(date(2026, 12, 31))}, column 'New target date requested') needs its "
+        "reason in the column 'Reason (for the new target date, or for closing)'."
+    )
+
+
 def test_a_formula_in_an_editable_cell_is_read_as_its_text(demo_engine):
     admin = actor(demo_engine, ADMIN)
     a1 = pick(demo_engine, status=("in_progress", "not_started"))

@@ -222,6 +222,20 @@ def _progress_printer():
     return say
 
 
+def _review_type(text: str) -> str:
+    """An ``argparse`` type: a review type in any case (``sar``, ``Rapid review``) as the
+    database spells it (:data:`monitoring.db.REVIEW_TYPES`)."""
+    from monitoring.db import REVIEW_TYPES
+
+    key = "_".join(text.replace("-", " ").split()).casefold()
+    for known in REVIEW_TYPES:
+        if known.casefold() == key:
+            return known
+    raise argparse.ArgumentTypeError(
+        f"unknown review type {text!r} (expected one of {', '.join(REVIEW_TYPES)}, in any case)"
+    )
+
+
 def _year(text: str) -> int:
     try:
         year = int(text)
@@ -257,8 +271,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--title", help="the review's title (for a new review; not with --preset)")
     parser.add_argument(
         "--type",
+        type=_review_type,
         choices=REVIEW_TYPES,
-        help="the review's type (for a new review; default other; not with --preset)",
+        metavar="TYPE",
+        help=f"the review's type, one of {', '.join(REVIEW_TYPES)} in any case (for a new review; "
+        "default other; not with --preset)",
     )
     parser.add_argument(
         "--published-on",

@@ -11,11 +11,11 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from monitoring import config
 from monitoring.importer import headers as hdr
-from monitoring.importer.readers import MAX_CELL_CHARS, Formula, Sheet, TooLong
+from monitoring.importer.readers import MAX_CELL_CHARS, ExcelError, Formula, Sheet, TooLong
 from monitoring.importer.values import (
     DEFAULT_STATUS_WORDS,
     NUMBERED_CATEGORY_KEY,
@@ -305,7 +305,7 @@ def date_progress_notes(plan: ImportPlan, updated_column: str | None, progress_h
 
 
 _LAYOUT_TEXT = re.compile(
-    r"^(?:\(?\s*(?:continued|cont'?d|cont\.)(?:\s+(?:overleaf|on next page|on the next page|"
+    r"^(?:\(?\s*(?:continued|cont['’]?d|cont\.)(?:\s+(?:overleaf|on next page|on the next page|"
     r"from (?:the )?previous page|below|above))?\s*\)?[.:]?"
     r"|(?:sub[- ]?|grand\s+)?totals?\b[^\n]{0,40}"
     r"|[^\n]{0,60}\bcontinued (?:overleaf|on (?:the )?next page|from (?:the )?previous page)\b"
@@ -313,11 +313,25 @@ _LAYOUT_TEXT = re.compile(
     re.IGNORECASE,
 )
 """Rows that are part of the layout whatever else they hold: "continued overleaf", totals."""
+_TOTALS = re.compile(r"^(?:sub[- ]?|grand\s+)?totals?\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^[£$€]?-?[\d,]*\.?\d+%?$")
+_NOTE_TEXT = re.compile(
+    r"^(?:(?:key|legend|notes?|nb|n\.b\.|source|please note|footnote)\s*[:\-–=]"
+    r"|(?:last\s+(?:updated|reviewed|revised|saved)|date\s+(?:of\s+)?(?:last\s+)?"
+    r"(?:update|review)|updated|reviewed|prepared by|version)\b\s*(?:on|by)?\s*[:\-–=]?\s*"
+    r"(?:$|\d|[a-z]+\s+\d|[a-z]+\s*$)"
+    r"|[a-z]{1,2}\s*=\s*[a-z]+\b)",
+    re.IGNORECASE,
+)
+"""A note about the table, not a record: "Key: R = red", "R = red, A = amber", "Notes:",
+"Source: ...", "Last updated 01/02/2026", "Prepared by the board office"."""
+NOT_SECTIONS = frozenset({"a repeated header row", "a layout row (totals or continued)", "a note"})
+"""Layout reasons whose row's text is not kept as the section of the rows below."""
 _SECTION_TEXT = re.compile(
     r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{2,4})?"
     r"|(?:(?:actions?|items?|minutes?)\s+(?:from|of|held|arising|agreed|carried)"
     r"|(?:board\s+)?meeting|actions?\s+held over|held over)\b.*"
-    r"|(?:section|part)\s+\w+(?:\s+\S+){0,4}"
+    r"|(?:section|part)\s+\w+[:.\-–]?(?:\s+\S+){0,4}"
     r"|(?:closed|completed|open|outstanding|new|ongoing)\s+(?:actions|items)(?:\s+\S+){0,3})$",
     re.IGNORECASE,
 )
@@ -330,14 +344,27 @@ _DATED_HEADING = re.compile(
 )
 
 
+_CARRIED = re.compile(
+    r"^(?:(?:open\s+|outstanding\s+)?(?:actions?|items?)\s+(?:carried|brought)\s+forward"
+    r"|(?:actions?\s+)?held\s+over)(?:\s+\S+){0,5}$",
+    re.IGNORECASE,
+)
+"""A heading needing no date: "Actions carried forward", "Items brought forward from 2024"."""
+
+
 def _is_heading(text: str) -> bool:
     """True for a lone text in a description column that is a heading (see
     :data:`_SECTION_TEXT`); a heading naming a meeting must also name its date, so that an
     action such as "Meeting with schools to agree the protocol" is never taken for one."""
     text = text.strip()
+    if _CARRIED.match(text):
+        return True
     if not _SECTION_TEXT.match(text) or len(text.split()) > 14:
         return False
-    return not _DATED_HEADING.match(text) or date_in_heading(text) is not None
+    if not _DATED_HEADING.match(text) or date_in_heading(text) is not None:
+        return True
+    # "Meeting 9 January": a day and month without a year, in a short heading
+    return len(text.split()) <= 6 and _YEARLESS_IN_TEXT.search(text) is not None
 
 
 _STATUS_LINE = re.compile(r"(?:^|\n)[ \t]*status[ \t]*[:\-–—][ \t]*([^\n]*?)\s*$", re.IGNORECASE)
@@ -392,6 +419,12 @@ def layout_row(
     first = _text(filled[0][1]) or ""
     if len(filled) <= 3 and _LAYOUT_TEXT.match(first.strip()):
         return "a layout row (totals or continued)"
+    if _TOTALS.match(first.strip()) and all(
+        isinstance(v, (int, float)) or _NUMBER.match(str(v).strip()) for _i, v in filled[1:]
+    ):
+        return "a layout row (totals or continued)"
+    if len(filled) <= 3 and isinstance(filled[0][1], str) and _NOTE_TEXT.match(first.strip()):
+        return "a note"
     if len(filled) != 1:
         return None
     index, value = filled[0]
@@ -405,28 +438,54 @@ def layout_row(
     return None
 
 
-def _section_start(text: str) -> date | None:
-    """The first day of the month a section row names ("March 2019", "Actions from the meeting
-    held on 12 March 2019"), or None: year-less dates below it fall on or after it."""
+_YEARLESS_IN_TEXT = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+
+
+def _section_start(text: str, previous: date | None = None) -> date | None:
+    """The first day of the month a section row names ("March 2019", "Meeting 14 January 2019",
+    "Actions from the meeting held on 12 March 2019"), or ``previous``: year-less dates below it
+    fall on or after it. A banner naming a month without a year ("December") follows the section
+    before it (the first such month on or after its start: "December" then "January" is the turn
+    of the year); without one it gives no start."""
     found = date_in_heading(text)
-    if found is None:
-        return None
-    return date.fromisoformat(found).replace(day=1)
+    if found is not None:
+        return date.fromisoformat(found).replace(day=1)
+    try:
+        written = read_date(text)
+    except NotADate:
+        inside = _YEARLESS_IN_TEXT.search(text)  # "Meeting 14 January": a day and month
+        try:
+            written = read_date(inside.group(0)) if inside else None
+        except NotADate:
+            written = None
+    if isinstance(written, YearlessDate) and previous is not None:
+        try:
+            return written.on_or_after(previous).replace(day=1)
+        except ValueError:
+            return previous
+    return previous
 
 
-def _title_date(rows: list[list[object]]) -> date | None:
+def _title_date(rows: list[list[object]]) -> tuple[date | None, str | None]:
     """A date with a year written in the rows above the header (a title such as "Updated for
-    the board, June 2026"), or None."""
+    the board, June 2026"), and the title's text when it names a meeting ("Meeting 14 January
+    2019", "Actions from the board held on ..."): year-less dates below such a title fall on or
+    after its month, as under a section banner. ``(None, None)`` when there is none."""
     for row in rows:
         for value in row:
-            if hasattr(value, "year") and hasattr(value, "month"):
-                return value if isinstance(value, date) else None
+            if isinstance(value, datetime):
+                return value.date(), None
+            if isinstance(value, date):
+                return value, None
             text = _text(value)
-            if text:
+            if text and not _PLAIN_NUMBER.match(text):
                 found = date_in_heading(text)
                 if found:
-                    return date.fromisoformat(found)
-    return None
+                    return date.fromisoformat(found), (text if _DATED_HEADING.match(text) else None)
+    return None, None
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -443,6 +502,7 @@ class _Yearless:
     found: YearlessDate
     row: int
     column: str | None
+    column_index: int = -1
     action: ActionPlan | None = None
 
 
@@ -510,7 +570,7 @@ def plan_tracker(
         vocabulary.update(NUMBERED_CATEGORY_KEY)
         vocabulary.update({normalise_word(k): v for k, v in options.category_key.items()})
 
-    title_date = _title_date(sheet.rows[:header_index])
+    title_date, meeting_title = _title_date(sheet.rows[:header_index])
     sheet_ref = options.review_ref or review_ref_from_name(sheet.name)
     col = {f: plan.mapping[f] for f in mapping}
 
@@ -523,7 +583,17 @@ def plan_tracker(
         n = len(row)
         values = {name: (row[i] if i < n else None) for name, i in mapped}
         for name, value in values.items():
-            if type(value) is Formula:
+            if type(value) is ExcelError:
+                shown = f"{value.text[:200]} gives {value.error}" if value.text else value.error
+                plan.warn(
+                    f"an Excel error value ({shown}), read as empty; correct the formula in "
+                    "Excel, or type the value",
+                    rownum,
+                    col.get(name),
+                    Problem.FORMULA,
+                )
+                values[name] = None
+            elif type(value) is Formula:
                 plan.warn(
                     f"a formula with no saved value ({value.text[:200]}); open and save the file "
                     "in Excel, or type the value",
@@ -545,7 +615,10 @@ def plan_tracker(
     section: str | None = None
     section_start: date | None = None
     pending: list[_Yearless] = []
-    full_dates: list[tuple[int, date]] = []
+    blank_rows: list[int] = []
+    last_filled = 0
+    full_dates: list[tuple[int, int, date]] = []
+    """(row, column index, date) of each date read with its year, for year-less dates."""
 
     def date_cell(name: str, notes: list[str]) -> tuple[str, bool] | None:
         value = current.get(name)
@@ -575,18 +648,23 @@ def plan_tracker(
                     column,
                     Problem.APPROXIMATE_DATE,
                 )
-            else:
-                full_dates.append((rownum, found.value))
+            full_dates.append((rownum, mapping[name], found.value))
             return found.value.isoformat(), found.approximate
         resolved = _year_from(
-            found, options.default_year, "--year", section_start, section, title_date
+            found,
+            options.default_year,
+            "--year",
+            section_start,
+            section,
+            title_date,
+            meeting_title,
         )
         if resolved is not None:
             day, source = resolved
             _warn_yearless(plan, found, day, source, rownum, column)
             return day.isoformat(), True
         token = f"?{len(pending)}"
-        pending.append(_Yearless(token, found, rownum, column))
+        pending.append(_Yearless(token, found, rownum, column, mapping[name]))
         return token, True
 
     for index in range(header_index + 1, len(sheet.rows)):
@@ -599,7 +677,9 @@ def plan_tracker(
             and (c.strip() if isinstance(c, str) else _text(c) or isinstance(c, Formula))
             for c in row
         ):
+            blank_rows.append(rownum)
             continue
+        last_filled = rownum
         plan.rows_read += 1
         why = layout_row(row, mapping, header_texts, header_norms)
         if why:
@@ -610,9 +690,9 @@ def plan_tracker(
                 rownum,
                 kind=Problem.SECTION_ROW,
             )
-            if why != "a repeated header row" and why != "a layout row (totals or continued)":
+            if why not in NOT_SECTIONS:
                 section = text[:300]
-                section_start = _section_start(text) or section_start
+                section_start = _section_start(text, section_start)
             continue
         too_big = sheet.long_cells and [
             (f, mapping[f])
@@ -621,9 +701,17 @@ def plan_tracker(
         ]
         if too_big:
             for f, i in too_big:
+                length = row[i].length
+                capped = (
+                    f" (Excel's cap for a cell is {EXCEL_CELL_CHARS:,}: the text may have been "
+                    "cut when the file was saved)"
+                    if length >= EXCEL_CELL_CHARS and sheet.encoding is None
+                    else ""
+                )
                 plan.error(
-                    f"{row[i].length:,} characters: a cell may hold at most {MAX_CELL_CHARS:,} "
-                    "(the limit of a progress note in the update form); shorten it",
+                    f"cell {_column_letter(i)}{rownum} holds {length:,} characters{capped}: a "
+                    f"cell may hold at most {MAX_CELL_CHARS:,} (the limit of a progress note in "
+                    "the update form); shorten it",
                     rownum,
                     col.get(f),
                 )
@@ -825,8 +913,15 @@ def plan_tracker(
             waiting.action = action
         plan.actions.append(action)
     _read_text_date.cache_clear()  # the dates it remembers are this file's
+    separators = [r for r in blank_rows if r < last_filled]
+    if separators:
+        listed = ", ".join(map(str, separators[:10])) + (", ..." if len(separators) > 10 else "")
+        plan.warn(
+            f"{len(separators)} blank row(s) skipped (separators in the layout, not records): "
+            f"row(s) {listed}"
+        )
     if pending:
-        _resolve_yearless(plan, pending, full_dates, options.as_of)
+        _resolve_yearless(plan, pending, full_dates, options.as_of, sheet, header_texts)
     if not plan.actions and not plan.errors:
         plan.error("no rows to import below the header row", plan.header_row)
     date_progress_notes(plan, col.get("updated_on"), col.get("progress"))
@@ -840,6 +935,7 @@ def _year_from(
     section_start: date | None,
     section: str | None,
     title_date: date | None,
+    meeting_title: str | None = None,
 ) -> tuple[date, str] | None:
     """The date a year-less date stands for and where its year came from, or None when neither
     the given year, the section above nor a title date gives one."""
@@ -848,6 +944,9 @@ def _year_from(
             return found.in_year(year), f"the year given ({year_source} {year})"
         if section_start is not None:
             return found.on_or_after(section_start), f"the section {section[:60]!r}"
+        if title_date is not None and meeting_title is not None:
+            start = title_date.replace(day=1)
+            return found.on_or_after(start), f"the title {meeting_title[:60]!r}"
         if title_date is not None:
             return found.nearest(title_date), f"the title date {title_date.isoformat()}"
     except ValueError:
@@ -869,41 +968,105 @@ def _warn_yearless(plan, found: YearlessDate, day: date, source: str, rownum, co
 def _resolve_yearless(
     plan: ImportPlan,
     pending: list[_Yearless],
-    full_dates: list[tuple[int, date]],
+    full_dates: list[tuple[int, int, date]],
     as_of: date | None,
+    sheet: Sheet,
+    header_texts: Mapping[int, str],
 ) -> None:
-    """Give each waiting year-less date the year of the nearest full date in the document (by
-    row), else of ``as_of``; with neither, an error asking for a year."""
+    """Give each waiting year-less date a year from the document's other dates, else from
+    ``as_of``; with neither, an error asking for a year (never today's year).
+
+    In order: the full dates above and below it in its own column when that column runs in
+    date order (at least two full dates, none earlier than the one above: a run of year-less
+    dates follows on from the date above it, so "Dec" then "Jan" crosses into the next year,
+    and stays on or before the date below); a date written elsewhere in its row (any column,
+    imported or not); the nearest full date in its column; the nearest date anywhere in the
+    file by row (any cell, a banner, a footer, a note); ``as_of``. Each is the such date
+    nearest the anchor except in a column in date order.
+    """
     import bisect
 
-    rows = [r for r, _d in full_dates]
-    for waiting in pending:
-        anchor: date | None = None
+    by_column: dict[int, list[tuple[int, date]]] = {}
+    for row, column, day in full_dates:  # in row order
+        by_column.setdefault(column, []).append((row, day))
+    column_rows = {column: [r for r, _d in found] for column, found in by_column.items()}
+    in_order = {
+        column: len(found) >= 2
+        and all(a[1] <= b[1] for a, b in zip(found, found[1:], strict=False))
+        for column, found in by_column.items()
+    }
+    chain: dict[int, tuple[int, date]] = {}  # column -> the last date placed above, and its row
+    document: list[tuple[int, date, str]] | None = None  # every dated cell, read when needed
+    document_rows: list[int] = []
+
+    def nearest_row(rows: list[int], row: int) -> int:
+        """The index in sorted ``rows`` of the one nearest ``row`` (the one above on a tie)."""
+        at = bisect.bisect_left(rows, row)
+        near = [i for i in (at - 1, at) if 0 <= i < len(rows)]
+        return min(near, key=lambda i: (abs(rows[i] - row), rows[i]))
+
+    for waiting in sorted(pending, key=lambda w: (w.row, w.column_index)):
+        column_dates = by_column.get(waiting.column_index, [])
+        rows = column_rows.get(waiting.column_index, [])
+        split = bisect.bisect_left(rows, waiting.row)
+        above = column_dates[split - 1] if split > 0 else None
+        after = bisect.bisect_right(rows, waiting.row)
+        below = column_dates[after] if after < len(rows) else None
+        day: date | None = None
         source = ""
-        if full_dates:
-            at = bisect.bisect_left(rows, waiting.row)
-            near = [i for i in (at - 1, at) if 0 <= i < len(full_dates)]
-            best = min(near, key=lambda i: abs(rows[i] - waiting.row))
-            anchor = full_dates[best][1]
-            source = f"the nearest full date in the file ({anchor.isoformat()}, row {rows[best]})"
-        elif as_of is not None:
-            anchor, source = as_of, f"the as-of date {as_of.isoformat()}"
-        day = None
-        if anchor is not None:
-            try:
+        try:
+            if in_order.get(waiting.column_index) and (above or below):
+                last = chain.get(waiting.column_index)
+                base = max([x for x in (above, last) if x], default=None)
+                if base is not None:
+                    day = waiting.found.on_or_after(base[1])
+                    source = (
+                        f"the date above it in its column ({base[1].isoformat()}, row {base[0]})"
+                    )
+                if below is not None and (day is None or day > below[1]):
+                    day = waiting.found.in_year(below[1].year)
+                    if day > below[1]:
+                        day = waiting.found.in_year(below[1].year - 1)
+                    source = (
+                        f"the date below it in its column ({below[1].isoformat()}, row {below[0]})"
+                    )
+            if day is None:
+                same_row = _row_dates(sheet, waiting.row, waiting.column_index)
+                if same_row:
+                    column, anchor = same_row[0]
+                    name = header_texts.get(column) or _column_letter(column)
+                    day = waiting.found.nearest(anchor)
+                    source = f"a date in the same row ({anchor.isoformat()}, column {name!r})"
+            if day is None and column_dates:
+                r, anchor = column_dates[nearest_row(rows, waiting.row)]
                 day = waiting.found.nearest(anchor)
-            except ValueError:
-                day = None
+                source = f"the nearest full date in its column ({anchor.isoformat()}, row {r})"
+            if day is None:
+                if document is None:
+                    document = sorted(
+                        _document_dates(sheet, full_dates, header_texts), key=lambda x: x[0]
+                    )
+                    document_rows = [r for r, _d, _w in document]
+                if document:
+                    _r, anchor, where = document[nearest_row(document_rows, waiting.row)]
+                    day = waiting.found.nearest(anchor)
+                    source = f"the nearest date in the file ({anchor.isoformat()}, {where})"
+            if day is None and as_of is not None:
+                day = waiting.found.nearest(as_of)
+                source = f"the as-of date {as_of.isoformat()}"
+        except ValueError:  # 29 February with no leap year near, or a year out of range
+            day = None
         if day is None:
             plan.error(
                 f"{waiting.found.text!r} has no year and the file gives none (no section, title "
-                "or other full date): give one with --year YYYY or --as-of YYYY-MM-DD (on the "
-                "page: 'Year for dates written without one')",
+                "or other date with a year): give one with --year YYYY or --as-of YYYY-MM-DD (on "
+                "the page: 'Year for dates written without one')",
                 waiting.row,
                 waiting.column,
             )
             value = None
         else:
+            chain[waiting.column_index] = (waiting.row, day)
             _warn_yearless(plan, waiting.found, day, source, waiting.row, waiting.column)
             value = day.isoformat()
         action = waiting.action
@@ -912,3 +1075,67 @@ def _resolve_yearless(
         for name in ("original_due_on", "due_on", "completed_on", "updated_on"):
             if getattr(action, name) == waiting.token:
                 setattr(action, name, value)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+EXCEL_CELL_CHARS = 32_767
+"""The most characters Excel keeps in a cell (openpyxl cuts a longer text to it when saving)."""
+_PLAIN_NUMBER = re.compile(r"^\s*[\d.,]+\s*$")
+_MAX_DATE_TEXT = 2_000
+"""Longer texts are not searched for a date (a year-less date's anchor)."""
+
+
+def _cell_date(value: object) -> date | None:
+    """A date with its year held by a cell of any column: a date cell, or text that is a date
+    or holds one ("Last reviewed 01/02/2026"); numbers are not read as dates here."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_DATE_TEXT:
+        return None
+    if _PLAIN_NUMBER.match(value):  # a ref or a count, not a serial date outside a date column
+        return None
+    if len(value) <= 40:
+        try:
+            found = _read_text_date(value, None)
+        except NotADate:
+            found = None
+        if isinstance(found, ParsedDate):
+            return found.value
+    written = date_in_heading(value)
+    return date.fromisoformat(written) if written else None
+
+
+def _row_dates(sheet: Sheet, rownum: int, skip: int) -> list[tuple[int, date]]:
+    """``(column index, date)`` of each dated cell in row ``rownum`` but column ``skip``."""
+    if not 0 < rownum <= len(sheet.rows):
+        return []
+    found = []
+    for i, value in enumerate(sheet.rows[rownum - 1]):
+        if i != skip and (day := _cell_date(value)) is not None:
+            found.append((i, day))
+    return found
+
+
+def _document_dates(
+    sheet: Sheet, full_dates: list[tuple[int, int, date]], header_texts: Mapping[int, str]
+) -> list[tuple[int, date, str]]:
+    """``(row, date, where)`` of every date with its year in the file: the imported date cells
+    and any other cell, row or banner holding one."""
+    seen = {(r, c) for r, c, _d in full_dates}
+    found = [(r, d, f"row {r}") for r, _c, d in full_dates]
+    for index, row in enumerate(sheet.rows):
+        for i, value in enumerate(row):
+            if (index + 1, i) in seen:
+                continue
+            day = _cell_date(value)
+            if day is not None:
+                name = header_texts.get(i) or _column_letter(i)
+                found.append((index + 1, day, f"row {index + 1}, column {name!r}"))
+    return found

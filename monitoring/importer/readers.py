@@ -5,7 +5,8 @@ delimiter sniffed from ``,`` ``;`` tab ``|``). An .xlsx sheet is streamed by ope
 worksheet parser (the engine of its read-only mode): only the cells that hold values are read,
 whatever the sheet's stated dimension says; a merged range's value is repeated into every cell it
 covers (as Excel shows it); a formula's saved (cached) value is used, and a formula with none is
-kept as a :class:`Formula` for the plan to report by cell; dates use the workbook's own date
+kept as a :class:`Formula` (an error value as an :class:`ExcelError`) for the plan to report by
+cell; dates use the workbook's own date
 system (1900 or 1904). Hidden sheets are never read unless named.
 
 Limits (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CELL_CHARS`): cells beyond the last
@@ -59,6 +60,14 @@ class Formula:
 
     def __str__(self) -> str:
         return ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelError(Formula):
+    """A cell whose saved value is an Excel error (``#REF!``, ``#DIV/0!``, ``#N/A``): ``text``
+    is its formula (empty when none was kept), ``error`` the error shown."""
+
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +255,11 @@ def _parser_class():
     class Parser(WorkSheetParser):
         def parse_cell(self, element):
             cell = super().parse_cell(element)
-            if cell["value"] is None:
+            if cell["data_type"] == "e" and isinstance(cell["value"], str):
+                formula = element.find(FORMULA_TAG)
+                text = "=" + formula.text if formula is not None and formula.text else ""
+                cell["value"] = ExcelError(text, cell["value"])
+            elif cell["value"] is None:
                 formula = element.find(FORMULA_TAG)
                 if formula is not None and formula.text:
                     cell["value"] = Formula("=" + formula.text)
@@ -330,11 +343,24 @@ def _header_rows(book: _Book, ws, count: int = 30) -> list[list[object]]:
     return rows
 
 
+def _chosen_active(book: _Book):
+    """The workbook's active sheet when someone chose it (not the first visible sheet, which is
+    active by default) and it is visible; else None."""
+    try:
+        sheet = book.sheets[book.workbook._active_sheet_index]  # bookViews' activeTab
+    except (AttributeError, IndexError, TypeError):
+        return None
+    visible = book.visible()
+    return sheet if sheet in visible and sheet is not visible[0] else None
+
+
 def choose_sheet(
     book: _Book, sheet: str | None, overrides: Mapping[str, str] | None = None
 ) -> tuple[object, list[Notice]]:
     """The worksheet to import: the named one (hidden or not); else the one visible sheet, or
-    the one visible sheet whose first 30 rows hold a header row.
+    the one visible sheet whose first 30 rows hold a header row; of several such, the active
+    sheet when it was chosen (the sheet open when the file was saved, not the first visible one), with
+    a warning naming the others.
 
     :raises ImportFileError: when the named sheet is missing, no visible sheet has a header row,
         or several do (the message lists the sheets and how to choose one).
@@ -372,6 +398,17 @@ def choose_sheet(
     matching = [ws for ws in visible if find_header(_header_rows(book, ws), overrides) is not None]
     if len(matching) == 1:
         return matching[0], notices
+    active = _chosen_active(book)
+    if len(matching) > 1 and active is not None and active in matching:
+        others = ", ".join(repr(ws.title) for ws in matching if ws is not active)
+        notices.append(
+            Notice(
+                "warning",
+                f"sheet {active.title!r} read: it was the open sheet when the workbook was "
+                f"saved; {others} also look like trackers: {how} to read another",
+            )
+        )
+        return active, notices
     listed = ", ".join(repr(ws.title) for ws in (matching or visible))
     if matching:
         raise ImportFileError(

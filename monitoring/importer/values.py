@@ -49,10 +49,27 @@ _DAY_FIRST = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _DAY_MONTH = re.compile(
-    rf"^(\d{{1,2}})(?:st|nd|rd|th)?[ \-]+({_MONTH_RE})\.?,?(?:[ \-]+(\d{{2}}|\d{{4}}))?$"
+    rf"^(\d{{1,2}})(?:st|nd|rd|th)?(?:[ \-]+of)?[ \-]+({_MONTH_RE})\.?,?(?:[ \-]+(\d{{2}}|\d{{4}}))?$"
 )
-_MONTH_YEAR = re.compile(rf"^(?:end of |by |end )?({_MONTH_RE})\.?,?(?:[ \-/]+(\d{{2}}|\d{{4}}))?$")
+_MONTH_DAY = re.compile(rf"^({_MONTH_RE})\.?[ ]+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?[ ]+(\d{{4}}))?$")
+"""``March 12``, ``Mar 12th``, ``March 12, 2026``: a day after the month, separated by a space
+(``Sep-17`` and ``Sep '17`` are a month and a year)."""
+_MONTH_YEAR = re.compile(rf"^({_MONTH_RE})\.?,?(?:(?:[ \-/]+|[ \-/]*['’])(\d{{2}}|\d{{4}}))?$")
+_DAY_MONTH_NUMBERS = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})$")
+"""``12/03``: day and month (UK day first), no year."""
+_MONTH_SLASH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
+"""``03/2019``: a month and a four-digit year."""
+_LEAD_WORDS = re.compile(
+    r"^(?:(?:w/?c|w/?b|wk\s+comm(?:encing)?|week\s+(?:commencing|beginning|starting)|"
+    r"by|due|on|before|end\s+of|end|(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+    r"(?:day|sday|nesday|urday)?)\.?:?,?\s+)+"
+)
+"""Words written before a date and not part of it: ``w/c 5 Jan`` (week commencing), ``by``,
+``end of``, a weekday (``Mon 12 March``)."""
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+PLAUSIBLE_YEARS = (1950, 2199)
+"""A number in a date column is read as an Excel serial date only when it falls in these years
+(serial 18,264 .. 109,573 in the 1900 date system): ``12`` or ``3.5`` is not 1900's January."""
 
 
 class NotADate(ValueError):
@@ -156,15 +173,18 @@ def read_date(
     Accepted: ``date``/``datetime`` objects (Excel date cells and formulas' cached dates);
     Excel serial numbers (General-format numbers, or 5-digit text) in the workbook's date
     system ``epoch``; ISO ``YYYY-MM-DD``; day-first ``dd/mm/yyyy``, ``d.m.yy``, ``dd.mm.yyyy``,
-    ``dd-mm-yyyy``; ``30 Sept``, ``30 September 2025``; ``June``, ``April 2017``, ``Sep-17``;
-    other written forms with a year (``Tuesday 15th October 2019``, ``Oct 15, 2019``) through
+    ``dd-mm-yyyy``; ``30 Sept``, ``12th March``, ``12-Mar``, ``March 12``, ``30 September
+    2025``; ``12/03`` (day first, no year); ``June``, ``April 2017``, ``Sep-17``, ``03/2019``;
+    with words before the date that are not part of it (``w/c 5 Jan``, ``by``, ``end of``, a
+    weekday); other written forms with a year (``Tuesday 15th October 2019``, ``Oct 15, 2019``) through
     python-dateutil, day first. ISO is tried first and numeric forms are never read month-first:
     ``pd.to_datetime(format="mixed", dayfirst=True)`` and dateutil's ``dayfirst`` both read
     ``2026-03-06`` as 3 June (DESIGN §7). A month without a day is the month's last day, flagged
-    approximate.
+    approximate. A number is a serial date only within :data:`PLAUSIBLE_YEARS`.
 
     :returns: None for an empty cell; a :class:`YearlessDate` when no year is written.
-    :raises NotADate: for text that is not a date (the caller keeps it as a note).
+    :raises NotADate: for text that is not a date, or a number outside :data:`PLAUSIBLE_YEARS`
+        (the caller keeps it as a note).
     """
     if value is None:
         return None
@@ -175,31 +195,34 @@ def read_date(
     if isinstance(value, bool):
         raise NotADate(f"{value!r} is not a date")
     if isinstance(value, (int, float)):
-        return ParsedDate(excel_serial_to_date(float(value), epoch))
+        return ParsedDate(_serial_date(float(value), epoch))
     text = " ".join(str(value).split()).strip()
     if not text:
         return None
-    lowered = text.lower()
+    lowered = _LEAD_WORDS.sub("", text.lower()) or text.lower()
     try:
         if m := _ISO.match(lowered):
             return ParsedDate(date(int(m[1]), int(m[2]), int(m[3])))
         if m := _DAY_FIRST.match(lowered):
             return ParsedDate(date(_year(m[3]), int(m[2]), int(m[1])))
         if m := _DAY_MONTH.match(lowered):
-            year = _year(m[3])
-            if year is None:
-                found = YearlessDate(MONTHS[m[2]], int(m[1]), text)
-                found.in_year(2024)  # a leap year: 31 April is refused here, 29 Feb is not
-                return found
-            return ParsedDate(date(year, MONTHS[m[2]], int(m[1])))
+            return _day_month(text, int(m[1]), MONTHS[m[2]], _year(m[3]))
+        if m := _MONTH_DAY.match(lowered):
+            return _day_month(text, int(m[2]), MONTHS[m[1]], _year(m[3]))
         if m := _MONTH_YEAR.match(lowered):
             year = _year(m[2])
             if year is None:
                 return YearlessDate(MONTHS[m[1]], None, text)
             return ParsedDate(month_end(year, MONTHS[m[1]]), approximate=True)
+        if m := _DAY_MONTH_NUMBERS.match(lowered):
+            return _day_month(text, int(m[1]), int(m[2]), None)
+        if m := _MONTH_SLASH_YEAR.match(lowered):
+            return ParsedDate(month_end(int(m[2]), int(m[1])), approximate=True)
         if _SERIAL.match(lowered):
-            return ParsedDate(excel_serial_to_date(float(lowered), epoch))
+            return ParsedDate(_serial_date(float(lowered), epoch))
     except ValueError as exc:  # e.g. 31/02/2026
+        if isinstance(exc, NotADate):
+            raise
         raise NotADate(f"{text!r} is not a real date ({exc})") from exc
     written = _written_date(text)
     if written is not None:
@@ -208,6 +231,35 @@ def read_date(
         f"{text!r} is not a date (expected e.g. 2026-03-31, 31/03/2026, 31.03.26, 31 March 2026, "
         "March 2026 or an Excel date)"
     )
+
+
+def _day_month(text: str, day: int, month: int, year: int | None) -> ParsedDate | YearlessDate:
+    """A day and month read from ``text``, with its year or waiting for one.
+
+    :raises ValueError: for a day the month never has (31 April; 29 February is kept: a leap
+        year may come).
+    """
+    if year is not None:
+        return ParsedDate(date(year, month, day))
+    found = YearlessDate(month, day, text)
+    found.in_year(2024)  # a leap year: 31 April is refused here, 29 Feb is not
+    return found
+
+
+def _serial_date(serial: float, epoch: datetime | date | None) -> date:
+    """An Excel serial number as a date, refused outside :data:`PLAUSIBLE_YEARS`.
+
+    :raises NotADate: for a number that is no date a tracker would hold (``12``, ``3.5``).
+    """
+    value = excel_serial_to_date(serial, epoch)
+    low, high = PLAUSIBLE_YEARS
+    if not low <= value.year <= high:
+        shown = int(serial) if float(serial).is_integer() else serial
+        raise NotADate(
+            f"{shown} is a number, not a date (as an Excel date serial number it would be "
+            f"{value.isoformat()}; dates from {low} to {high} are read)"
+        )
+    return value
 
 
 _WORDY = re.compile(rf"\b({_MONTH_RE})\b", re.IGNORECASE)
@@ -248,7 +300,8 @@ def parse_date(
     if isinstance(found, YearlessDate):
         if default_year is None:
             raise YearUnknown(
-                f"{found.text!r} has no year and none is known: give one (--year or an as-of date)"
+                f"{found.text!r} has no year and none is known: write the date with its year "
+                "(e.g. 31/03/2026)"
             )
         try:
             return ParsedDate(found.in_year(default_year), approximate=True)
