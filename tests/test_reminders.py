@@ -6,6 +6,7 @@ Every expectation is derived from independent SQL over the demo database (anchor
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import io
@@ -19,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, insert, select, text
 
-from monitoring import cli, db, reminders, update_workbook
+from monitoring import cli, db, reminders, services, update_workbook
 from tests.conftest import ANCHOR
 
 OPEN = "status in ('not_started', 'in_progress')"
@@ -785,3 +786,23 @@ def test_attaching_workbooks_without_a_signing_key_is_a_usage_error_sending_noth
     monkeypatch.setenv("MONITORING_REMIND_ATTACH_WORKBOOK", "perhaps")
     assert run_remind("--as-of", ANCHOR.isoformat()) == 2
     assert "MONITORING_REMIND_ATTACH_WORKBOOK must be true or false" in capsys.readouterr().err
+
+
+def test_the_workbook_is_made_as_the_lead_so_only_their_own_agencys(leads, monkeypatch):
+    monkeypatch.setenv("MONITORING_WORKBOOK_SECRET", WORKBOOK_SECRET)
+    with leads.connect() as conn:
+        digests = {d.recipient: d for d in reminders.build_digests(conn, ANCHOR)}
+    police = digests["police.lead@northbridge.example"]
+    made = reminders.attachment(leads, police, ANCHOR)
+    assert set(workbook_action_ids(made.content)) == {
+        r[0]
+        for r in rows(
+            leads,
+            "select id from action where lead_agency_id = :a"
+            " and status in ('not_started', 'in_progress', 'completed')",
+            a=police.agency_id,
+        )
+    }
+    elsewhere = dataclasses.replace(police, recipient="csc.lead@northbridge.example")
+    with pytest.raises(services.PermissionDenied):
+        reminders.attachment(leads, elsewhere, ANCHOR)
