@@ -563,13 +563,24 @@ REVIEWS = [
     ),
 ]
 
-OFFICERS = [
-    "Head of Safeguarding",
-    "Designated Nurse",
-    "Detective Chief Inspector, Public Protection",
-    "Service Manager, Exploitation",
-    "Partnership Business Manager",
-]
+OFFICERS = {
+    "POL": (
+        "Detective Chief Inspector, Public Protection",
+        "Detective Inspector, Exploitation Team",
+    ),
+    "CSC": ("Head of Service, Safeguarding and Quality", "Service Manager, Exploitation"),
+    "ICB": ("Designated Nurse for Safeguarding Children", "Designated Doctor for Safeguarding"),
+    "ACUTE": ("Named Nurse for Safeguarding", "Named Midwife for Safeguarding"),
+    "MH": ("Named Nurse for Safeguarding Adults", "Associate Director of Safeguarding"),
+    "EDU": ("Head of Education Safeguarding", "Virtual School Head"),
+    "PROB": ("Senior Probation Officer, Public Protection", "Head of Probation Delivery Unit"),
+    "HOUS": ("Tenancy Services Manager", "Head of Housing Options"),
+    "VCS": ("Domestic Abuse Services Manager", "IDVA Service Lead"),
+    "BU": ("Partnership Business Manager", "Learning and Development Officer"),
+}
+"""Each agency's lead officers (job titles, never names), by agency short name: an action's is
+one of its lead agency's, chosen by the action's id (no random draw: the rest of the demo is the
+same whatever the titles)."""
 NOTES_IN_PROGRESS = [
     "Work has started; a project lead is named and a plan agreed.",
     "Draft prepared and out for consultation with partners.",
@@ -842,6 +853,13 @@ def _with_assurance_actions(title: str, action_list: list, national: bool) -> li
     return [*action_list, *extra]
 
 
+def _officer(agency_id: int, action_id: int) -> str:
+    """The lead officer of demo action ``action_id`` led by the agency with id ``agency_id``
+    (agencies are numbered in :data:`AGENCIES` order from 1): one of :data:`OFFICERS`."""
+    titles = OFFICERS[AGENCIES[agency_id - 1][0]]
+    return titles[action_id % len(titles)]
+
+
 def _demo_action(
     rnd: random.Random,
     *,
@@ -992,7 +1010,7 @@ def _demo_action(
         "description": description,
         "success_measure": measure,
         "lead_agency_id": agency_id,
-        "lead_officer": OFFICERS[agency_id % len(OFFICERS)],
+        "lead_officer": _officer(agency_id, action_id),
         "original_due_on": None if national else original_due.isoformat(),
         "due_on": due.isoformat() if due else None,
         "due_on_approximate": False,

@@ -14,6 +14,11 @@
    ``reminder_log`` through :func:`monitoring.services.send_reminder`, so that a second run on the
    same day sends nothing new.
 
+With ``--attach-workbook`` (or ``MONITORING_REMIND_ATTACH_WORKBOOK=true``) each digest also
+carries the lead's update workbook (:func:`monitoring.update_workbook.make_workbook`, made as the
+lead: their agency's open actions and those awaiting assurance), which they may fill in and send
+back to the board office instead of signing in (:func:`attachment`).
+
 Escalation ladder (``MONITORING_ESCALATION_DAYS``, default ``1,30,90`` days overdue): level 1
 "reminder", level 2 "copied to board member", level 3 "listed for the board's exception report".
 
@@ -37,7 +42,7 @@ from email.utils import format_datetime, make_msgid
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
-from monitoring import config, db, queries, rules, services
+from monitoring import config, db, queries, rules, services, update_workbook
 from monitoring.db import action, agency, app_user, escalation, recommendation, reminder_log, review
 
 DUE_WITHIN_DAYS = 14
@@ -52,6 +57,11 @@ LEVEL_NAMES = (
 """Names of escalation levels 1, 2 and 3 (the issue's ladder)."""
 COPY_LEVEL = 2
 """From this level on, the agency's board member is copied on the lead's digest."""
+
+ATTACH_SETTING = "MONITORING_REMIND_ATTACH_WORKBOOK"
+"""Setting (true/false, default false): attach each lead's update workbook to their digest, as
+``remind --attach-workbook`` does."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 DEFAULT_APP_URL = "http://localhost:8501"
 SMTP_TIMEOUT_SECONDS = 30
@@ -375,8 +385,9 @@ class Digest:
         """The e-mail subject line."""
         return f"Safeguarding actions for {self.agency_name}, {uk_date(today)}: {self.counts()}"
 
-    def body(self, today: date, cc: Sequence[str] = ()) -> str:
-        """The plain-text e-mail body: one section per heading, each action with its link."""
+    def body(self, today: date, cc: Sequence[str] = (), workbook: str | None = None) -> str:
+        """The plain-text e-mail body: one section per heading, each action with its link;
+        ``workbook`` the file name of the update workbook attached, if one is."""
         lines = [
             f"Dear {self.display_name},",
             "",
@@ -395,6 +406,13 @@ class Digest:
             "Please add a progress update for each of these in the app, or ask for a revised "
             "target date with a reason.",
         ]
+        if workbook:
+            lines += [
+                "",
+                f"Attached is {self.agency_name}'s update workbook ({workbook}): every open action "
+                "and those awaiting assurance. Instead of using the app you may fill in its "
+                "yellow columns, save it and send it back to the board office.",
+            ]
         if cc:
             lines += [
                 "",
@@ -603,8 +621,15 @@ def current_escalations(conn: Connection, today: date, *, min_level: int = 1) ->
 # --- sending ----------------------------------------------------------------------------------
 
 
-def build_message(digest: Digest, today: date, mail_from: str, cc: Sequence[str]) -> EmailMessage:
-    """The e-mail for ``digest``: plain text, ``To`` the lead, ``Cc`` the board member if copied."""
+def build_message(
+    digest: Digest,
+    today: date,
+    mail_from: str,
+    cc: Sequence[str],
+    workbook: Attachment | None = None,
+) -> EmailMessage:
+    """The e-mail for ``digest``: plain text, ``To`` the lead, ``Cc`` the board member if copied,
+    with ``workbook`` (the lead's update workbook, :func:`attachment`) attached when given."""
     message = EmailMessage()
     message["Subject"] = digest.subject(today)
     message["From"] = mail_from
@@ -615,8 +640,55 @@ def build_message(digest: Digest, today: date, mail_from: str, cc: Sequence[str]
     domain = mail_from.rpartition("@")[2].strip("> ") or None
     message["Message-ID"] = make_msgid("reminder", domain=domain)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(digest.body(today, cc))
+    message.set_content(digest.body(today, cc, workbook.filename if workbook else None))
+    if workbook:
+        maintype, subtype = XLSX.split("/")
+        message.add_attachment(
+            workbook.content, maintype=maintype, subtype=subtype, filename=workbook.filename
+        )
     return message
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a digest: its name and bytes."""
+
+    filename: str
+    content: bytes = field(repr=False)
+
+
+def attach_workbook_setting() -> bool:
+    """Whether digests carry the lead's update workbook: :data:`ATTACH_SETTING` (default false).
+
+    :raises monitoring.config.SettingError: unless the value is true or false.
+    """
+    return _flag(ATTACH_SETTING, False)
+
+
+def attachment(engine: Engine, digest: Digest, today: date) -> Attachment:
+    """The lead's update workbook for ``digest``: made as the lead (so only their own agency's
+    actions, by :func:`monitoring.update_workbook.make_workbook`'s permission check), listing
+    every open action of the agency and those awaiting assurance, named
+    ``update-workbook-<agency short name>-<YYYY-MM-DD>.xlsx`` as on the Update workbooks page.
+
+    :raises monitoring.update_workbook.WorkbookError: no signing key, or no such agency.
+    :raises monitoring.services.PermissionDenied: the recipient is no longer this agency's lead.
+    """
+    with db.read_connection(engine) as conn:
+        user = (
+            conn.execute(select(app_user).where(app_user.c.email == digest.recipient))
+            .mappings()
+            .first()
+        )
+        short = conn.execute(
+            select(agency.c.short_name).where(agency.c.id == digest.agency_id)
+        ).scalar()
+    if user is None:
+        raise services.PermissionDenied(f"{digest.recipient} is no longer a user")
+    lead = services.Actor.from_user(user)
+    content = update_workbook.make_workbook(engine, lead, digest.agency_id, today=today)
+    name = (short or str(digest.agency_id)).lower().replace(" ", "-")
+    return Attachment(f"update-workbook-{name}-{today.isoformat()}.xlsx", content)
 
 
 @contextmanager
@@ -684,6 +756,7 @@ def run(
     settings: SmtpSettings | None = None,
     actor: services.Actor | None = None,
     out: Callable[[str], None] = print,
+    attach_workbook: bool | None = None,
 ) -> RunResult:
     """Record escalations and send each lead's digest (see the module docstring).
 
@@ -692,11 +765,19 @@ def run(
     in its own transaction (:func:`monitoring.services.send_reminder`); a message that fails to
     send is reported in ``failures`` and the run goes on with the next one.
 
-    :raises monitoring.config.SettingError: for an unusable ``MONITORING_ESCALATION_DAYS``.
+    :param attach_workbook: attach each lead's update workbook (:func:`attachment`); default
+        :func:`attach_workbook_setting`. A workbook that cannot be made is a failure: that
+        digest is not sent.
+    :raises monitoring.config.SettingError: for an unusable ``MONITORING_ESCALATION_DAYS`` or
+        :data:`ATTACH_SETTING`.
+    :raises monitoring.update_workbook.SecretMissing: when workbooks are to be attached (and
+        something is to be sent) but no signing key is configured.
     :raises monitoring.services.PermissionDenied: when ``actor`` may not send reminders.
     """
     actor = actor or services.Actor.system("remind")
     ladder = escalation_ladder()
+    if attach_workbook is None:
+        attach_workbook = attach_workbook_setting()
     stale_days = config.thresholds().stale_days
     result = RunResult()
     with db.read_connection(engine) as conn:
@@ -733,6 +814,8 @@ def run(
             message = build_message(digest, today, mail_from, digest.cc)
             out(f"--- would send to {digest.recipient} ---")
             out(_printable(message))
+            if attach_workbook:
+                out(f"(with {digest.agency_name}'s update workbook attached, made when sent)")
         out(f"Dry run: {len(to_send)} messages would be sent; nothing sent or written.")
         return result
     if not to_send:
@@ -740,10 +823,14 @@ def run(
         return result
     if settings is None:
         settings = SmtpSettings.from_env()
+    if attach_workbook:
+        update_workbook.secret_key()  # no key: refuse before anything is sent
     try:
         with smtp_connection(settings) as smtp:
             for digest in to_send:
-                _send_one(engine, actor, smtp, settings, digest, today, result, out)
+                _send_one(
+                    engine, actor, smtp, settings, digest, today, result, out, attach_workbook
+                )
     except (smtplib.SMTPException, OSError) as exc:
         failure = Failure(None, None, f"{settings.host}:{settings.port}: {_reason(exc)}")
         result.failures.append(failure)
@@ -752,11 +839,23 @@ def run(
     return result
 
 
-def _send_one(engine, actor, smtp, settings, digest, today, result, out) -> None:
+def _send_one(engine, actor, smtp, settings, digest, today, result, out, attach=False) -> None:
     refusals: dict = {}
+    workbook = None
+    if attach:  # made before the reminder log's transaction opens, so it stays short
+        try:
+            workbook = attachment(engine, digest, today)
+        except (update_workbook.WorkbookError, services.ServiceError) as exc:
+            failure = Failure(
+                digest.agency_name, digest.recipient, f"update workbook not made: {exc}"
+            )
+            result.failures.append(failure)
+            out(f"error: {failure.describe()}")
+            return
 
     def send(cc: Sequence[str]) -> list[str]:
-        refusals.update(smtp.send_message(build_message(digest, today, settings.mail_from, cc)))
+        message = build_message(digest, today, settings.mail_from, cc, workbook)
+        refusals.update(smtp.send_message(message))
         return list(refusals)
 
     try:
@@ -797,7 +896,11 @@ def _send_one(engine, actor, smtp, settings, digest, today, result, out) -> None
         failure = Failure(digest.agency_name, address, "copy refused", board_copy=True)
         result.failures.append(failure)
         out(f"error: {failure.describe()}; the lead's digest was sent.")
-    out(f"Sent to {digest.recipient} ({digest.agency_name}): {digest.counts()}{copy_note}.")
+    attached = f"; update workbook attached ({workbook.filename})" if workbook else ""
+    out(
+        f"Sent to {digest.recipient} ({digest.agency_name}): {digest.counts()}{copy_note}"
+        f"{attached}."
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -824,11 +927,24 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
     today = args.as_of or config.today()
     escalation_ladder()  # a bad MONITORING_ESCALATION_DAYS is a usage error before anything else
+    attach = args.attach_workbook or attach_workbook_setting()
+    if attach and not args.dry_run:
+        try:
+            update_workbook.secret_key()
+        except update_workbook.SecretMissing as exc:
+            raise cli.UsageError(f"--attach-workbook: {exc}") from exc
     settings = None if args.dry_run else SmtpSettings.from_env()
     engine = db.get_engine()
     out = (lambda line: None) if args.quiet else print
     try:
-        result = run(engine, today, dry_run=args.dry_run, settings=settings, out=out)
+        result = run(
+            engine,
+            today,
+            dry_run=args.dry_run,
+            settings=settings,
+            out=out,
+            attach_workbook=attach,
+        )
     except services.ServiceError as exc:
         raise cli.UsageError(str(exc)) from exc
     if args.quiet:
@@ -861,6 +977,13 @@ def register(subparsers) -> None:
         type=iso_date,
         metavar="DATE",
         help="treat DATE (YYYY-MM-DD) as today (default MONITORING_TODAY or today)",
+    )
+    parser.add_argument(
+        "--attach-workbook",
+        action="store_true",
+        help="attach each lead's update workbook (their agency's open actions and those awaiting "
+        f"assurance) to their digest; needs MONITORING_WORKBOOK_SECRET (or set {ATTACH_SETTING}"
+        "=true)",
     )
     parser.add_argument(
         "--quiet",

@@ -6,18 +6,21 @@ Every expectation is derived from independent SQL over the demo database (anchor
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
+import io
 import re
 import socket
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, insert, select, text
 
-from monitoring import cli, db, reminders
+from monitoring import cli, db, reminders, services, update_workbook
 from tests.conftest import ANCHOR
 
 OPEN = "status in ('not_started', 'in_progress')"
@@ -679,3 +682,127 @@ def test_unreachable_smtp_server_sends_and_logs_nothing(leads, inbox, monkeypatc
             t=ANCHOR.isoformat(),
         )
     )
+
+
+# --- the lead's update workbook attached (issue 20's workbook, sent with the digest) -----------
+
+WORKBOOK_SECRET = "reminder-test-signing-key-0123456789abcdef"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attached_workbooks(message) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each attachment of a received message."""
+    return [
+        (part.get_filename(), part.get_content())
+        for part in message.iter_attachments()
+        if part.get_content_type() == XLSX_TYPE
+    ]
+
+
+def workbook_action_ids(content: bytes) -> list[int]:
+    """The action ids in an update workbook's Actions sheet (the hidden id column), read with
+    openpyxl."""
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Actions"]
+    for row in sheet.iter_rows(min_row=1, max_row=30):
+        headings = {str(c.value): c.column for c in row if c.value}
+        if "Action id (do not change)" in headings:
+            column, first = headings["Action id (do not change)"], row[0].row + 1
+            return [
+                r[column - 1].value
+                for r in sheet.iter_rows(min_row=first)
+                if r[column - 1].value is not None
+            ]
+    raise AssertionError("the workbook has no heading row")
+
+
+@pytest.mark.parametrize("how", ["flag", "setting"])
+def test_each_digest_can_carry_the_leads_update_workbook_of_their_agencys_actions(
+    leads, inbox, monkeypatch, capsys, how
+):
+    monkeypatch.setenv("MONITORING_WORKBOOK_SECRET", WORKBOOK_SECRET)
+    if how == "flag":
+        assert run_remind("--as-of", ANCHOR.isoformat(), "--attach-workbook") == 0
+    else:
+        monkeypatch.setenv("MONITORING_REMIND_ATTACH_WORKBOOK", "true")
+        assert run_remind("--as-of", ANCHOR.isoformat()) == 0
+    expected = expected_recipients(leads, ANCHOR)
+    received = by_recipient(inbox)
+    assert set(received) == set(expected) and len(expected) >= 3
+    shorts = dict(rows(leads, "select id, short_name from agency"))
+    for address, (item,) in received.items():
+        agency = expected[address]
+        (attached,) = attached_workbooks(item.message)
+        name, content = attached
+        assert name == f"update-workbook-{shorts[agency].lower()}-{ANCHOR.isoformat()}.xlsx"
+        ids = workbook_action_ids(content)
+        open_ids = {
+            r[0]
+            for r in rows(
+                leads, f"select id from action where {OPEN} and lead_agency_id = :a", a=agency
+            )
+        }
+        awaiting = {
+            r[0]
+            for r in rows(
+                leads,
+                "select id from action where status = 'completed' and lead_agency_id = :a",
+                a=agency,
+            )
+        }
+        assert open_ids, address
+        assert len(ids) == len(set(ids))
+        assert set(ids) == open_ids | awaiting, address  # that agency's and no other's
+        body = item.message.get_body(("plain",)).get_content()
+        assert f"update workbook ({name})" in body
+        assert parse_digest(body) == expected_listing(leads, ANCHOR)[agency]  # digest unchanged
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        sent = update_workbook.verify(book, WORKBOOK_SECRET.encode())  # a workbook to send back
+        assert sent.agency_id == agency
+    assert "update workbook attached" in capsys.readouterr().out
+    logged = {r[0] for r in rows(leads, "select recipient from reminder_log")}
+    assert set(expected) <= logged
+
+
+def test_digests_carry_no_workbook_unless_asked(leads, inbox, monkeypatch):
+    monkeypatch.setenv("MONITORING_WORKBOOK_SECRET", WORKBOOK_SECRET)
+    monkeypatch.delenv("MONITORING_REMIND_ATTACH_WORKBOOK", raising=False)
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 0
+    assert inbox.received
+    for item in inbox.received:
+        assert attached_workbooks(item.message) == []
+        assert not item.message.is_multipart()
+
+
+def test_attaching_workbooks_without_a_signing_key_is_a_usage_error_sending_nothing(
+    leads, inbox, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.delenv("MONITORING_WORKBOOK_SECRET", raising=False)
+    monkeypatch.setattr(update_workbook.config, "PROJECT_ROOT", tmp_path)  # no secrets.toml
+    assert run_remind("--as-of", ANCHOR.isoformat(), "--attach-workbook") == 2
+    assert "MONITORING_WORKBOOK_SECRET" in capsys.readouterr().err
+    assert inbox.received == []
+    counts = db.table_counts(leads)
+    assert counts["reminder_log"] == 0 and counts["escalation"] == 0
+    monkeypatch.setenv("MONITORING_REMIND_ATTACH_WORKBOOK", "perhaps")
+    assert run_remind("--as-of", ANCHOR.isoformat()) == 2
+    assert "MONITORING_REMIND_ATTACH_WORKBOOK must be true or false" in capsys.readouterr().err
+
+
+def test_the_workbook_is_made_as_the_lead_so_only_their_own_agencys(leads, monkeypatch):
+    monkeypatch.setenv("MONITORING_WORKBOOK_SECRET", WORKBOOK_SECRET)
+    with leads.connect() as conn:
+        digests = {d.recipient: d for d in reminders.build_digests(conn, ANCHOR)}
+    police = digests["police.lead@northbridge.example"]
+    made = reminders.attachment(leads, police, ANCHOR)
+    assert set(workbook_action_ids(made.content)) == {
+        r[0]
+        for r in rows(
+            leads,
+            "select id from action where lead_agency_id = :a"
+            " and status in ('not_started', 'in_progress', 'completed')",
+            a=police.agency_id,
+        )
+    }
+    elsewhere = dataclasses.replace(police, recipient="csc.lead@northbridge.example")
+    with pytest.raises(services.PermissionDenied):
+        reminders.attachment(leads, elsewhere, ANCHOR)

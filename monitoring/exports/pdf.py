@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
@@ -25,6 +26,19 @@ FONT_DIRS = (
 )
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 HEADER_FILL = "#1F4E96"
+TABLE_FONT_SIZE = 8.5
+"""Points: the text of every table cell (a header's in bold)."""
+CELL_PADDING = 1.0
+"""Millimetres between a table cell's border and its text, on each side."""
+SMALLEST_FONT_SIZE = 5.0
+"""Points: the least a cell's text is shrunk to so that its longest word fits its column."""
+FIT_SLACK = 0.6
+"""Millimetres a column is given beyond its longest word (the cell border's width, rounding)."""
+UK_DATE = re.compile(r"\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b")
+"""A date as the pack writes it (``d MMM yyyy``, :func:`~monitoring.exports.pack.uk_date`)."""
+NO_BREAK_SPACE = "\u00a0"
+BREAKS = re.compile(r"[^\S\u00a0]+")
+"""Where fpdf2 may wrap a line: any run of white space but the non-breaking space."""
 
 
 class FontNotFound(RuntimeError):
@@ -51,6 +65,8 @@ class _Report(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(orientation="landscape", format="A4")
         self.report_title = title
+        self.widest_words: dict[tuple[str, str], float] = {}
+        """Millimetres: the widest word of a table cell's text, by (font style, text)."""
         folder = font_dir()
         for style, name in FONT_FILES.items():
             self.add_font("DejaVu", style, str(folder / name))
@@ -65,43 +81,133 @@ class _Report(FPDF):
         self.set_text_color(0, 0, 0)
 
 
+def unbreakable(text: str) -> str:
+    """``text`` with the spaces inside each date (``3 Jun 2026``) made non-breaking, so that a
+    line only wraps between words and a date stays whole (fpdf2 prints them as spaces)."""
+    return UK_DATE.sub(rf"\1{NO_BREAK_SPACE}\2{NO_BREAK_SPACE}\3", text)
+
+
+def words(text: str) -> list[str]:
+    """The pieces a table cell's line may wrap between: ``text`` split at spaces, each date
+    (:func:`unbreakable`) one piece; a reference such as ``NSCP-LCSPR-2025-01`` or ``2025-0123``
+    is one piece."""
+    return [word for word in BREAKS.split(unbreakable(text)) if word]
+
+
+def _longest_word(pdf: _Report, text: str, style: str) -> float:
+    """Millimetres: the width of ``text``'s widest word in the table font (``style`` "" or "B")."""
+    known = pdf.widest_words
+    if (style, text) not in known:
+        pdf.set_font("DejaVu", style, TABLE_FONT_SIZE)
+        widths = [pdf.get_string_width(word) for word in words(text)]
+        known[style, text] = max(widths, default=0.0)
+    return known[style, text]
+
+
+def column_widths(pdf: _Report, table: Table, total: float) -> list[float]:
+    """Millimetres: each column's width, summing to ``total``, so that no word of the table
+    (header or cell, a reference, date or number included) is wider than its column, where the
+    table allows it.
+
+    Each column starts at its share of ``total`` by :attr:`Table.widths`; a column too narrow
+    for its widest word is widened to fit it, and the width is taken from the columns with room
+    to spare (in proportion to their share), repeatedly, until every column fits. When the
+    words together are wider than ``total`` the narrow columns get what they need and the
+    widest share the rest equally; :func:`_table` prints a word that still does not fit in a
+    smaller font (:func:`_fitted_size`).
+    """
+    need = []
+    for column, header in enumerate(table.headers):
+        widest = _longest_word(pdf, header, "B")
+        style = "B" if column == table.rag_column else ""
+        for row in table.rows:
+            if column < len(row):
+                widest = max(widest, _longest_word(pdf, row[column], style))
+        need.append(widest + 2 * CELL_PADDING + FIT_SLACK)
+    if sum(need) >= total:
+        return _shared_out(need, total)
+    weights = list(table.widths)
+    fixed: dict[int, float] = {}
+    while True:
+        free = [c for c in range(len(need)) if c not in fixed]
+        room = total - sum(fixed.values())
+        share = sum(weights[c] for c in free)
+        widths = {c: room * weights[c] / share for c in free}
+        short = [c for c in free if widths[c] < need[c]]
+        if not short:
+            widths.update(fixed)
+            return [widths[c] for c in range(len(need))]
+        for c in short:
+            fixed[c] = need[c]
+
+
+def _shared_out(need: list[float], total: float) -> list[float]:
+    """Millimetres: ``total`` shared among columns that together need more: every column gets
+    what it needs up to one limit, set so that the widths sum to ``total`` (the narrow columns
+    whole, the widest ones equally)."""
+    limit = total / len(need)
+    for count, width in enumerate(sorted(need)):
+        if width > limit:
+            break
+        total -= width
+        limit = total / (len(need) - count - 1) if count < len(need) - 1 else limit
+    return [min(width, limit) for width in need]
+
+
+def _fitted_size(pdf: _Report, text: str, style: str, width: float) -> float | None:
+    """Points: a font size at which ``text``'s widest word fits ``width`` millimetres of column
+    (at least :data:`SMALLEST_FONT_SIZE`), or None when it fits at :data:`TABLE_FONT_SIZE`."""
+    room = width - 2 * CELL_PADDING - FIT_SLACK
+    widest = _longest_word(pdf, text, style)
+    if widest <= room:
+        return None
+    return max(SMALLEST_FONT_SIZE, TABLE_FONT_SIZE * room / widest)
+
+
 def _table(pdf: _Report, table: Table) -> None:
     if pdf.will_page_break(25):  # keep a table's title with its first rows
         pdf.add_page()
     pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(0, 6, table.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, unbreakable(table.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=8.5)
     if not table.rows:
-        pdf.multi_cell(0, 5, table.empty, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, unbreakable(table.empty), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
         return
+    widths = column_widths(pdf, table, pdf.epw)
+    pdf.set_font("DejaVu", size=TABLE_FONT_SIZE)
     heading = FontFace(emphasis="BOLD", color="#FFFFFF", fill_color=HEADER_FILL)
     with pdf.table(
-        col_widths=tuple(table.widths),
+        col_widths=tuple(widths),
+        width=pdf.epw,
         headings_style=heading,
         line_height=4.6,
         text_align="LEFT",
         repeat_headings=1,
-        padding=1,
+        padding=CELL_PADDING,
     ) as grid:
         header = grid.row()
-        for text in table.headers:
-            header.cell(text)
+        for column, text in enumerate(table.headers):
+            size = _fitted_size(pdf, text, "B", widths[column])
+            header.cell(unbreakable(text), style=FontFace(size_pt=size) if size else None)
         for index, values in enumerate(table.rows):
             row = grid.row()
             for column, text in enumerate(values):
-                if table.rag_column == column and index < len(table.rag):
+                rag = table.rag_column == column and index < len(table.rag)
+                size = _fitted_size(pdf, text, "B" if rag else "", widths[column])
+                if rag:
                     colour = rules.RAG_COLOURS.get(table.rag[index], "#595959")
-                    row.cell(
-                        text,
-                        style=FontFace(emphasis="BOLD", color="#FFFFFF", fill_color=colour),
+                    style = FontFace(
+                        emphasis="BOLD", color="#FFFFFF", fill_color=colour, size_pt=size
                     )
                 else:
-                    row.cell(text)
+                    style = FontFace(size_pt=size) if size else None
+                row.cell(unbreakable(text), style=style)
+        pdf.set_font("DejaVu", size=TABLE_FONT_SIZE)  # measuring set other fonts: render in this
     if table.note:
         pdf.ln(1)
         pdf.set_font("DejaVu", size=8.5)
-        pdf.multi_cell(0, 4.6, table.note, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.6, unbreakable(table.note), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 
@@ -111,7 +217,7 @@ def _section(pdf: _Report, section: Section, images: dict[str, bytes]) -> None:
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(0, 9, section.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
-    pdf.multi_cell(0, 5.5, section.intro, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5.5, unbreakable(section.intro), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for table in section.tables:
         _table(pdf, table)
