@@ -220,6 +220,20 @@ def refresh(
     return len(rows)
 
 
+def mark_dirty(conn: Connection, review_ids_sql: str) -> None:
+    """Mark the roll-up rows of the reviews selected by ``review_ids_sql`` (SQL giving one
+    column named ``review_id``) dirty, creating missing rows, in one statement: what the per-row
+    triggers of ``0005_rollups`` do for each inserted review, recommendation or action. The
+    importer uses it for its bulk move-in; :func:`refresh_pending` then recounts those reviews
+    before the commit (so they end equal to a full recount)."""
+    true = "true" if conn.dialect.name == "postgresql" else "1"
+    conn.exec_driver_sql(
+        f"INSERT INTO review_rollup (review_id, dirty) SELECT DISTINCT x.review_id, {true}"
+        f" FROM ({review_ids_sql}) AS x WHERE x.review_id IS NOT NULL"
+        f" ORDER BY x.review_id ON CONFLICT (review_id) DO UPDATE SET dirty = {true}"
+    )
+
+
 def _upsert(conn: Connection):
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert

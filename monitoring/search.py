@@ -47,6 +47,33 @@ ACTION_BODY = (
 )
 
 
+FTS_BODIES = {
+    "recommendation": "coalesce(title, '') || ' ' || coalesce(text, '')",
+    "action": "coalesce(description, '') || ' ' || coalesce(success_measure, '')",
+}
+"""The SQL of each kind's indexed text on SQLite: the body the triggers of ``0002_search`` write
+into ``search_text`` (the same text as :data:`REC_BODY` and :data:`ACTION_BODY`)."""
+
+
+def index_rows(conn: Connection, kind: str, source: str) -> int:
+    """Add the rows of the table ``source`` (e.g. the importer's staging table of new actions,
+    with ``id`` and the kind's text columns) to SQLite's ``search_text`` in one statement,
+    with the body the per-row insert trigger would give each row. Does nothing on PostgreSQL (the
+    GIN index follows the table) or without a ``search_text`` table.
+
+    :param kind: ``recommendation`` or ``action``.
+    :returns: the number of rows indexed.
+    """
+    if conn.dialect.name != "sqlite" or not _has_fts(conn):
+        return 0
+    body = FTS_BODIES[kind]
+    result = conn.exec_driver_sql(
+        f"INSERT INTO search_text (kind, item_id, body) SELECT '{kind}', id, {body}"
+        f" FROM {source} ORDER BY id"
+    )
+    return int(result.rowcount or 0)
+
+
 def words(query: str) -> list[str]:
     """The words of a search (letters and digits; punctuation and FTS syntax dropped)."""
     return _WORD.findall(query or "")
@@ -200,4 +227,4 @@ def _like(terms: list[str]):
     return literal(1.0), every(REC_BODY), literal(1.0), every(ACTION_BODY)
 
 
-__all__ = ["COLUMNS", "search", "words"]
+__all__ = ["COLUMNS", "FTS_BODIES", "index_rows", "search", "words"]
