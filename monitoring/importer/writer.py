@@ -3,15 +3,20 @@ writes the difference.
 
 Two phases, so that a long import never holds the write lock for long (issue 15, case 08):
 
-1. :func:`prepare_plan` reads, matches and builds every row in a read snapshot, outside the write
-   lock (saves go on meanwhile). The writes are collected in a :class:`PendingWrites`.
-2. :meth:`PendingWrites.apply` writes them in one short write transaction (the whole import
-   appears at once to readers, or not at all). It first checks that nothing it relied on moved
-   meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
+1. :func:`prepare_plan` reads, matches and builds the rows in a read snapshot, outside the write
+   lock (saves go on meanwhile), a batch of :data:`BATCH` rows at a time: each batch's new rows
+   (and their audit rows) are staged in temporary tables of the import's connection before the
+   next batch is built, so memory holds one batch, not the file's rows (issue 16). The writes
+   are collected in a :class:`PendingWrites`.
+2. :meth:`PendingWrites.apply` moves them in with one ``INSERT ... SELECT`` per table, in one
+   write transaction (the whole import appears at once to readers, or not at all). On SQLite the
+   search index and roll-up marks are brought up to date once for the import instead of by
+   per-row triggers (see :meth:`PendingWrites.apply`). It first checks that nothing it relied on
+   moved meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
    something did it raises :class:`ImportRaced` and :func:`monitoring.services.import_tracker`
    prepares again.
 
-Existing rows are looked up in bulk (one query per table, chunked), new rows are inserted with
+Existing rows are looked up in bulk (one query per table, chunked), new rows are staged with
 executemany batches. Matching: review by ``ref``; recommendation by (review, number); action by
 (recommendation, number). Re-importing the same file therefore creates nothing and writes nothing.
 Changed actions are written through the write core (:func:`monitoring.services.versioned_update`),
