@@ -10,7 +10,8 @@ How they stay right, whatever writes:
 
 1. Database triggers on ``action``, ``recommendation`` and ``review`` mark the affected reviews'
    rows dirty on every INSERT, UPDATE and DELETE (services, importer, ``copy``, the demo loader,
-   plain SQL).
+   plain SQL). The importer's bulk move-in on SQLite replaces the per-row insert triggers, inside
+   its own transaction, by one :func:`mark_dirty` of the reviews it wrote.
 2. :func:`monitoring.db.write_transaction` calls :func:`refresh_pending` just before it commits:
    the dirty reviews are recounted in the same transaction (one review after a one-action write),
    and so are rows counted for another day or other thresholds: the first write of a day recounts

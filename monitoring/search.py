@@ -1,7 +1,9 @@
 """Full-text search over recommendation and action text.
 
 SQLite: the FTS5 table ``search_text`` (Porter stemming) created and kept by the migration
-``0002_search``; a database without it (built outside Alembic) falls back to a ``LIKE`` search.
+``0002_search`` (the importer's bulk move-in adds its rows with :func:`index_rows` instead, in
+the same transaction); a database without it (built outside Alembic) falls back to a ``LIKE``
+search.
 PostgreSQL: ``to_tsvector('english', ...) @@ plainto_tsquery('english', ...)`` on the expressions the
 same migration indexes with GIN. Every word of the query must match (stemmed), in any order.
 """
