@@ -70,8 +70,7 @@ def index_rows(conn: Connection, kind: str, source: str) -> int:
         return 0
     body = FTS_BODIES[kind]
     result = conn.exec_driver_sql(
-        f"INSERT INTO search_text (kind, item_id, body) SELECT '{kind}', id, {body}"
-        f" FROM {source} ORDER BY id"
+        f"INSERT INTO search_text (kind, item_id, body) SELECT '{kind}', id, {body} FROM {source}"
     )
     return int(result.rowcount or 0)
 
