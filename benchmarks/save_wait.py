@@ -49,6 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
+    load_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="save-wait-"))
     url = f"sqlite:///{work / 'monitoring.db'}"
     env = {**os.environ, "MONITORING_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
@@ -96,7 +97,13 @@ def main() -> int:
     )
     waits: list[float] = []
     busy = 0
-    while child.poll() is None:
+    usage = None
+    while usage is None:
+        pid, status, rusage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            usage = rusage
+            child.returncode = os.waitstatus_to_exitcode(status)
+            break
         before = time.perf_counter()
         try:
             services.add_progress_update(engine, actor, action_id, "Still on track.", version=None)
@@ -115,6 +122,10 @@ def main() -> int:
                 "saves_refused_busy": busy,
                 "longest_save_seconds": round(max(waits), 2) if waits else None,
                 "median_save_seconds": round(statistics.median(waits), 3) if waits else None,
+                "import_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+                "import_peak_mb": round(usage.ru_maxrss / 1024),
+                "load_average_start": [round(x, 1) for x in load_start],
+                "load_average_end": [round(x, 1) for x in os.getloadavg()],
             }
         )
     )

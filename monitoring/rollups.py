@@ -10,7 +10,8 @@ How they stay right, whatever writes:
 
 1. Database triggers on ``action``, ``recommendation`` and ``review`` mark the affected reviews'
    rows dirty on every INSERT, UPDATE and DELETE (services, importer, ``copy``, the demo loader,
-   plain SQL).
+   plain SQL). The importer's bulk move-in on SQLite replaces the per-row insert triggers, inside
+   its own transaction, by one :func:`mark_dirty` of the reviews it wrote.
 2. :func:`monitoring.db.write_transaction` calls :func:`refresh_pending` just before it commits:
    the dirty reviews are recounted in the same transaction (one review after a one-action write),
    and so are rows counted for another day or other thresholds: the first write of a day recounts
@@ -218,6 +219,20 @@ def refresh(
             [{"review_id": r, "lead_agency_id": a, "overdue": n} for r, a, n in by_agency],
         )
     return len(rows)
+
+
+def mark_dirty(conn: Connection, review_ids_sql: str) -> None:
+    """Mark the roll-up rows of the reviews selected by ``review_ids_sql`` (SQL giving one
+    column named ``review_id``) dirty, creating missing rows, in one statement: what the per-row
+    triggers of ``0005_rollups`` do for each inserted review, recommendation or action. The
+    importer uses it for its bulk move-in; :func:`refresh_pending` then recounts those reviews
+    before the commit (so they end equal to a full recount)."""
+    true = "true" if conn.dialect.name == "postgresql" else "1"
+    conn.exec_driver_sql(
+        f"INSERT INTO review_rollup (review_id, dirty) SELECT DISTINCT x.review_id, {true}"
+        f" FROM ({review_ids_sql}) AS x WHERE x.review_id IS NOT NULL"
+        f" ORDER BY x.review_id ON CONFLICT (review_id) DO UPDATE SET dirty = {true}"
+    )
 
 
 def _upsert(conn: Connection):

@@ -1,7 +1,9 @@
 """Full-text search over recommendation and action text.
 
 SQLite: the FTS5 table ``search_text`` (Porter stemming) created and kept by the migration
-``0002_search``; a database without it (built outside Alembic) falls back to a ``LIKE`` search.
+``0002_search`` (the importer's bulk move-in adds its rows with :func:`index_rows` instead, in
+the same transaction); a database without it (built outside Alembic) falls back to a ``LIKE``
+search.
 PostgreSQL: ``to_tsvector('english', ...) @@ plainto_tsquery('english', ...)`` on the expressions the
 same migration indexes with GIN. Every word of the query must match (stemmed), in any order.
 """
@@ -45,6 +47,32 @@ REC_BODY = (
 ACTION_BODY = (
     func.coalesce(action.c.description, "") + " " + func.coalesce(action.c.success_measure, "")
 )
+
+
+FTS_BODIES = {
+    "recommendation": "coalesce(title, '') || ' ' || coalesce(text, '')",
+    "action": "coalesce(description, '') || ' ' || coalesce(success_measure, '')",
+}
+"""The SQL of each kind's indexed text on SQLite: the body the triggers of ``0002_search`` write
+into ``search_text`` (the same text as :data:`REC_BODY` and :data:`ACTION_BODY`)."""
+
+
+def index_rows(conn: Connection, kind: str, source: str) -> int:
+    """Add the rows of the table ``source`` (e.g. the importer's staging table of new actions,
+    with ``id`` and the kind's text columns) to SQLite's ``search_text`` in one statement,
+    with the body the per-row insert trigger would give each row. Does nothing on PostgreSQL (the
+    GIN index follows the table) or without a ``search_text`` table.
+
+    :param kind: ``recommendation`` or ``action``.
+    :returns: the number of rows indexed.
+    """
+    if conn.dialect.name != "sqlite" or not _has_fts(conn):
+        return 0
+    body = FTS_BODIES[kind]
+    result = conn.exec_driver_sql(
+        f"INSERT INTO search_text (kind, item_id, body) SELECT '{kind}', id, {body} FROM {source}"
+    )
+    return int(result.rowcount or 0)
 
 
 def words(query: str) -> list[str]:
@@ -200,4 +228,4 @@ def _like(terms: list[str]):
     return literal(1.0), every(REC_BODY), literal(1.0), every(ACTION_BODY)
 
 
-__all__ = ["COLUMNS", "search", "words"]
+__all__ = ["COLUMNS", "FTS_BODIES", "index_rows", "search", "words"]

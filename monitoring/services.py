@@ -1604,7 +1604,7 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
     """
     from sqlalchemy.exc import IntegrityError
 
-    from monitoring.importer.writer import ImportRaced, prepare_plan
+    from monitoring.importer.writer import ImportRaced, drop_stages, prepare_plan
 
     require(actor, "import")
     if plan.errors:
@@ -1612,16 +1612,17 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
         raise ValidationError(f"{len(plan.errors)} error(s) in {plan.source}: {listed}")
     for _attempt in range(IMPORT_ATTEMPTS):
         with engine.connect() as conn:
-            with conn.begin():  # a read snapshot; the staging tables are the connection's own
-                summary, pending = prepare_plan(conn, plan, actor, progress=progress)
-                pending.stage(conn)
             try:
+                # a read snapshot; the new rows are staged, a batch at a time, in temporary
+                # tables of this connection, which the write transaction then moves in
+                with conn.begin():
+                    summary, pending = prepare_plan(conn, plan, actor, progress=progress)
                 with db.write_transaction(engine, connection=conn) as write_conn:
                     pending.apply(write_conn, progress)
             except (ImportRaced, IntegrityError):  # another import created the same records
                 continue
             finally:
-                pending.unstage(conn)
+                drop_stages(conn)
         summary.written = True
         return summary
     raise DatabaseBusy(

@@ -3,15 +3,20 @@ writes the difference.
 
 Two phases, so that a long import never holds the write lock for long (issue 15, case 08):
 
-1. :func:`prepare_plan` reads, matches and builds every row in a read snapshot, outside the write
-   lock (saves go on meanwhile). The writes are collected in a :class:`PendingWrites`.
-2. :meth:`PendingWrites.apply` writes them in one short write transaction (the whole import
-   appears at once to readers, or not at all). It first checks that nothing it relied on moved
-   meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
+1. :func:`prepare_plan` reads, matches and builds the rows in a read snapshot, outside the write
+   lock (saves go on meanwhile), a batch of :data:`BATCH` rows at a time: each batch's new rows
+   (and their audit rows) are staged in temporary tables of the import's connection before the
+   next batch is built, so memory holds one batch, not the file's rows (issue 16). The writes
+   are collected in a :class:`PendingWrites`.
+2. :meth:`PendingWrites.apply` moves them in with one ``INSERT ... SELECT`` per table, in one
+   write transaction (the whole import appears at once to readers, or not at all). On SQLite the
+   search index and roll-up marks are brought up to date once for the import instead of by
+   per-row triggers (see :meth:`PendingWrites.apply`). It first checks that nothing it relied on
+   moved meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
    something did it raises :class:`ImportRaced` and :func:`monitoring.services.import_tracker`
    prepares again.
 
-Existing rows are looked up in bulk (one query per table, chunked), new rows are inserted with
+Existing rows are looked up in bulk (one query per table, chunked), new rows are staged with
 executemany batches. Matching: review by ``ref``; recommendation by (review, number); action by
 (recommendation, number). Re-importing the same file therefore creates nothing and writes nothing.
 Changed actions are written through the write core (:func:`monitoring.services.versioned_update`),
@@ -40,6 +45,8 @@ BATCH = 5000
 """Rows per executemany batch (and per progress step)."""
 CHUNK = 900
 """Values per ``IN (...)`` lookup (below every backend's bound-parameter limit)."""
+MOVE_IN_CACHE = -16384
+"""SQLite page cache of the move-in transaction (``PRAGMA cache_size``: negative = KiB)."""
 
 Progress = Callable[[float, str], None]
 
@@ -177,13 +184,33 @@ class _Named:
     name: str
 
 
+@dataclass
+class _Stage:
+    """A temporary table of the import's connection holding the new rows of one table."""
+
+    table: Any
+    columns: list[str]
+    name: str
+    rows: int = 0
+
+    @property
+    def names(self) -> str:
+        return ", ".join(f'"{c}"' for c in self.columns)
+
+
 class ImportRaced(Exception):
     """Something the prepared import relied on changed before it could be written (another
     writer added rows to a table it reserved ids in, or saved an action it changes)."""
 
 
 class PendingWrites:
-    """The writes of a prepared import, in order, applied later by :meth:`apply`.
+    """The writes of a prepared import, applied later by :meth:`apply`.
+
+    New rows are staged as they are built, a batch at a time, in temporary tables of ``conn``
+    (one per table: ``import_stage_<table>``; a temporary table lives in the connection's own
+    temporary database, so staging takes no lock on the database and the rows are not held in
+    memory). :meth:`apply`, on the same connection, moves each table's rows in with one
+    ``INSERT ... SELECT``. Changed actions are kept as a list and written through the write core.
 
     Ids are reserved while preparing: from PostgreSQL's sequences (never reused), or on SQLite
     after the ``max(id)`` of the snapshot, checked again under the write lock.
@@ -194,6 +221,7 @@ class PendingWrites:
         self.actor = actor
         self.at = at
         self.ops: list[tuple] = []
+        self.stages: dict[str, _Stage] = {}
         self.expected_max: dict[str, int] = {}
         self._next: dict[str, int] = {}
         self.rows = 0
@@ -215,13 +243,29 @@ class PendingWrites:
         return list(range(start, start + n))
 
     def insert(self, table, rows: list[dict]) -> None:
-        """Insert ``rows`` (same keys each) when applied."""
-        if rows:
-            self.ops.append(("insert", table, rows))
-            self.rows += len(rows)
+        """Stage ``rows`` (dicts; every row of a table with the same keys) for insertion into
+        ``table`` when applied. Tables are moved in in the order they were first staged (a
+        table's parents first)."""
+        if not rows:
+            return
+        stage = self.stages.get(table.name)
+        if stage is None:
+            stage = _Stage(table, list(rows[0]), f"import_stage_{table.name}")
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage.name}")
+            self.conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {stage.name} AS SELECT {stage.names}"
+                f' FROM "{table.name}" WHERE 1 = 0'
+            )
+            self.stages[table.name] = stage
+            self.ops.append(("staged", stage))
+        if list(rows[0]) != stage.columns:
+            raise ValueError(f"rows for {table.name} with other columns than staged before")
+        _insert(self.conn, _Named(stage.name), rows)
+        stage.rows += len(rows)
+        self.rows += len(rows)
 
     def insert_new(self, table, rows: list[dict]) -> list[int]:
-        """Reserve ids for ``rows``, set them, insert them when applied; returns the ids."""
+        """Reserve ids for ``rows``, set them, stage them; returns the ids."""
         ids = self.reserve(table, len(rows))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
@@ -233,56 +277,55 @@ class PendingWrites:
         self.ops.append(("update", row, values, extra_audit, effective_on))
         self.rows += 1
 
-    def stage(self, conn: Connection) -> None:
-        """Copy the rows to insert into temporary tables of ``conn`` (no write lock on the
-        database: a temporary table lives in the connection's own temporary database), so that
-        :meth:`apply` on the same connection moves them in with one ``INSERT ... SELECT`` each."""
-        for number, op in enumerate(self.ops):
-            if op[0] != "insert":
-                continue
-            _kind, table, rows = op
-            columns = list(rows[0])
-            names = ", ".join(f'"{c}"' for c in columns)
-            stage = f"import_stage_{number}"
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
-            conn.exec_driver_sql(
-                f'CREATE TEMPORARY TABLE {stage} AS SELECT {names} FROM "{table.name}" WHERE 1 = 0'
-            )
-            _insert(conn, _Named(stage), rows)
-            self.ops[number] = ("staged", table, names, stage, len(rows))
-
-    def unstage(self, conn: Connection) -> None:
-        """Drop the temporary tables of :meth:`stage`."""
-        with conn.begin():
-            for op in self.ops:
-                if op[0] == "staged":
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {op[3]}")
-
     def apply(self, conn: Connection, progress: Progress | None = None) -> None:
-        """Write everything in ``conn`` (the caller's short write transaction; for staged rows the
-        connection :meth:`stage` used).
+        """Write everything in ``conn`` (the caller's short write transaction, on the connection
+        the rows were staged in).
+
+        On SQLite the per-row ``AFTER INSERT`` triggers that keep the search index and the
+        roll-ups (migrations ``0002_search``, ``0005_rollups``) are dropped inside this
+        transaction, and their work is done once for the whole import instead: the staged
+        recommendations' and actions' text added to ``search_text`` with one statement each
+        (:func:`monitoring.search.index_rows`), the reviews they belong to marked for a recount
+        (:func:`monitoring.rollups.mark_dirty`, recounted before the commit by
+        :func:`monitoring.db.write_transaction`). The triggers are created again, from their own
+        stored SQL, before the commit. Schema changes are transactional in SQLite: no other
+        connection ever sees the triggers missing, and a crash (kill -9) rolls the whole
+        transaction back, triggers included. Only the importer's own staged tables bypass them.
 
         :raises ImportRaced: another writer took one of the reserved ids or saved one of the
             changed actions since the snapshot (nothing is written: the caller rolls back).
         """
-        from monitoring import services
-
         for name, top in self.expected_max.items():
             table = db.metadata.tables[name]
             now_top = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar())
             if now_top != top:
                 raise ImportRaced(f"{name} gained rows while the import was prepared")
+        if conn.dialect.name == "sqlite" and "import_cache_size" not in conn.info:
+            # A smaller page cache (and so sorter memory) for the rest of the move-in, the
+            # roll-up recount before the commit included: the rows go to the WAL as they are
+            # written, and the import's peak memory stays lower (issue 16); the CPU time is the
+            # same. :func:`drop_stages` puts the connection's own size back.
+            conn.info["import_cache_size"] = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size={MOVE_IN_CACHE}")
+        self._move_in(conn, progress)
+
+    def _move_in(self, conn: Connection, progress: Progress | None) -> None:
+        from monitoring import services
+
+        suspended = _suspend_insert_triggers(conn, self.stages)
         done = 0
-        for op in self.ops:
-            if op[0] == "insert":
-                _insert(conn, op[1], op[2])
-                done += len(op[2])
-            elif op[0] == "staged":
-                _kind, table, names, stage, n = op
+        # the created audit rows last (after the changed actions' own audit rows), as before
+        ops = [op for op in self.ops if not _is_audit(op)] + [
+            op for op in self.ops if _is_audit(op)
+        ]
+        for op in ops:
+            if op[0] == "staged":
+                stage = op[1]
                 conn.exec_driver_sql(
-                    f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {stage}'
+                    f'INSERT INTO "{stage.table.name}" ({stage.names})'
+                    f" SELECT {stage.names} FROM {stage.name}"
                 )
-                done += n
+                done += stage.rows
             else:
                 _kind, row, values, extra, effective_on = op
                 try:
@@ -302,6 +345,96 @@ class PendingWrites:
                 done += 1
             if progress is not None:
                 progress(0.9 + 0.1 * done / max(self.rows, 1), f"Writing: {done} of {self.rows}")
+        _bulk_equivalents(conn, self.stages, suspended)
+        for _name, sql in suspended:
+            conn.exec_driver_sql(sql)
+
+
+def drop_stages(conn: Connection) -> None:
+    """Drop the import's staging tables from ``conn`` (after the move-in, or when the import
+    was abandoned part way), each in the connection's own temporary space. Outside any
+    transaction of the caller: this runs its own."""
+    if conn.closed or conn.invalidated:
+        return
+    if conn.in_transaction():
+        conn.rollback()
+    with conn.begin():
+        for name in db.metadata.tables:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS import_stage_{name}")
+        if "import_cache_size" in conn.info:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(conn.info.pop('import_cache_size'))}")
+
+
+def _is_audit(op: tuple) -> bool:
+    return op[0] == "staged" and op[1].table.name == "audit_log"
+
+
+def _stage_of(stages: dict[str, _Stage], table: str, *columns: str) -> str | None:
+    """The staging table of ``table`` when it holds ``columns``, else None."""
+    stage = stages.get(table)
+    if stage is None or not set(columns) <= set(stage.columns):
+        return None
+    return stage.name
+
+
+# The per-row INSERT triggers the move-in replaces by one statement each (SQLite only), and the
+# staged columns each replacement needs.
+_BULK_TRIGGERS = {
+    "recommendation_search_insert": ("recommendation", ("id", "title", "text")),
+    "action_search_insert": ("action", ("id", "description", "success_measure")),
+    "recommendation_rollup_insert": ("recommendation", ("review_id",)),
+    "action_rollup_insert": ("action", ("review_id", "recommendation_id")),
+    "review_rollup_insert": ("review", ("id",)),
+}
+
+
+def _suspend_insert_triggers(conn: Connection, stages: dict[str, _Stage]) -> list[tuple]:
+    """Drop (inside the caller's transaction) the SQLite triggers of :data:`_BULK_TRIGGERS`
+    whose table has staged rows with the columns the replacement needs; returns their
+    ``(name, sql)`` to run the replacement and create them again. Nothing on PostgreSQL (its
+    search index is a GIN index, and disabling a trigger there would lock the table)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    wanted = [
+        name
+        for name, (table, columns) in _BULK_TRIGGERS.items()
+        if _stage_of(stages, table, *columns)
+    ]
+    if not wanted:
+        return []
+    marks = ", ".join("?" * len(wanted))
+    found = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"
+        " ORDER BY name",
+        tuple(wanted),
+    ).all()
+    for name, _sql in found:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return [(name, sql) for name, sql in found]
+
+
+def _bulk_equivalents(conn: Connection, stages: dict[str, _Stage], suspended: list) -> None:
+    """Do, once for all the staged rows, what the suspended per-row triggers would have done."""
+    from monitoring import rollups, search
+
+    names = {name for name, _sql in suspended}
+    for kind in ("recommendation", "action"):
+        if f"{kind}_search_insert" in names:
+            search.index_rows(conn, kind, stages[kind].name)
+    reviews: list[str] = []
+    if "review_rollup_insert" in names:
+        reviews.append(f"SELECT id AS review_id FROM {stages['review'].name}")
+    if "recommendation_rollup_insert" in names:
+        reviews.append(f"SELECT review_id FROM {stages['recommendation'].name}")
+    if "action_rollup_insert" in names:
+        stage = stages["action"].name
+        reviews.append(f"SELECT review_id FROM {stage}")
+        reviews.append(
+            f"SELECT r.review_id FROM recommendation r WHERE r.id IN"
+            f" (SELECT recommendation_id FROM {stage})"
+        )
+    if reviews:
+        rollups.mark_dirty(conn, " UNION ".join(reviews))
 
 
 def prepare_plan(
@@ -332,6 +465,10 @@ def apply_plan(
         return _compare(conn, plan, actor, pending=None, progress=progress, dry_run=True)
     summary, pending = prepare_plan(conn, plan, actor, progress=progress)
     pending.apply(conn, progress)
+    for stage in pending.stages.values():
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage.name}")
+    if "import_cache_size" in conn.info:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(conn.info.pop('import_cache_size'))}")
     summary.written = True
     return summary
 
@@ -368,7 +505,6 @@ def _compare(
     write = pending is not None
     now = pending.at if pending is not None else config.utc_now_iso()
     today = config.today().isoformat()
-    audit: list[dict] = []
     as_of = getattr(plan, "as_of", None)
     as_of = as_of.isoformat() if hasattr(as_of, "isoformat") else (str(as_of) if as_of else None)
     review_day: dict[int | None, str | None] = {}
@@ -383,10 +519,14 @@ def _compare(
         labels: Iterable[str],
         days: Iterable[str | None] | None = None,
     ) -> None:
+        """Stage one ``created`` audit row per new record (moved in after every other row)."""
+        if not write:
+            return
         ids = list(ids)
         days = list(days) if days is not None else [as_of] * len(ids)
-        for entity_id, label, day in zip(ids, labels, days, strict=True):
-            audit.append(
+        pending.insert(
+            db.audit_log,
+            [
                 {
                     "at": now,
                     "actor": actor.email,
@@ -397,7 +537,9 @@ def _compare(
                     "new_value": f"{label} (imported from {plan.source})"[:2000],
                     "effective_on": day,
                 }
-            )
+                for entity_id, label, day in zip(ids, labels, days, strict=True)
+            ],
+        )
 
     def count(entity: str, n: int) -> None:
         if n:
@@ -512,7 +654,7 @@ def _compare(
         ):
             rec_ids[(ref_by_review_id[review_id], number)] = rid
     new_recs = [rec for key, rec in plan.recommendations.items() if key not in rec_ids]
-    if new_recs:
+    for batch in _chunks(new_recs, BATCH):  # built and staged a batch at a time (issue 16)
         rows = [
             {
                 "review_id": review_ids[rec.review_ref],
@@ -528,17 +670,18 @@ def _compare(
                 "created_at": now,
                 "updated_at": now,
             }
-            for rec in new_recs
+            for rec in batch
         ]
         ids = pending.insert_new(db.recommendation, rows) if write else [None] * len(rows)
-        rec_ids.update(zip(((r.review_ref, r.number) for r in new_recs), ids, strict=True))
+        rec_ids.update(zip(((r.review_ref, r.number) for r in batch), ids, strict=True))
         audit_created(
             "recommendation",
             ids,
-            [f"{r.review_ref} recommendation {r.number}" for r in new_recs],
+            [f"{r.review_ref} recommendation {r.number}" for r in batch],
             [review_day.get(row["review_id"], as_of) for row in rows],
         )
         count("recommendation", len(rows))
+    del new_recs
     if write and theme_names:
         links = {
             (rec_ids[key], theme_ids[t])
@@ -596,170 +739,178 @@ def _compare(
             ):
                 latest_note[action_id] = note
 
-    new_rows: list[dict] = []
-    new_plans = []
-    changed: list[tuple[Any, dict[str, tuple[Any, Any]], Any]] = []
-    lead_cache: dict[str, int | None] = {}
-    for p in plan.actions:
-        rec_id = rec_ids[(p.review_ref, p.rec_number)]
-        lead_id = None
-        if p.lead_name:
-            if p.lead_name not in lead_cache:
-                lead_cache[p.lead_name] = agency_ids.get(normalise_alias(p.lead_name))
-            lead_id = lead_cache[p.lead_name]
-        old = existing.get((rec_id, p.number)) if rec_id is not None else None
-        if old is None:
-            new_plans.append(p)
-            new_rows.append(
-                {
-                    "recommendation_id": rec_id,
-                    "review_id": review_ids[p.review_ref],
-                    "number": p.number,
-                    "description": p.description,
-                    "success_measure": p.success_measure,
-                    "lead_agency_id": lead_id,
-                    "lead_officer": p.lead_officer,
-                    "original_due_on": p.original_due_on,
-                    "due_on": p.due_on,
-                    "due_on_approximate": p.due_on_approximate,
-                    "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
-                    "status": p.status or "not_started",
-                    "completed_on": p.completed_on,
-                    # the source's date (issue 17: "since update" is not 0 days after an import)
-                    "last_update_on": p.updated_on or as_of or today,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            continue
-        changes: dict[str, tuple[Any, Any]] = {}
-        for name, new in (
-            ("description", p.description),
-            ("lead_agency_id", lead_id),
-            ("lead_officer", p.lead_officer),
-            ("success_measure", p.success_measure),
-            ("status", p.status),
-        ):
-            # An empty cell never blanks a value the database already has.
-            if new is not None and _as_text(getattr(old, name)) != _as_text(new):
-                changes[name] = (getattr(old, name), new)
-        if p.due_on is not None and p.due_on != old.due_on:
-            changes["due_on"] = (old.due_on, p.due_on)
-        if p.completed_on is not None and p.completed_on != old.completed_on:
-            changes["completed_on"] = (old.completed_on, p.completed_on)
-        elif (
-            "status" in changes
-            and p.status in ("completed", "assured")
-            and old.completed_on is None
-        ):
-            changes["completed_on"] = (None, p.updated_on or today)
-        note_changed = p.progress_note is not None and p.progress_note != latest_note.get(old.id)
-        if changes or note_changed:
-            changed.append((old, changes, p))
-
-    # Insert new actions, their first action_update, due_date_change rows and audit rows.
-    total = max(len(new_rows) + len(changed), 1)
-    done = 0
+    # Actions a batch at a time: each batch's new actions, their first action_update, revised
+    # dates and audit rows are built and staged before the next batch is looked at, so memory
+    # holds one batch of rows, not the whole file's (issue 16).
     author = getattr(actor, "user_id", None)
-    if new_rows:
-        if write:
-            ids: list[int | None] = list(pending.insert_new(db.action, new_rows))
-            done += len(new_rows)
-            report(0.1 + 0.8 * done / total, f"Prepared actions: {done} of {total}")
-        else:
-            ids = [None] * len(new_rows)
-        updates = [
-            {
-                "action_id": i,
-                "author_id": author,
-                "created_at": _dated(p.updated_on, now),
-                "status": p.status or "not_started",
-                "progress_note": p.progress_note,
-                "effective_on": p.updated_on or as_of,
-            }
-            for i, p in zip(ids, new_plans, strict=True)
-        ]
-        moves = [
-            {
-                "action_id": i,
-                "old_due_on": p.original_due_on,
-                "new_due_on": p.due_on,
-                "reason": f"Revised date in the imported tracker ({plan.source})",
-                "requested_by": actor.email,
-                "requested_at": now,
-                "decision": "approved",
-                "decided_by": actor.email,
-                "decided_at": now,
-                "effective_on": p.updated_on or as_of,
-            }
-            for i, p in zip(ids, new_plans, strict=True)
-            if p.due_on != p.original_due_on and p.due_on is not None
-        ]
-        if write:
-            pending.insert(db.action_update, updates)
-            pending.insert(db.due_date_change, moves)
-        audit_created(
-            "action",
-            ids,
-            [f"{p.review_ref} {p.rec_number}/{p.number} row {p.row}" for p in new_plans],
-            [review_day.get(review_ids[p.review_ref], as_of) for p in new_plans],
-        )
-        count("action", len(new_rows))
-        count("action_update", len(updates))
-
-    for old, changes, p in changed:
-        values = {name: new for name, (_old, new) in changes.items()}
-        if "due_on" in changes:
-            values["due_date_changes"] = old.due_date_changes + 1
-        values.update(
-            updated_at=now,
-            last_update_on=max(p.updated_on or as_of or today, old.last_update_on or ""),
-        )
-        day = p.updated_on or as_of
-        note_old = latest_note.get(old.id)
-        extra = {}
-        if p.progress_note is not None and p.progress_note != note_old:
-            extra["progress_note"] = (note_old, p.progress_note)
-        if write:
-            row = {name: getattr(old, name) for name in old._fields}
-            pending.update(row, values, extra, day)
-            pending.insert(
-                db.action_update,
-                [
+    lead_cache: dict[str, int | None] = {}
+    total = max(len(plan.actions), 1)
+    created_actions = changed_actions = 0
+    done = 0
+    for batch in _chunks(plan.actions, BATCH):
+        new_rows: list[dict] = []
+        new_plans = []
+        changed: list[tuple[Any, dict[str, tuple[Any, Any]], Any]] = []
+        for p in batch:
+            rec_id = rec_ids[(p.review_ref, p.rec_number)]
+            lead_id = None
+            if p.lead_name:
+                if p.lead_name not in lead_cache:
+                    lead_cache[p.lead_name] = agency_ids.get(normalise_alias(p.lead_name))
+                lead_id = lead_cache[p.lead_name]
+            old = existing.get((rec_id, p.number)) if rec_id is not None else None
+            if old is None:
+                new_plans.append(p)
+                new_rows.append(
                     {
-                        "action_id": old.id,
-                        "author_id": author,
-                        "created_at": _dated(p.updated_on, now),
-                        "status": p.status or old.status,
-                        "progress_note": p.progress_note,
-                        "effective_on": day,
+                        "recommendation_id": rec_id,
+                        "review_id": review_ids[p.review_ref],
+                        "number": p.number,
+                        "description": p.description,
+                        "success_measure": p.success_measure,
+                        "lead_agency_id": lead_id,
+                        "lead_officer": p.lead_officer,
+                        "original_due_on": p.original_due_on,
+                        "due_on": p.due_on,
+                        "due_on_approximate": p.due_on_approximate,
+                        "due_date_changes": 1 if p.due_on != p.original_due_on else 0,
+                        "status": p.status or "not_started",
+                        "completed_on": p.completed_on,
+                        # the source's date (issue 17: "since update" is not 0 days after an
+                        # import)
+                        "last_update_on": p.updated_on or as_of or today,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
                     }
-                ],
+                )
+                continue
+            changes: dict[str, tuple[Any, Any]] = {}
+            for name, new in (
+                ("description", p.description),
+                ("lead_agency_id", lead_id),
+                ("lead_officer", p.lead_officer),
+                ("success_measure", p.success_measure),
+                ("status", p.status),
+            ):
+                # An empty cell never blanks a value the database already has.
+                if new is not None and _as_text(getattr(old, name)) != _as_text(new):
+                    changes[name] = (getattr(old, name), new)
+            if p.due_on is not None and p.due_on != old.due_on:
+                changes["due_on"] = (old.due_on, p.due_on)
+            if p.completed_on is not None and p.completed_on != old.completed_on:
+                changes["completed_on"] = (old.completed_on, p.completed_on)
+            elif (
+                "status" in changes
+                and p.status in ("completed", "assured")
+                and old.completed_on is None
+            ):
+                changes["completed_on"] = (None, p.updated_on or today)
+            note_changed = p.progress_note is not None and p.progress_note != latest_note.get(
+                old.id
             )
+            if changes or note_changed:
+                changed.append((old, changes, p))
+
+        # Insert new actions, their first action_update, due_date_change rows and audit rows.
+        if new_rows:
+            if write:
+                ids: list[int | None] = list(pending.insert_new(db.action, new_rows))
+            else:
+                ids = [None] * len(new_rows)
+            updates = [
+                {
+                    "action_id": i,
+                    "author_id": author,
+                    "created_at": _dated(p.updated_on, now),
+                    "status": p.status or "not_started",
+                    "progress_note": p.progress_note,
+                    "effective_on": p.updated_on or as_of,
+                }
+                for i, p in zip(ids, new_plans, strict=True)
+            ]
+            moves = [
+                {
+                    "action_id": i,
+                    "old_due_on": p.original_due_on,
+                    "new_due_on": p.due_on,
+                    "reason": f"Revised date in the imported tracker ({plan.source})",
+                    "requested_by": actor.email,
+                    "requested_at": now,
+                    "decision": "approved",
+                    "decided_by": actor.email,
+                    "decided_at": now,
+                    "effective_on": p.updated_on or as_of,
+                }
+                for i, p in zip(ids, new_plans, strict=True)
+                if p.due_on != p.original_due_on and p.due_on is not None
+            ]
+            if write:
+                pending.insert(db.action_update, updates)
+                pending.insert(db.due_date_change, moves)
+            audit_created(
+                "action",
+                ids,
+                [f"{p.review_ref} {p.rec_number}/{p.number} row {p.row}" for p in new_plans],
+                [review_day.get(review_ids[p.review_ref], as_of) for p in new_plans],
+            )
+            count("action", len(new_rows))
+            count("action_update", len(updates))
+            created_actions += len(new_rows)
+
+        for old, changes, p in changed:
+            values = {name: new for name, (_old, new) in changes.items()}
             if "due_on" in changes:
+                values["due_date_changes"] = old.due_date_changes + 1
+            values.update(
+                updated_at=now,
+                last_update_on=max(p.updated_on or as_of or today, old.last_update_on or ""),
+            )
+            day = p.updated_on or as_of
+            note_old = latest_note.get(old.id)
+            extra = {}
+            if p.progress_note is not None and p.progress_note != note_old:
+                extra["progress_note"] = (note_old, p.progress_note)
+            if write:
+                row = {name: getattr(old, name) for name in old._fields}
+                pending.update(row, values, extra, day)
                 pending.insert(
-                    db.due_date_change,
+                    db.action_update,
                     [
                         {
                             "action_id": old.id,
-                            "old_due_on": old.due_on,
-                            "new_due_on": p.due_on,
-                            "reason": f"Target date changed in the imported tracker ({plan.source})",
-                            "requested_by": actor.email,
-                            "requested_at": now,
-                            "decision": "approved",
-                            "decided_by": actor.email,
-                            "decided_at": now,
+                            "author_id": author,
+                            "created_at": _dated(p.updated_on, now),
+                            "status": p.status or old.status,
+                            "progress_note": p.progress_note,
                             "effective_on": day,
                         }
                     ],
                 )
-        done += 1
-    summary.updated = len(changed)
-    summary.unchanged = len(plan.actions) - len(new_rows) - len(changed)
-    if write and audit:
-        pending.insert(db.audit_log, audit)
+                if "due_on" in changes:
+                    pending.insert(
+                        db.due_date_change,
+                        [
+                            {
+                                "action_id": old.id,
+                                "old_due_on": old.due_on,
+                                "new_due_on": p.due_on,
+                                "reason": "Target date changed in the imported tracker "
+                                f"({plan.source})",
+                                "requested_by": actor.email,
+                                "requested_at": now,
+                                "decision": "approved",
+                                "decided_by": actor.email,
+                                "decided_at": now,
+                                "effective_on": day,
+                            }
+                        ],
+                    )
+        changed_actions += len(changed)
+        done += len(batch)
+        report(0.1 + 0.8 * done / total, f"Prepared actions: {done} of {total}")
+    summary.updated = changed_actions
+    summary.unchanged = len(plan.actions) - created_actions - changed_actions
     summary.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
     summary.written = write
     report(1.0, "Done")
