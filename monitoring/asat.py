@@ -34,14 +34,34 @@ left out altogether ("not recorded": :func:`trend` has no point for it, never a 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    MetaData,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.expression import FromClause, Subquery
+from sqlalchemy.sql.functions import FunctionElement
 
 from monitoring import queries, rules
 from monitoring.db import (
@@ -118,11 +138,34 @@ def _latest(key, order: tuple, where, columns: list, name: str) -> Subquery:
     return select(ranked).where(ranked.c.rn == 1).subquery(name)
 
 
+class _Scanned(FunctionElement):
+    """A column as SQLite's ``+column``: its index is not used for this comparison (other
+    backends: the column itself). See :func:`_audited`."""
+
+    inherit_cache = True
+
+
+@compiles(_Scanned)
+def _scanned_default(element, compiler, **kw):
+    return compiler.process(list(element.clauses)[0], **kw)
+
+
+@compiles(_Scanned, "sqlite")
+def _scanned_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(list(element.clauses)[0], **kw)
+
+
 def _audited(entity: str, field: str, as_at: date) -> tuple[Subquery, Subquery]:
     """The audit rows that give a field's value on ``as_at``: the latest change that happened by
-    then (its new value) and the first after (its old value), one row per entity id each."""
+    then (its new value) and the first after (its old value), one row per entity id each.
+
+    On SQLite the rows are read by scanning ``audit_log`` (``+entity``), not through
+    ``ix_audit_entity``: with no planner statistics (``ANALYZE`` never run) SQLite estimated the
+    index's rows as a handful and joined the result to every action by a full scan instead of an
+    automatic index (a past date at 100k actions did not finish in 240 s; about 15 s with the
+    scan, loaded machine). :func:`monitoring.db.optimize` keeps the statistics as well."""
     log = audit_log
-    about = and_(log.c.entity == entity, log.c.field == field)
+    about = and_(_Scanned(log.c.entity) == entity, log.c.field == field)
     by = happened_by(log.c.effective_on, log.c.at, as_at)
     on = happened_on(log.c.effective_on, log.c.at)
     before = _latest(
@@ -150,15 +193,22 @@ def _value_at(before: Subquery, after: Subquery, present) -> ColumnElement:
     )
 
 
-def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
+def actions_as_at(as_at: date, *, detail: bool = False, lean: bool = False) -> Subquery:
     """A subquery shaped like ``action`` (the columns the read models use) as at ``as_at``.
 
     Columns: ``id, recommendation_id, review_id, number, description, lead_agency_id,
     lead_officer, original_due_on, due_on, due_date_changes, status, completed_on, rag_override,
     rag_override_reason, last_update_on, created_at``; with ``detail`` also ``success_measure``
     and ``closure_reason`` as at the date (the meeting pack's tracker and annual report). Built
-    with window functions over the history tables and outer joins (one pass over each).
+    with window functions over the history tables and outer joins (one pass over each); inside
+    :func:`materialised` for the date, the temporary table built once (it has every column).
+    ``lean``: only ``id, recommendation_id, review_id, lead_agency_id, due_on, status`` (what the
+    counts of open, overdue and completed actions and the filters other than RAG read), without
+    the joins the other columns need: :func:`trend`'s monthly points.
     """
+    kept = _kept(as_at)
+    if kept is not None:
+        return kept.a
     end = cutoff(as_at)
     au, ddc, log = action_update, due_date_change, audit_log
     # the latest status update that happened by the date (effective_on, then recorded)
@@ -246,18 +296,27 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
     )
     known = _known_from("action")
     joined = action
-    for part in (
-        known,
-        status_before,
-        status_after,
-        next_update,
-        any_status,
-        change_before,
-        change_after,
-        last_update,
-        *audited_fields,
-    ):
+    parts = [known, status_before, status_after, next_update, any_status, change_before]
+    parts += [change_after] if lean else [change_after, last_update, *audited_fields]
+    for part in parts:
         joined = joined.outerjoin(part, part.c.key == action.c.id)
+    exists_by = or_(
+        action.c.created_at.is_(None), action.c.created_at < end, known.c.on <= iso(as_at)
+    )
+    if lean:
+        return (
+            select(
+                action.c.id,
+                action.c.recommendation_id,
+                action.c.review_id,
+                action.c.lead_agency_id,
+                due_on.label("due_on"),
+                status.label("status"),
+            )
+            .select_from(joined)
+            .where(exists_by)
+            .subquery("action_as_at")
+        )
     return (
         select(
             action.c.id,
@@ -287,9 +346,7 @@ def actions_as_at(as_at: date, *, detail: bool = False) -> Subquery:
             *extra_columns,
         )
         .select_from(joined)
-        .where(
-            or_(action.c.created_at.is_(None), action.c.created_at < end, known.c.on <= iso(as_at))
-        )
+        .where(exists_by)
         .subquery("action_as_at")
     )
 
@@ -298,7 +355,10 @@ def recommendations_as_at(as_at: date) -> Subquery:
     """Recommendations existing on ``as_at``: ``id, review_id, number, title, text,
     national_dependency, response_due_on`` (as now), ``assurance_status`` (as at the date, from
     ``audit_log``) and ``response_status`` (a response whose ``responded_on`` is after the date
-    was still ``awaiting``)."""
+    was still ``awaiting``). Inside :func:`materialised` for the date, its temporary table."""
+    kept = _kept(as_at)
+    if kept is not None:
+        return kept.r
     end = cutoff(as_at)
     before, after = _audited("recommendation", "assurance_status", as_at)
     known = _known_from("recommendation")
@@ -336,7 +396,11 @@ def recommendations_as_at(as_at: date) -> Subquery:
 
 
 def reviews_as_at(as_at: date) -> Subquery:
-    """Reviews existing on ``as_at``: ``id, ref, title, review_type, board, published_on``."""
+    """Reviews existing on ``as_at``: ``id, ref, title, review_type, board, published_on``.
+    Inside :func:`materialised` for the date, its temporary table."""
+    kept = _kept(as_at)
+    if kept is not None:
+        return kept.rv
     end = cutoff(as_at)
     known = _known_from("review")
     return (
@@ -397,13 +461,91 @@ RECORDS_NOW = Records()
 
 def records_as_at(as_at: date) -> Records:
     """The records as they stood on ``as_at``: :func:`actions_as_at` (with ``detail``),
-    :func:`recommendations_as_at` and :func:`reviews_as_at`."""
+    :func:`recommendations_as_at` and :func:`reviews_as_at` (inside :func:`materialised` for the
+    date: its temporary tables)."""
+    kept = _kept(as_at)
+    if kept is not None:
+        return kept
     return Records(
         actions_as_at(as_at, detail=True),
         recommendations_as_at(as_at),
         reviews_as_at(as_at),
         as_at,
     )
+
+
+_KEPT: ContextVar[dict[date, Records] | None] = ContextVar("asat_kept", default=None)
+"""The dates :func:`materialised` holds temporary tables for, in this thread's context (each
+Streamlit session runs in its own thread, so another session never sees them)."""
+_names = itertools.count(1)
+
+
+def _kept(as_at: date) -> Records | None:
+    kept = _KEPT.get()
+    return None if kept is None else kept.get(as_at)
+
+
+class _CreateTempAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name AS <select>`` (SQLite and PostgreSQL)."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempAs)
+def _create_temp_as(element, compiler, **kw):
+    return f'CREATE TEMPORARY TABLE "{element.name}" AS {compiler.process(element.query, **kw)}'
+
+
+def _temp_copy(conn: Connection, source: Subquery, prefix: str, indexed: tuple[str, ...]) -> Table:
+    """Write ``source``'s rows into a new temporary table (columns and types as ``source``), with
+    an index per column of ``indexed`` and planner statistics; return it."""
+    name = f"{prefix}_{next(_names)}"
+    conn.execute(_CreateTempAs(name, select(source)))
+    table = Table(name, MetaData(), *(Column(c.name, c.type) for c in source.c))
+    for column in indexed:
+        Index(f"ix_{name}_{column}", table.c[column]).create(conn)
+    conn.exec_driver_sql(f'ANALYZE "{name}"')
+    return table
+
+
+@contextmanager
+def materialised(conn: Connection, as_at: date | None) -> Iterator[Records | None]:
+    """Within the block, the records as at ``as_at`` are read from temporary tables on ``conn``
+    built once here, not rebuilt from history by every read (a past meeting's pack read them
+    about 14 times: every section and the changes). The tables hold exactly the rows and values
+    of :func:`actions_as_at` (with ``detail``), :func:`recommendations_as_at` and
+    :func:`reviews_as_at`, so every figure is the same; they are dropped at the end.
+
+    Every read inside the block must use ``conn`` (temporary tables are the connection's own).
+    ``as_at`` None (the records now), or a date already held: nothing is built.
+
+    :yields: the :class:`Records` read within the block (None for the records now).
+    """
+    kept = _KEPT.get() or {}
+    if as_at is None or as_at in kept:
+        yield kept.get(as_at) if as_at is not None else None
+        return
+    built = records_as_at(as_at)
+    tables = [
+        _temp_copy(conn, built.a, "asat_action", ("id", "review_id", "recommendation_id")),
+        _temp_copy(conn, built.r, "asat_recommendation", ("id", "review_id")),
+        _temp_copy(conn, built.rv, "asat_review", ("id",)),
+    ]
+    records = Records(*tables, as_at)
+    token = _KEPT.set({**kept, as_at: records})
+    try:
+        yield records
+    finally:
+        _KEPT.reset(token)
+        try:
+            for table in tables:
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}"')
+        except SQLAlchemyError:  # a failed transaction: its rollback drops them
+            pass
 
 
 def overview_as_at(
@@ -456,7 +598,8 @@ def counts_by_review_as_at(
     :returns: DataFrame ``as_at, review_id, ref, open, overdue, completed`` (reviews with at least
         one action on the date matching the filters), ordered by ref.
     """
-    a = actions_as_at(as_at)
+    # only the columns counted (and filtered) when no RAG filter needs the rest
+    a = actions_as_at(as_at, lean=not filters.rag)
     rows = conn.execute(
         select(
             a.c.review_id,

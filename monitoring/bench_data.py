@@ -4,7 +4,9 @@
 of every type published over eight years, recommendations with about three actions each (some with
 none, a data-quality flag), lead agencies with a skewed share of the work, target dates around
 "today" (some moved, a few missing), statuses that follow the dates, and about three
-``action_update`` rows per action. Rows go in through ``executemany`` batches on one raw ``sqlite3``
+``action_update`` rows per action, with the ``audit_log`` rows the services write for each status
+change, completion, assurance and approved target-date move (the dated history past-date reads
+rebuild from). Rows go in through ``executemany`` batches on one raw ``sqlite3``
 connection with the secondary indexes dropped, then rebuilt, and the migrations after the first run
 over the loaded rows; the per-review roll-ups are then counted for ``today``. 1M actions take about
 two minutes.
@@ -180,7 +182,8 @@ def generate(
         (name, sql)
         for name, sql in conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            " AND tbl_name IN ('action', 'action_update', 'recommendation', 'due_date_change')"
+            " AND tbl_name IN ('action', 'action_update', 'recommendation', 'due_date_change',"
+            " 'audit_log')"
         )
     ]
     conn.execute("BEGIN")
@@ -291,7 +294,8 @@ def generate(
         "decision", "decided_by", "decided_at",
     ]  # fmt: skip
     lead_agencies = rng.choices(agency_ids, agency_weights, k=actions)
-    counts = {"action": 0, "action_update": 0, "due_date_change": 0}
+    audit_cols = ["at", "actor", "entity", "entity_id", "field", "old_value", "new_value"]
+    counts = {"action": 0, "action_update": 0, "due_date_change": 0, "audit_log": 0}
     action_sql = (
         f"INSERT INTO action ({', '.join(action_cols)}) "
         f"VALUES ({', '.join('?' * len(action_cols))})"
@@ -304,6 +308,11 @@ def generate(
         f"INSERT INTO due_date_change ({', '.join(change_cols)}) "
         f"VALUES ({', '.join('?' * len(change_cols))})"
     )
+    audit_sql = (
+        f"INSERT INTO audit_log ({', '.join(audit_cols)}) "
+        f"VALUES ({', '.join('?' * len(audit_cols))})"
+    )
+    l_batch: list[tuple] = []
     a_batch: list[tuple] = []
     u_batch: list[tuple] = []
     c_batch: list[tuple] = []
@@ -366,19 +375,45 @@ def generate(
         n_updates = int(rand() * 7) if status != "not_started" else int(rand() * 3)
         span = max(0, end - created) + 1
         days = sorted(int(rand() * span) for _ in range(n_updates))
+        # The dated history the services write (issue 18: past dates read truthfully): each
+        # update an ``action_update`` row; each status change one ``audit_log`` row (old, new)
+        # at the same moment, completion its ``completed_on`` row, assurance a later update.
+        final = "completed" if status == "assured" else status
+        if completed_on is not None and days:
+            days[-1] = completed_on - created  # the work is reported done on the day it was
         last = None
+        previous = "not_started"
         for j, d in enumerate(days):
             is_last = j == n_updates - 1
             last = created + d
+            new_status = final if is_last else "in_progress"
+            at = ts(last, 11)
             u_batch.append(
-                (action_id, 3, ts(last, 11), status if is_last else "in_progress",
+                (action_id, 3, at, new_status,
                  NOTES[-1] if is_last and completed_on else NOTES[j % 5])
             )  # fmt: skip
+            if new_status != previous:
+                l_batch.append(
+                    (at, LEAD_EMAIL, "action", action_id, "status", previous, new_status)
+                )
+                if new_status == "completed":
+                    l_batch.append(
+                        (at, LEAD_EMAIL, "action", action_id, "completed_on", None, iso(last))
+                    )
+                previous = new_status
+        if status == "assured" and days:
+            last = min(t, last + 7 + int(rand() * 60))
+            at = ts(last, 15)
+            u_batch.append((action_id, 1, at, "assured", "Assured by the board."))
+            l_batch.append((at, BOARD_EMAIL, "action", action_id, "status", previous, "assured"))
         for old, new, asked in changes:
             c_batch.append(
                 (action_id, iso(old), iso(new), "Staffing and revised plan",
                  "lead@bench.example", ts(asked, 12), "approved", BOARD_EMAIL, ts(asked, 14))
             )  # fmt: skip
+            l_batch.append(
+                (ts(asked, 14), BOARD_EMAIL, "action", action_id, "due_on", iso(old), iso(new))
+            )
         if moves and rand() < 0.05:
             c_batch.append(
                 (action_id, iso(due), iso(due + 60), "More time asked", "lead@bench.example",
@@ -400,16 +435,20 @@ def generate(
             conn.executemany(action_sql, a_batch)
             conn.executemany(update_sql, u_batch)
             conn.executemany(change_sql, c_batch)
+            conn.executemany(audit_sql, l_batch)
             counts["action"] += len(a_batch)
             counts["action_update"] += len(u_batch)
             counts["due_date_change"] += len(c_batch)
-            a_batch, u_batch, c_batch = [], [], []
+            counts["audit_log"] += len(l_batch)
+            a_batch, u_batch, c_batch, l_batch = [], [], [], []
     conn.executemany(action_sql, a_batch)
     conn.executemany(update_sql, u_batch)
     conn.executemany(change_sql, c_batch)
+    conn.executemany(audit_sql, l_batch)
     counts["action"] += len(a_batch)
     counts["action_update"] += len(u_batch)
     counts["due_date_change"] += len(c_batch)
+    counts["audit_log"] += len(l_batch)
 
     conn.execute("INSERT OR REPLACE INTO data_version (id, version) VALUES (1, 1)")
     for _name, sql in indexes:
@@ -422,9 +461,9 @@ def generate(
     limits = config.thresholds()
     with engine.begin() as conn:
         rollups.refresh(conn, today, window_days=limits.due_soon_days, stale_days=limits.stale_days)
+    db.optimize(engine, after_write=True)  # planner statistics, as after an import
     engine.dispose()
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
     counts.update(

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, and_, exists, func, or_, select
 
-from monitoring import asat, queries, rules
+from monitoring import asat, config, queries, rules
 from monitoring.db import (
     action,
     action_update,
@@ -412,11 +412,13 @@ def baselines(
     return sorted(out, key=lambda e: (e["at"], e["source"]))
 
 
-def _newly_overdue(conn: Connection, since: date, until: date) -> list[tuple]:
+def _newly_overdue(conn: Connection, since: date, until: date, *, live: bool) -> list[tuple]:
     """(action_id, due_on) for actions open at ``until`` (as reconstructed) that were not overdue
     on ``since`` and are overdue on ``until``: target date (as at ``until``) in
-    [``since``, ``until``), the rule of :func:`rules.is_overdue` applied on both dates."""
-    a = asat.actions_as_at(until)
+    [``since``, ``until``), the rule of :func:`rules.is_overdue` applied on both dates.
+    ``live``: ``until`` is today (or later): the records now are those of ``until``, read from
+    the table, not rebuilt from history (as :meth:`monitoring.source.Source.at` does)."""
+    a = action if live else asat.actions_as_at(until)
     rows = conn.execute(
         select(a.c.id, a.c.due_on).where(
             queries.is_open_sql(a), a.c.due_on >= iso(since), a.c.due_on < iso(until)
@@ -426,7 +428,12 @@ def _newly_overdue(conn: Connection, since: date, until: date) -> list[tuple]:
 
 
 def changes_between(
-    conn: Connection, since: date, until: date, *, reviews: set[int] | None = None
+    conn: Connection,
+    since: date,
+    until: date,
+    *,
+    reviews: set[int] | None = None,
+    today: date | None = None,
 ) -> pd.DataFrame:
     """Every change between two dates (normally two meetings), each exactly once.
 
@@ -440,6 +447,8 @@ def changes_between(
         Ordered by date, then kind, review and number. An import that first brought reviews in
         is one ``baseline`` row, never counted as completed, moved or new (module docstring).
     :param reviews: count only these reviews (ids) in baseline lines (None: every review).
+    :param today: the date of the records now (default :func:`monitoring.config.today`): an
+        ``until`` on or after it reads the records now for "newly overdue".
     :raises ValueError: when ``until`` is before ``since``.
     """
     if until < since:
@@ -448,7 +457,8 @@ def changes_between(
 
     statuses = _status_changes(conn, since, until)
     moves = _date_moves(conn, since, until)
-    overdue = _newly_overdue(conn, since, until)
+    today = today if today is not None else config.today()
+    overdue = _newly_overdue(conn, since, until, live=until >= today)
     info = _action_info(
         conn, {r[0] for r in statuses} | {r[0] for r in moves} | {r[0] for r in overdue}
     )

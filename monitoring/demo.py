@@ -805,6 +805,7 @@ def load_demo(engine: Engine, anchor: date, *, force: bool = False) -> dict[str,
         add(db.meeting, meetings)
         _add_measures(add, anchor, agency_ids)
         db.reset_sequences(conn)  # ids above were explicit: PostgreSQL's sequences must move on
+    db.optimize(engine, after_write=True)
     return counts
 
 

@@ -861,11 +861,19 @@ def action_list(
     window_days: int = 30,
     stale_days: int = 90,
     a: FromClause = action,
+    find: str | None = None,
+    limit: int | None = None,
+    worst_first: bool = False,
 ) -> pd.DataFrame:
     """Actions matching the filters and one of the views of DESIGN §4.
 
     :param view: ``all``, ``overdue``, ``due_soon``, ``no_due_date`` or ``stale``.
     :param a: the actions to list (default the table; or an "as at" reconstruction).
+    :param find: keep only actions whose review reference, action number, description or lead
+        agency contains this text (case-insensitive, as plain text); blank: every action.
+    :param limit: at most this many rows (the SQL's ``LIMIT``: the first rows in order).
+    :param worst_first: order most days overdue first, then by target date (none last), review
+        and number, instead of the view's order.
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
         agency, lead_officer, original_due_on, due_on`` (dates or None), ``status`` (code), ``rag``
         (code), ``days_overdue`` (int, 0 when not overdue), ``last_update_on`` (date or None).
@@ -886,7 +894,16 @@ def action_list(
         if view in ("overdue", "due_soon")
         else (review.c.ref, a.c.recommendation_id, a.c.id)
     )
-    rows = conn.execute(
+    if worst_first:
+        order = (
+            days_overdue_sql(today, a).desc(),
+            case((a.c.due_on.is_(None), 1), else_=0),
+            a.c.due_on,
+            review.c.ref,
+            a.c.recommendation_id,
+            a.c.id,
+        )
+    query = (
         select(
             a.c.id.label("action_id"),
             review.c.ref.label("review_ref"),
@@ -907,14 +924,65 @@ def action_list(
             .join(review, review.c.id == a.c.review_id)
             .outerjoin(agency, agency.c.id == a.c.lead_agency_id)
         )
-        .where(action_filter(filters, today, window_days, a), views[view])
+        .where(action_filter(filters, today, window_days, a), views[view], action_found(find, a))
         .order_by(*order)
-    ).all()
+    )
+    rows = conn.execute(query.limit(limit) if limit is not None else query).all()
     frame = pd.DataFrame(rows, columns=ACTION_LIST_COLUMNS)
     for column in ("original_due_on", "due_on", "last_update_on"):
         frame[column] = _dates(frame[column])
     frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame
+
+
+def action_found(find: str | None, a: FromClause = action) -> ColumnElement[bool]:
+    """SQL: the action's review reference, number, description or lead agency's name contains
+    ``find`` (case-insensitive, ``%`` and ``_`` as plain characters); true when blank."""
+    words = (find or "").strip()
+    if not words:
+        return literal(True)
+    return or_(
+        a.c.number.icontains(words, autoescape=True),
+        a.c.description.icontains(words, autoescape=True),
+        a.c.review_id.in_(
+            select(review.c.id).where(review.c.ref.icontains(words, autoescape=True))
+        ),
+        a.c.lead_agency_id.in_(
+            select(agency.c.id).where(agency.c.name.icontains(words, autoescape=True))
+        ),
+    )
+
+
+def action_count(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    view: str = "all",
+    window_days: int = 30,
+    stale_days: int = 90,
+    a: FromClause = action,
+    find: str | None = None,
+) -> int:
+    """How many actions :func:`action_list` lists with the same arguments (without a limit)."""
+    views = {
+        "all": literal(True),
+        "overdue": is_overdue_sql(today, a),
+        "due_soon": is_due_soon_sql(today, window_days, a),
+        "no_due_date": no_due_date_sql(a),
+        "stale": is_stale_sql(today, stale_days, a),
+    }
+    if view not in views:
+        raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(a)
+            .where(
+                action_filter(filters, today, window_days, a), views[view], action_found(find, a)
+            )
+        ).scalar_one()
+    )
 
 
 def filter_options(

@@ -113,9 +113,22 @@ def review_detail(conn: Connection, src: Source, review_id: int) -> pd.DataFrame
     return frame
 
 
-def action_list(conn: Connection, src: Source, view: str = "all") -> pd.DataFrame:
+def action_list(
+    conn: Connection,
+    src: Source,
+    view: str = "all",
+    *,
+    find: str | None = None,
+    limit: int | None = None,
+    worst_first: bool = False,
+) -> pd.DataFrame:
     """Actions of one view (:func:`monitoring.queries.action_list`); without ``lead_officer`` for
-    a reader who may not read officers' names."""
+    a reader who may not read officers' names.
+
+    :param find: only actions whose review, number, description or agency contains this text.
+    :param limit: at most this many rows, cut in SQL (the Actions page sends at most
+        :data:`monitoring.ui.queue.QUEUE_ROWS`, so a million actions cost no more than 500).
+    :param worst_first: most days overdue first (the page's order)."""
     frame = queries.action_list(
         conn,
         src.day,
@@ -124,10 +137,29 @@ def action_list(conn: Connection, src: Source, view: str = "all") -> pd.DataFram
         window_days=src.window_days,
         stale_days=src.stale_days,
         a=src.records().a,
+        find=find,
+        limit=limit,
+        worst_first=worst_first,
     )
     if not src.scope.sees_officers:
         frame = frame.drop(columns="lead_officer")
     return frame
+
+
+def action_count(
+    conn: Connection, src: Source, view: str = "all", *, find: str | None = None
+) -> int:
+    """How many actions :func:`action_list` lists for these arguments, without a limit."""
+    return queries.action_count(
+        conn,
+        src.day,
+        src.filters,
+        view=view,
+        window_days=src.window_days,
+        stale_days=src.stale_days,
+        a=src.records().a,
+        find=find,
+    )
 
 
 def themes(conn: Connection, src: Source) -> pd.DataFrame:
@@ -173,7 +205,7 @@ def changes_between(conn: Connection, src: Source, since: date, until: date) -> 
     of actions and recommendations matching the source's filters (as they stood on ``until``)
     and readable by its reader."""
     if src.filters.is_empty() and not src.restricted:
-        return changes.changes_between(conn, since, until)
+        return changes.changes_between(conn, since, until, today=src.today)
     rec = src.at(until).records()
     matching = conn.execute(
         select(rec.a.c.id, rec.a.c.review_id).where(
@@ -182,7 +214,9 @@ def changes_between(conn: Connection, src: Source, since: date, until: date) -> 
     ).all()
     actions = {r.id for r in matching}
     # a baseline line counts only the reviews with actions matching (issue 17)
-    frame = changes.changes_between(conn, since, until, reviews={r.review_id for r in matching})
+    frame = changes.changes_between(
+        conn, since, until, reviews={r.review_id for r in matching}, today=src.today
+    )
     if frame.empty:
         return frame
     recs = set(

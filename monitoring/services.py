@@ -1624,6 +1624,7 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
             finally:
                 drop_stages(conn)
         summary.written = True
+        db.optimize(engine, after_write=True)  # planner statistics for the rows just written
         return summary
     raise DatabaseBusy(
         f"Not imported: the records kept changing while {plan.source} was being compared "

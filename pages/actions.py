@@ -1,10 +1,12 @@
-"""Actions: every action matching the sidebar filters, by view (overdue, due soon, no target date,
-stale), with downloads of exactly the rows shown as CSV and Excel."""
+"""Actions: the actions matching the sidebar filters, by view (overdue, due soon, no target date,
+stale), worst first: at most :data:`monitoring.ui.queue.QUEUE_ROWS` rows are sent to the browser
+(cut in SQL), a Find box reaches the others, a caption says how many of how many are shown;
+downloads of exactly the rows shown as CSV and Excel."""
 
 import streamlit as st
 
 from monitoring import config, reads
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, queue, session, widgets
 
 session.guard(__file__)
 
@@ -26,11 +28,28 @@ if src.as_at:
 else:
     widgets.today_caption(today)
 view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="action_view")
-frame = data.read(reads.action_list, src, view)
-st.caption(f"{len(frame)} actions.")
+find = st.text_input(
+    "Find actions",
+    key="actions_find",
+    placeholder="Review, action number, description or agency",
+).strip()
+total = data.read(reads.action_count, src, view, find=find or None)
+frame = data.read(
+    reads.action_list, src, view, find=find or None, limit=queue.QUEUE_ROWS, worst_first=True
+)
 if frame.empty:
-    st.info("No actions match the filters and this view.")
+    st.info(
+        "No actions match the filters and this view" + (f" and contain {find!r}." if find else ".")
+    )
     st.stop()
+if total > len(frame):
+    st.caption(
+        f"Showing {len(frame):,} of {total:,} actions, worst first (most days overdue): "
+        "type in Find to reach the others."
+    )
+else:
+    st.caption(f"{total:,} actions.")
+    st.caption("Worst first: most days overdue at the top.")
 
 table = frame.drop(columns=["action_id", "rag"]).assign(
     status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])

@@ -818,8 +818,6 @@ def build_pack(
     :param scope: the reader's (:class:`monitoring.source.Scope`); default everything (commands).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
-    from monitoring import measures, reads
-
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
     now = config.today()
@@ -831,6 +829,23 @@ def build_pack(
         window_days=limits.due_soon_days,
         stale_days=limits.stale_days,
     )
+    # a past meeting: its records are rebuilt from history once, not by every section
+    with asat.materialised(conn, src.as_at):
+        return _build_pack(conn, src, the_meeting, baseline, today, board, annual, scope)
+
+
+def _build_pack(
+    conn: Connection,
+    src: Source,
+    the_meeting,
+    baseline,
+    today: date,
+    board: str | None,
+    annual: bool,
+    scope: Scope,
+) -> MeetingPack:
+    from monitoring import measures, reads
+
     records = src.records()
     if board is None:
         board = config.board_name()

@@ -26,6 +26,7 @@ def _engine_for(url: str) -> Engine:
     from monitoring import migrations
 
     migrations.upgrade(engine)
+    db.optimize(engine)  # planner statistics: gathered if missing, else PRAGMA optimize
     return engine
 
 
