@@ -21,13 +21,30 @@ CASE = SHARED / "cases" / "11-chart-export-hangs"
 FAKE = CASE / "fake_chromium_hangs.sh"
 
 
-def running_fakes() -> set[int]:
-    """Ids of processes running the hanging browser script or its ``sleep 600``."""
+MARK = "MONITORING_TEST_CHART_MARK"
+
+
+@pytest.fixture
+def mark(monkeypatch) -> str:
+    """A value, unique to this test, in the environment every process it starts inherits: the
+    check for stray processes then sees only this test's (tests run in parallel workers)."""
+    value = f"{os.getpid()}-{time.monotonic_ns()}"
+    monkeypatch.setenv(MARK, value)
+    return value
+
+
+def running_fakes(mark: str) -> set[int]:
+    """Ids of this test's processes running the hanging browser script or its ``sleep 600``."""
     found = set()
     for proc in psutil.process_iter(["cmdline"]):
         line = " ".join(proc.info["cmdline"] or [])
-        if str(FAKE) in line or line == "sleep 600":
-            found.add(proc.pid)
+        if str(FAKE) not in line and line != "sleep 600":
+            continue
+        try:
+            if proc.environ().get(MARK) == mark:
+                found.add(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
     return found
 
 
@@ -36,7 +53,9 @@ def test_case_11_readme_asks_for_a_bounded_export():
     assert "no process is left behind" in readme and "without chart images" in readme
 
 
-def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(demo_engine, tmp_path):
+def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(
+    demo_engine, tmp_path, mark
+):
     out = tmp_path / "x.pdf"
     env = {
         **os.environ,
@@ -45,7 +64,7 @@ def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(demo_e
         "MONITORING_CHART_TIMEOUT_SECONDS": "3",
         "PYTHONPATH": str(ROOT),
     }
-    before = running_fakes()
+    before = running_fakes(mark)
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "monitoring", "export", "pdf", "--out", str(out)],
@@ -64,10 +83,10 @@ def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(demo_e
     assert "Charts left out" in cover and "3 seconds" in cover
     assert sum(len(page.images) for page in reader.pages) == 0
     time.sleep(0.5)
-    assert running_fakes() <= before  # no stray browser wrapper (nor its sleep) is left
+    assert running_fakes(mark) <= before  # no stray browser wrapper (nor its sleep) is left
 
 
-def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch):
+def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch, mark):
     """The Meeting pack page's files (exports.prepare_files): PDF and PowerPoint are made, without
     charts, and their covers say so; no process is left behind."""
     from sqlalchemy import text
@@ -76,7 +95,7 @@ def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch)
 
     monkeypatch.setenv("BROWSER_PATH", str(FAKE))
     monkeypatch.setenv("MONITORING_CHART_TIMEOUT_SECONDS", "2")
-    before = running_fakes()
+    before = running_fakes(mark)
     with demo_engine.connect() as conn:
         held_on = conn.execute(text("select max(held_on) from meeting")).scalar()
     with db.read_connection(demo_engine) as conn:
@@ -90,7 +109,7 @@ def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch)
     cover = Presentation(io.BytesIO(files["pptx"])).slides[0]
     assert "Charts left out" in cover.placeholders[1].text
     time.sleep(0.5)
-    assert running_fakes() <= before
+    assert running_fakes(mark) <= before
 
 
 def _alive(pids: set[int]) -> set[int]:
@@ -99,7 +118,9 @@ def _alive(pids: set[int]) -> set[int]:
     }
 
 
-def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_it(monkeypatch):
+def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_it(
+    monkeypatch, mark
+):
     """One browser draws every chart of one pack and of the next (kept warm: starting it costs
     about 3 s); after a hanging browser times out (case 11) the next drawing starts a fresh one;
     closing it leaves no process behind."""
@@ -122,11 +143,11 @@ def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_
     assert all(png.startswith(b"\x89PNG") for png in [*first.values(), *second.values()])
 
     monkeypatch.setenv("BROWSER_PATH", str(FAKE))
-    before = running_fakes()
+    before = running_fakes(mark)
     with pytest.raises(images.ChartTimeout, match="within 2 seconds"):
         images.render_png(figures, timeout=2)
     time.sleep(0.5)
-    assert running_fakes() <= before
+    assert running_fakes(mark) <= before
     assert not _alive(started)  # the warm browser was closed for the other BROWSER_PATH
 
     monkeypatch.delenv("BROWSER_PATH")
