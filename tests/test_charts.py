@@ -129,18 +129,27 @@ def test_agency_charts_draw_the_top_agencies_and_all_others_together(frames, dem
     assert "all others" in fig.layout.title.text
 
 
-def test_rag_by_review_chart_sums_the_other_reviews(frames):
+def test_rag_by_review_chart_states_the_other_reviews_in_words(frames):
     rag = frames["rag"]
     reviews = rag["ref"].nunique()
     fig = charts.rag_by_review_chart(rag, max_reviews=2)
-    others = charts.others_label(reviews - 2, "reviews")
-    drawn = [ref for ref in fig.data[0].y if ref != others]
-    assert len(drawn) == 2 and fig.data[0].y[-1] == others
+    # only the two drawn reviews have bars: the others would dwarf them (issue 19)
+    drawn = list(fig.data[0].y)
+    assert len(drawn) == 2 and not any(ref.startswith("All other") for ref in drawn)
+    assert "the 2 of" in fig.layout.title.text
+    subtitle = fig.layout.title.subtitle.text
+    assert subtitle.startswith(f"The other {reviews - 2} reviews (not drawn):")
+    rest = rag[~rag["ref"].isin(drawn)]
+    for code, word in rules.rag_labels().items():
+        total = int(rest.loc[rest["rag"] == code, "actions"].sum())
+        assert (f"{word} {total:,}" in subtitle) == (total > 0)
     for series in fig.data:
         code = next(c for c, w in rules.rag_labels().items() if series.name.startswith(w))
-        expected = rag[(rag["rag"] == code) & ~rag["ref"].isin(drawn)]["actions"].sum()
-        assert series.x[-1] == expected
-    assert sum(sum(series.x) for series in fig.data) == rag["actions"].sum()
+        expected = rag[(rag["rag"] == code) & rag["ref"].isin(drawn)]
+        assert sum(series.x) == expected["actions"].sum()
+    # every bar names its review, for a click to open its actions
+    ids = dict(zip(rag["ref"], rag["review_id"], strict=True))
+    assert list(fig.data[0].customdata) == [ids[ref] for ref in drawn]
 
 
 def test_trend_chart(frames):
