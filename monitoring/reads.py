@@ -365,3 +365,38 @@ def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
     )
     frame["actions"] = frame["actions"].astype(int)
     return frame
+
+
+def item_location(conn: Connection, src: Source, kind: str, item_id: int) -> dict | None:
+    """Where a search result lives, for a link to it: ``{"review_id", "review_ref",
+    "recommendation_id", "action_id"}`` (``action_id`` None for a recommendation) of the
+    ``kind`` (``"recommendation"`` or ``"action"``) with id ``item_id``, among the records the
+    source's reader may read; None when there is no such item (or the reader may not read it).
+
+    :raises ValueError: for another ``kind``.
+    """
+    from monitoring.db import review as review_table
+
+    rec = src.records()
+    if kind == "action":
+        row = conn.execute(
+            select(rec.a.c.review_id, review_table.c.ref, rec.a.c.recommendation_id, rec.a.c.id)
+            .select_from(rec.a.join(review_table, review_table.c.id == rec.a.c.review_id))
+            .where(rec.a.c.id == item_id)
+        ).first()
+    elif kind == "recommendation":
+        row = conn.execute(
+            select(rec.r.c.review_id, review_table.c.ref, rec.r.c.id, None)
+            .select_from(rec.r.join(review_table, review_table.c.id == rec.r.c.review_id))
+            .where(rec.r.c.id == item_id)
+        ).first()
+    else:
+        raise ValueError(f"kind must be 'recommendation' or 'action', got {kind!r}")
+    if row is None:
+        return None
+    return {
+        "review_id": int(row[0]),
+        "review_ref": row[1],
+        "recommendation_id": int(row[2]),
+        "action_id": None if row[3] is None else int(row[3]),
+    }

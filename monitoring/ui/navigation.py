@@ -155,3 +155,63 @@ def linked_record(param: str, exists, what: str) -> int | None:
         f"No such {what}. The page's address names {what} {md(raw[:40])}, which is not here."
     )
     return None
+
+
+# --- links to one item (issue 19: search results open their item) ------------------------------
+
+
+def page_for(page_file: str) -> st.Page:
+    """The registered ``st.Page`` of a page file (for ``st.page_link``/``st.switch_page``)."""
+    spec = spec_for(page_file)
+    if spec is None:
+        raise ValueError(f"no registered page {page_file!r}")
+    return _page(spec)
+
+
+def may_open(page_file: str, role: str) -> bool:
+    """True when ``role`` sees the page (it is in the role's navigation)."""
+    spec = spec_for(page_file)
+    return spec is not None and role in spec.roles and (PAGES_DIR / spec.file).exists()
+
+
+def item_links(location: dict, role: str, *, number: str | None = None) -> None:
+    """Links that open one recommendation or action (:func:`monitoring.reads.item_location`):
+    its review on the Reviews page with that recommendation open (``/reviews?show_review=ID&
+    recommendation=ID``) and, for an action, its history (``/history?action=ID``) for the roles
+    that see the History page."""
+    what = "action" if location["action_id"] else "recommendation"
+    label = f"Open {what} {number or ''} in review {location['review_ref']}".replace("  ", " ")
+    st.page_link(
+        page_for("reviews.py"),
+        label=md(label),
+        icon=":material/menu_book:",
+        query_params={
+            "show_review": str(location["review_id"]),
+            "recommendation": str(location["recommendation_id"]),
+        },
+    )
+    if location["action_id"] and may_open("history.py", role):
+        st.page_link(
+            page_for("history.py"),
+            label=md(f"Open the history of action {number or ''}".rstrip()),
+            icon=":material/history:",
+            query_params={"action": str(location["action_id"])},
+        )
+
+
+def search_result_links(hits, rows: list[int], src) -> None:
+    """Under a table of search results (:func:`monitoring.reads.search`) whose row ``rows[0]``
+    the reader chose: the links that open that result's item (:func:`item_links`); with none
+    chosen, a caption saying to choose one."""
+    from monitoring import reads
+    from monitoring.ui import data
+
+    if not rows or rows[0] >= len(hits):
+        st.caption("Choose a result in the table to open it.")
+        return
+    hit = hits.iloc[rows[0]]
+    location = data.read(reads.item_location, src, str(hit["kind"]), int(hit["item_id"]))
+    if location is None:
+        return
+    role = (st.session_state.get("user") or {}).get("role", "viewer")
+    item_links(location, role, number=None if hit["number"] is None else str(hit["number"]))
