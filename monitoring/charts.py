@@ -285,12 +285,15 @@ def agency_scorecard_chart(
         title = f"{title}:<br>the {max_agencies} of {total:,}, and all others together"
     red = rules.rag_labels()["red"]
     agencies = [chart_text(agency) for agency in frame["agency"]]
+    # each bar's agency id, for a click to open its actions (:func:`selected_id`)
+    ids = [None if pd.isna(i) else int(i) for i in frame.get("agency_id", [None] * len(frame))]
     long = frame["overdue_90"].astype(int).tolist()
     short = (frame["overdue"] - frame["overdue_90"]).astype(int).tolist()
     fig = go.Figure()
     fig.add_bar(
         y=agencies,
         x=long,
+        customdata=ids,
         orientation="h",
         name=f"{red}: overdue more than 90 days",
         marker={"color": rules.RAG_COLOURS["red"], "line": {"color": "#ffffff", "width": 1}},
@@ -302,6 +305,7 @@ def agency_scorecard_chart(
     fig.add_bar(
         y=agencies,
         x=short,
+        customdata=ids,
         orientation="h",
         name=f"{red}: overdue 90 days or fewer",
         marker={
@@ -392,6 +396,10 @@ def review_progress_chart(
         fig.add_bar(
             y=refs,
             x=[v or 0 for v in values],
+            # each bar's review id, for a click to open its detail (:func:`selected_id`)
+            customdata=[
+                None if pd.isna(i) else int(i) for i in frame.get("review_id", [None] * len(refs))
+            ],
             orientation="h",
             name=name,
             marker={"color": colour, "pattern": {"shape": pattern}},

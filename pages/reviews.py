@@ -4,7 +4,7 @@ recommendations and actions."""
 import streamlit as st
 
 from monitoring import charts, measures, reads, rules
-from monitoring.ui import data, navigation, session, widgets
+from monitoring.ui import data, navigation, session, tiles, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -22,7 +22,16 @@ if register.empty:
     st.info("No reviews match the filters.")
     st.stop()
 
-st.plotly_chart(charts.review_progress_chart(register), width="stretch")
+st.plotly_chart(
+    charts.review_progress_chart(register),
+    width="stretch",
+    key="reviews_chart",
+    on_select=lambda: tiles.chart_picks(
+        "reviews_chart", "review_detail", set(register["review_id"])
+    ),
+    selection_mode="points",
+    config=charts.PAGE_CONFIG,
+)
 if len(register) > charts.MAX_REVIEWS_CHARTED:
     st.caption(
         f"The chart draws the {charts.MAX_REVIEWS_CHARTED} reviews with the most overdue actions, "

@@ -201,3 +201,53 @@ def test_a_bar_click_lists_its_review_or_agency(as_at, demo_engine, app_env):
         plain(h.value) == f"Overdue actions of {top['agency']}: {top['overdue']}"
         for h in at.subheader
     )
+
+
+def test_a_bar_click_on_the_agencies_and_reviews_charts_chooses_the_record(demo_engine, app_env):
+    with demo_engine.connect() as conn:
+        card = reads.scorecard(conn, Source(today=ANCHOR))
+        register = reads.review_register(conn, Source(today=ANCHOR))
+    worst = card[card["overdue"] > 0].iloc[-1]  # not the first: the box starts on the first
+    fig = charts.agency_scorecard_chart(card[card["overdue"] > 0])
+    assert worst["agency_id"] in set(fig.data[0].customdata)
+    state = {"agencies_chart": event({"y": worst["agency"], "customdata": int(worst["agency_id"])})}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tiles.st, "session_state", state)
+        tiles.chart_picks("agencies_chart", "agency_detail", set(card["agency_id"]))
+        assert state["agency_detail"] == int(worst["agency_id"])
+        state["agencies_chart"] = event({"customdata": 999999})  # not one of the choices
+        tiles.chart_picks("agencies_chart", "agency_detail", set(card["agency_id"]))
+        assert state["agency_detail"] == int(worst["agency_id"])
+
+    at = ok(make_app(BOARD, page="pages/agencies.py"))
+    at.session_state["agency_detail"] = int(worst["agency_id"])
+    at.run()
+    ok(at)
+    listed = at.dataframe[-1].value
+    assert len(listed) == int(worst["actions"])
+    assert int((listed["days_overdue"] > 0).sum()) == int(worst["overdue"])
+    assert list(listed["days_overdue"]) == sorted(listed["days_overdue"], reverse=True)
+
+    fig = charts.review_progress_chart(register)
+    assert list(fig.data[0].customdata) == [int(i) for i in register["review_id"]]
+
+
+def test_meetings_tiles_open_the_changes_of_their_kind(demo_engine, app_env):
+    at = ok(make_app(BOARD, page="pages/meetings.py"))
+    figures = {m.label: int(m.value) for m in at.metric}
+    everything = len(at.dataframe[-1].value)
+    assert sum(figures.values()) == everything > 0
+    from monitoring import changes
+
+    for kind, label in changes.KIND_LABELS.items():
+        at.button(key=f"meetings_list_{kind}").click().run()
+        ok(at)
+        assert any(plain(h.value) == f"{label}: {figures[label]}" for h in at.subheader)
+        if figures[label]:
+            assert len(at.dataframe[-1].value) == figures[label]
+            assert set(at.dataframe[-1].value["kind"]) == {label}
+        else:
+            assert any("No change of this kind" in i.value for i in at.info)
+    at.button(key="meetings_list_close").click().run()
+    ok(at)
+    assert len(at.dataframe[-1].value) == everything

@@ -53,6 +53,15 @@ def chart_selection(chart_key: str, state_key: str, prefix: str) -> None:
         st.session_state[state_key] = f"{prefix}:{record_id}"
 
 
+def chart_picks(chart_key: str, widget_key: str, allowed) -> None:
+    """The ``on_select`` callback of a chart whose bars carry record ids, beside a select box
+    (``widget_key``) of those records: a click on a bar chooses its record in the box when it is
+    one of ``allowed``."""
+    record_id = charts.selected_id(st.session_state.get(chart_key))
+    if record_id is not None and record_id in allowed:
+        st.session_state[widget_key] = record_id
+
+
 def parse_choice(choice: str | None) -> tuple[str | None, int | None]:
     """``"review:3"`` → ``("review", 3)``; ``"overdue"`` → ``("overdue", None)``; None →
     ``(None, None)``; a malformed id gives ``(kind, None)``."""
