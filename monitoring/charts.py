@@ -77,6 +77,17 @@ OTHERS_COLOUR = "#595959"
 """The "all others" bar: dark grey, so it reads as a total rather than one more agency."""
 
 
+LABEL_CHARS = 30
+"""Longest bar label drawn whole: a longer name is cut with an ellipsis (shown whole on hover), so
+that on a phone (390 px) the bars keep their width."""
+
+
+def short_label(name: str, limit: int = LABEL_CHARS) -> str:
+    """``name`` cut to ``limit`` characters with an ellipsis when longer."""
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
 def others_label(count: int, noun: str) -> str:
     """The label of the bar that sums the rest: "All other 594 agencies"."""
     return f"All other {count:,} {noun}"
@@ -241,7 +252,8 @@ def overdue_by_agency_chart(
     colours = [rules.RAG_COLOURS["red"]] * (len(frame) - (1 if others else 0))
     fig = go.Figure(
         go.Bar(
-            y=[chart_text(agency) for agency in frame["agency"]],
+            y=[chart_text(short_label(name)) for name in frame["agency"]],
+            hovertext=[chart_text(name) for name in frame["agency"]],  # the whole name
             x=frame["overdue"].astype(int).tolist(),
             # the agency's id, for a click to open its overdue actions (:func:`selected_id`);
             # none for the "all others" bar and for actions with no lead agency
@@ -253,7 +265,7 @@ def overdue_by_agency_chart(
             text=[f"{n} overdue" for n in frame["overdue"].astype(int)],
             textposition="auto",
             name=f"{red} – overdue",
-            hovertemplate="%{y}<br>%{x} overdue actions<extra></extra>",
+            hovertemplate="%{hovertext}<br>%{x} overdue actions<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")

@@ -72,7 +72,7 @@ if found.empty:
     st.stop()
 counts = found["kind"].value_counts()
 LIST = "meetings_list"  # the kind of change whose list the reader opened (None: every change)
-columns = st.columns(len(changes.CHANGE_KINDS))
+columns = st.container(key="tiles_meetings").columns(len(changes.CHANGE_KINDS))
 for column, kind in zip(columns, changes.CHANGE_KINDS, strict=True):
     tiles.counting_tile(
         column, changes.KIND_LABELS[kind], int(counts.get(kind, 0)), kind, state_key=LIST

@@ -29,7 +29,8 @@ else:
 
 figures = data.read(reads.overview, src)
 LIST = "overview_list"  # which list the reader opened: a tile's kind, or "review:ID"/"agency:ID"
-row1 = st.columns(4)
+tile_rows = st.container(key="tiles_overview")  # two tiles a row on a phone (APP_CSS)
+row1 = tile_rows.columns(4)
 widgets.tile(row1[0], "Reviews", figures.reviews)
 widgets.tile(row1[1], "Recommendations", figures.recommendations)
 widgets.tile(
@@ -44,7 +45,7 @@ widgets.tile(
     widgets.percent(figures.pct_assured),
     help="Share of recommendations the board has seen evidence for (practice changed).",
 )
-row2 = st.columns(4)
+row2 = tile_rows.columns(4)
 tiles.counting_tile(row2[0], "Open actions", figures.open_actions, "open", state_key=LIST)
 tiles.counting_tile(
     row2[1],
@@ -66,7 +67,7 @@ tiles.counting_tile(
 )
 # What the board is asked to act on: each figure is its list's length (the meeting pack's lists).
 board = {kind: data.read(reads.tile_list, src, kind) for kind in reads.BOARD_TILES}
-row3 = st.columns(5)
+row3 = tile_rows.columns(5)
 tiles.counting_tile(
     row3[0],
     "Decisions needed",
@@ -180,13 +181,22 @@ with right:
         )
         st.caption("Click an agency's bar to list its overdue actions.")
 
-st.subheader("The ten most overdue actions")
 top = data.read(reads.most_overdue, src, limit=10)
+st.subheader(
+    "The ten most overdue actions"
+    if figures.overdue > 10
+    else f"All {figures.overdue} overdue actions, most overdue first"
+    if figures.overdue > 1
+    else "The overdue action"
+    if figures.overdue == 1
+    else "Overdue actions"
+)
 if top.empty:
     st.success("No overdue actions.")
 else:
     st.dataframe(
-        top[["review_ref", "number", "description", "agency", "due_on", "days_overdue"]],
+        # the key columns first: a phone (390 px) shows them without scrolling sideways
+        top[["review_ref", "number", "days_overdue", "description", "agency", "due_on"]],
         hide_index=True,
         width="stretch",
         column_config={

@@ -107,15 +107,20 @@ def test_agency_charts_draw_the_top_agencies_and_all_others_together(frames, dem
     fig = charts.overdue_by_agency_chart(by_agency, max_agencies=1)
     (bars,) = fig.data
     others = charts.others_label(len(overdue) - 1, "agencies")
-    assert list(bars.y) == [*by_agency["agency"].head(1), others]
-    assert list(bars.x[:1]) == [overdue[a] for a in bars.y[:1]]
+    # the whole names on hover; on the bars, names cut to charts.LABEL_CHARS characters
+    names = list(bars.hovertext)
+    assert names == [*by_agency["agency"].head(1), others]
+    assert list(bars.y) == [charts.short_label(n) for n in names]
+    assert all(len(y) <= charts.LABEL_CHARS for y in bars.y)
+    assert any(len(n) > charts.LABEL_CHARS for n in by_agency["agency"])  # the demo has one
+    assert list(bars.x[:1]) == [overdue[a] for a in names[:1]]
     assert sum(bars.x) == sum(overdue.values())  # nothing lost: the others are summed
-    assert bars.x[1] == sum(n for a, n in overdue.items() if a not in bars.y[:1])
+    assert bars.x[1] == sum(n for a, n in overdue.items() if a not in names[:1])
     assert list(bars.marker.color)[-1] == charts.OTHERS_COLOUR
     assert f"the 1 of {len(overdue)} with the most, and all others" in fig.layout.title.text
     # a short list is drawn whole, without an "others" bar
     whole = charts.overdue_by_agency_chart(by_agency)
-    assert list(whole.data[0].y) == list(by_agency["agency"])
+    assert list(whole.data[0].hovertext) == list(by_agency["agency"])
 
     card = frames["scorecard"]
     card = card[card["overdue"] > 0]
