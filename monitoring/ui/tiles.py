@@ -27,7 +27,7 @@ def counting_tile(column, label: str, value, choice: str, *, state_key: str, hel
         key=f"{state_key}_{choice}",
         type="tertiary",
         icon=":material/list:",
-        help=f"List the {label[0].lower()}{label[1:]} below the tiles",
+        help=f"{label}: show the list below the tiles",
         on_click=choose,
         args=(state_key, choice),
     )

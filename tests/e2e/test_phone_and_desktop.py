@@ -6,6 +6,8 @@ guide's (docs/user-guide.md)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -98,6 +100,20 @@ def test_days_overdue_is_in_view_on_the_overview_and_actions(page, app_server, w
     listed = grids_in_view(page, at_least=2)[0]
     assert "Days overdue" in listed["headers"] and "RAG" in listed["headers"]
     no_sideways_scroll(page)
+    if width >= 768:
+        browser.screenshot(page, f"overview-overdue-list-{width}")
+        # a click on an agency's bar lists that agency's overdue actions
+        chart = main(page).locator(".st-key-overview_agency_chart")
+        bar = chart.locator("g.point path").first
+        expect(bar).to_be_visible()
+        bar.click(force=True)
+        browser.wait_for_app(page)
+        heading = main(page).get_by_role("heading", name=re.compile(r"^Overdue actions of "))
+        expect(heading).to_be_visible()
+        name, count = heading.inner_text().removeprefix("Overdue actions of ").rsplit(": ", 1)
+        drawn = chart.locator("g.point").first.text_content()  # e.g. "3 overdue"
+        assert int(count) == int(drawn.split()[0]) > 0, (name, count, drawn)
+        browser.screenshot(page, f"overview-agency-click-{width}")
 
 
 def test_a_filter_change_leaves_the_phone_sidebar_open(page, app_server):
