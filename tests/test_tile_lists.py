@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from monitoring import charts, reads
+from monitoring import changes, charts, reads
 from monitoring.exports import pack
 from monitoring.queries import Filters
 from monitoring.source import Source
@@ -237,7 +237,6 @@ def test_meetings_tiles_open_the_changes_of_their_kind(demo_engine, app_env):
     figures = {m.label: int(m.value) for m in at.metric}
     everything = len(at.dataframe[-1].value)
     assert sum(figures.values()) == everything > 0
-    from monitoring import changes
 
     for kind, label in changes.KIND_LABELS.items():
         at.button(key=f"meetings_list_{kind}").click().run()
@@ -251,3 +250,30 @@ def test_meetings_tiles_open_the_changes_of_their_kind(demo_engine, app_env):
     at.button(key="meetings_list_close").click().run()
     ok(at)
     assert len(at.dataframe[-1].value) == everything
+
+
+@pytest.mark.parametrize("meeting", ["next", "30 Mar 2026"])
+def test_meeting_pack_tiles_open_the_packs_lists(demo_engine, app_env, meeting):
+    at = ok(make_app(BOARD, page="pages/meeting_pack.py"))
+    if meeting != "next":
+        chooser = at.selectbox[0]
+        index = next(i for i, o in enumerate(chooser.options) if o.startswith(meeting))
+        chooser.select_index(index).run()
+        ok(at)
+    figures = {m.label: int(m.value) for m in at.metric}
+    kinds = {
+        "Overdue actions": "overdue",
+        "Red items": "red",
+        "Changes since the baseline": "changes",
+        "Decisions needed": "decisions",
+    }
+    assert figures["Overdue actions"] > 0 and figures["Decisions needed"] > 0
+    for label, kind in kinds.items():
+        at.button(key=f"pack_list_{kind}").click().run()
+        ok(at)
+        assert any(plain(h.value) == f"{label}: {figures[label]}" for h in at.subheader)
+        if figures[label]:
+            listed = at.dataframe[0].value  # the list, above the summary figures
+            assert len(listed) == figures[label], label
+            if kind == "changes":  # words, not codes
+                assert not set(listed["kind"]) & set(changes.CHANGE_KINDS)
