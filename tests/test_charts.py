@@ -229,7 +229,12 @@ def test_names_from_people_are_text_in_every_chart(frames):
         "themes": charts.theme_chart(themes),
     }
     for name, fig in figures.items():
-        labels = [label for trace in fig.data for label in trace.y]
+        # a long name is cut on its bar and whole in the hover text (issue 19)
+        labels = [
+            label
+            for trace in fig.data
+            for label in (*trace.y, *(trace.hovertext if trace.hovertext is not None else ()))
+        ]
         assert SHOWN in labels, name
         assert HOSTILE_NAME not in labels, name
         assert all("<" not in str(label) for label in labels), name
