@@ -14,12 +14,7 @@ st.set_page_config(
     page_icon="🛡️",  # an emoji is drawn locally; a :material: icon is fetched from a font CDN
     layout="wide",
 )
-# WCAG 2.5.8 (target size, 24 px): Streamlit draws each day and month segment of a date field
-# smaller than that, so give every segment the minimum size.
-st.html(
-    "<style>[data-testid='stDateInput'] [role='spinbutton']"
-    "{display:inline-block;min-width:24px;min-height:24px;text-align:center}</style>"
-)
+navigation.app_css()  # the date fields' target size, the phone's tile rows
 
 if session.current_user() is None:
     # Signed out: register every real page, hidden, so that Streamlit never falls back to running
@@ -35,6 +30,7 @@ st.session_state["user"] = user
 # links in a <div> inside its <ul>, which breaks the list for screen readers (WCAG 1.3.1).
 pages = [page for section in navigation.pages_for(user["role"]).values() for page in section]
 page = st.navigation(pages, expanded=True)
+navigation.close_sidebar_after_choosing(page)  # on a phone
 filters.sidebar_filters()
 with st.sidebar:
     st.caption(f"Signed in as {md(user['display_name'])} ({user['role'].replace('_', ' ')})")

@@ -60,6 +60,10 @@ def _whole_number_axis(fig: go.Figure, largest: float, axis: str = "x") -> None:
     (fig.update_xaxes if axis == "x" else fig.update_yaxes)(**settings)
 
 
+PAGE_CONFIG = {"displayModeBar": False, "displaylogo": False}
+"""Plotly's config for charts on pages: no mode bar (at 390 px it covered the title; a click on
+a bar selects it without one, and the meeting pack has the images)."""
+
 MAX_REVIEWS_CHARTED = 20
 """The RAG-by-review chart shows at most this many reviews (a bar per review stops being readable,
 and its cost grows with every review: BENCHMARKS.md)."""
@@ -71,6 +75,17 @@ names 609 agencies: a bar each made a page over 8,000 px long)."""
 
 OTHERS_COLOUR = "#595959"
 """The "all others" bar: dark grey, so it reads as a total rather than one more agency."""
+
+
+LABEL_CHARS = 30
+"""Longest bar label drawn whole: a longer name is cut with an ellipsis (shown whole on hover), so
+that on a phone (390 px) the bars keep their width."""
+
+
+def short_label(name: str, limit: int = LABEL_CHARS) -> str:
+    """``name`` cut to ``limit`` characters with an ellipsis when longer."""
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
 def others_label(count: int, noun: str) -> str:
@@ -114,33 +129,56 @@ def worst_reviews(frame: pd.DataFrame, limit: int = MAX_REVIEWS_CHARTED) -> pd.D
     return frame[frame["ref"].isin(set(ranked.index[:limit]))]
 
 
+def others_rag_words(frame: pd.DataFrame, reviews: int) -> str:
+    """The lines that state the reviews a RAG chart leaves out, in words: "The other 754 reviews
+    (not drawn):<br>Red 3, Amber 12, Green 400, Blue 900 actions".
+
+    :param frame: ``rag, actions`` rows of the reviews not drawn.
+    """
+    labels = rules.rag_labels()
+    totals = frame.groupby("rag")["actions"].sum() if not frame.empty else pd.Series(dtype=int)
+    parts = [f"{labels[c]} {int(totals[c]):,}" for c in rules.RAG_CODES if totals.get(c, 0)]
+    noun = "review" if reviews == 1 else "reviews"
+    return f"The other {reviews:,} {noun} (not drawn):<br>" + (
+        ", ".join(parts) + " actions" if parts else "no actions"
+    )
+
+
 def rag_by_review_chart(
     frame: pd.DataFrame,
     title: str = "Actions by RAG rating for each review",
     *,
     max_reviews: int = MAX_REVIEWS_CHARTED,
 ) -> go.Figure:
-    """Horizontal stacked bars: one bar per review, one segment per RAG rating.
+    """Horizontal stacked bars: one bar per review, one segment per RAG rating; each bar carries
+    its review's id as ``customdata`` (a click on it opens that review's actions:
+    :func:`selected_id`).
 
     :param frame: ``review_id, ref, title, rag, actions`` as from :func:`monitoring.queries.rag_by_review`.
     :param max_reviews: beyond this many reviews only those with the most red, then amber,
-        actions are drawn (:func:`worst_reviews`) and the title says so.
+        actions are drawn (:func:`worst_reviews`); the title says so and the subtitle states the
+        other reviews' actions by RAG in words (:func:`others_rag_words`) rather than drawing
+        them as one bar that would dwarf the rest.
     """
     reviews = frame["ref"].nunique() if not frame.empty else 0
+    subtitle = None
     if reviews > max_reviews:
         shown = worst_reviews(frame, max_reviews)
-        rest = frame[~frame.index.isin(shown.index)]
-        others = rest.groupby("rag", as_index=False)["actions"].sum()
-        others["ref"] = others_label(reviews - max_reviews, "reviews")
-        frame = pd.concat([shown, others], ignore_index=True)
+        subtitle = others_rag_words(frame[~frame.index.isin(shown.index)], reviews - max_reviews)
+        frame = shown
         # a second line: one line is cut off in a half-width column
         title = (
-            f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, "
-            "actions, and all others"
+            f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, actions"
         )
     labels = rules.rag_labels()
     fig = go.Figure()
     refs = list(dict.fromkeys(frame["ref"])) if not frame.empty else []
+    ids = (
+        frame.drop_duplicates("ref").set_index("ref")["review_id"].reindex(refs).tolist()
+        if "review_id" in frame
+        else [None] * len(refs)
+    )
+    ids = [None if pd.isna(i) else int(i) for i in ids]
     for code in rules.RAG_CODES:
         part = frame[frame["rag"] == code] if not frame.empty else frame
         if part.empty:
@@ -149,6 +187,7 @@ def rag_by_review_chart(
         fig.add_bar(
             y=[chart_text(ref) for ref in refs],
             x=counts.tolist(),
+            customdata=ids,
             name=f"{labels[code]} – {rules.RAG_MEANINGS[code]}",
             orientation="h",
             marker={"color": rules.RAG_COLOURS[code], "line": {"color": "#ffffff", "width": 1}},
@@ -159,7 +198,37 @@ def rag_by_review_chart(
         )
     fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, "Number of actions", "Review", height=max(260, 70 * len(refs) + 140))
+    _layout(fig, title, "Number of actions", "Review", height=max(260, 70 * len(refs) + 140))
+    if subtitle:
+        fig.update_layout(title={"subtitle": {"text": subtitle, "font": {"size": 13}}})
+        fig.update_layout(margin={"t": 100})
+    return fig
+
+
+def selected_id(event) -> int | None:
+    """The record id of the bar a reader clicked, from the selection event that
+    ``st.plotly_chart(..., on_select=...)`` returns (or keeps in session state): the first
+    selected point's ``customdata`` (a review's or an agency's id; see :func:`rag_by_review_chart`
+    and :func:`overdue_by_agency_chart`). None when nothing is selected or the bar names no
+    record (e.g. an "all others" bar, or actions with no lead agency).
+    """
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for point in points or ():
+        value = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if number > 0:
+            return number
+    return None
 
 
 def overdue_by_agency_chart(
@@ -183,14 +252,20 @@ def overdue_by_agency_chart(
     colours = [rules.RAG_COLOURS["red"]] * (len(frame) - (1 if others else 0))
     fig = go.Figure(
         go.Bar(
-            y=[chart_text(agency) for agency in frame["agency"]],
+            y=[chart_text(short_label(name)) for name in frame["agency"]],
+            hovertext=[chart_text(name) for name in frame["agency"]],  # the whole name
             x=frame["overdue"].astype(int).tolist(),
+            # the agency's id, for a click to open its overdue actions (:func:`selected_id`);
+            # none for the "all others" bar and for actions with no lead agency
+            customdata=[
+                None if pd.isna(i) else int(i) for i in frame.get("agency_id", [None] * len(frame))
+            ],
             orientation="h",
             marker={"color": colours + ([OTHERS_COLOUR] if others else [])},
             text=[f"{n} overdue" for n in frame["overdue"].astype(int)],
             textposition="auto",
             name=f"{red} – overdue",
-            hovertemplate="%{y}<br>%{x} overdue actions<extra></extra>",
+            hovertemplate="%{hovertext}<br>%{x} overdue actions<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
@@ -222,12 +297,15 @@ def agency_scorecard_chart(
         title = f"{title}:<br>the {max_agencies} of {total:,}, and all others together"
     red = rules.rag_labels()["red"]
     agencies = [chart_text(agency) for agency in frame["agency"]]
+    # each bar's agency id, for a click to open its actions (:func:`selected_id`)
+    ids = [None if pd.isna(i) else int(i) for i in frame.get("agency_id", [None] * len(frame))]
     long = frame["overdue_90"].astype(int).tolist()
     short = (frame["overdue"] - frame["overdue_90"]).astype(int).tolist()
     fig = go.Figure()
     fig.add_bar(
         y=agencies,
         x=long,
+        customdata=ids,
         orientation="h",
         name=f"{red}: overdue more than 90 days",
         marker={"color": rules.RAG_COLOURS["red"], "line": {"color": "#ffffff", "width": 1}},
@@ -239,6 +317,7 @@ def agency_scorecard_chart(
     fig.add_bar(
         y=agencies,
         x=short,
+        customdata=ids,
         orientation="h",
         name=f"{red}: overdue 90 days or fewer",
         marker={
@@ -329,6 +408,10 @@ def review_progress_chart(
         fig.add_bar(
             y=refs,
             x=[v or 0 for v in values],
+            # each bar's review id, for a click to open its detail (:func:`selected_id`)
+            customdata=[
+                None if pd.isna(i) else int(i) for i in frame.get("review_id", [None] * len(refs))
+            ],
             orientation="h",
             name=name,
             marker={"color": colour, "pattern": {"shape": pattern}},

@@ -22,7 +22,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, select
 
-from monitoring import asat, changes, queries, rollups
+from monitoring import asat, changes, queries, rollups, rules
 from monitoring.queries import OverviewFigures
 from monitoring.search import search as _search
 from monitoring.source import Scope, Source
@@ -240,3 +240,163 @@ def meeting_pack(
     from monitoring.exports import pack
 
     return pack.build_pack(conn, meeting_on, src.filters, scope=src.scope, annual=annual)
+
+
+# --- the lists behind the counting tiles (issue 19: a click on a tile opens its list) -----------
+
+TILE_LISTS = {
+    "open": "Open actions",
+    "overdue": "Overdue actions",
+    "due_soon": "Actions due soon",
+    "no_due_date": "Open actions with no target date",
+    "stale": "Open actions with no recent update",
+    "escalated": "Actions escalated to the board",
+    "decisions": "Decisions needed",
+    "for_assurance": "Items awaiting assurance",
+    "completed_not_assured": "Recommendations completed but not assured",
+}
+"""The tiles that count something, and the title of the list each opens (:func:`tile_list`)."""
+
+ACTION_TILES = ("open", "overdue", "due_soon", "no_due_date", "stale")
+BOARD_TILES = ("decisions", "escalated", "for_assurance", "completed_not_assured")
+"""Tiles whose figure is their list's length (the meeting pack's lists of the same date)."""
+"""Tiles counting actions of :data:`monitoring.queries.OverviewFigures` (lists of
+:func:`action_list`)."""
+
+
+def tile_list(conn: Connection, src: Source, kind: str) -> pd.DataFrame:
+    """The rows a counting tile counts, for the same source (date, filters, scope), so the
+    list's length is the tile's figure.
+
+    :param kind: one of :data:`TILE_LISTS`:
+
+        - ``open``, ``overdue``, ``due_soon``, ``no_due_date``, ``stale``: actions
+          (:func:`action_list` columns) of the Overview's tiles of those names
+          (:class:`monitoring.queries.OverviewFigures`);
+        - ``escalated``: actions escalated to the board
+          (:func:`monitoring.exports.pack.board_escalations` columns);
+        - ``decisions``: what the board is asked to decide
+          (:func:`monitoring.exports.pack.decisions_needed`: ``decision, review_ref, item,
+          description, detail``);
+        - ``for_assurance``: actions completed and recommendations ready for assurance
+          (:func:`monitoring.exports.pack.for_assurance`: ``kind, review_ref, item, description,
+          agency, since``);
+        - ``completed_not_assured``: recommendations (:func:`completed_not_assured`).
+
+        The last four read as :func:`monitoring.exports.pack.build_pack` does, so they equal the
+        meeting pack's lists of the same date.
+    :raises ValueError: for an unknown ``kind``.
+    """
+    from monitoring.exports import pack
+
+    if kind not in TILE_LISTS:
+        raise ValueError(f"kind must be one of {', '.join(TILE_LISTS)}, got {kind!r}")
+    if kind == "open":
+        frame = action_list(conn, src, "all")
+        return frame[frame["status"].isin(rules.OPEN_STATUSES)].reset_index(drop=True)
+    if kind in ACTION_TILES:
+        return action_list(conn, src, kind)
+    records = src.records()
+    if kind == "escalated":
+        return pack.board_escalations(conn, src.day, src.filters, records=records)
+    if kind == "decisions":
+        return pack.decisions_needed(conn, src.day, src.filters, records=records)
+    if kind == "for_assurance":
+        return pack.for_assurance(conn, src.day, src.filters, records=records)
+    return completed_not_assured(conn, src)
+
+
+def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
+    """Recommendations whose delivery is done but which the board has not assured: at least one
+    action, every action closed and at least one completed or assured (DESIGN §4: completed is
+    not assured), and an assurance status still open (not assessed, or ready for assessment; a
+    recommendation closed as unacceptable, superseded or not applicable is not waiting).
+
+    :returns: DataFrame ``recommendation_id, review_ref, number, title, assurance_status``
+        (code), ``actions`` (int), ordered by review and recommendation.
+    """
+    from sqlalchemy import and_, func
+
+    from monitoring.db import review as review_table
+
+    rec = src.records()
+    a, r = rec.a, rec.r
+    per_rec = (
+        select(
+            a.c.recommendation_id,
+            func.count().label("actions"),
+            queries._count_if(queries.is_open_sql(a)).label("open_n"),
+            queries._count_if(a.c.status.in_(tuple(rules.DONE_STATUSES))).label("done_n"),
+        )
+        .group_by(a.c.recommendation_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            r.c.id,
+            review_table.c.ref,
+            r.c.number,
+            r.c.title,
+            r.c.assurance_status,
+            per_rec.c.actions,
+        )
+        .select_from(
+            r.join(per_rec, per_rec.c.recommendation_id == r.c.id).join(
+                review_table, review_table.c.id == r.c.review_id
+            )
+        )
+        .where(
+            and_(per_rec.c.open_n == 0, per_rec.c.done_n > 0),
+            r.c.assurance_status.in_(("not_assessed", "ready_for_assessment")),
+            queries.recommendation_filter(src.filters, r, a),
+        )
+        .order_by(review_table.c.ref, r.c.id)
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "recommendation_id",
+            "review_ref",
+            "number",
+            "title",
+            "assurance_status",
+            "actions",
+        ],
+    )
+    frame["actions"] = frame["actions"].astype(int)
+    return frame
+
+
+def item_location(conn: Connection, src: Source, kind: str, item_id: int) -> dict | None:
+    """Where a search result lives, for a link to it: ``{"review_id", "review_ref",
+    "recommendation_id", "action_id"}`` (``action_id`` None for a recommendation) of the
+    ``kind`` (``"recommendation"`` or ``"action"``) with id ``item_id``, among the records the
+    source's reader may read; None when there is no such item (or the reader may not read it).
+
+    :raises ValueError: for another ``kind``.
+    """
+    from monitoring.db import review as review_table
+
+    rec = src.records()
+    if kind == "action":
+        row = conn.execute(
+            select(rec.a.c.review_id, review_table.c.ref, rec.a.c.recommendation_id, rec.a.c.id)
+            .select_from(rec.a.join(review_table, review_table.c.id == rec.a.c.review_id))
+            .where(rec.a.c.id == item_id)
+        ).first()
+    elif kind == "recommendation":
+        row = conn.execute(
+            select(rec.r.c.review_id, review_table.c.ref, rec.r.c.id, None)
+            .select_from(rec.r.join(review_table, review_table.c.id == rec.r.c.review_id))
+            .where(rec.r.c.id == item_id)
+        ).first()
+    else:
+        raise ValueError(f"kind must be 'recommendation' or 'action', got {kind!r}")
+    if row is None:
+        return None
+    return {
+        "review_id": int(row[0]),
+        "review_ref": row[1],
+        "recommendation_id": int(row[2]),
+        "action_id": None if row[3] is None else int(row[3]),
+    }

@@ -54,8 +54,9 @@ else:
 table = frame.drop(columns=["action_id", "rag"]).assign(
     status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])
 )
-# The columns a board reads first, sized to fit a 1400 px window; the rest follow (scroll right).
-board = ["review_ref", "number", "description", "agency", "due_on", "status", "RAG", "days_overdue"]
+# The columns a board reads first (the key ones leftmost, in view on a 390 px phone), sized to
+# fit a 1400 px window; the rest follow (scroll right).
+board = ["review_ref", "number", "RAG", "days_overdue", "description", "agency", "due_on", "status"]
 table = table[[*board, *(c for c in table.columns if c not in board)]]
 w = widgets.WIDTHS
 st.dataframe(

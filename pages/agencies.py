@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from monitoring import charts, reads
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, session, tiles, widgets
 
 session.guard(__file__)
 
@@ -56,14 +56,22 @@ st.dataframe(
         "last_update_on": st.column_config.TextColumn("Latest update", width="medium"),
     },
 )
+names = dict(zip(scorecard["agency_id"], scorecard["agency"], strict=True))
 overdue = scorecard[scorecard["overdue"] > 0]
 if overdue.empty:
     st.success("No overdue actions.")
 else:
-    st.plotly_chart(charts.agency_scorecard_chart(overdue), width="stretch")
+    st.plotly_chart(
+        charts.agency_scorecard_chart(overdue),
+        width="stretch",
+        key="agencies_chart",
+        on_select=lambda: tiles.chart_picks("agencies_chart", "agency_detail", names),
+        selection_mode="points",
+        config=charts.PAGE_CONFIG,
+    )
+    st.caption("Click an agency's bar to list its actions below, overdue first.")
 
 st.subheader("One agency's actions")
-names = dict(zip(scorecard["agency_id"], scorecard["agency"], strict=True))
 agency_id = st.selectbox("Lead agency", list(names), format_func=names.get, key="agency_detail")
 st.caption(
     "The actions as they stood on the 'As at' date (filters apply)."
@@ -72,6 +80,8 @@ st.caption(
 )
 chosen = replace(src, filters=replace(src.filters, agency_ids=(agency_id,)))
 actions = data.read(reads.action_list, chosen)
+# the most overdue first (then by review, as read)
+actions = actions.sort_values("days_overdue", ascending=False, kind="stable")
 actions = actions.assign(
     RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
 )

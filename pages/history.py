@@ -17,6 +17,13 @@ st.title("History")
 linked = navigation.linked_record(
     "action", lambda i: data.read(worklists.action_detail, i), "action"
 )
+if linked is None and st.query_params.get("action"):
+    # The address names no action it may show (the warning above says so): show no other
+    # action's history under that warning; the reader chooses one from the table instead.
+    if st.button("Choose an action from the table", icon=":material/list:"):
+        del st.query_params["action"]
+        st.rerun()
+    st.stop()
 linked_detail = data.read(worklists.action_detail, linked) if linked else None
 index = data.read(worklists.history_index, data.source())
 

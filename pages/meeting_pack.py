@@ -5,8 +5,8 @@ pack shows the records as they stood on its date; the next meeting's, the record
 import pandas as pd
 import streamlit as st
 
-from monitoring import exports, reads
-from monitoring.ui import data, session, widgets
+from monitoring import changes, exports, reads
+from monitoring.ui import data, session, tiles, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -48,11 +48,24 @@ if pack.baseline:
 else:
     st.caption(f"{pack.figures_label}. No earlier meeting: no baseline.")
 
-tiles = st.columns(4)
-widgets.tile(tiles[0], "Overdue actions", pack.figures.overdue)
-widgets.tile(tiles[1], "Red items", len(pack.red_items))
-widgets.tile(tiles[2], "Changes since the baseline", len(pack.changes))
-widgets.tile(tiles[3], "Decisions needed", len(pack.decisions))
+# Each tile opens its list: the pack's own rows, so the list's length is the figure.
+lists = {
+    "overdue": ("Overdue actions", pack.tracker[pack.tracker["days_overdue"] > 0]),
+    "red": ("Red items", pack.red_items),
+    "changes": (
+        "Changes since the baseline",
+        pack.changes.assign(kind=[changes.KIND_LABELS.get(k, k) for k in pack.changes["kind"]]),
+    ),
+    "decisions": ("Decisions needed", pack.decisions),
+}
+LIST = "pack_list"
+row = st.container(key="tiles_pack").columns(4)
+tiles.counting_tile(row[0], "Overdue actions", pack.figures.overdue, "overdue", state_key=LIST)
+for column, kind in zip(row[1:], ("red", "changes", "decisions"), strict=True):
+    tiles.counting_tile(column, lists[kind][0], len(lists[kind][1]), kind, state_key=LIST)
+chosen = tiles.chosen(LIST)
+if chosen in lists:
+    tiles.list_table(*lists[chosen], state_key=LIST, empty="None in this pack.")
 
 with st.expander(
     "Summary figures at this meeting and at the baseline meeting"

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from monitoring import changes, reads, services
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, session, tiles, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -71,12 +71,31 @@ if found.empty:
     st.info("Nothing changed between these dates.")
     st.stop()
 counts = found["kind"].value_counts()
-columns = st.columns(len(changes.CHANGE_KINDS))
+LIST = "meetings_list"  # the kind of change whose list the reader opened (None: every change)
+columns = st.container(key="tiles_meetings").columns(len(changes.CHANGE_KINDS))
 for column, kind in zip(columns, changes.CHANGE_KINDS, strict=True):
-    widgets.tile(column, changes.KIND_LABELS[kind], int(counts.get(kind, 0)))
+    tiles.counting_tile(
+        column, changes.KIND_LABELS[kind], int(counts.get(kind, 0)), kind, state_key=LIST
+    )
+chosen = tiles.chosen(LIST)
+if chosen in changes.KIND_LABELS:
+    shown = found[found["kind"] == chosen]
+    st.subheader(md(f"{changes.KIND_LABELS[chosen]}: {len(shown)}"))
+    st.button(
+        "Show every change",
+        key=f"{LIST}_close",
+        icon=":material/close:",
+        on_click=tiles.choose,
+        args=(LIST, None),
+    )
+else:
+    shown = found
+if shown.empty:
+    st.info("No change of this kind between these dates.")
+    st.stop()
 st.dataframe(
-    found.drop(columns=["action_id", "recommendation_id"]).assign(
-        kind=[changes.KIND_LABELS[k] for k in found["kind"]]
+    shown.drop(columns=["action_id", "recommendation_id"]).assign(
+        kind=[changes.KIND_LABELS[k] for k in shown["kind"]]
     ),
     hide_index=True,
     width="stretch",

@@ -6,10 +6,12 @@ sidebar's "As at" date set, as they stood on that date; the sidebar's filters an
 scope apply to all of it.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 
 from monitoring import charts, config, measures, reads
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, session, tiles, widgets
 
 session.guard(__file__)
 
@@ -26,7 +28,9 @@ else:
     data.keep_rollups_fresh(today, limits)
 
 figures = data.read(reads.overview, src)
-row1 = st.columns(4)
+LIST = "overview_list"  # which list the reader opened: a tile's kind, or "review:ID"/"agency:ID"
+tile_rows = st.container(key="tiles_overview")  # two tiles a row on a phone (APP_CSS)
+row1 = tile_rows.columns(4)
 widgets.tile(row1[0], "Reviews", figures.reviews)
 widgets.tile(row1[1], "Recommendations", figures.recommendations)
 widgets.tile(
@@ -41,11 +45,71 @@ widgets.tile(
     widgets.percent(figures.pct_assured),
     help="Share of recommendations the board has seen evidence for (practice changed).",
 )
-row2 = st.columns(4)
-widgets.tile(row2[0], "Open actions", figures.open_actions)
-widgets.tile(row2[1], "Overdue actions", figures.overdue, help="Open and past their target date.")
-widgets.tile(row2[2], f"Due in the next {limits.due_soon_days} days", figures.due_soon)
-widgets.tile(row2[3], "Open with no target date", figures.no_due_date)
+row2 = tile_rows.columns(4)
+tiles.counting_tile(row2[0], "Open actions", figures.open_actions, "open", state_key=LIST)
+tiles.counting_tile(
+    row2[1],
+    "Overdue actions",
+    figures.overdue,
+    "overdue",
+    state_key=LIST,
+    help="Open and past their target date.",
+)
+tiles.counting_tile(
+    row2[2],
+    f"Due in the next {limits.due_soon_days} days",
+    figures.due_soon,
+    "due_soon",
+    state_key=LIST,
+)
+tiles.counting_tile(
+    row2[3], "Open with no target date", figures.no_due_date, "no_due_date", state_key=LIST
+)
+# What the board is asked to act on: each figure is its list's length (the meeting pack's lists).
+board = {kind: data.read(reads.tile_list, src, kind) for kind in reads.BOARD_TILES}
+row3 = tile_rows.columns(5)
+tiles.counting_tile(
+    row3[0],
+    "Decisions needed",
+    len(board["decisions"]),
+    "decisions",
+    state_key=LIST,
+    help="Target dates to approve, escalated actions, recommendations to assure, responses to "
+    "chase (as in the meeting pack).",
+)
+tiles.counting_tile(
+    row3[1],
+    "Escalated to the board",
+    len(board["escalated"]),
+    "escalated",
+    state_key=LIST,
+    help="Overdue actions that reached the board's level of the reminder ladder.",
+)
+tiles.counting_tile(
+    row3[2],
+    "Awaiting assurance",
+    len(board["for_assurance"]),
+    "for_assurance",
+    state_key=LIST,
+    help="Actions reported completed and recommendations ready for assurance.",
+)
+tiles.counting_tile(
+    row3[3],
+    "Completed, not assured",
+    len(board["completed_not_assured"]),
+    "completed_not_assured",
+    state_key=LIST,
+    help="Recommendations whose actions are all closed, at least one completed, that the board "
+    "has not assured.",
+)
+tiles.counting_tile(
+    row3[4],
+    f"No update for {limits.stale_days}+ days",
+    figures.stale,
+    "stale",
+    state_key=LIST,
+    help=f"Open actions with no progress update for more than {limits.stale_days} days.",
+)
 measure_counts = data.read(measures.overview_counts, as_at, src.filters, scope=src.scope)
 # Measures are not read by viewers (published material only; the Measures page is not theirs).
 if measure_counts.total and not src.scope.published_only:
@@ -54,27 +118,85 @@ if measure_counts.total and not src.scope.published_only:
         f"concerning, {measure_counts.no_change} no significant change (see Measures)."
     )
 
+by_review = data.read(reads.rag_by_review, src)
+by_agency = data.read(reads.overdue_by_agency, src)
+kind, record = tiles.parse_choice(tiles.chosen(LIST))
+if kind in reads.TILE_LISTS:
+    tiles.list_table(
+        reads.TILE_LISTS[kind],
+        data.read(reads.tile_list, src, kind),
+        state_key=LIST,
+        empty="None, with these filters and this date.",
+    )
+elif kind == "review" and record in set(by_review["review_id"]):
+    ref = by_review.loc[by_review["review_id"] == record, "ref"].iloc[0]
+    tiles.list_table(
+        f"Actions of review {ref}",
+        data.read(
+            reads.action_list, replace(src, filters=replace(src.filters, review_ids=(record,)))
+        ),
+        state_key=LIST,
+        empty="No actions match the filters.",
+    )
+elif kind == "agency" and record in set(by_agency["agency_id"].dropna().astype(int)):
+    name = by_agency.loc[by_agency["agency_id"] == record, "agency"].iloc[0]
+    tiles.list_table(
+        f"Overdue actions of {name}",
+        data.read(
+            reads.action_list,
+            replace(src, filters=replace(src.filters, agency_ids=(record,))),
+            "overdue",
+        ),
+        state_key=LIST,
+        empty="No overdue actions.",
+    )
+
 left, right = st.columns(2)
 with left:
     chart = data.figure(charts.rag_by_review_chart, reads.rag_by_review, src)
     if chart is None:
         st.info("No actions match the filters.")
     else:
-        st.plotly_chart(chart, width="stretch")
+        st.plotly_chart(
+            chart,
+            width="stretch",
+            key="overview_rag_chart",
+            on_select=lambda: tiles.chart_selection("overview_rag_chart", LIST, "review"),
+            selection_mode="points",
+            config=charts.PAGE_CONFIG,
+        )
+        st.caption("Click a review's bar to list its actions.")
 with right:
     chart = data.figure(charts.overdue_by_agency_chart, reads.overdue_by_agency, src)
     if chart is None:
         st.success("No overdue actions.")
     else:
-        st.plotly_chart(chart, width="stretch")
+        st.plotly_chart(
+            chart,
+            width="stretch",
+            key="overview_agency_chart",
+            on_select=lambda: tiles.chart_selection("overview_agency_chart", LIST, "agency"),
+            selection_mode="points",
+            config=charts.PAGE_CONFIG,
+        )
+        st.caption("Click an agency's bar to list its overdue actions.")
 
-st.subheader("The ten most overdue actions")
 top = data.read(reads.most_overdue, src, limit=10)
+st.subheader(
+    "The ten most overdue actions"
+    if figures.overdue > 10
+    else f"All {figures.overdue} overdue actions, most overdue first"
+    if figures.overdue > 1
+    else "The overdue action"
+    if figures.overdue == 1
+    else "Overdue actions"
+)
 if top.empty:
     st.success("No overdue actions.")
 else:
     st.dataframe(
-        top[["review_ref", "number", "description", "agency", "due_on", "days_overdue"]],
+        # the key columns first: a phone (390 px) shows them without scrolling sideways
+        top[["review_ref", "number", "days_overdue", "description", "agency", "due_on"]],
         hide_index=True,
         width="stretch",
         column_config={

@@ -4,7 +4,7 @@ recommendations and actions."""
 import streamlit as st
 
 from monitoring import charts, measures, reads, rules
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, navigation, session, tiles, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -22,7 +22,16 @@ if register.empty:
     st.info("No reviews match the filters.")
     st.stop()
 
-st.plotly_chart(charts.review_progress_chart(register), width="stretch")
+st.plotly_chart(
+    charts.review_progress_chart(register),
+    width="stretch",
+    key="reviews_chart",
+    on_select=lambda: tiles.chart_picks(
+        "reviews_chart", "review_detail", set(register["review_id"])
+    ),
+    selection_mode="points",
+    config=charts.PAGE_CONFIG,
+)
 if len(register) > charts.MAX_REVIEWS_CHARTED:
     st.caption(
         f"The chart draws the {charts.MAX_REVIEWS_CHARTED} reviews with the most overdue actions, "
@@ -48,6 +57,15 @@ st.dataframe(
 
 st.subheader("One review in detail")
 titles = dict(zip(register["review_id"], register["ref"] + " – " + register["title"], strict=True))
+# A link such as /reviews?show_review=3&recommendation=12 (a search result's) opens that review with
+# that recommendation open, once: the reader may then choose another review.
+linked = navigation.linked_record(
+    "show_review", lambda i: i in titles, "review (with these filters)"
+)
+linked_rec = navigation.parse_record_id(st.query_params.get("recommendation"))
+if linked and st.session_state.get("review_link") != (linked, linked_rec):
+    st.session_state["review_link"] = (linked, linked_rec)
+    st.session_state["review_detail"] = linked
 review_id = st.selectbox("Review", list(titles), format_func=titles.get, key="review_detail")
 detail = data.read(reads.review_detail, src, int(review_id))
 measure_rows = data.read(measures.summaries, src.as_at, scope=src.scope)
@@ -56,7 +74,8 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
     implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
     heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
-    with st.expander(md(f"{heading} — {implementation}"), expanded=False):
+    opened = linked == int(review_id) and linked_rec == int(first["recommendation_id"])
+    with st.expander(md(f"{heading} — {implementation}"), expanded=opened):
         st.markdown(
             f"**Response:** {widgets.code_word('response_status', first['response_status'])} · "
             f"**Assurance:** {widgets.code_word('assurance_status', first['assurance_status'])}"

@@ -4,7 +4,7 @@ full-text search over recommendation and action text."""
 import streamlit as st
 
 from monitoring import charts, reads
-from monitoring.ui import data, session, widgets
+from monitoring.ui import data, navigation, session, widgets
 from monitoring.ui.text import md
 
 session.guard(__file__)
@@ -70,7 +70,7 @@ if query.strip():
     hits = data.read(reads.search, src, query)
     st.caption(f"{len(hits)} matches for “{md(query.strip())}”.")
     if not hits.empty:
-        st.dataframe(
+        event = st.dataframe(
             hits.drop(columns=["item_id", "rank"]),
             hide_index=True,
             width="stretch",
@@ -81,6 +81,11 @@ if query.strip():
                 "number": "Number",
                 "text": st.column_config.TextColumn("Text", width="large"),
             },
+            key=f"search_hits_{query.strip().lower()}",
+            on_select="rerun",
+            selection_mode="single-row",
         )
+        # a chosen result links to its item (issue 19)
+        navigation.search_result_links(hits, event.selection.rows, src)
 if not src.as_at:
     widgets.today_caption(src.today)

@@ -107,15 +107,20 @@ def test_agency_charts_draw_the_top_agencies_and_all_others_together(frames, dem
     fig = charts.overdue_by_agency_chart(by_agency, max_agencies=1)
     (bars,) = fig.data
     others = charts.others_label(len(overdue) - 1, "agencies")
-    assert list(bars.y) == [*by_agency["agency"].head(1), others]
-    assert list(bars.x[:1]) == [overdue[a] for a in bars.y[:1]]
+    # the whole names on hover; on the bars, names cut to charts.LABEL_CHARS characters
+    names = list(bars.hovertext)
+    assert names == [*by_agency["agency"].head(1), others]
+    assert list(bars.y) == [charts.short_label(n) for n in names]
+    assert all(len(y) <= charts.LABEL_CHARS for y in bars.y)
+    assert any(len(n) > charts.LABEL_CHARS for n in by_agency["agency"])  # the demo has one
+    assert list(bars.x[:1]) == [overdue[a] for a in names[:1]]
     assert sum(bars.x) == sum(overdue.values())  # nothing lost: the others are summed
-    assert bars.x[1] == sum(n for a, n in overdue.items() if a not in bars.y[:1])
+    assert bars.x[1] == sum(n for a, n in overdue.items() if a not in names[:1])
     assert list(bars.marker.color)[-1] == charts.OTHERS_COLOUR
     assert f"the 1 of {len(overdue)} with the most, and all others" in fig.layout.title.text
     # a short list is drawn whole, without an "others" bar
     whole = charts.overdue_by_agency_chart(by_agency)
-    assert list(whole.data[0].y) == list(by_agency["agency"])
+    assert list(whole.data[0].hovertext) == list(by_agency["agency"])
 
     card = frames["scorecard"]
     card = card[card["overdue"] > 0]
@@ -129,18 +134,27 @@ def test_agency_charts_draw_the_top_agencies_and_all_others_together(frames, dem
     assert "all others" in fig.layout.title.text
 
 
-def test_rag_by_review_chart_sums_the_other_reviews(frames):
+def test_rag_by_review_chart_states_the_other_reviews_in_words(frames):
     rag = frames["rag"]
     reviews = rag["ref"].nunique()
     fig = charts.rag_by_review_chart(rag, max_reviews=2)
-    others = charts.others_label(reviews - 2, "reviews")
-    drawn = [ref for ref in fig.data[0].y if ref != others]
-    assert len(drawn) == 2 and fig.data[0].y[-1] == others
+    # only the two drawn reviews have bars: the others would dwarf them (issue 19)
+    drawn = list(fig.data[0].y)
+    assert len(drawn) == 2 and not any(ref.startswith("All other") for ref in drawn)
+    assert "the 2 of" in fig.layout.title.text
+    subtitle = fig.layout.title.subtitle.text
+    assert subtitle.startswith(f"The other {reviews - 2} reviews (not drawn):")
+    rest = rag[~rag["ref"].isin(drawn)]
+    for code, word in rules.rag_labels().items():
+        total = int(rest.loc[rest["rag"] == code, "actions"].sum())
+        assert (f"{word} {total:,}" in subtitle) == (total > 0)
     for series in fig.data:
         code = next(c for c, w in rules.rag_labels().items() if series.name.startswith(w))
-        expected = rag[(rag["rag"] == code) & ~rag["ref"].isin(drawn)]["actions"].sum()
-        assert series.x[-1] == expected
-    assert sum(sum(series.x) for series in fig.data) == rag["actions"].sum()
+        expected = rag[(rag["rag"] == code) & rag["ref"].isin(drawn)]
+        assert sum(series.x) == expected["actions"].sum()
+    # every bar names its review, for a click to open its actions
+    ids = dict(zip(rag["ref"], rag["review_id"], strict=True))
+    assert list(fig.data[0].customdata) == [ids[ref] for ref in drawn]
 
 
 def test_trend_chart(frames):
@@ -215,7 +229,12 @@ def test_names_from_people_are_text_in_every_chart(frames):
         "themes": charts.theme_chart(themes),
     }
     for name, fig in figures.items():
-        labels = [label for trace in fig.data for label in trace.y]
+        # a long name is cut on its bar and whole in the hover text (issue 19)
+        labels = [
+            label
+            for trace in fig.data
+            for label in (*trace.y, *(trace.hovertext if trace.hovertext is not None else ()))
+        ]
         assert SHOWN in labels, name
         assert HOSTILE_NAME not in labels, name
         assert all("<" not in str(label) for label in labels), name

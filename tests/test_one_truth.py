@@ -45,7 +45,8 @@ def chart(at, title_part: str) -> dict:
 def overdue_by_agency_from_chart(at) -> dict[str, int]:
     spec = chart(at, "Overdue actions by lead agency")
     bar = spec["data"][0]
-    return {str(y): int(x) for x, y in zip(bar["x"], bar["y"], strict=True)}
+    names = bar.get("hovertext", bar["y"])  # the whole names (a long one is cut on the bar)
+    return {str(y): int(x) for x, y in zip(bar["x"], names, strict=True)}
 
 
 def params(filter_name: str, as_at: date | None, ids: dict) -> dict:

@@ -98,6 +98,65 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
     return sections
 
 
+# --- the app's CSS -------------------------------------------------------------------------------
+
+APP_CSS = """<style>
+/* WCAG 2.5.8 (target size, 24 px): Streamlit draws each day and month segment of a date field
+   smaller than that, so give every segment the minimum size. */
+[data-testid='stDateInput'] [role='spinbutton']
+{display:inline-block;min-width:24px;min-height:24px;text-align:center}
+/* A phone (up to 640 px, where Streamlit stacks columns one a row): the tiles of a tile row
+   (a container keyed tiles_*) two a row, so the figures are read at a glance. */
+@media (max-width: 640px) {
+  [class*='st-key-tiles_'] [data-testid='stHorizontalBlock'] {flex-wrap:wrap;row-gap:0.5rem}
+  [class*='st-key-tiles_'] [data-testid='stColumn']
+  {flex:1 1 calc(50% - 0.5rem) !important;min-width:calc(50% - 0.5rem) !important;
+   width:calc(50% - 0.5rem) !important}
+  [class*='st-key-tiles_'] [data-testid='stMetricValue'] {font-size:1.75rem}
+}
+/* A tile's label is read whole (wrapped), never cut with an ellipsis. */
+[class*='st-key-tiles_'] [data-testid='stMetricLabel'] *
+{white-space:normal !important;overflow:visible !important;text-overflow:clip !important}
+</style>"""
+"""The app's own CSS (no external fonts or scripts): drawn once per run by :func:`app_css`."""
+
+
+def app_css() -> None:
+    """Draw :data:`APP_CSS` (``dashboard.py`` calls it before any page)."""
+    st.html(APP_CSS)
+
+
+PHONE_WIDTH = 767
+"""Widest window, in CSS pixels, treated as a phone: where Streamlit's sidebar lies over the page
+(its own breakpoint is 768 px) and so is closed once a page is chosen."""
+
+_CLOSE_SIDEBAR = """<script data-choice="%d">
+(() => {
+  if (!window.matchMedia('(max-width: %dpx)').matches) return;
+  const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (button) button.click();
+})();
+</script>"""
+
+
+def close_sidebar_after_choosing(page: st.Page) -> None:
+    """On a phone (up to :data:`PHONE_WIDTH` px wide) close the sidebar once the reader has
+    chosen another page in it, so the page chosen is what they see (issue 19); the sidebar is
+    left as it is when the same page reruns (e.g. a filter changed in the sidebar) and on a
+    wider window. The app's own script, drawn with the page: nothing is fetched."""
+    shown = st.session_state.get("shown_page")
+    st.session_state["shown_page"] = page.url_path
+    if shown is not None and shown != page.url_path:
+        # a new number each time: the browser runs a script only when it is new to it
+        choice = st.session_state["page_choices"] = st.session_state.get("page_choices", 0) + 1
+        with st.sidebar:
+            st.html(
+                _CLOSE_SIDEBAR % (choice, PHONE_WIDTH),
+                unsafe_allow_javascript=True,
+                width="content",
+            )
+
+
 # --- page guard and linked records (case 18) --------------------------------------------------
 
 _LOG = logging.getLogger("monitoring.pages")
@@ -155,3 +214,63 @@ def linked_record(param: str, exists, what: str) -> int | None:
         f"No such {what}. The page's address names {what} {md(raw[:40])}, which is not here."
     )
     return None
+
+
+# --- links to one item (issue 19: search results open their item) ------------------------------
+
+
+def page_for(page_file: str) -> st.Page:
+    """The registered ``st.Page`` of a page file (for ``st.page_link``/``st.switch_page``)."""
+    spec = spec_for(page_file)
+    if spec is None:
+        raise ValueError(f"no registered page {page_file!r}")
+    return _page(spec)
+
+
+def may_open(page_file: str, role: str) -> bool:
+    """True when ``role`` sees the page (it is in the role's navigation)."""
+    spec = spec_for(page_file)
+    return spec is not None and role in spec.roles and (PAGES_DIR / spec.file).exists()
+
+
+def item_links(location: dict, role: str, *, number: str | None = None) -> None:
+    """Links that open one recommendation or action (:func:`monitoring.reads.item_location`):
+    its review on the Reviews page with that recommendation open (``/reviews?show_review=ID&
+    recommendation=ID``) and, for an action, its history (``/history?action=ID``) for the roles
+    that see the History page."""
+    what = "action" if location["action_id"] else "recommendation"
+    label = f"Open {what} {number or ''} in review {location['review_ref']}".replace("  ", " ")
+    st.page_link(
+        page_for("reviews.py"),
+        label=md(label),
+        icon=":material/menu_book:",
+        query_params={
+            "show_review": str(location["review_id"]),
+            "recommendation": str(location["recommendation_id"]),
+        },
+    )
+    if location["action_id"] and may_open("history.py", role):
+        st.page_link(
+            page_for("history.py"),
+            label=md(f"Open the history of action {number or ''}".rstrip()),
+            icon=":material/history:",
+            query_params={"action": str(location["action_id"])},
+        )
+
+
+def search_result_links(hits, rows: list[int], src) -> None:
+    """Under a table of search results (:func:`monitoring.reads.search`) whose row ``rows[0]``
+    the reader chose: the links that open that result's item (:func:`item_links`); with none
+    chosen, a caption saying to choose one."""
+    from monitoring import reads
+    from monitoring.ui import data
+
+    if not rows or rows[0] >= len(hits):
+        st.caption("Choose a result in the table to open it.")
+        return
+    hit = hits.iloc[rows[0]]
+    location = data.read(reads.item_location, src, str(hit["kind"]), int(hit["item_id"]))
+    if location is None:
+        return
+    role = (st.session_state.get("user") or {}).get("role", "viewer")
+    item_links(location, role, number=None if hit["number"] is None else str(hit["number"]))
