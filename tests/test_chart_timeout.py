@@ -82,8 +82,9 @@ def test_export_command_gives_up_on_a_hanging_browser_and_writes_the_pack(
     cover = reader.pages[0].extract_text()
     assert "Charts left out" in cover and "3 seconds" in cover
     assert sum(len(page.images) for page in reader.pages) == 0
-    time.sleep(0.5)
-    assert running_fakes(mark) <= before  # no stray browser wrapper (nor its sleep) is left
+    assert settled(
+        lambda: running_fakes(mark) <= before
+    )  # no stray browser wrapper (nor its sleep) is left
 
 
 def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch, mark):
@@ -108,8 +109,18 @@ def test_meeting_pack_files_say_the_charts_are_missing(demo_engine, monkeypatch,
     assert "Charts left out" in PdfReader(io.BytesIO(files["pdf"])).pages[0].extract_text()
     cover = Presentation(io.BytesIO(files["pptx"])).slides[0]
     assert "Charts left out" in cover.placeholders[1].text
-    time.sleep(0.5)
-    assert running_fakes(mark) <= before
+    assert settled(lambda: running_fakes(mark) <= before)
+
+
+def settled(check, seconds: float = 15.0) -> bool:
+    """True once ``check()`` holds, polling for up to ``seconds`` (a killed process takes a moment
+    to go, longer on a loaded machine); False if it never does."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def _alive(pids: set[int]) -> set[int]:
@@ -146,9 +157,10 @@ def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_
     before = running_fakes(mark)
     with pytest.raises(images.ChartTimeout, match="within 2 seconds"):
         images.render_png(figures, timeout=2)
-    time.sleep(0.5)
-    assert running_fakes(mark) <= before
-    assert not _alive(started)  # the warm browser was closed for the other BROWSER_PATH
+    assert settled(lambda: running_fakes(mark) <= before)
+    assert settled(
+        lambda: not _alive(started)
+    )  # the warm browser was closed for the other BROWSER_PATH
 
     monkeypatch.delenv("BROWSER_PATH")
     third = images.render_png(figures)
@@ -156,5 +168,4 @@ def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_
     restarted = set(images._WARM.pids)
     assert restarted and not restarted & started
     images.close_browser()
-    time.sleep(0.5)
-    assert not _alive(restarted)
+    assert settled(lambda: not _alive(restarted))
