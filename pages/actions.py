@@ -52,7 +52,8 @@ else:
     st.caption("Worst first: most days overdue at the top.")
 
 table = frame.drop(columns=["action_id", "rag"]).assign(
-    status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])
+    status=widgets.status_words(frame["status"]),
+    RAG=widgets.rag_words(frame["rag"], due_on=frame["due_on"], statuses=frame["status"]),
 )
 # The columns a board reads first, sized to fit a 1400 px window; the rest follow (scroll right).
 board = ["review_ref", "number", "description", "agency", "due_on", "status", "RAG", "days_overdue"]

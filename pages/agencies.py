@@ -73,7 +73,8 @@ st.caption(
 chosen = replace(src, filters=replace(src.filters, agency_ids=(agency_id,)))
 actions = data.read(reads.action_list, chosen)
 actions = actions.assign(
-    RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
+    RAG=widgets.rag_words(actions["rag"], due_on=actions["due_on"], statuses=actions["status"]),
+    status=widgets.status_words(actions["status"]),
 )
 w = widgets.WIDTHS
 st.dataframe(

@@ -211,9 +211,22 @@ def test_escalated_actions_are_listed_for_the_board(demo_engine):
     )
     assert scalar(demo_engine, "select count(*) from escalation") == 2
     pack = build(demo_engine, held_on)
-    assert list(pack.escalations["action_id"]) == [action_id]
-    assert pack.escalations.iloc[0]["days_overdue"] == (held_on - date.fromisoformat(due_on)).days
-    assert (pack.decisions["decision"].str.startswith("Escalated")).sum() == 1
+    # escalation is the ladder rule when read (issue 19), not the rows ``remind`` recorded: every
+    # action 90 or more days overdue as the records stood on the meeting date is listed
+    ruled = {
+        r[0]
+        for r in sql(
+            demo_engine,
+            STATE + f"select id from s where {OPEN} and due_on <= :cut",
+            cut=(held_on - timedelta(days=90)).isoformat(),
+            **params(held_on),
+        )
+    }
+    assert action_id in ruled and len(ruled) >= 2
+    assert set(pack.escalations["action_id"]) == ruled
+    row = pack.escalations.set_index("action_id").loc[action_id]
+    assert row["days_overdue"] == (held_on - date.fromisoformat(due_on)).days
+    assert (pack.decisions["decision"].str.startswith("Escalated")).sum() == len(ruled)
 
 
 def pdf_text(data: bytes) -> str:
