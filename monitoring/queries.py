@@ -210,9 +210,11 @@ def recommendation_not_delivered_sql(
     if counts is None:
         withdrawn = tuple(rules.WITHDRAWN_STATUSES)
         all_withdrawn = and_(
-            r.c.id.in_(select(a.c.recommendation_id)),
+            r.c.id.in_(select(a.c.recommendation_id).correlate(None)),
             ~r.c.id.in_(
-                select(a.c.recommendation_id).where(func.coalesce(a.c.status, "").not_in(withdrawn))
+                select(a.c.recommendation_id)
+                .where(func.coalesce(a.c.status, "").not_in(withdrawn))
+                .correlate(None)
             ),
         )
     else:

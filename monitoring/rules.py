@@ -1,7 +1,8 @@
 """Domain rules (DESIGN §4) as pure functions: no database, no Streamlit, one ``today`` passed in.
 
 Every figure the board sees comes from these rules, or from SQL in :mod:`monitoring.queries` that
-tests prove equal to them.
+the edge-case table (``tests/test_rule_twins.py``) proves equal to them. The words shown for the
+codes, and the date and percent formats, are in :mod:`monitoring.vocabulary`.
 """
 
 from __future__ import annotations

@@ -354,7 +354,13 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
     rag_col, due_col = header.index("RAG"), header.index("Target date")
     for row in rows:
         rag = row[rag_col]
-        assert rag.value in ("Red", "Amber", "Green", "Blue", "Grey")
+        # an open action with no target date says so beside its RAG word (issue 19)
+        word = rag.value.removesuffix(" (no target date)")
+        assert (word != rag.value) == (
+            row[due_col].value is None
+            and row[header.index("Status")].value in ("Not started", "In progress")
+        )
+        assert word in ("Red", "Amber", "Green", "Blue", "Grey")
         assert rag.fill.fgColor.rgb.endswith(
             {
                 "Red": "B2182B",
@@ -362,9 +368,9 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
                 "Green": "1B6B3A",
                 "Blue": "1F4E96",
                 "Grey": "595959",
-            }[rag.value]
+            }[word]
         )
-        red_rows += rag.value == "Red"
+        red_rows += word == "Red"
         if row[due_col].value is not None:
             assert row[due_col].is_date and row[due_col].number_format == "d mmm yyyy"
     assert red_rows == exp["overdue"]

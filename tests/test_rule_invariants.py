@@ -252,3 +252,51 @@ def test_escalation_is_computed_when_read_not_from_the_reminders_table(demo_engi
         today=ANCHOR,
     )
     assert set(live_pack(demo_engine).escalations["action_id"]) == expected_now
+
+
+def test_the_annual_report_never_lists_an_assured_recommendation_as_not_implemented(
+    demo_engine, monkeypatch
+):
+    """The issue's pack listed a recommendation as not implemented that also counted as assured:
+    the annual report lists each recommendation not being implemented (the rule), and one still
+    being implemented with an action closed as not implemented only "in part"."""
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
+    superseded = rows(
+        demo_engine,
+        "select min(id) from recommendation where assurance_status = 'not_assessed'",
+    )[0][0]
+    with demo_engine.begin() as conn:
+        conn.execute(
+            text("update recommendation set assurance_status = 'superseded' where id = :r"),
+            {"r": superseded},
+        )
+    pack = live_pack(demo_engine)
+    listed = {
+        (r.ref, f"Recommendation {n.number}"): n.reason
+        for r in pack.annual
+        for n in r.not_implemented.itertuples()
+    }
+    whole = not_delivered_items(demo_engine)
+    assured = {
+        (ref, f"Recommendation {number}")
+        for ref, number in rows(
+            demo_engine,
+            "select v.ref, r.number from recommendation r join review v on v.id = r.review_id"
+            " where r.assurance_status = 'assured'",
+        )
+    }
+    assert whole and whole <= set(listed)
+    in_part = {k for k, reason in listed.items() if reason.startswith("In part")}
+    assert in_part, "the demo has assured recommendations with an action not implemented"
+    assert in_part == set(listed) - whole
+    assert not (set(listed) - in_part) & assured
+    (ref_number,) = [
+        (ref, f"Recommendation {number}")
+        for ref, number in rows(
+            demo_engine,
+            "select v.ref, r.number from recommendation r join review v on v.id = r.review_id"
+            " where r.id = :r",
+            r=superseded,
+        )
+    ]
+    assert listed[ref_number] == "Recommendation superseded"

@@ -553,7 +553,7 @@ def annual_section(pack: MeetingPack) -> Section:
         )
         tables.append(
             Table(
-                f"{r.ref}: recommendations not implemented",
+                f"{r.ref}: recommendations not implemented, in whole or in part",
                 ["Rec.", "Recommendation", "Reason"],
                 [[n.number, n.title, n.reason] for n in r.not_implemented.itertuples()],
                 [0.7, 5, 4],

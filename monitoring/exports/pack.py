@@ -676,6 +676,9 @@ def annual_report(
             links = proof.setdefault(u.action_id, [])
             if u.evidence_url not in links:
                 links.append(u.evidence_url)
+    # not being implemented by the rule (issue 19: never also counted as assured), or with some
+    # action closed as not implemented ("in part")
+    whole = queries.recommendation_not_delivered_sql(r, a.alias("every_action"))
     not_done = conn.execute(
         select(
             r.c.review_id,
@@ -684,6 +687,7 @@ def annual_report(
             r.c.response_status,
             r.c.assurance_status,
             func.max(a.c.closure_reason).label("reason"),
+            func.max(case((whole, 1), else_=0)).label("whole"),
         )
         .select_from(
             r.outerjoin(
@@ -702,8 +706,7 @@ def annual_report(
         )
         .having(
             or_(
-                r.c.response_status == "not_accepted",
-                r.c.assurance_status == "closed_unacceptable",
+                func.max(case((whole, 1), else_=0)) == 1,
                 func.count(a.c.id) > 0,
             )
         )
@@ -766,13 +769,20 @@ def annual_report(
 
 
 def _not_implemented_reason(row) -> str:
+    """Why: the recorded reason, or the recommendation's status in words; "In part: ..." for a
+    recommendation still being implemented (:func:`monitoring.rules.recommendation_not_delivered`
+    false) with an action closed as not implemented."""
     if row.reason:
-        return row.reason
-    if row.response_status == "not_accepted":
-        return "Recommendation not accepted"
-    if row.assurance_status == "closed_unacceptable":
-        return "Closed by the board: evidence not acceptable"
-    return "No reason recorded"
+        reason = row.reason
+    elif row.response_status == "not_accepted":
+        reason = "Recommendation not accepted"
+    elif row.assurance_status == "closed_unacceptable":
+        reason = "Closed by the board: evidence not acceptable"
+    elif row.assurance_status == "superseded":
+        reason = "Recommendation superseded"
+    else:
+        reason = "No reason recorded"
+    return reason if row.whole else f"In part (an action was not implemented): {reason}"
 
 
 # --- the whole pack --------------------------------------------------------------------------
