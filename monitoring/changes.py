@@ -54,14 +54,7 @@ CHANGE_KINDS = (
     "status_change",
     "new_recommendation",
 )
-KIND_LABELS = {
-    "baseline": "Brought in (baseline)",
-    "newly_completed": "Newly completed",
-    "newly_overdue": "Newly overdue",
-    "date_moved": "Target date moved",
-    "status_change": "Status changed",
-    "new_recommendation": "New recommendation",
-}
+KIND_LABELS = vocabulary.CHANGE_KIND_LABELS
 COLUMNS = [
     "kind",
     "action_id",

@@ -164,6 +164,27 @@ DECISION_LABELS = {
 """Words for ``due_date_change.decision``."""
 
 
+ROLE_LABELS = {
+    "viewer": "Viewer (published material only)",
+    "agency_lead": "Agency lead",
+    "assurer": "Assurer",
+    "board": "Board member",
+    "admin": "Administrator",
+}
+"""Words for ``app_user.role``, in the order a new account is offered them: least access first
+(DESIGN §5)."""
+
+CHANGE_KIND_LABELS = {
+    "baseline": "Brought in (baseline)",
+    "newly_completed": "Newly completed",
+    "newly_overdue": "Newly overdue",
+    "date_moved": "Target date moved",
+    "status_change": "Status changed",
+    "new_recommendation": "New recommendation",
+}
+"""Words for the kinds of change since a meeting (:mod:`monitoring.changes`)."""
+
+
 def code_labels() -> dict[str, dict[str, str]]:
     """The words for each stored code, by field: action ``status``, ``assurance_status``,
     ``response_status``, ``rag`` / ``rag_override`` (the board's RAG words), a target-date
@@ -177,6 +198,8 @@ def code_labels() -> dict[str, dict[str, str]]:
         "rag_override": rag,
         "decision": DECISION_LABELS,
         "implementation": IMPLEMENTATION_LABELS,
+        "role": ROLE_LABELS,
+        "kind": CHANGE_KIND_LABELS,
     }
 
 
@@ -364,6 +387,7 @@ def count_words(count: int, noun: str, plural: str | None = None) -> str:
 
 __all__ = [
     "ASSURANCE_LABELS",
+    "CHANGE_KIND_LABELS",
     "DECISION_LABELS",
     "DEFAULT_RAG_LABELS",
     "IMPLEMENTATION_LABELS",
@@ -374,6 +398,7 @@ __all__ = [
     "RAG_COLOURS",
     "RAG_MEANINGS",
     "RESPONSE_LABELS",
+    "ROLE_LABELS",
     "STATUS_LABELS",
     "DATE_FIELDS",
     "ENTITY_LABELS",

@@ -5,7 +5,7 @@ downloads of exactly the rows shown as CSV and Excel."""
 
 import streamlit as st
 
-from monitoring import config, reads
+from monitoring import config, reads, vocabulary
 from monitoring.ui import data, queue, session, widgets
 
 session.guard(__file__)
@@ -48,7 +48,7 @@ if total > len(frame):
         "type in Find to reach the others."
     )
 else:
-    st.caption(f"{total:,} actions.")
+    st.caption(f"{vocabulary.count_words(total, 'action')}.")
     st.caption("Worst first: most days overdue at the top.")
 
 table = frame.drop(columns=["action_id", "rag"]).assign(

@@ -79,7 +79,9 @@ st.subheader("Search recommendations and actions")
 query = st.text_input("Words to find", key="search_text", placeholder="e.g. online grooming")
 if query.strip():
     hits = data.read(reads.search, src, query)
-    st.caption(f"{len(hits)} matches for “{md(query.strip())}”.")
+    st.caption(
+        f"{vocabulary.count_words(len(hits), 'match', 'matches')} for “{md(query.strip())}”."
+    )
     if not hits.empty:
         st.dataframe(
             hits.drop(columns=["item_id", "rank"]),

@@ -32,7 +32,7 @@ def action_heading(row) -> str:
         f"{str(row['description'])[:90]}"
     )
     if row["days_overdue"]:
-        text += f" — {int(row['days_overdue'])} days overdue"
+        text += f" — {vocabulary.count_words(int(row['days_overdue']), 'day')} overdue"
     return text
 
 
