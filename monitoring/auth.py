@@ -14,16 +14,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
-from monitoring import db
+from monitoring import db, vocabulary
 
-ROLE_LABELS = {
-    "viewer": "Viewer (published material only)",
-    "agency_lead": "Agency lead",
-    "assurer": "Assurer",
-    "board": "Board member",
-    "admin": "Administrator",
-}
-"""Roles in the order a new account is offered them: least access first (DESIGN §5)."""
+ROLE_LABELS = vocabulary.ROLE_LABELS
+"""Roles in the order a new account is offered them (:data:`monitoring.vocabulary.ROLE_LABELS`)."""
 
 _hasher = PasswordHasher()
 

@@ -47,7 +47,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from monitoring import bench_data, config, db, queries, rollups, rules
+from monitoring import bench_data, config, db, queries, rollups, rules, vocabulary
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 PFD_CSV = config.PROJECT_ROOT.parent / "shared" / "realdata" / "pfd" / "pfd_recipient_statuses.csv"
@@ -233,17 +233,17 @@ ORDER BY r.ref, CASE rated.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green
     WHEN 'blue' THEN 3 ELSE 4 END
 """
 PLAIN_OVERDUE = f"""
-SELECT a.lead_agency_id AS agency_id, coalesce(g.name, '{rules.NO_LEAD_AGENCY}') AS agency,
+SELECT a.lead_agency_id AS agency_id, coalesce(g.name, '{vocabulary.NO_LEAD_AGENCY}') AS agency,
     count(*) AS overdue
 FROM action a LEFT JOIN agency g ON g.id = a.lead_agency_id
 WHERE {OPEN_SQL} AND a.due_on IS NOT NULL AND a.due_on < :today
 GROUP BY a.lead_agency_id, g.name
-ORDER BY count(*) DESC, coalesce(g.name, '{rules.NO_LEAD_AGENCY}')
+ORDER BY count(*) DESC, coalesce(g.name, '{vocabulary.NO_LEAD_AGENCY}')
 LIMIT 15
 """
 PLAIN_TOP = f"""
 SELECT a.id AS action_id, r.ref AS review_ref, rec.number AS recommendation_number, a.number,
-    a.description, coalesce(g.name, '{rules.NO_LEAD_AGENCY}') AS agency, a.due_on
+    a.description, coalesce(g.name, '{vocabulary.NO_LEAD_AGENCY}') AS agency, a.due_on
 FROM action a
 JOIN recommendation rec ON rec.id = a.recommendation_id
 JOIN review r ON r.id = rec.review_id
@@ -334,7 +334,7 @@ def overview_pandas(engine: Engine, today: date, limits: config.Thresholds) -> d
     late = actions[overdue].merge(
         agencies[["id", "name"]], how="left", left_on="lead_agency_id", right_on="id"
     )
-    late["agency"] = late["name"].fillna(rules.NO_LEAD_AGENCY)
+    late["agency"] = late["name"].fillna(vocabulary.NO_LEAD_AGENCY)
     by_agency = (
         late.groupby(["lead_agency_id", "agency"], dropna=False)
         .size()

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, and_, exists, func, or_, select
 
-from monitoring import asat, config, queries, rules
+from monitoring import asat, config, queries, rules, vocabulary
 from monitoring.db import (
     action,
     action_update,
@@ -54,14 +54,7 @@ CHANGE_KINDS = (
     "status_change",
     "new_recommendation",
 )
-KIND_LABELS = {
-    "baseline": "Brought in (baseline)",
-    "newly_completed": "Newly completed",
-    "newly_overdue": "Newly overdue",
-    "date_moved": "Target date moved",
-    "status_change": "Status changed",
-    "new_recommendation": "New recommendation",
-}
+KIND_LABELS = vocabulary.CHANGE_KIND_LABELS
 COLUMNS = [
     "kind",
     "action_id",
@@ -76,7 +69,7 @@ COLUMNS = [
 
 
 def _label(status: str | None) -> str:
-    return rules.STATUS_LABELS.get(status or "", status or "none")
+    return vocabulary.STATUS_LABELS.get(status or "", status or "none")
 
 
 def _action_info(conn: Connection, action_ids: set[int]) -> dict[int, dict]:
@@ -556,10 +549,7 @@ def _n(count: int, noun: str) -> str:
 
 
 def _uk(value: str | None) -> str:
-    if not value:
-        return "none"
-    day = date.fromisoformat(str(value)[:10])
-    return f"{day.day} {day:%b %Y}"
+    return vocabulary.uk_date(str(value)[:10]) if value else "none"
 
 
 def meetings(conn: Connection) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from monitoring import rules
+from monitoring import rules, vocabulary
 
 # Okabe-Ito palette (colour-blind safe) for non-RAG series.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -415,7 +415,7 @@ def review_progress_chart(
             orientation="h",
             name=name,
             marker={"color": colour, "pattern": {"shape": pattern}},
-            text=["no recommendations" if v is None else f"{v:.0f}%" for v in values],
+            text=["no recommendations" if v is None else vocabulary.percent(v) for v in values],
             textposition="outside",
             hovertemplate="%{y}<br>" + name + ": %{x:.0f}%<extra></extra>",
         )
@@ -464,16 +464,17 @@ def trend_chart(frame: pd.DataFrame, title: str = "Actions over time") -> go.Fig
 def theme_chart(
     frame: pd.DataFrame, title: str = "Recommendations by theme across reviews"
 ) -> go.Figure:
-    """Horizontal bars of recommendations per theme; themes met in more than one review (repeat
-    learning) are drawn in a different colour and pattern, and say so in the label and hover.
+    """Horizontal bars of recommendations per theme; repeat-learning themes
+    (:func:`monitoring.rules.is_repeat_learning`) are drawn in a different colour and pattern,
+    and say so in the label and hover.
 
     :param frame: ``theme, recommendations, reviews, repeat`` as from
         :func:`monitoring.queries.theme_summary`.
     """
     fig = go.Figure()
     for repeat, name, colour, pattern in (
-        (True, "Repeat learning (in more than one review)", PALETTE[1], "/"),
-        (False, "In one review", PALETTE[0], ""),
+        (True, "Repeat learning", PALETTE[1], "/"),
+        (False, "Not flagged as repeat learning", PALETTE[0], ""),
     ):
         part = frame[frame["repeat"] == repeat]
         if part.empty:
@@ -485,7 +486,8 @@ def theme_chart(
             name=name,
             marker={"color": colour, "pattern": {"shape": pattern}},
             text=[
-                f"{n} in {r} reviews (repeat)" if repeat else f"{n} in 1 review"
+                f"{n} in {vocabulary.count_words(int(r), 'review')}"
+                + (" (repeat)" if repeat else "")
                 for n, r in zip(part["recommendations"], part["reviews"], strict=True)
             ],
             textposition="auto",

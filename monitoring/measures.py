@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, or_, select
 
-from monitoring import config, db, services, spc
+from monitoring import config, db, services, spc, vocabulary
 from monitoring.asat import cutoff
 from monitoring.queries import NO_FILTERS, Filters
 from monitoring.source import FULL_SCOPE, Scope, Source
@@ -1229,7 +1229,8 @@ def period_words(value: str | date | None, frequency: str = "monthly") -> str:
     if value is None or value == "":
         return "—"
     day = value if isinstance(value, date) else datetime.fromisoformat(str(value)[:10]).date()
-    return f"quarter to {day:%b %Y}" if frequency == "quarterly" else f"{day:%b %Y}"
+    month = vocabulary.month_year(day)
+    return f"quarter to {month}" if frequency == "quarterly" else month
 
 
 def value_words(value: float | None, unit: str) -> str:

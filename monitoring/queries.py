@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
-from monitoring import rules
+from monitoring import rules, vocabulary
 from monitoring.db import (
     OPEN_STATUSES,
     action,
@@ -150,6 +150,111 @@ def days_overdue_sql(today: date, a: FromClause = action) -> ColumnElement[int]:
     return case(
         (is_overdue_sql(today, a), _day_number(literal(iso(today))) - _day_number(a.c.due_on)),
         else_=literal(0),
+    )
+
+
+def escalation_level_sql(
+    today: date,
+    ladder_days: tuple[int, ...] = rules.DEFAULT_ESCALATION_DAYS,
+    a: FromClause = action,
+) -> ColumnElement[int]:
+    """SQL for :func:`monitoring.rules.escalation_level`: the ladder level (0 to 3) an action has
+    reached by its days overdue when read (open, and ``due_on`` at least that many days before
+    ``today``)."""
+    steps = sorted(enumerate(ladder_days, 1), key=lambda step: -step[1])
+    return case(
+        *(
+            (
+                and_(
+                    is_open_sql(a),
+                    a.c.due_on.is_not(None),
+                    a.c.due_on <= iso(today - timedelta(days=days)),
+                ),
+                literal(level),
+            )
+            for level, days in steps
+        ),
+        else_=literal(0),
+    )
+
+
+def is_escalated_to_board_sql(
+    today: date,
+    ladder_days: tuple[int, ...] = rules.DEFAULT_ESCALATION_DAYS,
+    a: FromClause = action,
+) -> ColumnElement[bool]:
+    """SQL for :func:`monitoring.rules.is_escalated_to_board` (by default open and 90 or more
+    days overdue)."""
+    board_days = tuple(ladder_days)[rules.BOARD_ESCALATION_LEVEL - 1]
+    return and_(
+        is_open_sql(a),
+        a.c.due_on.is_not(None),
+        a.c.due_on <= iso(today - timedelta(days=board_days)),
+    )
+
+
+def recommendation_not_delivered_sql(
+    r: FromClause = recommendation,
+    a: FromClause = action,
+    *,
+    counts: tuple[ColumnElement[int], ColumnElement[int]] | None = None,
+) -> ColumnElement[bool]:
+    """SQL for :func:`monitoring.rules.recommendation_not_delivered` over recommendation-shaped
+    ``r`` and action-shaped ``a`` (the tables or their "as at" reconstructions): not accepted,
+    closed as unacceptable or superseded, or every action (at least one) withdrawn.
+
+    :param counts: ``(actions, live_actions)``: a per-recommendation count of its actions and of
+        those not withdrawn, already joined to ``r`` (NULL for none); when given they replace
+        the two uncorrelated ``IN`` look-ups over ``a`` (a reconstruction is then read once).
+    """
+    if counts is None:
+        withdrawn = tuple(rules.WITHDRAWN_STATUSES)
+        all_withdrawn = and_(
+            r.c.id.in_(select(a.c.recommendation_id).correlate(None)),
+            ~r.c.id.in_(
+                select(a.c.recommendation_id)
+                .where(func.coalesce(a.c.status, "").not_in(withdrawn))
+                .correlate(None)
+            ),
+        )
+    else:
+        actions_n, live_n = counts
+        all_withdrawn = and_(func.coalesce(actions_n, 0) > 0, func.coalesce(live_n, 0) == 0)
+    return or_(
+        func.coalesce(r.c.response_status, "") == "not_accepted",
+        func.coalesce(r.c.assurance_status, "").in_(tuple(rules.NOT_DELIVERED_ASSURANCE)),
+        all_withdrawn,
+    )
+
+
+def live_count_sql(a: FromClause = action) -> ColumnElement[int]:
+    """SQL: how many rows of ``a`` are not withdrawn (for ``counts=`` of
+    :func:`recommendation_not_delivered_sql`)."""
+    return _count_if(func.coalesce(a.c.status, "").not_in(tuple(rules.WITHDRAWN_STATUSES)))
+
+
+def counts_as_assured_sql(
+    r: FromClause = recommendation,
+    a: FromClause = action,
+    *,
+    counts: tuple[ColumnElement[int], ColumnElement[int]] | None = None,
+) -> ColumnElement[bool]:
+    """SQL for :func:`monitoring.rules.counts_as_assured`."""
+    return and_(
+        r.c.assurance_status == "assured", ~recommendation_not_delivered_sql(r, a, counts=counts)
+    )
+
+
+def is_ready_for_assurance_sql(
+    r: FromClause = recommendation,
+    a: FromClause = action,
+    *,
+    counts: tuple[ColumnElement[int], ColumnElement[int]] | None = None,
+) -> ColumnElement[bool]:
+    """SQL for :func:`monitoring.rules.is_ready_for_assurance`."""
+    return and_(
+        r.c.assurance_status == "ready_for_assessment",
+        ~recommendation_not_delivered_sql(r, a, counts=counts),
     )
 
 
@@ -324,6 +429,7 @@ def overview_figures_from(
         has_action = select(a.c.id).where(a.c.recommendation_id == r.c.id).exists()
         has_open = select(a.c.id).where(a.c.recommendation_id == r.c.id, is_open_sql(a)).exists()
         implemented = _count_if(and_(has_action, ~has_open))
+        assured = _count_if(counts_as_assured_sql(r, a))
         rec_source = r
     else:
         per_rec = (
@@ -331,17 +437,19 @@ def overview_figures_from(
                 a.c.recommendation_id,
                 func.count().label("n"),
                 _count_if(is_open_sql(a)).label("open_n"),
+                live_count_sql(a).label("live_n"),
             )
             .group_by(a.c.recommendation_id)
             .subquery()
         )
         implemented = _count_if(and_(per_rec.c.n > 0, per_rec.c.open_n == 0))
+        assured = _count_if(counts_as_assured_sql(r, counts=(per_rec.c.n, per_rec.c.live_n)))
         rec_source = r.outerjoin(per_rec, per_rec.c.recommendation_id == r.c.id)
     rec_counts = conn.execute(
         select(
             func.count().label("recommendations"),
             implemented.label("implemented"),
-            _count_if(r.c.assurance_status == "assured").label("assured"),
+            assured.label("assured"),
             func.count(func.distinct(r.c.review_id)).label("reviews"),
         )
         .select_from(rec_source)
@@ -421,7 +529,7 @@ def overdue_by_agency(
 
     :param a: the actions to count (default the table; or an "as at" reconstruction).
     :returns: DataFrame ``agency_id, agency, overdue`` (agencies with at least one overdue action;
-        actions with no lead agency are shown as :data:`rules.NO_LEAD_AGENCY`).
+        actions with no lead agency are shown as :data:`vocabulary.NO_LEAD_AGENCY`).
     """
     query = (
         select(
@@ -498,7 +606,7 @@ def most_overdue_actions(
 
 # --- board pages: scorecard, review register and drill-down, action list ------------------------
 
-NO_AGENCY = rules.NO_LEAD_AGENCY
+NO_AGENCY = vocabulary.NO_LEAD_AGENCY
 
 SCORECARD_COLUMNS = [
     "agency_id",
@@ -528,7 +636,7 @@ def agency_scorecard(
         nothing is overdue), ``date_changes`` (approved target-date changes), ``last_update_on``
         (date of the latest progress update, or ``None``), ``days_since_update`` (days, or
         ``None``; 0 when the update is dated after ``today``). Ordered by overdue, then overdue > 90 days, most first, then agency name.
-        Actions with no lead agency are grouped as :data:`rules.NO_LEAD_AGENCY` (``agency_id``
+        Actions with no lead agency are grouped as :data:`vocabulary.NO_LEAD_AGENCY` (``agency_id``
         None).
     """
     return agency_scorecard_from(conn, today, filters, action, stale_days=stale_days)
@@ -641,6 +749,7 @@ def review_register(
             a.c.recommendation_id,
             func.count().label("n"),
             _count_if(is_open_sql(a)).label("open_n"),
+            live_count_sql(a).label("live_n"),
         )
         .group_by(a.c.recommendation_id)
         .subquery()
@@ -650,7 +759,9 @@ def review_register(
             r.c.review_id,
             func.count().label("recommendations"),
             _count_if(and_(per_rec.c.n > 0, per_rec.c.open_n == 0)).label("implemented"),
-            _count_if(r.c.assurance_status == "assured").label("assured"),
+            _count_if(counts_as_assured_sql(r, counts=(per_rec.c.n, per_rec.c.live_n))).label(
+                "assured"
+            ),
         )
         .select_from(r.outerjoin(per_rec, per_rec.c.recommendation_id == r.c.id))
         .where(recommendation_filter(filters, r, a))
@@ -1026,6 +1137,7 @@ THEME_COLUMNS = [
     "recommendations",
     "reviews",
     "review_refs",
+    "share_of_reviews",
     "repeat",
     "open_actions",
     "overdue",
@@ -1040,14 +1152,17 @@ def theme_summary(
     a: FromClause = action,
     r: FromClause = recommendation,
 ) -> pd.DataFrame:
-    """Recommendations by theme across reviews; a theme met in more than one review is repeat
-    learning.
+    """Recommendations by theme across reviews, repeat learning flagged by
+    :func:`monitoring.rules.is_repeat_learning` (at least 2 reviews and at least 10% of the
+    reviews read).
 
     :param a, r: the actions and recommendations read (default the tables; or "as at"
         reconstructions, or a reader's scope, :class:`monitoring.source.Source`).
     :returns: DataFrame ``theme_id, theme, recommendations`` (matching the filters), ``reviews``
-        (distinct reviews), ``review_refs`` (comma-separated, sorted), ``repeat`` (bool: reviews >
-        1), ``open_actions, overdue`` (actions of those recommendations matching the filters).
+        (distinct reviews), ``review_refs`` (comma-separated, sorted), ``share_of_reviews``
+        (percentage of the reviews with a recommendation matching the filters,
+        :func:`monitoring.rules.percentage`), ``repeat`` (bool, the rule), ``open_actions,
+        overdue`` (actions of those recommendations matching the filters).
         Themes with no matching recommendation are left out; most recommendations first.
     """
     rec_where = recommendation_filter(filters, r, a)
@@ -1065,6 +1180,12 @@ def theme_summary(
         .where(rec_where)
         .group_by(theme.c.id, theme.c.name)
     ).all()
+    all_reviews = int(
+        conn.execute(
+            select(func.count(func.distinct(r.c.review_id))).select_from(r).where(rec_where)
+        ).scalar()
+        or 0
+    )
     refs = conn.execute(
         select(rt.c.theme_id, review.c.ref)
         .distinct()
@@ -1094,7 +1215,8 @@ def theme_summary(
             "recommendations": int(row.recommendations),
             "reviews": int(row.reviews),
             "review_refs": ", ".join(sorted(refs_by_theme.get(row.id, []))),
-            "repeat": int(row.reviews) > 1,
+            "share_of_reviews": rules.percentage(int(row.reviews), all_reviews),
+            "repeat": rules.is_repeat_learning(int(row.reviews), all_reviews),
             "open_actions": int(by_theme[row.id].open_actions) if row.id in by_theme else 0,
             "overdue": int(by_theme[row.id].overdue) if row.id in by_theme else 0,
         }

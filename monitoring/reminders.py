@@ -42,7 +42,7 @@ from email.utils import format_datetime, make_msgid
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
-from monitoring import config, db, queries, rules, services, update_workbook
+from monitoring import config, db, queries, rules, services, update_workbook, vocabulary
 from monitoring.db import action, agency, app_user, escalation, recommendation, reminder_log, review
 
 DUE_WITHIN_DAYS = 14
@@ -122,8 +122,8 @@ def escalation_ladder(raw: str | None = None) -> tuple[Step, ...]:
 
 def step_for(days_overdue: int, ladder: Sequence[Step]) -> Step | None:
     """The highest step of ``ladder`` reached at ``days_overdue`` days overdue, or ``None``."""
-    reached = [step for step in ladder if days_overdue >= step.days]
-    return reached[-1] if reached else None
+    level = rules.escalation_level_for(days_overdue, [step.days for step in ladder])
+    return ladder[level - 1] if level else None
 
 
 def app_url() -> str:
@@ -206,8 +206,8 @@ def n_days(n: int) -> str:
 
 
 def uk_date(value: date) -> str:
-    """A date as ``d MMM yyyy`` (the app's display format)."""
-    return f"{value.day} {value:%b %Y}"
+    """A date as ``d MMM yyyy`` (:func:`monitoring.vocabulary.uk_date`)."""
+    return vocabulary.uk_date(value)
 
 
 @dataclass(frozen=True)

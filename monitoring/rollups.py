@@ -67,6 +67,7 @@ from monitoring.queries import (
     NO_FILTERS,
     Filters,
     OverviewFigures,
+    counts_as_assured_sql,
     is_due_soon_sql,
     is_open_sql,
     is_overdue_sql,
@@ -153,7 +154,7 @@ def count_reviews(
             recommendation.c.review_id,
             func.count().label("recommendations"),
             _count_if(and_(has_action.exists(), ~has_open.exists())).label("implemented"),
-            _count_if(recommendation.c.assurance_status == "assured").label("assured"),
+            _count_if(counts_as_assured_sql()).label("assured"),
         )
         .where(_only(recommendation.c.review_id, review_ids))
         .group_by(recommendation.c.review_id)

@@ -1,13 +1,12 @@
 """Domain rules (DESIGN §4) as pure functions: no database, no Streamlit, one ``today`` passed in.
 
 Every figure the board sees comes from these rules, or from SQL in :mod:`monitoring.queries` that
-tests prove equal to them.
+the edge-case table (``tests/test_rule_twins.py``) proves equal to them. The words shown for the
+codes, and the date and percent formats, are in :mod:`monitoring.vocabulary`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,64 +19,28 @@ WITHDRAWN_STATUSES = frozenset({"not_implemented", "superseded"})
 CLOSED_STATUSES = DONE_STATUSES | WITHDRAWN_STATUSES
 
 RAG_CODES = ("red", "amber", "green", "blue", "grey")
-DEFAULT_RAG_LABELS = {
-    "red": "Red",
-    "amber": "Amber",
-    "green": "Green",
-    "blue": "Blue",
-    "grey": "Grey",
-}
-# Colour-blind-safe, each dark enough for white text at WCAG AA (4.5:1); the word is always shown too.
-RAG_COLOURS = {
-    "red": "#B2182B",
-    "amber": "#8A4B00",
-    "green": "#1B6B3A",
-    "blue": "#1F4E96",
-    "grey": "#595959",
-}
-RAG_MEANINGS = {
-    "red": "overdue or off track",
-    "amber": "at risk",
-    "green": "on track",
-    "blue": "complete",
-    "grey": "closed without delivery",
-}
 
-STATUS_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "completed": "Completed (agency reports)",
-    "assured": "Assured (evidence seen)",
-    "not_implemented": "Not implemented",
-    "superseded": "Superseded",
-}
-
-NO_LEAD_AGENCY = "Lead agency not recorded"
-"""Shown wherever an action's lead agency is missing (tables, charts, exports, the pack)."""
-
-IMPLEMENTATION_LABELS = {
-    "no_actions": "No actions yet",
-    "implemented": "Implemented",
-    "overdue": "Overdue",
-    "in_progress": "In progress",
-}
+_WORDS = frozenset(
+    {
+        "DEFAULT_RAG_LABELS",
+        "RAG_COLOURS",
+        "RAG_MEANINGS",
+        "STATUS_LABELS",
+        "NO_LEAD_AGENCY",
+        "IMPLEMENTATION_LABELS",
+        "rag_labels",
+    }
+)
 
 
-def rag_labels() -> dict[str, str]:
-    """RAG labels by code, from ``MONITORING_RAG_LABELS`` (JSON, e.g. ``{"blue": "Complete"}``).
+def __getattr__(name: str):
+    """The words once kept here live in :mod:`monitoring.vocabulary` (issue 19: one vocabulary);
+    ``rules.STATUS_LABELS`` and the like still resolve there."""
+    if name in _WORDS:
+        from monitoring import vocabulary
 
-    Boards define BRAG labels locally (DOMAIN.md); codes stay fixed. Unknown codes are ignored.
-    """
-    labels = dict(DEFAULT_RAG_LABELS)
-    raw = os.environ.get("MONITORING_RAG_LABELS", "").strip()
-    if raw:
-        try:
-            custom = json.loads(raw)
-        except json.JSONDecodeError:
-            custom = {}
-        if isinstance(custom, dict):
-            labels.update({k: str(v) for k, v in custom.items() if k in labels and str(v).strip()})
-    return labels
+        return getattr(vocabulary, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_open(status: str) -> bool:
@@ -132,8 +95,9 @@ class Rag:
     @property
     def label(self) -> str:
         """The board's word for the rating, shown beside its colour."""
-        text = rag_labels()[self.code]
-        return f"{text} (overridden)" if self.overridden else text
+        from monitoring import vocabulary
+
+        return vocabulary.rag_word(self.code, self.overridden)
 
 
 def computed_rag(
@@ -227,6 +191,124 @@ def recommendation_implementation(actions: Iterable[ActionState], today: date) -
     if any(is_overdue(a.status, a.due_on, today) for a in actions):
         return "overdue"
     return "in_progress"
+
+
+NOT_DELIVERED_ASSURANCE = frozenset({"closed_unacceptable", "superseded"})
+"""Assurance statuses that close a recommendation without delivering it."""
+
+
+def recommendation_not_delivered(
+    response_status: str | None, assurance_status: str | None, action_statuses: Iterable[str]
+) -> bool:
+    """True for a recommendation that is not being implemented: its response is ``not_accepted``,
+    its assurance status is ``closed_unacceptable`` or ``superseded``, or it has actions and every
+    one of them is closed ``not_implemented`` or ``superseded`` (issue 19's invariant).
+
+    Such a recommendation is never counted as assured nor listed as ready for assurance
+    (:func:`counts_as_assured`, :func:`is_ready_for_assurance`); the SQL twin is
+    :func:`monitoring.queries.recommendation_not_delivered_sql`.
+    """
+    statuses = list(action_statuses)
+    return (
+        response_status == "not_accepted"
+        or assurance_status in NOT_DELIVERED_ASSURANCE
+        or (bool(statuses) and all(s in WITHDRAWN_STATUSES for s in statuses))
+    )
+
+
+def counts_as_assured(
+    response_status: str | None, assurance_status: str | None, action_statuses: Iterable[str]
+) -> bool:
+    """A recommendation counted as assured: assurance status ``assured`` and not
+    :func:`recommendation_not_delivered`."""
+    statuses = list(action_statuses)
+    return assurance_status == "assured" and not recommendation_not_delivered(
+        response_status, assurance_status, statuses
+    )
+
+
+def is_ready_for_assurance(
+    response_status: str | None, assurance_status: str | None, action_statuses: Iterable[str]
+) -> bool:
+    """A recommendation listed as ready for assurance: assurance status ``ready_for_assessment``
+    and not :func:`recommendation_not_delivered`."""
+    statuses = list(action_statuses)
+    return assurance_status == "ready_for_assessment" and not recommendation_not_delivered(
+        response_status, assurance_status, statuses
+    )
+
+
+DEFAULT_ESCALATION_DAYS = (1, 30, 90)
+"""The escalation ladder (issue 7; ``MONITORING_ESCALATION_DAYS``, read by
+:func:`monitoring.reminders.escalation_ladder`): level 1 "reminder" from 1 day overdue, level 2
+"copied to board member" from 30, level 3 "listed for the board's exception report" from 90."""
+BOARD_ESCALATION_LEVEL = 3
+"""The level at which an overdue action is escalated to the board."""
+
+
+def escalation_level_for(
+    days_overdue: int, ladder_days: Iterable[int] = DEFAULT_ESCALATION_DAYS
+) -> int:
+    """The ladder level reached at ``days_overdue`` days overdue: the number of steps whose days
+    it has reached (0 when not overdue; 90 days exactly reaches level 3 by default)."""
+    return sum(1 for days in ladder_days if days_overdue >= days) if days_overdue > 0 else 0
+
+
+def escalation_level(
+    status: str,
+    due_on: date | None,
+    today: date,
+    ladder_days: Iterable[int] = DEFAULT_ESCALATION_DAYS,
+) -> int:
+    """An action's escalation level, computed when read from its days overdue (the ``remind``
+    command only records the notifications it sends; what makes an action escalated is this
+    rule). 0 for an action that is not overdue (closed, no target date, due today or later)."""
+    return escalation_level_for(days_overdue(status, due_on, today), ladder_days)
+
+
+def is_escalated_to_board(
+    status: str,
+    due_on: date | None,
+    today: date,
+    ladder_days: Iterable[int] = DEFAULT_ESCALATION_DAYS,
+) -> bool:
+    """True when the action has reached :data:`BOARD_ESCALATION_LEVEL` (by default 90 or more
+    days overdue)."""
+    return escalation_level(status, due_on, today, ladder_days) >= BOARD_ESCALATION_LEVEL
+
+
+REPEAT_LEARNING_MIN_REVIEWS = 2
+"""A theme is repeat learning only when found in at least this many reviews."""
+REPEAT_LEARNING_SHARE = 10
+"""... and in at least this percentage of the reviews read (one review in ten)."""
+
+
+def is_repeat_learning(
+    theme_reviews: int,
+    all_reviews: int,
+    *,
+    min_reviews: int = REPEAT_LEARNING_MIN_REVIEWS,
+    share: int = REPEAT_LEARNING_SHARE,
+) -> bool:
+    """A theme is flagged as repeat learning when it is found in at least ``min_reviews`` (2)
+    reviews *and* in at least ``share`` per cent (10%, one in ten) of the reviews read (those with
+    a recommendation matching the filters).
+
+    At a board's scale (a handful of reviews) this is "found in more than one review"; at the
+    770 PFD reports it picks out the themes that keep coming back (5 of 17 categories), where
+    "more than one review" flagged every one of them (issue 19). The share is the one shown
+    (:func:`percentage`, a whole number), so a theme shown at 10% is flagged.
+    """
+    shown = percentage(theme_reviews, all_reviews)
+    return theme_reviews >= min_reviews and shown is not None and shown >= share
+
+
+def repeat_learning_rule() -> str:
+    """The rule in words, as the Themes page and the user guide state it."""
+    return (
+        f"a theme is repeat learning when it is found in at least {REPEAT_LEARNING_MIN_REVIEWS} "
+        f"reviews and in at least {REPEAT_LEARNING_SHARE}% of the reviews shown"
+    )
 
 
 def percentage(part: int, whole: int) -> float | None:

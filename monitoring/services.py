@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
-from monitoring import config, db, files
+from monitoring import config, db, files, vocabulary
 from monitoring.errors import DatabaseBusy, ServiceError, StorageFull
 
 __all__ = ["DatabaseBusy", "ServiceError", "StorageFull"]  # re-exported: callers catch them here
@@ -314,10 +314,7 @@ def next_version(current: Mapping[str, Any] | None) -> int:
 
 def _day_words(value: str | None) -> str:
     """An ISO date as a progress note says it (``3 Jun 2026``), or "no target date"."""
-    if not value:
-        return "no target date"
-    day = date.fromisoformat(str(value)[:10])
-    return f"{day.day} {day:%b %Y}"
+    return vocabulary.uk_date(str(value)[:10]) if value else vocabulary.NO_TARGET_DATE.lower()
 
 
 MAX_NOTE_CHARS = 10_000

@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
-from monitoring import config, db, files, rules, services
+from monitoring import config, db, files, rules, services, vocabulary
 from monitoring.importer import values
 
 SECRET_SETTING = "MONITORING_WORKBOOK_SECRET"
@@ -196,8 +196,7 @@ def day_words(value: date | str | None) -> str:
     """A date as ``3 Jun 2026`` (empty text for none)."""
     if not value:
         return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return f"{day.day} {day:%b %Y}"
+    return vocabulary.uk_date(value if isinstance(value, date) else str(value)[:10])
 
 
 def via_text(sent: SentWorkbook, reader: services.Actor) -> str:
@@ -318,7 +317,7 @@ def workbook_rows(conn: Connection, agency_id: int, today: date) -> list[dict]:
 
 def status_word(code: str) -> str:
     """The word a workbook uses for a status (the app's label)."""
-    return rules.STATUS_LABELS.get(code, code)
+    return vocabulary.STATUS_LABELS.get(code, code)
 
 
 def make_workbook(
@@ -696,7 +695,7 @@ def parse_status(text: str) -> str | None:
     (``completed``). None when it is none of the statuses a lead may set."""
     word = values.normalise_word(text)
     for code in db.ACTION_STATUSES:
-        label = rules.STATUS_LABELS.get(code, code)
+        label = vocabulary.STATUS_LABELS.get(code, code)
         forms = {values.normalise_word(code), values.normalise_word(label)}
         forms.add(values.normalise_word(label.split("(")[0]))
         if word in forms:
@@ -804,7 +803,7 @@ def _evaluate(
     result.review_ref, result.number = str(current["ref"]), str(current["number"])
     if current["lead_agency_id"] != sent.agency_id:
         result.detail = (
-            f"This action is led by {current['agency'] or rules.NO_LEAD_AGENCY}, not "
+            f"This action is led by {current['agency'] or vocabulary.NO_LEAD_AGENCY}, not "
             f"{sent.agency}: a row for another agency's action is not read from this workbook."
         )
         return result

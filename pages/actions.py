@@ -5,7 +5,7 @@ downloads of exactly the rows shown as CSV and Excel."""
 
 import streamlit as st
 
-from monitoring import config, reads
+from monitoring import config, reads, vocabulary
 from monitoring.ui import data, queue, session, widgets
 
 session.guard(__file__)
@@ -48,11 +48,12 @@ if total > len(frame):
         "type in Find to reach the others."
     )
 else:
-    st.caption(f"{total:,} actions.")
+    st.caption(f"{vocabulary.count_words(total, 'action')}.")
     st.caption("Worst first: most days overdue at the top.")
 
 table = frame.drop(columns=["action_id", "rag"]).assign(
-    status=widgets.status_words(frame["status"]), RAG=widgets.rag_words(frame["rag"])
+    status=widgets.status_words(frame["status"]),
+    RAG=widgets.rag_words(frame["rag"], due_on=frame["due_on"], statuses=frame["status"]),
 )
 # The columns a board reads first (the key ones leftmost, in view on a 390 px phone), sized to
 # fit a 1400 px window; the rest follow (scroll right).

@@ -83,7 +83,8 @@ actions = data.read(reads.action_list, chosen)
 # the most overdue first (then by review, as read)
 actions = actions.sort_values("days_overdue", ascending=False, kind="stable")
 actions = actions.assign(
-    RAG=widgets.rag_words(actions["rag"]), status=widgets.status_words(actions["status"])
+    RAG=widgets.rag_words(actions["rag"], due_on=actions["due_on"], statuses=actions["status"]),
+    status=widgets.status_words(actions["status"]),
 )
 w = widgets.WIDTHS
 st.dataframe(

@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitoring import agencies
 from monitoring.ui import data, updates, widgets
+from monitoring.vocabulary import count_words
 
 actor, engine = updates.admin_page(
     __file__,
@@ -22,7 +23,7 @@ actions = {int(i): int(n) for i, n in zip(register["id"], register["actions"], s
 
 def label(agency_id: int) -> str:
     """An agency as a choice: its name and how many actions it leads."""
-    return f"{names.get(agency_id, agency_id)} ({actions.get(agency_id, 0)} actions)"
+    return f"{names.get(agency_id, agency_id)} ({count_words(actions.get(agency_id, 0), 'action')})"
 
 
 def merge_controls(choices: list[int], key: str) -> None:

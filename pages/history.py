@@ -57,7 +57,7 @@ if picked:
         )
         st.markdown(
             f"**Status** {widgets.code_word('status', detail['status'])} · **target date** "
-            f"{widgets.uk_date(detail['due_on']) or widgets.MISSING}"
+            f"{widgets.target_date_words(detail['due_on'])}"
             + widgets.originally(detail["due_on"], detail["original_due_on"])
         )
     else:

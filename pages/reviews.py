@@ -3,7 +3,7 @@ recommendations and actions."""
 
 import streamlit as st
 
-from monitoring import charts, measures, reads, rules
+from monitoring import charts, measures, reads, vocabulary
 from monitoring.ui import data, navigation, session, tiles, widgets
 from monitoring.ui.text import md
 
@@ -72,7 +72,7 @@ measure_rows = data.read(measures.summaries, src.as_at, scope=src.scope)
 measure_rows = measure_rows[measure_rows["review_id"] == int(review_id)]
 for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
-    implementation = rules.IMPLEMENTATION_LABELS[first["implementation"]]
+    implementation = vocabulary.IMPLEMENTATION_LABELS[first["implementation"]]
     heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
     opened = linked == int(review_id) and linked_rec == int(first["recommendation_id"])
     with st.expander(md(f"{heading} — {implementation}"), expanded=opened):
@@ -99,7 +99,12 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
             continue
         table = actions[["action_number", "description", "agency", "due_on"]].copy()
         table["Status"] = widgets.status_words(actions["status"])
-        table["RAG"] = widgets.rag_words(actions["rag"], actions["rag_overridden"])
+        table["RAG"] = widgets.rag_words(
+            actions["rag"],
+            actions["rag_overridden"],
+            due_on=actions["due_on"],
+            statuses=actions["status"],
+        )
         table["Last update"] = [widgets.uk_date(d) for d in actions["last_update_on"]]
         if "last_update_note" in actions:  # left out for a reader who may not read notes
             table["Latest note"] = actions["last_update_note"]

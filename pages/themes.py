@@ -3,7 +3,7 @@ full-text search over recommendation and action text."""
 
 import streamlit as st
 
-from monitoring import charts, reads
+from monitoring import charts, reads, rules, vocabulary
 from monitoring.ui import data, navigation, session, widgets
 from monitoring.ui.text import md
 
@@ -22,12 +22,20 @@ else:
     if not repeats.empty:
         st.warning(
             "Repeat learning: "
-            + "; ".join(f"{md(t)} ({n} reviews)" for t, n in repeats[["theme", "reviews"]].values)
+            + "; ".join(
+                f"{md(t)} ({n} reviews, {vocabulary.percent(p)})"
+                for t, n, p in repeats[["theme", "reviews", "share_of_reviews"]].values
+            )
         )
+    st.caption(
+        f"How repeat learning is flagged: {rules.repeat_learning_rule()}. "
+        f"{vocabulary.count_words(len(repeats), 'theme')} of {len(themes)} flagged."
+    )
     st.plotly_chart(charts.theme_chart(themes), width="stretch")
     st.dataframe(
         themes.drop(columns="theme_id").assign(
-            repeat=["Yes: repeat learning" if r else "No" for r in themes["repeat"]]
+            repeat=["Yes: repeat learning" if r else "No" for r in themes["repeat"]],
+            share_of_reviews=[vocabulary.percent(p) for p in themes["share_of_reviews"]],
         ),
         hide_index=True,
         width="stretch",
@@ -35,6 +43,9 @@ else:
             "theme": "Theme",
             "recommendations": "Recommendations",
             "reviews": "Reviews",
+            "share_of_reviews": st.column_config.TextColumn(
+                "Share of reviews", help="Reviews with this theme, of the reviews shown"
+            ),
             "review_refs": st.column_config.TextColumn("In reviews", width="large"),
             "repeat": "Repeat learning",
             "open_actions": "Open actions",
@@ -68,7 +79,9 @@ st.subheader("Search recommendations and actions")
 query = st.text_input("Words to find", key="search_text", placeholder="e.g. online grooming")
 if query.strip():
     hits = data.read(reads.search, src, query)
-    st.caption(f"{len(hits)} matches for “{md(query.strip())}”.")
+    st.caption(
+        f"{vocabulary.count_words(len(hits), 'match', 'matches')} for “{md(query.strip())}”."
+    )
     if not hits.empty:
         event = st.dataframe(
             hits.drop(columns=["item_id", "rank"]),

@@ -175,7 +175,7 @@ def test_theme_chart_flags_repeat_learning(frames):
     fig = charts.theme_chart(themes)
     check_layout(fig)
     repeat = next(s for s in fig.data if s.name.startswith("Repeat"))
-    single = next(s for s in fig.data if s.name.startswith("In one"))
+    single = next(s for s in fig.data if s.name.startswith("Not flagged"))
     assert set(repeat.y) == set(themes.loc[themes["repeat"], "theme"])
     assert set(single.y) == set(themes.loc[~themes["repeat"], "theme"])
     assert all("repeat" in t for t in repeat.text)

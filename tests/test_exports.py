@@ -211,9 +211,22 @@ def test_escalated_actions_are_listed_for_the_board(demo_engine):
     )
     assert scalar(demo_engine, "select count(*) from escalation") == 2
     pack = build(demo_engine, held_on)
-    assert list(pack.escalations["action_id"]) == [action_id]
-    assert pack.escalations.iloc[0]["days_overdue"] == (held_on - date.fromisoformat(due_on)).days
-    assert (pack.decisions["decision"].str.startswith("Escalated")).sum() == 1
+    # escalation is the ladder rule when read (issue 19), not the rows ``remind`` recorded: every
+    # action 90 or more days overdue as the records stood on the meeting date is listed
+    ruled = {
+        r[0]
+        for r in sql(
+            demo_engine,
+            STATE + f"select id from s where {OPEN} and due_on <= :cut",
+            cut=(held_on - timedelta(days=90)).isoformat(),
+            **params(held_on),
+        )
+    }
+    assert action_id in ruled and len(ruled) >= 2
+    assert set(pack.escalations["action_id"]) == ruled
+    row = pack.escalations.set_index("action_id").loc[action_id]
+    assert row["days_overdue"] == (held_on - date.fromisoformat(due_on)).days
+    assert (pack.decisions["decision"].str.startswith("Escalated")).sum() == len(ruled)
 
 
 def pdf_text(data: bytes) -> str:
@@ -341,7 +354,13 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
     rag_col, due_col = header.index("RAG"), header.index("Target date")
     for row in rows:
         rag = row[rag_col]
-        assert rag.value in ("Red", "Amber", "Green", "Blue", "Grey")
+        # an open action with no target date says so beside its RAG word (issue 19)
+        word = rag.value.removesuffix(" (no target date)")
+        assert (word != rag.value) == (
+            row[due_col].value is None
+            and row[header.index("Status")].value in ("Not started", "In progress")
+        )
+        assert word in ("Red", "Amber", "Green", "Blue", "Grey")
         assert rag.fill.fgColor.rgb.endswith(
             {
                 "Red": "B2182B",
@@ -349,9 +368,9 @@ def test_excel_tracker(demo_engine, tmp_path, monkeypatch):
                 "Green": "1B6B3A",
                 "Blue": "1F4E96",
                 "Grey": "595959",
-            }[rag.value]
+            }[word]
         )
-        red_rows += rag.value == "Red"
+        red_rows += word == "Red"
         if row[due_col].value is not None:
             assert row[due_col].is_date and row[due_col].number_format == "d mmm yyyy"
     assert red_rows == exp["overdue"]

@@ -14,6 +14,7 @@ from monitoring.ui.navigation import PAGES
 from tests.conftest import make_app
 
 USERS = {
+    "admin": "admin@northbridge.example",
     "board": "board@northbridge.example",
     "agency_lead": "police.lead@northbridge.example",
     "viewer": "viewer@northbridge.example",

@@ -75,7 +75,7 @@ def tracker_rows(pack: MeetingPack) -> list[list]:
             _iso(r.original_due_on),
             _iso(r.due_on),
             status_text(r.status),
-            rag_text(r.rag, r.rag_overridden),
+            rag_text(r.rag, r.rag_overridden, r.due_on, r.status),
             "Yes" if r.days_overdue > 0 else "No",
             r.days_overdue,
             _iso(r.completed_on),

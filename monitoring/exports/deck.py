@@ -15,7 +15,7 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from monitoring import rules
+from monitoring import vocabulary
 from monitoring.exports.layout import CHART_ALT, Section, Table, sections
 from monitoring.exports.pack import MeetingPack, uk_date
 
@@ -100,7 +100,9 @@ def _add_table(slide, table: Table, left, top, width, space: int) -> int:
                 paragraph.font.color.rgb = _rgb("FFFFFF")
             elif table.rag_column == c and r - 1 < len(table.rag):
                 cell.fill.solid()
-                cell.fill.fore_color.rgb = _rgb(rules.RAG_COLOURS.get(table.rag[r - 1], "595959"))
+                cell.fill.fore_color.rgb = _rgb(
+                    vocabulary.RAG_COLOURS.get(table.rag[r - 1], "595959")
+                )
                 paragraph.font.bold = True
                 paragraph.font.color.rgb = _rgb("FFFFFF")
     used = Inches(0.38) + table_height + Inches(0.15)

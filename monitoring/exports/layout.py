@@ -17,16 +17,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from monitoring import rules
+from monitoring import vocabulary
 from monitoring.exports.pack import MeetingPack, changes_summary, figure_rows, uk_date
 from monitoring.measures import DISPLAY_COLUMNS
 
-RESPONSE_LABELS = {
-    "awaiting": "Awaiting response",
-    "accepted": "Accepted",
-    "partially_accepted": "Partially accepted",
-    "not_accepted": "Not accepted",
-}
+RESPONSE_LABELS = vocabulary.RESPONSE_LABELS
 CHART_ALT = {
     "rag_by_review": "Bar chart: actions by RAG rating for each review (figures in the tables)",
     "overdue_by_agency": "Bar chart: overdue actions by lead agency (figures in the table)",
@@ -120,13 +115,15 @@ def _text(value) -> str:
 
 
 def _pct(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value):.0f}%"
+    return vocabulary.percent(value)
 
 
-def rag_text(code: str, overridden: bool = False) -> str:
-    """The board's word for a RAG code, with "(overridden)" for a manual rating."""
-    label = rules.rag_labels().get(code, code)
-    return f"{label} (overridden)" if overridden else label
+def rag_text(code: str, overridden: bool = False, due_on=None, status: str | None = None) -> str:
+    """The board's word for a RAG code, with "(overridden)" for a manual rating and "(no target
+    date)" for an open action with none (given ``status``)."""
+    if status is None:
+        return vocabulary.rag_word(code, overridden)
+    return vocabulary.rag_with_date_words(code, due_on, status, overridden)
 
 
 def kind_text(code: str) -> str:
@@ -138,7 +135,7 @@ def kind_text(code: str) -> str:
 
 def status_text(code: str) -> str:
     """The label of an action status code."""
-    return rules.STATUS_LABELS.get(code, code)
+    return vocabulary.STATUS_LABELS.get(code, code)
 
 
 def summary_table(pack: MeetingPack) -> Table:
@@ -179,9 +176,9 @@ def red_items_table(pack: MeetingPack) -> Table:
                 r.number,
                 r.description,
                 r.agency,
-                uk_date(r.due_on),
+                uk_date(r.due_on) or vocabulary.NO_TARGET_DATE,
                 str(r.days_overdue),
-                rag_text(r.rag, r.rag_overridden),
+                rag_text(r.rag, r.rag_overridden, r.due_on, r.status),
             ]
             for r in red.itertuples()
         ],
@@ -556,11 +553,11 @@ def annual_section(pack: MeetingPack) -> Section:
         )
         tables.append(
             Table(
-                f"{r.ref}: recommendations not implemented",
+                f"{r.ref}: recommendations not implemented, in whole or in part",
                 ["Rec.", "Recommendation", "Reason"],
                 [[n.number, n.title, n.reason] for n in r.not_implemented.itertuples()],
                 [0.7, 5, 4],
-                empty="None: every recommendation is being or has been implemented.",
+                empty="Every recommendation is being or has been implemented.",
             )
         )
     return Section(

@@ -16,20 +16,19 @@ the same sources (:class:`monitoring.asat.Records`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.sql.expression import FromClause
 
-from monitoring import asat, config, queries, rules
+from monitoring import asat, config, queries, rules, vocabulary
 from monitoring.asat import RECORDS_NOW, Records
 from monitoring.db import (
     action,
     action_update,
     agency,
     due_date_change,
-    escalation,
     evidence,
     meeting,
     recommendation,
@@ -38,9 +37,9 @@ from monitoring.db import (
 from monitoring.queries import NO_FILTERS, Filters, OverviewFigures
 from monitoring.source import FULL_SCOPE, Scope, Source
 
-ESCALATION_BOARD_LEVEL = 3
+ESCALATION_BOARD_LEVEL = rules.BOARD_ESCALATION_LEVEL
 """Escalation level at which an overdue action is listed for the board's exception report (by
-default 90+ days overdue; :mod:`monitoring.reminders` records levels in ``escalation``)."""
+default 90+ days overdue), computed when read (:func:`monitoring.rules.is_escalated_to_board`)."""
 
 
 EARLIEST = date(1900, 1, 1)
@@ -150,13 +149,8 @@ class MeetingPack:
         return f"since {uk_date(self.baseline.held_on)} ({self.baseline.title})"
 
 
-def uk_date(value: date | str | None) -> str:
-    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none."""
-    if value is None or value == "" or (not isinstance(value, (str, date)) and pd.isna(value)):
-        return ""
-    if isinstance(value, str):
-        value = rules.london_day(value)  # a stored UTC timestamp: its Europe/London date
-    return f"{value.day} {value:%b %Y}"
+uk_date = vocabulary.uk_date
+"""A date as ``d MMM yyyy`` (:func:`monitoring.vocabulary.uk_date`)."""
 
 
 # --- meetings ------------------------------------------------------------------------------
@@ -346,13 +340,14 @@ def _action_joins(a: FromClause = action):
 
 
 def _ready_recommendations(conn: Connection, filters: Filters, records: Records) -> list:
-    """Recommendations ``ready_for_assessment``: rows ``ref, number, title``."""
+    """Recommendations ready for assurance (``ready_for_assessment`` and not withdrawn,
+    :func:`monitoring.rules.is_ready_for_assurance`): rows ``ref, number, title``."""
     r = records.r
     return conn.execute(
         select(review.c.ref, r.c.number, r.c.title)
         .select_from(r.join(review, review.c.id == r.c.review_id))
         .where(
-            r.c.assurance_status == "ready_for_assessment",
+            queries.is_ready_for_assurance_sql(r, records.a),
             queries.recommendation_filter(filters, r, records.a),
         )
         .order_by(review.c.ref, r.c.id)
@@ -450,53 +445,43 @@ def board_escalations(
     *,
     records: Records = RECORDS_NOW,
 ) -> pd.DataFrame:
-    """Overdue actions escalated to the board (level ≥ :data:`ESCALATION_BOARD_LEVEL`, reached on
-    or before ``today`` and after the action's current target date, as the reminders' ladder
-    counts them) that are still overdue, read from the ``escalation`` table.
+    """Overdue actions escalated to the board, computed when read by the ladder rule
+    (:func:`monitoring.rules.is_escalated_to_board`: level :data:`ESCALATION_BOARD_LEVEL`, by
+    default 90 or more days overdue on ``today``; ``MONITORING_ESCALATION_DAYS``). The
+    ``escalation`` table only records the notices ``remind`` sent: an action is escalated whether
+    or not a notice went out, and a moved target date restarts the count.
 
     :param records: the records read (default now; or as at a date: the target date and
         "overdue" as they stood then, :mod:`monitoring.asat`).
 
     :returns: DataFrame ``action_id, review_ref, recommendation_number, number, description,
-        agency, level, level_name, reached_on (date), days_overdue (int, as at today)``.
+        agency, level, level_name, reached_on (date: the target date plus the level's days),
+        days_overdue (int, as at today)``, longest overdue first.
     """
+    from monitoring.reminders import escalation_ladder
+
+    ladder = escalation_ladder()
+    days = tuple(step.days for step in ladder)
     a = records.a
-    reached = (
-        select(
-            escalation.c.action_id,
-            func.max(escalation.c.level).label("level"),
-            func.min(escalation.c.reached_on).label("reached_on"),
-        )
-        .select_from(escalation.join(a, a.c.id == escalation.c.action_id))
-        .where(
-            escalation.c.level >= ESCALATION_BOARD_LEVEL,
-            escalation.c.reached_on <= today.isoformat(),
-            # an approved later target date restarts the ladder (monitoring.reminders)
-            escalation.c.reached_on > a.c.due_on,
-        )
-        .group_by(escalation.c.action_id)
-        .subquery()
-    )
-    level_name = (
-        select(func.max(escalation.c.level_name))
-        .where(
-            escalation.c.action_id == reached.c.action_id,
-            escalation.c.level == reached.c.level,
-        )
-        .scalar_subquery()
-    )
     rows = conn.execute(
         select(
             *_action_ref_columns(a),
-            reached.c.level,
-            level_name.label("level_name"),
-            reached.c.reached_on,
+            a.c.due_on,
             queries.days_overdue_sql(today, a).label("days_overdue"),
         )
-        .select_from(_action_joins(a).join(reached, reached.c.action_id == a.c.id))
-        .where(queries.is_overdue_sql(today, a), queries.action_filter(filters, today, 30, a))
+        .select_from(_action_joins(a))
+        .where(
+            queries.is_escalated_to_board_sql(today, days, a),
+            queries.action_filter(filters, today, 30, a),
+        )
         .order_by(a.c.due_on, a.c.id)
     ).all()
+    out = []
+    for row in rows:
+        level = rules.escalation_level_for(int(row.days_overdue), days)
+        step = ladder[level - 1]
+        reached = date.fromisoformat(row.due_on) + timedelta(days=step.days)
+        out.append((*row[:6], level, step.name, reached, int(row.days_overdue)))
     columns = [
         "action_id",
         "review_ref",
@@ -509,7 +494,7 @@ def board_escalations(
         "reached_on",
         "days_overdue",
     ]
-    return _dates(pd.DataFrame(rows, columns=columns), "reached_on")
+    return pd.DataFrame(out, columns=columns)
 
 
 def decisions_needed(
@@ -691,6 +676,9 @@ def annual_report(
             links = proof.setdefault(u.action_id, [])
             if u.evidence_url not in links:
                 links.append(u.evidence_url)
+    # not being implemented by the rule (issue 19: never also counted as assured), or with some
+    # action closed as not implemented ("in part")
+    whole = queries.recommendation_not_delivered_sql(r, a.alias("every_action"))
     not_done = conn.execute(
         select(
             r.c.review_id,
@@ -699,6 +687,7 @@ def annual_report(
             r.c.response_status,
             r.c.assurance_status,
             func.max(a.c.closure_reason).label("reason"),
+            func.max(case((whole, 1), else_=0)).label("whole"),
         )
         .select_from(
             r.outerjoin(
@@ -717,8 +706,7 @@ def annual_report(
         )
         .having(
             or_(
-                r.c.response_status == "not_accepted",
-                r.c.assurance_status == "closed_unacceptable",
+                func.max(case((whole, 1), else_=0)) == 1,
                 func.count(a.c.id) > 0,
             )
         )
@@ -781,13 +769,20 @@ def annual_report(
 
 
 def _not_implemented_reason(row) -> str:
+    """Why: the recorded reason, or the recommendation's status in words; "In part: ..." for a
+    recommendation still being implemented (:func:`monitoring.rules.recommendation_not_delivered`
+    false) with an action closed as not implemented."""
     if row.reason:
-        return row.reason
-    if row.response_status == "not_accepted":
-        return "Recommendation not accepted"
-    if row.assurance_status == "closed_unacceptable":
-        return "Closed by the board: evidence not acceptable"
-    return "No reason recorded"
+        reason = row.reason
+    elif row.response_status == "not_accepted":
+        reason = "Recommendation not accepted"
+    elif row.assurance_status == "closed_unacceptable":
+        reason = "Closed by the board: evidence not acceptable"
+    elif row.assurance_status == "superseded":
+        reason = "Recommendation superseded"
+    else:
+        reason = "No reason recorded"
+    return reason if row.whole else f"In part (an action was not implemented): {reason}"
 
 
 # --- the whole pack --------------------------------------------------------------------------
@@ -892,8 +887,7 @@ def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
     the baseline column is ``None`` when there is no baseline.
     """
 
-    def pct(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0f}%"
+    pct = vocabulary.percent
 
     def rows(f: OverviewFigures) -> list[tuple[str, object]]:
         return [

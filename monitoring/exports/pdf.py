@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fpdf import FPDF, FontFace
 
-from monitoring import rules
+from monitoring import vocabulary
 from monitoring.exports.layout import CHART_ALT, Section, Table, sections
 from monitoring.exports.pack import MeetingPack, uk_date
 
@@ -196,7 +196,7 @@ def _table(pdf: _Report, table: Table) -> None:
                 rag = table.rag_column == column and index < len(table.rag)
                 size = _fitted_size(pdf, text, "B" if rag else "", widths[column])
                 if rag:
-                    colour = rules.RAG_COLOURS.get(table.rag[index], "#595959")
+                    colour = vocabulary.RAG_COLOURS.get(table.rag[index], "#595959")
                     style = FontFace(
                         emphasis="BOLD", color="#FFFFFF", fill_color=colour, size_pt=size
                     )

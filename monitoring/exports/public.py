@@ -22,23 +22,10 @@ import pandas as pd
 import sqlite_utils
 from sqlalchemy import Connection, and_, select
 
-from monitoring import config, files, queries, rules
+from monitoring import config, files, queries, rules, vocabulary
 from monitoring.db import action, agency, recommendation, review
+from monitoring.vocabulary import ASSURANCE_LABELS, RESPONSE_LABELS  # noqa: F401
 
-RESPONSE_LABELS = {
-    "awaiting": "Awaiting response",
-    "accepted": "Accepted",
-    "partially_accepted": "Partially accepted",
-    "not_accepted": "Not accepted",
-}
-ASSURANCE_LABELS = {
-    "not_assessed": "Not yet assessed",
-    "ready_for_assessment": "Ready for assessment",
-    "assured": "Assured (evidence seen)",
-    "closed_unacceptable": "Closed: evidence not acceptable",
-    "superseded": "Superseded",
-    "not_applicable": "Not applicable",
-}
 REVIEW_COLUMNS = {
     "id": int,
     "ref": str,
@@ -162,7 +149,7 @@ def register_rows(conn: Connection, today: date) -> tuple[list[dict], list[dict]
                     "assurance": ASSURANCE_LABELS.get(
                         first["assurance_status"], first["assurance_status"]
                     ),
-                    "implementation": rules.IMPLEMENTATION_LABELS.get(
+                    "implementation": vocabulary.IMPLEMENTATION_LABELS.get(
                         first["implementation"], first["implementation"]
                     ),
                     "lead_agencies": ", ".join(sorted(n for i, n in agencies if i == rec_id)),

@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from monitoring import rules
+from monitoring import rules, vocabulary
 from monitoring.exports import safe
 from monitoring.exports.layout import kind_text, rag_text, status_text
 from monitoring.exports.pack import MeetingPack, figure_rows, uk_date
@@ -48,7 +48,7 @@ INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 WRAP = Alignment(wrap_text=True, vertical="top")
 RAG_FILLS = {
     code: PatternFill("solid", fgColor=colour.lstrip("#"))
-    for code, colour in rules.RAG_COLOURS.items()
+    for code, colour in vocabulary.RAG_COLOURS.items()
 }
 """One style object each, shared by every cell (openpyxl hashes a style on every assignment; a
 new object per cell made the 23,000-cell tracker of the real PFD data twice as slow)."""
@@ -264,7 +264,7 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
                 r.original_due_on,
                 r.due_on,
                 status_text(r.status),
-                rag_text(r.rag, r.rag_overridden),
+                rag_text(r.rag, r.rag_overridden, r.due_on, r.status),
                 int(r.days_overdue) or None,
                 r.completed_on,
                 r.last_update_on,

@@ -14,7 +14,7 @@ from datetime import date
 
 import streamlit as st
 
-from monitoring import db, reads, rules
+from monitoring import db, reads, rules, vocabulary
 from monitoring.queries import NO_FILTERS, Filters
 from monitoring.ui import data
 
@@ -111,7 +111,7 @@ def sidebar_filters() -> Filters:
     options = data.read(reads.filter_options, data.scope(), data.today())
     _seed_from_url(options)
     labels = {key: dict(choices) for key, choices in options.items()}
-    rag_names = rules.rag_labels()
+    rag_names = vocabulary.rag_labels()
     with st.sidebar:
         st.header("Filters")
         review_types = st.multiselect(
@@ -142,13 +142,13 @@ def sidebar_filters() -> Filters:
             "RAG rating",
             list(rules.RAG_CODES),
             key=_widget_key("rag"),
-            format_func=lambda c: f"{rag_names[c]} ({rules.RAG_MEANINGS[c]})",
+            format_func=lambda c: f"{rag_names[c]} ({vocabulary.RAG_MEANINGS[c]})",
         )
         statuses = st.multiselect(
             "Action status",
             list(db.ACTION_STATUSES),
             key=_widget_key("statuses"),
-            format_func=lambda c: rules.STATUS_LABELS.get(c, c),
+            format_func=lambda c: vocabulary.STATUS_LABELS.get(c, c),
         )
         as_at = st.date_input(
             "As at (a past date)",

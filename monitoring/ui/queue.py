@@ -125,6 +125,9 @@ class Column:
         if self.kind == "count":
             return values if isinstance(values.dtype, pd.Int64Dtype) else values.astype(int)
         if self.kind == "rag":
+            # an open action with no target date: "Green (no target date)" (issue 19)
+            if "due_on" in frame and "status" in frame:
+                return widgets.rag_words(values, due_on=frame["due_on"], statuses=frame["status"])
             return widgets.rag_words(values)
         if self.kind == "status":
             return widgets.status_words(values)
@@ -306,9 +309,10 @@ def action_panel(row: dict) -> None:
     st.text(f"{row['review_ref']} action {row['number']}")
     st.text(widgets.text_or_dash(row["description"]))
     st.markdown(
-        f"**Target date** {widgets.uk_date(row['due_on']) or 'none'}"
+        f"**Target date** {widgets.target_date_words(row['due_on'])}"
         + widgets.originally(row["due_on"], row["original_due_on"])
-        + f" · **RAG** {widgets.rag_badge(row['rag'])} · **Status** "
+        + f" · **RAG** {widgets.rag_badge(row['rag'], due_on=row['due_on'], status=row['status'])}"
+        + " · **Status** "
         + widgets.code_word("status", row["status"])
         + f" · **Last update** {widgets.uk_date(row['last_update_on']) or 'never'}"
     )

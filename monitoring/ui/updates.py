@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitoring import rules, services, worklists
+from monitoring import services, vocabulary, worklists
 from monitoring.ui import data, widgets
 from monitoring.ui.text import md
 
@@ -27,11 +27,12 @@ _QUIET_FIELDS = {"version"}
 def action_heading(row) -> str:
     """One line naming an action: RAG word, review, action number, description, lateness."""
     text = (
-        f"{widgets.rag_word(row['rag'])} · {row['review_ref']} action {row['number']}: "
+        f"{vocabulary.rag_with_date_words(row['rag'], row.get('due_on'), row.get('status'))} · "
+        f"{row['review_ref']} action {row['number']}: "
         f"{str(row['description'])[:90]}"
     )
     if row["days_overdue"]:
-        text += f" — {int(row['days_overdue'])} days overdue"
+        text += f" — {vocabulary.count_words(int(row['days_overdue']), 'day')} overdue"
     return text
 
 
@@ -115,7 +116,7 @@ def update_form(actor: services.Actor, row) -> None:
             "Status",
             UPDATE_STATUSES,
             index=UPDATE_STATUSES.index(row["status"]) if row["status"] in UPDATE_STATUSES else 0,
-            format_func=rules.STATUS_LABELS.get,
+            format_func=vocabulary.STATUS_LABELS.get,
             key=keys["status"],
         )
         reason = st.text_input(

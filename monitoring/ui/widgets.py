@@ -1,190 +1,50 @@
-"""Shared display pieces: RAG badges (word plus colour), tiles, date formats, and the words shown
-for stored codes (statuses, assurance, decisions), with "—" for a missing value."""
+"""Shared display pieces: RAG badges (word plus colour), tiles, styled tables, downloads and the
+audit trail's words. The words for stored codes and the date and percent formats live in
+:mod:`monitoring.vocabulary` (imported here under their old names)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from monitoring import rules
+from monitoring import vocabulary
+from monitoring.vocabulary import (  # noqa: F401 (the pages' names for the shared words)
+    DATE_FIELDS,
+    DECISION_LABELS,
+    ENTITY_LABELS,
+    FIELD_LABELS,
+    MISSING,
+    NO_TARGET_DATE,
+    code_labels,
+    code_word,
+    is_missing,
+    originally,
+    percent,
+    rag_word,
+    rag_words,
+    status_words,
+    target_date_words,
+    text_or_dash,
+    uk_date,
+    uk_date_time,
+    value_word,
+)
 
 
-def rag_badge(code: str, overridden: bool = False) -> str:
-    """Markdown for a RAG badge: the board's word on its colour (never colour alone)."""
-    label = rules.rag_labels().get(code, code)
-    if overridden:
-        label += " (overridden)"
+def rag_badge(code: str, overridden: bool = False, *, due_on=None, status=None) -> str:
+    """Markdown for a RAG badge: the board's word on its colour (never colour alone); given the
+    action's ``due_on`` and ``status``, "Green (no target date)" for an open action with none."""
+    label = (
+        vocabulary.rag_with_date_words(code, due_on, status, overridden)
+        if status is not None
+        else vocabulary.rag_word(code, overridden)
+    )
     colour = {"red": "red", "amber": "orange", "green": "green", "blue": "blue", "grey": "gray"}[
         code
     ]
     return f":{colour}-background[{label}]"
-
-
-def rag_word(code: str) -> str:
-    """The board's word for a RAG code, for tables."""
-    return rules.rag_labels().get(code, code)
-
-
-def uk_date(value: date | str | None) -> str:
-    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``); an empty string for none. A stored UTC
-    timestamp is shown as its Europe/London date (:func:`monitoring.rules.london_day`, case 09)."""
-    if value is None or (not isinstance(value, (str, date)) and pd.isna(value)) or not value:
-        return ""
-    if isinstance(value, str):
-        value = rules.london_day(value)
-    return f"{value.day} {value:%b %Y}"
-
-
-MISSING = "—"
-"""Shown for a missing value (never "None" or "nan")."""
-
-
-def originally(due_on: date | str | None, original_due_on: date | str | None) -> str:
-    """`` (originally 9 Jul 2026)`` after a target date that has moved from its original; an
-    empty string when the dates are the same or there was no original date."""
-    then = uk_date(original_due_on)
-    return f" (originally {then})" if then and then != uk_date(due_on) else ""
-
-
-def is_missing(value) -> bool:
-    """True for None, NaN/NA and blank text."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def text_or_dash(value) -> str:
-    """``value`` as text, or :data:`MISSING` when it is missing."""
-    return MISSING if is_missing(value) else str(value)
-
-
-def uk_date_time(value: str | None) -> str:
-    """A stored UTC ISO timestamp as UK time, ``d MMM yyyy HH:MM`` (e.g. ``3 Jun 2026 15:05``
-    for ``2026-06-03T14:05:00+00:00``, British Summer Time); "—" for none (case 09)."""
-    if is_missing(value):
-        return MISSING
-    text = str(value)
-    if len(text) <= 10:
-        return uk_date(text)
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=rules.UTC)
-    moment = moment.astimezone(rules.LONDON)
-    return f"{uk_date(moment.date())} {moment:%H:%M}"
-
-
-DECISION_LABELS = {
-    "pending": "Waiting for a decision",
-    "approved": "Approved",
-    "rejected": "Rejected",
-}
-"""Words for ``due_date_change.decision``."""
-
-
-def code_labels() -> dict[str, dict[str, str]]:
-    """The words for each stored code, by field: action ``status`` (rules.STATUS_LABELS),
-    ``assurance_status`` and ``response_status`` (the public register's words,
-    monitoring.exports.public), ``rag`` / ``rag_override`` (the board's RAG words) and a target-date
-    change's ``decision``."""
-    from monitoring.exports.public import ASSURANCE_LABELS, RESPONSE_LABELS
-
-    rag = rules.rag_labels()
-    return {
-        "status": rules.STATUS_LABELS,
-        "assurance_status": ASSURANCE_LABELS,
-        "response_status": RESPONSE_LABELS,
-        "rag": rag,
-        "rag_override": rag,
-        "decision": DECISION_LABELS,
-        "implementation": rules.IMPLEMENTATION_LABELS,
-    }
-
-
-def code_word(field: str, code) -> str:
-    """The word shown for a stored ``code`` of ``field`` (e.g. ``status``, ``in_progress`` →
-    "In progress"); "—" when missing; an unknown code is shown with spaces for underscores."""
-    if is_missing(code):
-        return MISSING
-    words = code_labels().get(field, {})
-    return words.get(str(code), str(code).replace("_", " "))
-
-
-ENTITY_LABELS = {
-    "action": "Action",
-    "recommendation": "Recommendation",
-    "review": "Review",
-    "evidence": "Evidence",
-    "due_date_change": "Target-date change",
-    "meeting_decision": "Meeting decision",
-    "agency": "Agency",
-    "app_user": "Account",
-    "agency_alias": "Agency name (merged or alias)",
-    "meeting": "Meeting",
-    "measure": "Measure",
-    "measure_observation": "Measure value",
-    "feedback": "Feedback from children and families",
-}
-"""Words for ``audit_log.entity``."""
-
-FIELD_LABELS = {
-    "status": "Status",
-    "assurance_status": "Assurance",
-    "response_status": "Response",
-    "assurance_note": "Assurance note",
-    "progress_note": "Progress note",
-    "due_on": "Target date",
-    "original_due_on": "Original target date",
-    "requested_due_on": "Requested target date",
-    "old_due_on": "Target date from",
-    "new_due_on": "Target date to",
-    "due_date_changes": "Target-date changes approved",
-    "completed_on": "Completed on",
-    "closure_reason": "Reason for closing",
-    "decision": "Decision",
-    "decided_by": "Decided by",
-    "reason": "Reason",
-    "evidence": "Evidence",
-    "title": "Title",
-    "url": "Link",
-    "action_id": "Action",
-    "version": "Record version",
-    "rag_override": "RAG (overridden)",
-    "lead_agency_id": "Lead agency",
-    "description": "Description",
-    "success_measure": "Success measure",
-    "via": "Received as",
-    "merged": "Agencies merged",
-    "merge_undone": "Merge undone",
-    "assured_on_measure": "Assured on the measure",
-}
-"""Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
-
-DATE_FIELDS = frozenset(
-    {"due_on", "original_due_on", "requested_due_on", "old_due_on", "new_due_on", "completed_on"}
-)
-"""Audited fields holding an ISO date, shown as ``d MMM yyyy``."""
-
-
-def value_word(field: str, value) -> str:
-    """An audited value as a user reads it: a code's word, a date as ``d MMM yyyy``, "—" when
-    missing (the audit log stores text, None for "no value")."""
-    if is_missing(value):
-        return MISSING
-    if field in code_labels():
-        return code_word(field, value)
-    if field in DATE_FIELDS:
-        try:
-            return uk_date(str(value))
-        except ValueError:
-            return str(value)
-    return str(value)
 
 
 HIDDEN_AUDIT_FIELDS = frozenset({"version"})
@@ -269,11 +129,6 @@ the longest status ("Completed (agency reports)") and date fit whole; a longer d
 agency name is cut with an ellipsis and shown whole on hover."""
 
 
-def percent(value: float | None) -> str:
-    """A percentage for a tile: ``"42.5%"``, or an em dash when there is nothing to divide."""
-    return "—" if value is None else f"{value:.0f}%"
-
-
 def tile(column, label: str, value, help: str | None = None) -> None:
     """One bordered metric tile in ``column``."""
     column.metric(label, value, help=help, border=True)
@@ -282,21 +137,6 @@ def tile(column, label: str, value, help: str | None = None) -> None:
 def today_caption(today: date) -> None:
     """A caption saying which date the figures are calculated for."""
     st.caption(f"Figures as at {uk_date(today)}.")
-
-
-def rag_words(codes, overridden=None) -> list[str]:
-    """The board's RAG words for a column of codes ("Red (overridden)" where ``overridden``)."""
-    labels = rules.rag_labels()
-    flags = list(overridden) if overridden is not None else [False] * len(list(codes))
-    return [
-        "" if not isinstance(c, str) else labels.get(c, c) + (" (overridden)" if f is True else "")
-        for c, f in zip(codes, flags, strict=False)
-    ]
-
-
-def status_words(codes) -> list[str]:
-    """Action status labels for a column of status codes."""
-    return [rules.STATUS_LABELS.get(c, c) if isinstance(c, str) else "" for c in codes]
 
 
 STYLED_ROWS_MAX = 1000
@@ -312,9 +152,14 @@ def rag_styled(frame, column: str = "RAG"):
     if len(frame) > STYLED_ROWS_MAX:
         return frame
     by_word = {}
-    for code, word in rules.rag_labels().items():
-        by_word[word] = rules.RAG_COLOURS[code]
-        by_word[f"{word} (overridden)"] = rules.RAG_COLOURS[code]
+    for code, word in vocabulary.rag_labels().items():
+        by_word[word] = vocabulary.RAG_COLOURS[code]
+        by_word[word + vocabulary.OVERRIDDEN] = vocabulary.RAG_COLOURS[code]
+        for suffix in (
+            vocabulary.NO_DATE_SUFFIX,
+            vocabulary.OVERRIDDEN + vocabulary.NO_DATE_SUFFIX,
+        ):
+            by_word[word + suffix] = vocabulary.RAG_COLOURS[code]
 
     def colour(value):
         hex_colour = by_word.get(value)

@@ -1,0 +1,426 @@
+"""The monitor's words, in one place (issue 19, DESIGN §8 "each label and format lives in one
+place"): the word shown for every stored code (action status, RAG, recommendation implementation,
+response, assurance, target-date decision), the placeholders for a missing value, the UK date
+formats and the percentage format.
+
+Pages, charts, the meeting pack (PDF, slides, Excel), the public register, e-mails and the update
+workbook take their words from here; :mod:`monitoring.rules` keeps the rules themselves (open,
+overdue, RAG, implemented, escalation, the percentage's rounding). No Streamlit import: the
+exports use it too.
+
+RAG words are configurable (``MONITORING_RAG_LABELS``, :func:`rag_labels`); the codes never change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+
+import pandas as pd
+
+from monitoring import rules
+
+# --- placeholders ------------------------------------------------------------------------------
+
+MISSING = "—"
+"""Shown for a missing value (never "None" or "nan")."""
+
+NO_TARGET_DATE = "No target date"
+"""Shown wherever an open action has no target date (DESIGN §4: its own group, never overdue)."""
+
+NO_LEAD_AGENCY = "Lead agency not recorded"
+"""Shown wherever an action's lead agency is missing (tables, charts, exports, the pack)."""
+
+# --- RAG ------------------------------------------------------------------------------------------
+
+RAG_CODES = rules.RAG_CODES
+DEFAULT_RAG_LABELS = {
+    "red": "Red",
+    "amber": "Amber",
+    "green": "Green",
+    "blue": "Blue",
+    "grey": "Grey",
+}
+# Colour-blind-safe, each dark enough for white text at WCAG AA (4.5:1); the word is always shown too.
+RAG_COLOURS = {
+    "red": "#B2182B",
+    "amber": "#8A4B00",
+    "green": "#1B6B3A",
+    "blue": "#1F4E96",
+    "grey": "#595959",
+}
+RAG_MEANINGS = {
+    "red": "overdue or off track",
+    "amber": "at risk",
+    "green": "on track",
+    "blue": "complete",
+    "grey": "closed without delivery",
+}
+OVERRIDDEN = " (overridden)"
+"""Added to a RAG word rated by hand."""
+NO_DATE_SUFFIX = f" ({NO_TARGET_DATE.lower()})"
+"""Added to the RAG word of an open action with no target date: " (no target date)"."""
+
+
+def rag_labels() -> dict[str, str]:
+    """RAG labels by code, from ``MONITORING_RAG_LABELS`` (JSON, e.g. ``{"blue": "Complete"}``).
+
+    Boards define BRAG labels locally (DOMAIN.md); codes stay fixed. Unknown codes are ignored.
+    """
+    labels = dict(DEFAULT_RAG_LABELS)
+    raw = os.environ.get("MONITORING_RAG_LABELS", "").strip()
+    if raw:
+        try:
+            custom = json.loads(raw)
+        except json.JSONDecodeError:
+            custom = {}
+        if isinstance(custom, dict):
+            labels.update({k: str(v) for k, v in custom.items() if k in labels and str(v).strip()})
+    return labels
+
+
+def rag_word(code: str, overridden: bool = False) -> str:
+    """The board's word for a RAG code ("Red", "Red (overridden)" when rated by hand)."""
+    word = rag_labels().get(code, code)
+    return word + OVERRIDDEN if overridden else word
+
+
+def rag_words(codes, overridden=None, *, due_on=None, statuses=None) -> list[str]:
+    """The board's RAG words for a column of codes ("Red (overridden)" where ``overridden``); an
+    empty text where there is no code. Given the actions' ``due_on`` and ``statuses`` columns, an
+    open action with no target date reads "Green (no target date)" (:func:`rag_with_date_words`).
+    """
+    codes = list(codes)
+    labels = rag_labels()
+    flags = list(overridden) if overridden is not None else [False] * len(codes)
+    words = [
+        "" if not isinstance(c, str) else labels.get(c, c) + (OVERRIDDEN if f is True else "")
+        for c, f in zip(codes, flags, strict=False)
+    ]
+    if due_on is None or statuses is None:
+        return words
+    return [
+        w + NO_DATE_SUFFIX if w and _no_target_date(s, d) else w
+        for w, d, s in zip(words, list(due_on), list(statuses), strict=False)
+    ]
+
+
+def _no_target_date(status, due_on) -> bool:
+    return isinstance(status, str) and rules.is_open(status) and is_missing(due_on)
+
+
+def rag_with_date_words(code: str, due_on, status: str, overridden: bool = False) -> str:
+    """The RAG word, with "(no target date)" beside it for an open action with none: the rule
+    rates it Green (DESIGN §4: never overdue), the words say why, e.g. "Green (no target
+    date)"."""
+    word = rag_word(code, overridden)
+    return word + NO_DATE_SUFFIX if _no_target_date(status, due_on) else word
+
+
+# --- stored codes --------------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "completed": "Completed (agency reports)",
+    "assured": "Assured (evidence seen)",
+    "not_implemented": "Not implemented",
+    "superseded": "Superseded",
+}
+"""Words for ``action.status``."""
+
+IMPLEMENTATION_LABELS = {
+    "no_actions": "No actions yet",
+    "implemented": "Implemented",
+    "overdue": "Overdue",
+    "in_progress": "In progress",
+}
+"""Words for a recommendation's implementation (:func:`monitoring.rules.recommendation_implementation`)."""
+
+RESPONSE_LABELS = {
+    "awaiting": "Awaiting response",
+    "accepted": "Accepted",
+    "partially_accepted": "Partially accepted",
+    "not_accepted": "Not accepted",
+}
+"""Words for ``recommendation.response_status``."""
+
+ASSURANCE_LABELS = {
+    "not_assessed": "Not yet assessed",
+    "ready_for_assessment": "Ready for assessment",
+    "assured": "Assured (evidence seen)",
+    "closed_unacceptable": "Closed: evidence not acceptable",
+    "superseded": "Superseded",
+    "not_applicable": "Not applicable",
+}
+"""Words for ``recommendation.assurance_status``."""
+
+DECISION_LABELS = {
+    "pending": "Waiting for a decision",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
+"""Words for ``due_date_change.decision``."""
+
+
+ROLE_LABELS = {
+    "viewer": "Viewer (published material only)",
+    "agency_lead": "Agency lead",
+    "assurer": "Assurer",
+    "board": "Board member",
+    "admin": "Administrator",
+}
+"""Words for ``app_user.role``, in the order a new account is offered them: least access first
+(DESIGN §5)."""
+
+CHANGE_KIND_LABELS = {
+    "baseline": "Brought in (baseline)",
+    "newly_completed": "Newly completed",
+    "newly_overdue": "Newly overdue",
+    "date_moved": "Target date moved",
+    "status_change": "Status changed",
+    "new_recommendation": "New recommendation",
+}
+"""Words for the kinds of change since a meeting (:mod:`monitoring.changes`)."""
+
+
+def code_labels() -> dict[str, dict[str, str]]:
+    """The words for each stored code, by field: action ``status``, ``assurance_status``,
+    ``response_status``, ``rag`` / ``rag_override`` (the board's RAG words), a target-date
+    change's ``decision`` and a recommendation's ``implementation``."""
+    rag = rag_labels()
+    return {
+        "status": STATUS_LABELS,
+        "assurance_status": ASSURANCE_LABELS,
+        "response_status": RESPONSE_LABELS,
+        "rag": rag,
+        "rag_override": rag,
+        "decision": DECISION_LABELS,
+        "implementation": IMPLEMENTATION_LABELS,
+        "role": ROLE_LABELS,
+        "kind": CHANGE_KIND_LABELS,
+    }
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN/NA and blank text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def text_or_dash(value) -> str:
+    """``value`` as text, or :data:`MISSING` when it is missing."""
+    return MISSING if is_missing(value) else str(value)
+
+
+def code_word(field: str, code) -> str:
+    """The word shown for a stored ``code`` of ``field`` (e.g. ``status``, ``in_progress`` →
+    "In progress"); "—" when missing; an unknown code is shown with spaces for underscores."""
+    if is_missing(code):
+        return MISSING
+    words = code_labels().get(field, {})
+    return words.get(str(code), str(code).replace("_", " "))
+
+
+def status_word(code) -> str:
+    """An action status's word ("In progress"); "—" when missing."""
+    return code_word("status", code)
+
+
+def status_words(codes) -> list[str]:
+    """Action status words for a column of status codes (an empty text where there is none)."""
+    return [STATUS_LABELS.get(c, c) if isinstance(c, str) else "" for c in codes]
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def uk_date(value: date | str | None) -> str:
+    """A date as ``d MMM yyyy`` (e.g. ``3 Jun 2026``, ``1 Dec 2026``); an empty string for none.
+    A stored UTC timestamp is shown as its Europe/London date (:func:`monitoring.rules.london_day`,
+    case 09)."""
+    if value is None or (not isinstance(value, (str, date)) and pd.isna(value)) or not value:
+        return ""
+    if isinstance(value, str):
+        value = rules.london_day(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+def uk_date_or(value: date | str | None, empty: str = MISSING) -> str:
+    """:func:`uk_date`, or ``empty`` (default "—") when there is no date."""
+    return uk_date(value) or empty
+
+
+def target_date_words(value: date | str | None) -> str:
+    """A target date as shown: ``3 Jun 2026``, or "No target date" when there is none."""
+    return uk_date_or(value, NO_TARGET_DATE)
+
+
+def uk_date_time(value: str | None) -> str:
+    """A stored UTC ISO timestamp as UK time, ``d MMM yyyy HH:MM`` (e.g. ``3 Jun 2026 15:05``
+    for ``2026-06-03T14:05:00+00:00``, British Summer Time); "—" for none (case 09)."""
+    if is_missing(value):
+        return MISSING
+    text = str(value)
+    if len(text) <= 10:
+        return uk_date(text)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=rules.UTC)
+    moment = moment.astimezone(rules.LONDON)
+    return f"{uk_date(moment.date())} {moment:%H:%M}"
+
+
+def month_year(value: date) -> str:
+    """A month as ``Jun 2026`` (chart periods, measure periods)."""
+    return f"{value:%b %Y}"
+
+
+def originally(due_on: date | str | None, original_due_on: date | str | None) -> str:
+    """`` (originally 9 Jul 2026)`` after a target date that has moved from its original; an
+    empty string when the dates are the same or there was no original date."""
+    then = uk_date(original_due_on)
+    return f" (originally {then})" if then and then != uk_date(due_on) else ""
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+ENTITY_LABELS = {
+    "action": "Action",
+    "recommendation": "Recommendation",
+    "review": "Review",
+    "evidence": "Evidence",
+    "due_date_change": "Target-date change",
+    "meeting_decision": "Meeting decision",
+    "agency": "Agency",
+    "app_user": "Account",
+    "agency_alias": "Agency name (merged or alias)",
+    "meeting": "Meeting",
+    "measure": "Measure",
+    "measure_observation": "Measure value",
+    "feedback": "Feedback from children and families",
+}
+"""Words for ``audit_log.entity``."""
+
+FIELD_LABELS = {
+    "status": "Status",
+    "assurance_status": "Assurance",
+    "response_status": "Response",
+    "assurance_note": "Assurance note",
+    "progress_note": "Progress note",
+    "due_on": "Target date",
+    "original_due_on": "Original target date",
+    "requested_due_on": "Requested target date",
+    "old_due_on": "Target date from",
+    "new_due_on": "Target date to",
+    "due_date_changes": "Target-date changes approved",
+    "completed_on": "Completed on",
+    "closure_reason": "Reason for closing",
+    "decision": "Decision",
+    "decided_by": "Decided by",
+    "reason": "Reason",
+    "evidence": "Evidence",
+    "title": "Title",
+    "url": "Link",
+    "action_id": "Action",
+    "version": "Record version",
+    "rag_override": "RAG (overridden)",
+    "lead_agency_id": "Lead agency",
+    "description": "Description",
+    "success_measure": "Success measure",
+    "via": "Received as",
+    "merged": "Agencies merged",
+    "merge_undone": "Merge undone",
+    "assured_on_measure": "Assured on the measure",
+}
+"""Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
+
+DATE_FIELDS = frozenset(
+    {"due_on", "original_due_on", "requested_due_on", "old_due_on", "new_due_on", "completed_on"}
+)
+"""Audited fields holding an ISO date, shown as ``d MMM yyyy``."""
+
+
+def value_word(field: str, value) -> str:
+    """An audited value as a user reads it: a code's word, a date as ``d MMM yyyy``, "—" when
+    missing (the audit log stores text, None for "no value")."""
+    if is_missing(value):
+        return MISSING
+    if field in code_labels():
+        return code_word(field, value)
+    if field in DATE_FIELDS:
+        try:
+            return uk_date(str(value))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def percent(value: float | None) -> str:
+    """A percentage as shown: ``"42%"`` (a whole number: :func:`monitoring.rules.percentage` has
+    already rounded it), or "—" when there is nothing to divide."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value):.0f}%"
+
+
+def share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as shown: the one rounding (:func:`monitoring.rules.percentage`) and
+    the one format (:func:`percent`), e.g. 1 of 8 is "13%", 0 of 0 is "—"."""
+    return percent(rules.percentage(part, whole))
+
+
+def count_words(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 action``, ``2 actions``, ``1,364 actions`` (never "1 actions")."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+__all__ = [
+    "ASSURANCE_LABELS",
+    "CHANGE_KIND_LABELS",
+    "DECISION_LABELS",
+    "DEFAULT_RAG_LABELS",
+    "IMPLEMENTATION_LABELS",
+    "MISSING",
+    "NO_LEAD_AGENCY",
+    "NO_TARGET_DATE",
+    "RAG_CODES",
+    "RAG_COLOURS",
+    "RAG_MEANINGS",
+    "RESPONSE_LABELS",
+    "ROLE_LABELS",
+    "STATUS_LABELS",
+    "DATE_FIELDS",
+    "ENTITY_LABELS",
+    "FIELD_LABELS",
+    "code_labels",
+    "code_word",
+    "count_words",
+    "is_missing",
+    "month_year",
+    "originally",
+    "percent",
+    "rag_labels",
+    "rag_with_date_words",
+    "rag_word",
+    "rag_words",
+    "share",
+    "status_word",
+    "status_words",
+    "target_date_words",
+    "text_or_dash",
+    "uk_date",
+    "uk_date_or",
+    "uk_date_time",
+    "value_word",
+]
