@@ -310,7 +310,8 @@ def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
     """Recommendations whose delivery is done but which the board has not assured: at least one
     action, every action closed and at least one completed or assured (DESIGN §4: completed is
     not assured), and an assurance status still open (not assessed, or ready for assessment; a
-    recommendation closed as unacceptable, superseded or not applicable is not waiting).
+    recommendation closed as unacceptable, superseded or not applicable is not waiting), and not
+    :func:`monitoring.rules.recommendation_not_delivered` (e.g. its response was not accepted).
 
     :returns: DataFrame ``recommendation_id, review_ref, number, title, assurance_status``
         (code), ``actions`` (int), ordered by review and recommendation.
@@ -348,6 +349,7 @@ def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
         .where(
             and_(per_rec.c.open_n == 0, per_rec.c.done_n > 0),
             r.c.assurance_status.in_(("not_assessed", "ready_for_assessment")),
+            ~queries.recommendation_not_delivered_sql(r, a),
             queries.recommendation_filter(src.filters, r, a),
         )
         .order_by(review_table.c.ref, r.c.id)

@@ -84,7 +84,9 @@ def test_every_tile_opens_a_list_as_long_as_its_figure(as_at, agency, demo_engin
 
 
 @pytest.mark.parametrize("as_at", [None, PAST], ids=["today", "as-at"])
-def test_tile_lists_equal_the_figures_and_the_pack(as_at, demo_engine):
+def test_tile_lists_equal_the_figures_and_the_pack(as_at, demo_engine, monkeypatch):
+    # the live pack reads "today" from the settings: the same day as the tiles' source
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
     filters_cases = [Filters(), Filters(agency_ids=(police(demo_engine),))]
     with demo_engine.connect() as conn:
         for filters in filters_cases:
@@ -112,10 +114,31 @@ def test_tile_lists_equal_the_figures_and_the_pack(as_at, demo_engine):
                     "  and a.status in ('completed','assured'))"
                     " and not exists (select 1 from action a where a.recommendation_id = r.id"
                     "  and a.status in ('not_started','in_progress'))"
+                    " and coalesce(r.response_status, '') <> 'not_accepted'"
                 )
             ).scalar()
             listed = reads.tile_list(conn, Source(today=ANCHOR), "completed_not_assured")
             assert len(listed) == expected > 0
+
+
+def test_a_recommendation_not_accepted_is_not_waiting_for_assurance(demo_engine):
+    """Issue 19's invariant: a recommendation that is not being implemented (here its response
+    was not accepted) is never listed as completed and waiting for assurance."""
+    src = Source(today=ANCHOR)
+    with demo_engine.connect() as conn:
+        before = reads.tile_list(conn, src, "completed_not_assured")
+    assert not before.empty
+    first = int(before["recommendation_id"].iloc[0])
+    with demo_engine.begin() as conn:
+        # no service records a response; the test sets it as an import of a tracker would
+        conn.execute(
+            text("update recommendation set response_status = 'not_accepted' where id = :id"),
+            {"id": first},
+        )
+    with demo_engine.connect() as conn:
+        after = reads.tile_list(conn, src, "completed_not_assured")
+    assert first not in set(after["recommendation_id"])
+    assert len(after) == len(before) - 1
 
 
 def test_unknown_tile_list_is_an_error(demo_engine):
