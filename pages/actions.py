@@ -68,8 +68,11 @@ st.dataframe(
     column_config={
         "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
         "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "description": st.column_config.TextColumn("Action description", width=w["description"]),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
+        # narrower than elsewhere to leave room for "Days overdue" (hover shows the whole text)
+        "description": st.column_config.TextColumn(
+            "Action description", width=w["description"] - 75
+        ),
+        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"] - 25),
         "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY", width=w["date"]),
         "status": st.column_config.TextColumn("Status", width=w["status"]),
         "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
