@@ -651,33 +651,60 @@ def agency_scorecard_from(
     where = action_filter(filters, today, 30, a)
     done = a.c.status.in_(tuple(rules.DONE_STATUSES))
     timed = and_(done, a.c.completed_on.is_not(None), a.c.original_due_on.is_not(None))
-    name = func.coalesce(agency.c.name, NO_AGENCY)
-    rows = conn.execute(
+    overdue = is_overdue_sql(today, a)
+    # Counted per agency id first, then named: one agency lookup per agency, not per action.
+    # Grouped on "lead_agency_id + 0" so that SQLite reads the table in one pass and sorts,
+    # rather than walking the agency index and fetching each action by its row id (2.7 s
+    # against 1.3 s CPU at a million actions); the same groups (NULL stays NULL).
+    agency_key = (a.c.lead_agency_id + 0).label("agency_id")
+    counted = (
         select(
-            a.c.lead_agency_id.label("agency_id"),
-            name.label("agency"),
+            agency_key,
             func.count().label("actions"),
             _count_if(is_open_sql(a)).label("open"),
-            _count_if(is_overdue_sql(today, a)).label("overdue"),
-            _count_if(
-                and_(is_overdue_sql(today, a), a.c.due_on < iso(today - timedelta(days=90)))
-            ).label("overdue_90"),
+            _count_if(overdue).label("overdue"),
+            _count_if(and_(overdue, a.c.due_on < iso(today - timedelta(days=90)))).label(
+                "overdue_90"
+            ),
             _count_if(done).label("completed"),
             _count_if(timed).label("timed"),
             _count_if(and_(timed, a.c.completed_on <= a.c.original_due_on)).label("on_time"),
             func.coalesce(func.sum(a.c.due_date_changes), 0).label("date_changes"),
             func.max(a.c.last_update_on).label("last_update_on"),
         )
-        .select_from(a.outerjoin(agency, agency.c.id == a.c.lead_agency_id))
         .where(where)
-        .group_by(a.c.lead_agency_id, agency.c.name)
+        .group_by(agency_key)
+        .subquery("counted")
+    )
+    rows = conn.execute(
+        select(counted, func.coalesce(agency.c.name, NO_AGENCY).label("agency")).select_from(
+            counted.outerjoin(agency, agency.c.id == counted.c.agency_id)
+        )
     ).all()
-    overdue_days = conn.execute(
-        select(a.c.lead_agency_id, a.c.due_on).where(where, is_overdue_sql(today, a))
+    # The median's middle one or two overdue actions per agency, picked in SQL (rather than
+    # every overdue action's date sent to Python): rows (n+1)/2 and (n+2)/2 of the n overdue
+    # actions ordered by target date; the same values rules.median_days_overdue takes the
+    # median of (every overdue action is at least one day overdue).
+    ranked = (
+        select(
+            a.c.lead_agency_id.label("agency_id"),
+            a.c.due_on,
+            func.row_number()
+            .over(partition_by=a.c.lead_agency_id, order_by=a.c.due_on)
+            .label("position"),
+            func.count().over(partition_by=a.c.lead_agency_id).label("n"),
+        )
+        .where(where, overdue)
+        .subquery("ranked")
+    )
+    middle = conn.execute(
+        select(ranked.c.agency_id, ranked.c.due_on).where(
+            ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        )
     ).all()
     days_by_agency: dict[int | None, list[int]] = {}
-    for agency_id, due_on in overdue_days:
-        days_by_agency.setdefault(agency_id, []).append((today - date.fromisoformat(due_on)).days)
+    for agency_id, due_on in middle:
+        days_by_agency.setdefault(agency_id, []).append((today - rules.parse_iso(due_on)).days)
     records = []
     for row in rows:
         last = rules.parse_iso(row.last_update_on)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from monitoring import charts, reads
-from monitoring.ui import data, session, tiles, widgets
+from monitoring.ui import data, queue, session, tiles, widgets
 
 session.guard(__file__)
 
@@ -79,7 +79,12 @@ st.caption(
     else "The actions as they are now (filters apply)."
 )
 chosen = replace(src, filters=replace(src.filters, agency_ids=(agency_id,)))
-actions = data.read(reads.action_list, chosen)
+actions = data.read(reads.action_list, chosen, limit=queue.QUEUE_ROWS, worst_first=True)
+total = data.read(reads.action_count, chosen)
+if total > len(actions):
+    st.caption(
+        f"Showing {len(actions):,} of {total:,} actions, worst first: the Actions page finds the others."
+    )
 # the most overdue first (then by review, as read)
 actions = actions.sort_values("days_overdue", ascending=False, kind="stable")
 actions = actions.assign(
