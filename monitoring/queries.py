@@ -990,6 +990,26 @@ ACTION_LIST_COLUMNS = [
 ]
 
 
+def action_view_sql(
+    view: str, today: date, window_days: int, stale_days: int, a: FromClause = action
+) -> ColumnElement[bool]:
+    """SQL true for the actions of one view of the action list (DESIGN §4): ``all``,
+    ``overdue``, ``due_soon``, ``no_due_date`` or ``stale``.
+
+    :raises ValueError: for an unknown view.
+    """
+    views = {
+        "all": lambda: literal(True),
+        "overdue": lambda: is_overdue_sql(today, a),
+        "due_soon": lambda: is_due_soon_sql(today, window_days, a),
+        "no_due_date": lambda: no_due_date_sql(a),
+        "stale": lambda: is_stale_sql(today, stale_days, a),
+    }
+    if view not in views:
+        raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
+    return views[view]()
+
+
 def action_list(
     conn: Connection,
     today: date,
@@ -1018,15 +1038,7 @@ def action_list(
         Overdue and due-soon views are ordered by target date, others by review and number.
     :raises ValueError: for an unknown view.
     """
-    views = {
-        "all": literal(True),
-        "overdue": is_overdue_sql(today, a),
-        "due_soon": is_due_soon_sql(today, window_days, a),
-        "no_due_date": no_due_date_sql(a),
-        "stale": is_stale_sql(today, stale_days, a),
-    }
-    if view not in views:
-        raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
+    in_view = action_view_sql(view, today, window_days, stale_days, a)
     order = (
         (a.c.due_on, a.c.id)
         if view in ("overdue", "due_soon")
@@ -1062,7 +1074,7 @@ def action_list(
             .join(review, review.c.id == a.c.review_id)
             .outerjoin(agency, agency.c.id == a.c.lead_agency_id)
         )
-        .where(action_filter(filters, today, window_days, a), views[view], action_found(find, a))
+        .where(action_filter(filters, today, window_days, a), in_view, action_found(find, a))
         .order_by(*order)
     )
     rows = conn.execute(query.limit(limit) if limit is not None else query).all()
@@ -1103,22 +1115,12 @@ def action_count(
     find: str | None = None,
 ) -> int:
     """How many actions :func:`action_list` lists with the same arguments (without a limit)."""
-    views = {
-        "all": literal(True),
-        "overdue": is_overdue_sql(today, a),
-        "due_soon": is_due_soon_sql(today, window_days, a),
-        "no_due_date": no_due_date_sql(a),
-        "stale": is_stale_sql(today, stale_days, a),
-    }
-    if view not in views:
-        raise ValueError(f"view must be one of {', '.join(ACTION_VIEWS)}, got {view!r}")
+    in_view = action_view_sql(view, today, window_days, stale_days, a)
     return int(
         conn.execute(
             select(func.count())
             .select_from(a)
-            .where(
-                action_filter(filters, today, window_days, a), views[view], action_found(find, a)
-            )
+            .where(action_filter(filters, today, window_days, a), in_view, action_found(find, a))
         ).scalar_one()
     )
 

@@ -45,71 +45,56 @@ widgets.tile(
     widgets.percent(figures.pct_assured),
     help="Share of recommendations the board has seen evidence for (practice changed).",
 )
-row2 = tile_rows.columns(4)
-tiles.counting_tile(row2[0], "Open actions", figures.open_actions, "open", state_key=LIST)
-tiles.counting_tile(
-    row2[1],
-    "Overdue actions",
-    figures.overdue,
-    "overdue",
-    state_key=LIST,
-    help="Open and past their target date.",
-)
-tiles.counting_tile(
-    row2[2],
-    f"Due in the next {limits.due_soon_days} days",
-    figures.due_soon,
-    "due_soon",
-    state_key=LIST,
-)
-tiles.counting_tile(
-    row2[3], "Open with no target date", figures.no_due_date, "no_due_date", state_key=LIST
-)
-# What the board is asked to act on: each figure is its list's length (the meeting pack's lists).
+# Every tile that counts something opens its list: (label, figure, list kind, help).
 board = {kind: data.read(reads.tile_list, src, kind) for kind in reads.BOARD_TILES}
-row3 = tile_rows.columns(5)
-tiles.counting_tile(
-    row3[0],
-    "Decisions needed",
-    len(board["decisions"]),
-    "decisions",
-    state_key=LIST,
-    help="Target dates to approve, escalated actions, recommendations to assure, responses to "
-    "chase (as in the meeting pack).",
-)
-tiles.counting_tile(
-    row3[1],
-    "Escalated to the board",
-    len(board["escalated"]),
-    "escalated",
-    state_key=LIST,
-    help="Overdue actions that reached the board's level of the reminder ladder.",
-)
-tiles.counting_tile(
-    row3[2],
-    "Awaiting assurance",
-    len(board["for_assurance"]),
-    "for_assurance",
-    state_key=LIST,
-    help="Actions reported completed and recommendations ready for assurance.",
-)
-tiles.counting_tile(
-    row3[3],
-    "Completed, not assured",
-    len(board["completed_not_assured"]),
-    "completed_not_assured",
-    state_key=LIST,
-    help="Recommendations whose actions are all closed, at least one completed, that the board "
-    "has not assured.",
-)
-tiles.counting_tile(
-    row3[4],
-    f"No update for {limits.stale_days}+ days",
-    figures.stale,
-    "stale",
-    state_key=LIST,
-    help=f"Open actions with no progress update for more than {limits.stale_days} days.",
-)
+counting_rows = [
+    [
+        ("Open actions", figures.open_actions, "open", None),
+        ("Overdue actions", figures.overdue, "overdue", "Open and past their target date."),
+        (f"Due in the next {limits.due_soon_days} days", figures.due_soon, "due_soon", None),
+        ("Open with no target date", figures.no_due_date, "no_due_date", None),
+    ],
+    # What the board is asked to act on: each figure is its list's length (the pack's lists).
+    [
+        (
+            "Decisions needed",
+            len(board["decisions"]),
+            "decisions",
+            "Target dates to approve, escalated actions, recommendations to assure, responses to "
+            "chase (as in the meeting pack).",
+        ),
+        (
+            "Escalated to the board",
+            len(board["escalated"]),
+            "escalated",
+            "Overdue actions that reached the board's level of the reminder ladder.",
+        ),
+        (
+            "Awaiting assurance",
+            len(board["for_assurance"]),
+            "for_assurance",
+            "Actions reported completed and recommendations ready for assurance.",
+        ),
+        (
+            "Completed, not assured",
+            len(board["completed_not_assured"]),
+            "completed_not_assured",
+            "Recommendations whose actions are all closed, at least one completed, that the "
+            "board has not assured.",
+        ),
+        (
+            f"No update for {limits.stale_days}+ days",
+            figures.stale,
+            "stale",
+            f"Open actions with no progress update for more than {limits.stale_days} days.",
+        ),
+    ],
+]
+for row in counting_rows:
+    for column, (label, figure, list_kind, explained) in zip(
+        tile_rows.columns(len(row)), row, strict=True
+    ):
+        tiles.counting_tile(column, label, figure, list_kind, state_key=LIST, help=explained)
 measure_counts = data.read(measures.overview_counts, as_at, src.filters, scope=src.scope)
 # Measures are not read by viewers (published material only; the Measures page is not theirs).
 if measure_counts.total and not src.scope.published_only:
