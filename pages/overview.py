@@ -184,12 +184,16 @@ else:
         top[["review_ref", "number", "days_overdue", "description", "agency", "due_on"]],
         hide_index=True,
         width="stretch",
+        # fixed widths for the key columns, so that on a 390 px phone "Days overdue" is whole
+        # in view (a long review reference is cut: hover shows it)
         column_config={
-            "review_ref": "Review",
-            "number": "Action",
+            "review_ref": st.column_config.TextColumn("Review", width=widgets.WIDTHS["ref"]),
+            "number": st.column_config.TextColumn("Action", width=widgets.WIDTHS["number"]),
             "description": st.column_config.TextColumn("Action description", width="large"),
             "agency": "Lead agency",
             "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY"),
-            "days_overdue": st.column_config.NumberColumn("Days overdue"),
+            "days_overdue": st.column_config.NumberColumn(
+                "Days overdue", width=widgets.WIDTHS["count"] + 25
+            ),
         },
     )
