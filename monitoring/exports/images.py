@@ -63,21 +63,29 @@ def _children() -> set[int]:
 
 
 def _end(pids: set[int]) -> None:
-    """Kill these processes and wait (briefly) for them, so none is left behind."""
-    procs = []
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            procs.extend(proc.children(recursive=True))
-            procs.append(proc)
-        except psutil.Error:
-            continue
-    for proc in procs:
+    """Kill these processes and every process they started, and wait (briefly) for them, so none
+    is left behind. Each is stopped (SIGSTOP) before its children are listed, so that none can
+    start another process between the listing and the kill (a browser starting under load did,
+    and its child outlived it)."""
+    procs: dict[int, psutil.Process] = {}
+    frontier = set(pids)
+    while frontier:
+        found: set[int] = set()
+        for pid in frontier:
+            try:
+                proc = psutil.Process(pid)
+                proc.suspend()
+                procs[pid] = proc
+                found.update(child.pid for child in proc.children(recursive=True))
+            except psutil.Error:
+                continue
+        frontier = found - set(procs)
+    for proc in procs.values():
         try:
             proc.kill()
         except psutil.Error:
             continue
-    psutil.wait_procs(procs, timeout=5)
+    psutil.wait_procs(list(procs.values()), timeout=5)
 
 
 def find_browser() -> Path:
@@ -192,16 +200,21 @@ class _WarmBrowser:
 
     def _abandon(self, before: set[int]) -> None:
         """Kill the browser (the processes it was seen to start, and any this process gained
-        during the failed call) and forget the session and its loop thread."""
-        _end(self.pids | (_children() - before))
-        loop = self.loop
-        self.kaleido, self.pids, self.idle_close = None, set(), None
+        during the failed call) and forget the session and its loop thread. The loop is stopped
+        first (waiting up to 5 s for its thread), so the cancelled drawing cannot start a browser
+        after the kill."""
+        loop, thread = self.loop, self.thread
+        self.kaleido, self.idle_close = None, None
         self.loop = self.thread = None
         if loop is not None:
             # the cancelled drawing may still end in an error once its browser is gone: that is
             # expected, already reported as the timeout, so the loop does not print it
             loop.set_exception_handler(lambda _loop, _context: None)
             loop.call_soon_threadsafe(loop.stop)
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(5)
+        _end(self.pids | (_children() - before))
+        self.pids = set()
 
     def close(self) -> None:
         """Close the browser now (at exit; a later call starts a new one)."""
