@@ -1131,7 +1131,7 @@ def filter_options(
     """Choices for the shared filters.
 
     :param reviews_in_scope: SQL on ``review`` true for the reviews the reader may see (None:
-        all); review types and reviews outside it are not offered.
+        all); review types, reviews and lead agencies of no action in them are not offered.
 
     :returns: ``{"review_types": [(code, label)], "reviews": [(id, "REF – title")],
         "agencies": [(id, name)], "themes": [(id, name)]}``; review types and reviews as present in
@@ -1146,10 +1146,16 @@ def filter_options(
     )
     # A merged agency (inactive, its actions moved) is no longer a choice.
     leading = select(action.c.lead_agency_id).where(action.c.lead_agency_id.is_not(None))
+    if reviews_in_scope is None:
+        offered = or_(agency.c.active.is_(True), agency.c.id.in_(leading))
+    else:
+        # a reader narrowed to some reviews (a viewer: the published ones) is offered only the
+        # agencies leading an action in them: the others' names would tell of unpublished reviews
+        offered = agency.c.id.in_(
+            leading.join_from(action, review, review.c.id == action.c.review_id).where(visible)
+        )
     agencies = conn.execute(
-        select(agency.c.id, agency.c.name)
-        .where(or_(agency.c.active.is_(True), agency.c.id.in_(leading)))
-        .order_by(agency.c.name)
+        select(agency.c.id, agency.c.name).where(offered).order_by(agency.c.name)
     )
     themes = conn.execute(select(theme.c.id, theme.c.name).order_by(theme.c.name))
     return {

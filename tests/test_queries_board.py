@@ -294,3 +294,42 @@ def test_filter_options_list_every_review_agency_and_theme(demo_engine):
     assert {c for c, _ in options["review_types"]} == {
         t for (t,) in rows(demo_engine, "select distinct review_type from review")
     }
+
+
+def test_a_viewer_is_offered_only_agencies_of_published_reviews(demo_engine):
+    """A fresh user, as a viewer, was offered every agency in the Lead agency filter, including
+    one named only in an unpublished review: a viewer is offered only the agencies leading an
+    action in a review published by today (and the board every agency)."""
+    from monitoring import reads
+    from monitoring.db import agency
+    from monitoring.source import Scope
+
+    with demo_engine.begin() as conn:  # one unpublished review, with an agency only it names
+        conn.execute(text("update review set published_on = null where id = 1"))
+        conn.execute(
+            agency.insert().values(
+                name="Only Unpublished", short_name="OU", active=True, is_statutory_partner=False
+            )
+        )
+        conn.execute(
+            text(
+                "update action set lead_agency_id = (select id from agency where name ="
+                " 'Only Unpublished') where id = (select min(id) from action where review_id = 1)"
+            )
+        )
+    expected = {
+        name
+        for (name,) in rows(
+            demo_engine,
+            "select distinct g.name from action a join review v on v.id = a.review_id"
+            " join agency g on g.id = a.lead_agency_id"
+            " where v.published_on is not null and v.published_on <= :t",
+            t=ANCHOR.isoformat(),
+        )
+    }
+    with demo_engine.connect() as conn:
+        viewer = reads.filter_options(conn, Scope("viewer"), ANCHOR)
+        board = reads.filter_options(conn, Scope("board"), ANCHOR)
+    offered = {name for _id, name in viewer["agencies"]}
+    assert offered == expected and "Only Unpublished" not in offered
+    assert "Only Unpublished" in {name for _id, name in board["agencies"]}
