@@ -19,7 +19,7 @@ from sqlalchemy import text
 from monitoring import auth, cli, config, db, demo, files, migrations, services, tabular, worklists
 from monitoring.importer import prepare
 from monitoring.ui import navigation, widgets
-from monitoring.ui.text import WORD_JOINER, md
+from monitoring.ui.text import WORD_JOINER, bidi_visible, md
 from tests.conftest import ANCHOR, ROOT, SHARED, make_app
 
 CASES = SHARED / "cases"
@@ -226,9 +226,19 @@ def test_14_escaped_text_holds_no_markdown_construct():
         }, (value, kinds)
         shown = "".join(t.content for t in tokens if t.type == "text")
         shown = shown.replace("\u00a0", " ").replace(WORD_JOINER, "")
-        assert shown == value.replace("\n", ""), value
+        assert shown == bidi_visible(value).replace("\n", ""), value
         for raw in ("![", "](", "$\\", "<img", ":red[", "www.", "@b", "://"):
             assert raw not in _unescaped(escaped), raw
+
+
+def test_14_a_right_to_left_override_is_shown_by_name_not_obeyed():
+    """A fresh user's "RTL \u202eevil.exe\u202c test" showed as "RTL exe.live test": the control
+    characters are named in the shown text, in the order typed."""
+    escaped = md("RTL \u202eevil.exe\u202c test \u2067x\u2069")
+    assert not any(ch in escaped for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "U+202E" in escaped and "evil.exe" in escaped.replace("\\", "")
+    assert escaped.index("U+202E") < escaped.index("evil") < escaped.index("U+202C")
+    assert "U+2067" in escaped and "U+2069" in escaped
 
 
 def _unescaped(escaped: str) -> str:

@@ -34,6 +34,19 @@ _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\\?\.)|(?<!\\)(?=\\?@)")
 e-mail's ``@``. Streamlit finds them in the text after escapes are resolved, so a backslash does
 not stop them: an invisible word joiner (U+2060) there does."""
 WORD_JOINER = "\u2060"
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Unicode's bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+one of them makes "evil\u202eexe.txt" read as "eviltxt.exe" (a fresh user's RTL override turned a
+title round). Shown by name, not obeyed."""
+
+
+def bidi_visible(value: str) -> str:
+    """``value`` with each bidirectional control character replaced by its name in brackets,
+    e.g. ``[U+202E]``, so that text reads in the order it was typed."""
+    return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+
+
 _LINE_BREAKS = re.compile(r"\r\n?|\n")
 
 
@@ -44,10 +57,11 @@ def md(value) -> str:
     directive, emphasis, heading, list or table; a bare web or e-mail address gets an invisible
     word joiner (:data:`WORD_JOINER`) so that it is not made a link; each line break is a
     Markdown hard break; leading spaces are kept as no-break spaces (four would start a code
-    block). None shows as an empty string."""
+    block); a bidirectional control character is shown by name (:func:`bidi_visible`). None shows
+    as an empty string."""
     if value is None:
         return ""
-    text = _INLINE.sub(r"\\\1", str(value))
+    text = _INLINE.sub(r"\\\1", bidi_visible(str(value)))
     text = _LINE_START.sub(_escape_marker, text)
     text = _AUTOLINK.sub(WORD_JOINER, text)
     return "  \n".join(_keep_indent(line) for line in _LINE_BREAKS.split(text))
@@ -72,4 +86,4 @@ def show(value, *, container=None, caption: bool = False) -> None:
     (target.caption if caption else target.markdown)(md(value))
 
 
-__all__ = ["md", "show"]
+__all__ = ["bidi_visible", "md", "show"]
