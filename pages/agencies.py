@@ -72,6 +72,11 @@ else:
     st.caption("Click an agency's bar to list its actions below, overdue first.")
 
 st.subheader("One agency's actions")
+if st.session_state.pop(tiles.unnamed_pick_key("agency_detail"), False):
+    st.info(
+        "That bar stands for many agencies, not one: choose an agency in the list below.",
+        icon=":material/info:",
+    )
 agency_id = st.selectbox("Lead agency", list(names), format_func=names.get, key="agency_detail")
 st.caption(
     "The actions as they stood on the 'As at' date (filters apply)."

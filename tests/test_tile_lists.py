@@ -241,6 +241,20 @@ def test_a_bar_click_on_the_agencies_and_reviews_charts_chooses_the_record(demo_
         state["agencies_chart"] = event({"customdata": 999999})  # not one of the choices
         tiles.chart_picks("agencies_chart", "agency_detail", set(card["agency_id"]))
         assert state["agency_detail"] == int(worst["agency_id"])
+        assert tiles.unnamed_pick_key("agency_detail") not in state
+        # the "All other N agencies" bar names no one agency: the page is told to say so
+        state["agencies_chart"] = event({"y": "All other 3 agencies", "customdata": None})
+        tiles.chart_picks("agencies_chart", "agency_detail", set(card["agency_id"]))
+        assert state["agency_detail"] == int(worst["agency_id"])
+        assert state[tiles.unnamed_pick_key("agency_detail")] is True
+
+    at = ok(make_app(BOARD, page="pages/agencies.py"))
+    at.session_state[tiles.unnamed_pick_key("agency_detail")] = True
+    at.run()
+    ok(at)
+    assert any("stands for many agencies" in i.value for i in at.info)
+    at.run()  # said once: the next run does not repeat it
+    assert not any("stands for many agencies" in i.value for i in at.info)
 
     at = ok(make_app(BOARD, page="pages/agencies.py"))
     at.session_state["agency_detail"] = int(worst["agency_id"])

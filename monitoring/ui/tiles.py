@@ -57,9 +57,21 @@ def chart_picks(chart_key: str, widget_key: str, allowed) -> None:
     """The ``on_select`` callback of a chart whose bars carry record ids, beside a select box
     (``widget_key``) of those records: a click on a bar chooses its record in the box when it is
     one of ``allowed``."""
-    record_id = charts.selected_id(st.session_state.get(chart_key))
+    event = st.session_state.get(chart_key)
+    record_id = charts.selected_id(event)
     if record_id is not None and record_id in allowed:
         st.session_state[widget_key] = record_id
+        st.session_state.pop(unnamed_pick_key(widget_key), None)
+    elif record_id is None and (event or {}).get("selection", {}).get("points"):
+        # a bar that names no one record ("All other N agencies"): say so, rather than leave
+        # the previous choice standing as if it were the answer
+        st.session_state[unnamed_pick_key(widget_key)] = True
+
+
+def unnamed_pick_key(widget_key: str) -> str:
+    """Session key set when the last bar clicked for ``widget_key`` names no one record (an "all
+    others" bar): the page says to choose one in the list, and clears it (pop) when shown."""
+    return f"{widget_key}_unnamed_pick"
 
 
 def parse_choice(choice: str | None) -> tuple[str | None, int | None]:
