@@ -70,13 +70,13 @@ counting_rows = [
             "Overdue actions that reached the board's level of the reminder ladder.",
         ),
         (
-            "Awaiting assurance",
+            "Items awaiting assurance",
             len(board["for_assurance"]),
             "for_assurance",
             "Actions reported completed and recommendations ready for assurance.",
         ),
         (
-            "Completed, not assured",
+            "Recommendations completed, not assured",
             len(board["completed_not_assured"]),
             "completed_not_assured",
             "Recommendations whose actions are all closed, at least one completed, that the "

@@ -29,8 +29,8 @@ TILES = {  # tile label on the Overview -> the list it opens
     "No update for 90+ days": "stale",
     "Decisions needed": "decisions",
     "Escalated to the board": "escalated",
-    "Awaiting assurance": "for_assurance",
-    "Completed, not assured": "completed_not_assured",
+    "Items awaiting assurance": "for_assurance",
+    "Recommendations completed, not assured": "completed_not_assured",
 }
 
 
