@@ -106,6 +106,10 @@ def find_browser() -> Path:
     raise BrowserNotFound(f"No Chrome or Chromium found on PATH. {INSTALL_HINT}")
 
 
+ABANDON_SECONDS = 10.0
+"""After a timeout, how long (seconds) to wait for a browser start already under way, killing
+what it starts, before giving up on it."""
+
 IDLE_SECONDS = 300.0
 """A warm browser idle this long (seconds) is closed; the next pack starts a new one (about 3 s)."""
 
@@ -126,10 +130,16 @@ class _WarmBrowser:
         self.path: Path | None = None
         self.pids: set[int] = set()
         self.idle_close: asyncio.TimerHandle | None = None
+        self.executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         if self.loop is None or self.thread is None or not self.thread.is_alive():
             loop = asyncio.new_event_loop()
+            # the loop's own thread pool: the browser is started (Popen) and its pipe read in it,
+            # so that a timeout can wait for a start already under way and then end what it began
+            executor = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="kaleido-io")
+            loop.set_default_executor(executor)
+            self.executor = executor
             thread = threading.Thread(target=loop.run_forever, name="kaleido-browser", daemon=True)
             thread.start()
             self.loop, self.thread = loop, thread
@@ -200,12 +210,17 @@ class _WarmBrowser:
 
     def _abandon(self, before: set[int]) -> None:
         """Kill the browser (the processes it was seen to start, and any this process gained
-        during the failed call) and forget the session and its loop thread. The loop is stopped
-        first (waiting up to 5 s for its thread), so the cancelled drawing cannot start a browser
-        after the kill."""
-        loop, thread = self.loop, self.thread
+        during the failed call) and forget the session and its loop thread.
+
+        The loop is stopped first (waiting up to 5 s for its thread), so the cancelled drawing
+        cannot go on. The browser itself is started (``Popen``) in the loop's thread pool, which
+        stopping the loop does not stop: a start under way when the time ran out (a loaded
+        machine) would leave a browser behind the kill. So the pool is shut down and, until its
+        threads have ended (at most :data:`ABANDON_SECONDS`), every new child is killed again.
+        """
+        loop, thread, executor = self.loop, self.thread, self.executor
         self.kaleido, self.idle_close = None, None
-        self.loop = self.thread = None
+        self.loop = self.thread = self.executor = None
         if loop is not None:
             # the cancelled drawing may still end in an error once its browser is gone: that is
             # expected, already reported as the timeout, so the loop does not print it
@@ -213,7 +228,23 @@ class _WarmBrowser:
             loop.call_soon_threadsafe(loop.stop)
             if thread is not None and thread is not threading.current_thread():
                 thread.join(5)
-        _end(self.pids | (_children() - before))
+        pool_done = threading.Event()
+        if executor is not None:
+
+            def shut_pool() -> None:
+                executor.shutdown(wait=True, cancel_futures=True)
+                pool_done.set()
+
+            threading.Thread(target=shut_pool, name="kaleido-io-end", daemon=True).start()
+        else:
+            pool_done.set()
+        deadline = time.monotonic() + ABANDON_SECONDS
+        while True:
+            _end(self.pids | (_children() - before))
+            # a pipe read in the pool ends once the browser is gone; a Popen once it has started
+            if pool_done.wait(0.2) or time.monotonic() > deadline:
+                break
+        _end(_children() - before)  # whatever the last pool thread started before it ended
         self.pids = set()
 
     def close(self) -> None:
