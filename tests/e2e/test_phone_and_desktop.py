@@ -133,9 +133,16 @@ def test_a_filter_change_leaves_the_phone_sidebar_open(page, app_server):
         .get_by_test_id("stMultiSelect")
         .filter(has=page.get_by_text("Lead agency", exact=True))
     )
-    agency.locator("input").fill("Northbridge Police")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    # the sidebar slides in: act once it is in the window, as a reader would (typing into it
+    # while it was still off-screen left nothing chosen)
+    page.wait_for_function(
+        """() => { const s = document.querySelector('[data-testid="stSidebar"]');
+                   return s && s.getBoundingClientRect().left >= 0; }""",
+        timeout=10_000,
+    )
+    agency.locator("input").click()
+    page.keyboard.type("Northbridge Police")
+    page.get_by_role("option", name="Northbridge Police", exact=True).click()
     browser.wait_for_app(page)
     assert not sidebar_closed(page)
     expect(browser.sidebar(page).get_by_text("Northbridge Police")).to_be_visible()
