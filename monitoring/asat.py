@@ -241,6 +241,7 @@ def actions_as_at(as_at: date, *, detail: bool = False, lean: bool = False) -> S
             log.c.entity == "action",
             log.c.entity_id == next_update.c.key,
             log.c.at == next_update.c.at,
+            log.c.field != "created",  # an import's first status is new, not carried over
         )
         .exists()
     )

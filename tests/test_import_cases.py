@@ -256,19 +256,23 @@ def test_04_kind_several_visible_trackers_are_refused_naming_them(
 
 
 def test_05_formulas_without_saved_values_are_reported_by_cell(url, monkeypatch, capsys):
+    """Each formula with no saved value is reported by row, column and cell, and its row is
+    skipped (one rule for every column). Adjusted: B-1 was imported with no target date and B-2
+    as not started, wrong figures the board would have read (and a false change on the import
+    after saving the file in Excel); now nothing of the three rows is written."""
     path = _case("05-formulas-without-values", "tracker.xlsx")
+    before = fingerprint(url)
     code, out, err = run_import(monkeypatch, capsys, url, str(path), "--create-agencies")
-    assert code == 0, err
+    assert code == 1 and fingerprint(url) == before
     assert (
-        "row 2, column 'Due date': a formula with no saved value (=DATE(2026,3,31)); open and "
-        "save the file in Excel, or type the value"
-    ) in out
-    assert "row 3, column 'Status': a formula with no saved value (=IF(" in out
-    assert "row 4, column 'Action': a formula with no saved value (=CONCATENATE(" in out
-    assert "row 4, column 'Action': no action or recommendation text: row skipped" in out
-    assert "3 rows read, 1 skipped" in out
-    actions = _actions(url)
-    assert list(actions) == ["B-1", "B-2"] and actions["B-1"]["due_on"] is None
+        "row 2, column 'Due date': cell D2: a formula with no saved value (=DATE(2026,3,31)); "
+        "open and save the file in Excel, then import again; this row is skipped: nothing of it "
+        "is imported"
+    ) in err
+    assert "row 3, column 'Status': cell E3: a formula with no saved value (=IF(" in err
+    assert "row 4, column 'Action': cell B4: a formula with no saved value (=CONCATENATE(" in err
+    assert "3 row(s) skipped for cells with no saved value" in err
+    assert _actions(url) == {}
 
 
 def _with_cached_values(path, target) -> None:

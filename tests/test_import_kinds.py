@@ -422,7 +422,9 @@ def test_02_kind_every_way_excel_stores_a_date(epoch, tmp_path):
 
 def test_05_kind_a_formula_whose_saved_value_is_an_error_is_reported_by_cell(tmp_path):
     """Case 05-formulas-without-values' kind: a formula Excel saved as #DIV/0! or #REF! is
-    reported by cell and read as empty, never taken as a date, an action or a status."""
+    reported by cell and its row skipped, never taken as a date, an action or a status.
+    Adjusted: row 2 was imported with no target date and no status (wrong figures); now the
+    same rule as a formula with no saved value skips it."""
     path = tmp_path / "errors.xlsx"
     _write_xlsx(
         path,
@@ -430,6 +432,7 @@ def test_05_kind_a_formula_whose_saved_value_is_an_error_is_reported_by_cell(tmp
             ["Ref", "Action", "Due date", "Status"],
             ["1", "It", "=1/0", "=Lists!Z9"],
             ["2", "=A9", "", ""],
+            ["3", "Kept", "31/03/2026", "Open"],
         ],
     )
     _patch_sheet(
@@ -442,17 +445,18 @@ def test_05_kind_a_formula_whose_saved_value_is_an_error_is_reported_by_cell(tmp
     )
     plan = _plan(path)
     formulas = {(p.row, p.column): p.message for p in plan.problems if p.kind == Problem.FORMULA}
+    skipped = "then import again; this row is skipped: nothing of it is imported"
     assert formulas == {
-        (2, "Due date"): "an Excel error value (=1/0 gives #DIV/0!), read as empty; correct the "
-        "formula in Excel, or type the value",
-        (2, "Status"): "an Excel error value (=Lists!Z9 gives #REF!), read as empty; correct the "
-        "formula in Excel, or type the value",
-        (3, "Action"): "an Excel error value (=A9 gives #N/A), read as empty; correct the formula "
-        "in Excel, or type the value",
+        (2, "Due date"): "cell C2: an Excel error value (=1/0 gives #DIV/0!); correct the "
+        f"formula in Excel, or type the value, {skipped}",
+        (2, "Status"): "cell D2: an Excel error value (=Lists!Z9 gives #REF!); correct the "
+        f"formula in Excel, or type the value, {skipped}",
+        (3, "Action"): "cell B3: an Excel error value (=A9 gives #N/A); correct the formula "
+        f"in Excel, or type the value, {skipped}",
     }
     (action,) = plan.actions
-    assert (action.number, action.due_on, action.status) == ("1", None, None)
-    assert [p.row for p in plan.warnings if "no action or recommendation text" in p.message] == [3]
+    assert (action.number, action.due_on, action.status) == ("3", "2026-03-31", "in_progress")
+    assert plan.rows_skipped == 2 and not plan.errors
 
 
 @pytest.mark.parametrize("number", [12, 3.5, 0, 500])

@@ -98,7 +98,7 @@ def test_only_admins_see_the_import_page(demo_engine, app_env):
 @pytest.mark.usefixtures("shared_data")
 def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engine, app_env):
     from monitoring import services
-    from monitoring.importer.plan import UNDATED_NOTES
+    from monitoring.importer.presets import UNDATED_REPLIES
     from tests.test_import_pfd import PFD, _repeated_recipients, _rows_text
 
     services.create_user(
@@ -111,7 +111,7 @@ def test_page_warns_of_recipients_listed_twice_before_and_after_the_import(engin
     at.selectbox(key="import_layout").set_value("pfd").run()
     assert not at.exception, [e.value for e in at.exception]
     problems = at.dataframe[0]
-    notice = problems.value[problems.value["message"] == UNDATED_NOTES]
+    notice = problems.value[problems.value["message"] == UNDATED_REPLIES]
     assert len(notice) == 1 and notice["row"].isna().all()  # a notice about the whole file
     assert problems.proto.placeholder == "—"  # shown as a dash, not "None"
     (preview,) = [w.value for w in at.warning if "listed more than once" in w.value]

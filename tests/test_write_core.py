@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from monitoring import db, migrations, services
+from monitoring import config, db, migrations, services
 from monitoring.importer import import_path
 from tests.conftest import BACKEND, SHARED, make_app
 
@@ -377,7 +377,7 @@ def test_case_10_after_a_form_save_the_bulk_table_shows_the_new_version(demo_eng
 def test_reimport_bumps_versions_with_audit_and_source_dates(demo_engine, tmp_path):
     """A re-import changes actions through the write core: version + audit ``version`` rows, so a
     lead's stale save conflicts and is shown what the import changed; ``effective_on`` is the
-    tracker's update date, and "not known" (NULL) where it gives none."""
+    tracker's update date, and the import day where it gives none."""
     first = write_tracker(tmp_path / "t1.csv", 5, status="Not started")
     import_path(first, demo_engine, review="IMP-1", create_agencies=True)
     ids = [
@@ -392,7 +392,9 @@ def test_reimport_bumps_versions_with_audit_and_source_dates(demo_engine, tmp_pa
     created = rows(
         demo_engine, "select effective_on from action_update where action_id = :a", a=ids[0]
     )
-    assert created == [{"effective_on": None}]  # no date in the file: date not known
+    # no date in the file: the status is dated on the import day (it is known to hold from
+    # then, never earlier). Adjusted: was None ("date not known")
+    assert created == [{"effective_on": config.today().isoformat()}]
     before = sql(demo_engine, "select version from action where id = :a", a=ids[0])
 
     second = write_tracker(tmp_path / "t2.csv", 5, status="Completed", updated="2026-03-02")

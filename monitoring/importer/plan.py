@@ -135,6 +135,28 @@ class ActionPlan:
     section: str | None = None
     """The text of the section row (banner) the row sits under, e.g. "June 2025" or "Actions
     from the meeting held on 12 March 2019"; None above the first one."""
+    status_dated: str | None = None
+    """The date the file gives for the status itself (a completion date for a completed status,
+    a PFD recipient's reply date); None: the file gives none."""
+    status_from: str | None = None
+    """The earliest date the status can have held (a PFD report's date: no reply comes before
+    the report); None: no such bound."""
+
+    def status_on(self, as_of: str | None) -> str | None:
+        """The ``effective_on`` (ISO date) of the row's imported status and note: the row's
+        update date (:attr:`updated_on`), else the status's own date (:attr:`status_dated`, at
+        the latest ``as_of``: the file says the status held by then), else ``as_of`` (the
+        import's effective date: ``--as-of``, else the import day); never before
+        :attr:`status_from`. A status is never dated earlier than a date the file gives for it,
+        so "as at" a date before it the action shows as not started (``monitoring.asat``)."""
+        day = self.updated_on
+        if day is None:
+            day = self.status_dated or as_of
+            if self.status_dated and as_of and as_of < self.status_dated:
+                day = as_of
+        if day is not None and self.status_from is not None and day < self.status_from:
+            return self.status_from
+        return day
 
 
 @dataclass
@@ -494,6 +516,31 @@ def _read_text_date(text: str, epoch) -> ParsedDate | YearlessDate | None:
     return read_date(text, epoch=epoch)
 
 
+UNKNOWN_ROW = "this row is skipped: nothing of it is imported"
+"""The end of the report's message for a cell whose value is not known (see :func:`unknown_cell`)."""
+
+
+def unknown_cell(value: object) -> str | None:
+    """Why a cell's value is not known, or None when it is. A formula with no saved value (a
+    workbook written by a program, or saved without recalculation) and a saved Excel error
+    (``#REF!``, ``#DIV/0!``) are unknown. One rule for every mapped column: the row is skipped
+    and reported by cell, never imported with the value read as empty (an empty target date
+    counts as "no target date", an empty status as not started, an empty action turns the row
+    into a recommendation with no action: each a wrong figure, or a false change on re-import)."""
+    if type(value) is ExcelError:
+        shown = f"{value.text[:200]} gives {value.error}" if value.text else value.error
+        return (
+            f"an Excel error value ({shown}); correct the formula in Excel, or type the value, "
+            f"then import again; {UNKNOWN_ROW}"
+        )
+    if type(value) is Formula:
+        return (
+            f"a formula with no saved value ({value.text[:200]}); open and save the file in "
+            f"Excel, then import again; {UNKNOWN_ROW}"
+        )
+    return None
+
+
 @dataclass
 class _Yearless:
     """A year-less date waiting for a year from the document (resolved after every row)."""
@@ -525,7 +572,9 @@ def plan_tracker(
     above the header, else the nearest full date in the document, else ``options.as_of``; it is
     flagged approximate, and with none of these it is an error asking for a year (never this
     year). A last line "Status: ..." in the action text is read as the status and removed from
-    the description. A formula cell with no saved value is reported by cell; a cell over
+    the description. A mapped cell whose value is not known (a formula with no saved value, an Excel
+    error: :func:`unknown_cell`) is reported by row, column and cell address and its row is
+    skipped, nothing of it written; a cell over
     :data:`~monitoring.importer.readers.MAX_CELL_CHARS` is an error naming row and column.
 
     :param progress: called with the number of rows checked, every 10,000 rows.
@@ -577,32 +626,21 @@ def plan_tracker(
     mapped = tuple(mapping.items())
     current: dict[str, object] = {}
 
-    def read_cells(row: list[object]) -> dict[str, object]:
-        """The row's mapped cells by field; a formula without a saved value is reported once
-        and read as empty."""
+    def read_cells(row: list[object]) -> tuple[dict[str, object], bool]:
+        """The row's mapped cells by field, and whether every one is known. A cell whose value
+        is not known (:func:`unknown_cell`) is reported by its row, column and cell address and
+        read as empty; the caller skips the row (one rule for every column)."""
         n = len(row)
         values = {name: (row[i] if i < n else None) for name, i in mapped}
+        known = True
         for name, value in values.items():
-            if type(value) is ExcelError:
-                shown = f"{value.text[:200]} gives {value.error}" if value.text else value.error
-                plan.warn(
-                    f"an Excel error value ({shown}), read as empty; correct the formula in "
-                    "Excel, or type the value",
-                    rownum,
-                    col.get(name),
-                    Problem.FORMULA,
-                )
+            why = unknown_cell(value)
+            if why is not None:
+                address = f"{_column_letter(mapping[name])}{rownum}"
+                plan.warn(f"cell {address}: {why}", rownum, col.get(name), Problem.FORMULA)
                 values[name] = None
-            elif type(value) is Formula:
-                plan.warn(
-                    f"a formula with no saved value ({value.text[:200]}); open and save the file "
-                    "in Excel, or type the value",
-                    rownum,
-                    col.get(name),
-                    Problem.FORMULA,
-                )
-                values[name] = None
-        return values
+                known = False
+        return values, known
 
     last_rec_text: str | None = None
     last_rec_number: str | None = None
@@ -616,6 +654,7 @@ def plan_tracker(
     section_start: date | None = None
     pending: list[_Yearless] = []
     blank_rows: list[int] = []
+    unknown_rows: list[int] = []
     last_filled = 0
     full_dates: list[tuple[int, int, date]] = []
     """(row, column index, date) of each date read with its year, for year-less dates."""
@@ -717,7 +756,11 @@ def plan_tracker(
                 )
             continue
 
-        current = read_cells(row)
+        current, known = read_cells(row)
+        if not known:
+            plan.rows_skipped += 1
+            unknown_rows.append(rownum)
+            continue
         review_ref = clean_ref(current.get("review_ref")) or sheet_ref
         if review_ref not in plan.reviews:
             plan.reviews[review_ref] = ReviewPlan(
@@ -904,6 +947,7 @@ def plan_tracker(
             due_on_approximate=bool((revised or due or (None, False))[1]),
             status=status,
             completed_on=completed[0] if completed and status in ("completed", "assured") else None,
+            status_dated=completed[0] if completed and status in ("completed", "assured") else None,
             progress_note="\n".join(note_parts) or None,
             success_measure=_text(current.get("success_measure")),
             updated_on=updated[0] if updated else None,
@@ -923,7 +967,16 @@ def plan_tracker(
     if pending:
         _resolve_yearless(plan, pending, full_dates, options.as_of, sheet, header_texts)
     if not plan.actions and not plan.errors:
-        plan.error("no rows to import below the header row", plan.header_row)
+        plan.error(
+            "no rows to import below the header row"
+            + (
+                f" ({len(unknown_rows)} row(s) skipped for cells with no saved value: open and "
+                "save the file in Excel, then import again)"
+                if unknown_rows
+                else ""
+            ),
+            plan.header_row,
+        )
     date_progress_notes(plan, col.get("updated_on"), col.get("progress"))
     return plan
 
@@ -1072,7 +1125,7 @@ def _resolve_yearless(
         action = waiting.action
         if action is None:
             continue
-        for name in ("original_due_on", "due_on", "completed_on", "updated_on"):
+        for name in ("original_due_on", "due_on", "completed_on", "updated_on", "status_dated"):
             if getattr(action, name) == waiting.token:
                 setattr(action, name, value)
 

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
 from monitoring.importer.agencies import is_redacted
 from monitoring.importer.plan import (
-    UNDATED_NOTES,
     ActionPlan,
     ImportPlan,
     Problem,
@@ -27,6 +27,26 @@ Regulations 2013, reg. 29)."""
 
 PFD_COLUMNS = ("ref", "date_of_report", "coroner_area", "category", "sent_to", "status")
 PFD_STATUS = {"received": "completed", "overdue": "not_started", "pending": "not_started"}
+_REPLY_DATE = re.compile(
+    r"^(?=.*\b(?:repl(?:y|ies|ied)|respon(?:se|ses|ded))\b)(?=.*\b(?:date|dated|on|received)\b)"
+    r"(?!.*\bstatus\b)"
+)
+"""A column giving when a recipient replied ("date_of_response", "reply date", "responded on");
+not "response status". The real tracker export has none."""
+UNDATED_REPLIES = (
+    "recipients' statuses dated at the import's as-of date (--as-of, else the day of the "
+    "import), not at the report's date: the file gives no reply date"
+)
+"""The import report's notice when a PFD file has no reply-date column."""
+
+
+def reply_date_column(header: list[str]) -> int | None:
+    """The index of the column holding each recipient's reply date, or None (then a status is
+    dated at the import's effective date, never at the report's)."""
+    for i, name in enumerate(header):
+        if _REPLY_DATE.match(" ".join(re.split(r"[\s_.\-]+", name))):
+            return i
+    return None
 
 
 def pfd_title(ref: str, category: str, area: str) -> str:
@@ -48,7 +68,12 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
     "Respond to the report", numbered 1, 2, ... in file order within the report, lead agency = the
     recipient (``REDACTED`` recipients get no agency and a warning), target date = the row's report
     date + 56 days, status ``completed`` when the recipient's status is ``received``, otherwise
-    ``not_started``. The data gives no reply date, so ``completed_on`` stays empty. Rows without a
+    ``not_started``. Each status is dated (``effective_on``) at the best date the file gives for
+    it: a reply-date column when the file has one (:func:`reply_date_column`; also the
+    ``completed_on`` of a received reply), else the import's effective date (``--as-of``, else
+    the import day), and never before the report's date; the report's date dates only the
+    record's creation. So "as at" a date before the reply is known the recipient is still
+    awaited. The real export has no reply date: ``completed_on`` stays empty. Rows without a
     report date import with no target date and are listed as warnings. Unmatched recipients are
     created as agencies unless the caller says otherwise (they are the accountable bodies).
     A recipient listed more than once for one report (the same ``sent_to`` text, spaces and case
@@ -80,6 +105,9 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
     }
     i_ref, i_date, i_area = idx["ref"], idx["date_of_report"], idx["coroner_area"]
     i_cat, i_to, i_status = idx["category"], idx["sent_to"], idx["status"]
+    i_reply = reply_date_column(header)
+    if i_reply is not None:
+        plan.mapping["status_dated"] = header[i_reply]
     due_cache: dict[str, tuple[str | None, str | None]] = {}
     counters: dict[str, int] = {}
     report_dates: dict[str, str | None] = {}
@@ -168,6 +196,9 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 f"status {raw_status!r} is not one of {', '.join(PFD_STATUS)}", rownum, "status"
             )
             continue
+        replied_on = None
+        if i_reply is not None and status == "completed":
+            replied_on = _reply_date(plan, row[i_reply], report_on, rownum, header[i_reply])
         recipient_rows.setdefault((ref, recipient.casefold()), []).append(rownum)
         counters[ref] = number = counters.get(ref, 0) + 1
         actions.append(
@@ -181,17 +212,45 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
                 original_due_on=due_on,
                 due_on=due_on,
                 status=status,
+                completed_on=replied_on,
                 progress_note=f"Tracker status: {raw_status}",
+                status_dated=replied_on,
+                status_from=report_on,
             )
         )
     _warn_repeated_recipients(plan, sheet, i_to, recipient_rows)
-    if actions:
-        plan.warn(
-            UNDATED_NOTES
-        )  # the file's dates are the report's and the tracker's, not a reply's
+    if actions and i_reply is None:
+        plan.warn(UNDATED_REPLIES)  # the file's dates are the report's and the tracker's
     if not actions and not plan.errors:
         plan.error("no rows to import below the header row", 1)
     return plan
+
+
+def _reply_date(
+    plan: ImportPlan, value: object, report_on: str | None, rownum: int, column: str
+) -> str | None:
+    """A received reply's date (ISO), or None with a warning when the cell is not a date or
+    is before the report (then the status is dated at the import's effective date)."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = parse_date(text)
+    except NotADate as exc:
+        plan.warn(f"{exc}: the reply is dated at the import's date", rownum, column)
+        return None
+    if parsed is None:
+        return None
+    day = parsed.value.isoformat()
+    if report_on is not None and day < report_on:
+        plan.warn(
+            f"reply date {day} is before the report's date {report_on}: the reply is dated at "
+            "the import's date",
+            rownum,
+            column,
+        )
+        return None
+    return day
 
 
 def _warn_repeated_recipients(

@@ -825,7 +825,7 @@ def _compare(
                     "created_at": _dated(p.updated_on, now),
                     "status": p.status or "not_started",
                     "progress_note": p.progress_note,
-                    "effective_on": p.updated_on or as_of,
+                    "effective_on": p.status_on(as_of or today),  # never before the file's date
                 }
                 for i, p in zip(ids, new_plans, strict=True)
             ]
@@ -866,7 +866,7 @@ def _compare(
                 updated_at=now,
                 last_update_on=max(p.updated_on or as_of or today, old.last_update_on or ""),
             )
-            day = p.updated_on or as_of
+            day = p.status_on(as_of or today)
             note_old = latest_note.get(old.id)
             extra = {}
             if p.progress_note is not None and p.progress_note != note_old:
