@@ -69,6 +69,21 @@ if upload is None:
     st.stop()
 
 raw = upload.getvalue()
+today = data.today()
+as_of_input = st.date_input(
+    "Dates in the file are as of",
+    value=today,
+    min_value=date(1970, 1, 1),
+    max_value=today,
+    format="DD/MM/YYYY",
+    key="import_as_of",
+    help="The date the file was true on (the command line's --as-of). Statuses the file gives no "
+    "date for are dated on it, never earlier; a date written without a year that the file gives "
+    "no year for takes the year nearest it. Leave today's date for a file that is up to date: "
+    "such a date is then refused and a year asked for (never today's year).",
+)
+# today (the default) is the import day: what the command does without --as-of
+as_of = as_of_input if as_of_input and as_of_input != today else None
 review_ref = review_title = review_type = published_on = year = sheet_name = None
 overrides: dict[str, str] = {}
 if preset is None:  # the review's details are asked for, never taken from the file name
@@ -112,6 +127,7 @@ options = dict(
     review_title=review_title,
     year=int(year) if year else None,
     sheet_name=sheet_name or None,
+    as_of=as_of,
 )
 plan, header = plan_upload(raw, upload.name, **options)
 

@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from monitoring import asat, changes, config, db, importer, queries
-from tests.conftest import REALDATA
+from monitoring import asat, changes, config, db, importer, queries, services
+from tests.conftest import REALDATA, make_app
 from tests.test_import_cli import run_import
 
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
+PAGE = "pages/import_tracker.py"
 
 
 def _pfd_frame() -> pd.DataFrame:
@@ -259,6 +260,44 @@ def test_without_as_of_a_status_is_dated_on_the_import_day(engine, tmp_path):
         day = conn.execute(select(db.action_update.c.effective_on)).scalar()
         assert _statuses(conn, "T-2", config.today()) == ["completed"]
     assert day == config.today().isoformat()
+
+
+# --- the import page's as-of date --------------------------------------------------------------
+
+
+def test_import_page_as_of_date_reaches_statuses_and_year_less_dates(engine, app_env):
+    services.create_user(
+        engine, services.Actor.system("test"), "admin@council.example", "Admin", "admin"
+    )
+    data = b"Ref,Action,Due,Status\n1,Train staff,15 Oct,Complete\n2,Audit files,15 Oct,Open\n"
+    at = make_app("admin@council.example", page=PAGE)
+    at.file_uploader[0].set_value(("plan.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (as_of,) = [d for d in at.date_input if d.label == "Dates in the file are as of"]
+    assert as_of.value == config.today()  # the London date (MONITORING_TODAY here)
+    assert at.error  # today's date is no year for "15 Oct": refused, a year asked for
+    as_of.set_value(date(2025, 11, 30))
+    [t for t in at.text_input if t.label.startswith("Review title")][0].set_value("Plan")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    [b for b in at.button if b.label == "Import"][0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                db.action.c.number,
+                db.action.c.due_on,
+                db.action.c.status,
+                db.action_update.c.effective_on,
+            ).join(db.action_update, db.action_update.c.action_id == db.action.c.id)
+        ).all()
+    assert sorted(tuple(r) for r in rows) == [
+        ("1", "2025-10-15", "completed", "2025-11-30"),
+        ("2", "2025-10-15", "in_progress", "2025-11-30"),
+    ]
 
 
 # --- a cell with no known value: one rule for every column -------------------------------------

@@ -58,6 +58,7 @@ def prepare(
     year: int | None = None,
     sheet_name: str | None = None,
     progress=None,
+    as_of=None,
 ) -> tuple[ImportPlan, list[str]]:
     """Read uploaded bytes and plan the import (what the admin page needs, without Streamlit).
 
@@ -65,6 +66,9 @@ def prepare(
     :param year: the year of dates written without one (the command's ``--year``).
     :param sheet_name: the workbook's sheet to read (hidden or not).
     :param progress: called with ``(rows, "read" or "checked")`` as the file is read and checked.
+    :param as_of: the date the file speaks as at (a ``date``, the command's ``--as-of``): it
+        dates what has no date of its own and gives a year-less date its year when the file
+        gives none.
     :returns: ``(plan, header cells)``; the header cells are the texts of the header row found
         (empty when none). A file that cannot be read gives a plan with one error.
     """
@@ -85,6 +89,7 @@ def prepare(
         review_title=review_title or None,
         mapping=overrides or {},
         default_year=year or None,
+        as_of=as_of,
     )
     plan = build_plan(
         sheet,
@@ -92,6 +97,7 @@ def prepare(
         options=options,
         progress=(lambda n: progress(n, "checked")) if progress else None,
     )
+    plan.as_of = as_of
     header: list[str] = []
     if plan.header_row:
         header = [str(c).strip() for c in sheet.rows[plan.header_row - 1] if c is not None]
