@@ -155,6 +155,7 @@ def test_a_pfd_reply_date_column_dates_the_reply(engine, tmp_path):
             ("2025-0001", "01/02/2025", "received", ""),  # no reply date: the as-of date
             ("2025-0001", "01/02/2025", "overdue", ""),
             ("2025-0002", "01/03/2025", "received", "20/02/2025"),  # before the report
+            ("2025-0002", "01/03/2025", "received", "01/01/2099"),  # after today
         ],
         reply=True,
     )
@@ -162,12 +163,15 @@ def test_a_pfd_reply_date_column_dates_the_reply(engine, tmp_path):
     assert plan.mapping["status_dated"] == "date_of_response"
     (early,) = [p for p in plan.warnings if "before the report's date" in p.message]
     assert (early.row, early.column) == (5, "date_of_response")
+    (future,) = [p for p in plan.warnings if "after today" in p.message]
+    assert (future.row, future.column) == (6, "date_of_response")
     importer.import_path(path, engine, preset="pfd", as_of=date(2025, 6, 30))
     assert _updates(engine) == {
         "Agency 0": ("completed", "2025-03-15", "2025-03-15"),
         "Agency 1": ("completed", "2025-06-30", None),
         "Agency 2": ("not_started", "2025-06-30", None),
         "Agency 3": ("completed", "2025-06-30", None),
+        "Agency 4": ("completed", "2025-06-30", None),
     }
     with engine.connect() as conn:
         assert _statuses(conn, "2025-0001", date(2025, 3, 14)) == ["not_started"] * 3

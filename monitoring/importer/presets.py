@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+from monitoring import config
 from monitoring.importer.agencies import is_redacted
 from monitoring.importer.plan import (
     ActionPlan,
@@ -229,8 +230,9 @@ def plan_pfd(sheet: Sheet, **_options: object) -> ImportPlan:
 def _reply_date(
     plan: ImportPlan, value: object, report_on: str | None, rownum: int, column: str
 ) -> str | None:
-    """A received reply's date (ISO), or None with a warning when the cell is not a date or
-    is before the report (then the status is dated at the import's effective date)."""
+    """A received reply's date (ISO), or None with a warning when the cell is not a date, is
+    before the report or after today (then the status is dated at the import's effective
+    date)."""
     text = str(value or "").strip()
     if not text:
         return None
@@ -242,6 +244,13 @@ def _reply_date(
     if parsed is None:
         return None
     day = parsed.value.isoformat()
+    if day > config.today().isoformat():
+        plan.warn(
+            f"reply date {day} is after today: the reply is dated at the import's date",
+            rownum,
+            column,
+        )
+        return None
     if report_on is not None and day < report_on:
         plan.warn(
             f"reply date {day} is before the report's date {report_on}: the reply is dated at "
