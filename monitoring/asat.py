@@ -8,7 +8,9 @@ outer-joined to ``action``; SQLite and PostgreSQL both run it), then the same ag
 - its status is that of the latest ``action_update`` with a status dated on or before ``D``; with
   none, the old value of the first audited status change after ``D``; else the status of the first
   later status update written together with audit rows (a service's note or link: the status it
-  carries is unchanged); else ``not_started`` when later status updates exist (a history that
+  carries is unchanged; an import's ``created`` row does not count: the status an import brings
+  in is dated by its file, and before that date the action had not started); else
+  ``not_started`` when later status updates exist (a history that
   starts with the first step), else its present status (an action with no status history, e.g.
   imported, has always had it);
 - its target date is the new date of the latest *approved* ``due_date_change`` decided on or before
