@@ -266,6 +266,25 @@ def test_without_as_of_a_status_is_dated_on_the_import_day(engine, tmp_path):
     assert day == config.today().isoformat()
 
 
+def test_a_reimport_that_completes_an_action_dates_its_completion_at_the_as_of_date(
+    engine, tmp_path
+):
+    """The tracker comes back as of 31 Mar 2026 saying "Complete" with no completion date: the
+    action was completed by 31 Mar (its completion date), not on the day of the import."""
+    path = tmp_path / "t.csv"
+    path.write_text("Ref,Action,Status\n1,Train staff,Open\n", encoding="utf-8")
+    importer.import_path(path, engine, review="T-3", as_of="2026-01-31")
+    path.write_text("Ref,Action,Status\n1,Train staff,Complete\n", encoding="utf-8")
+    importer.import_path(path, engine, review="T-3", as_of="2026-03-31")
+    with engine.connect() as conn:
+        completed_on, status = conn.execute(
+            select(db.action.c.completed_on, db.action.c.status)
+        ).one()
+        assert _statuses(conn, "T-3", date(2026, 3, 30)) == ["in_progress"]
+        assert _statuses(conn, "T-3", date(2026, 3, 31)) == ["completed"]
+    assert (status, completed_on) == ("completed", "2026-03-31")
+
+
 # --- the import page's as-of date --------------------------------------------------------------
 
 

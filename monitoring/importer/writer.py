@@ -805,7 +805,7 @@ def _compare(
                 and p.status in ("completed", "assured")
                 and old.completed_on is None
             ):
-                changes["completed_on"] = (None, p.updated_on or today)
+                changes["completed_on"] = (None, p.status_on(as_of or today))
             note_changed = p.progress_note is not None and p.progress_note != latest_note.get(
                 old.id
             )
