@@ -452,6 +452,20 @@ review_agency_rollup = Table(
     Column("review_id", Integer, nullable=False),
     Column("lead_agency_id", Integer),
     Column("overdue", Integer, nullable=False),
+    # The scorecard's counts (migration 0010_agency_scorecard_rollup; queries.AGENCY_COUNTS).
+    *(
+        Column(name, Integer, nullable=False, default=0)
+        for name in (
+            "actions",
+            "open_actions",
+            "overdue_90",
+            "completed",
+            "timed",
+            "on_time",
+            "date_changes",
+        )
+    ),
+    Column("last_update_on", String(10)),
 )
 Index("ix_review_agency_rollup_review", review_agency_rollup.c.review_id)
 Index(
@@ -470,6 +484,16 @@ Index(
     action.c.created_at,
 )
 Index("ix_action_lead_agency", action.c.lead_agency_id, action.c.status, action.c.due_on)
+# The open actions in target-date order per agency: the scorecard's median days overdue
+# (migration 0010_agency_scorecard_rollup; monitoring.rollups.agency_scorecard).
+Index(
+    "ix_action_open_agency_due",
+    action.c.lead_agency_id,
+    action.c.due_on,
+    action.c.status,  # covering: the query repeats the WHERE clause's status test
+    sqlite_where=text("status IN ('not_started', 'in_progress')"),
+    postgresql_where=text("status IN ('not_started', 'in_progress')"),
+)
 Index(
     "ix_action_review",
     action.c.review_id,

@@ -7,6 +7,7 @@ takes a ``Connection`` and the ``today`` to apply.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -642,6 +643,48 @@ def agency_scorecard(
     return agency_scorecard_from(conn, today, filters, action, stale_days=stale_days)
 
 
+AGENCY_COUNTS = (
+    "actions",
+    "open_actions",
+    "overdue",
+    "overdue_90",
+    "completed",
+    "timed",
+    "on_time",
+    "date_changes",
+)
+"""The scorecard's additive counts per lead agency (:func:`agency_count_columns`); with
+``last_update_on`` (the latest, combined by ``max``) they are what ``review_agency_rollup`` keeps
+per review and lead agency (:mod:`monitoring.rollups`)."""
+
+
+def agency_count_columns(today: date, a: FromClause = action) -> list[ColumnElement]:
+    """The scorecard's aggregate columns over action-shaped rows ``a``, for ``GROUP BY`` a lead
+    agency (and, in the roll-ups, a review): :data:`AGENCY_COUNTS` and ``last_update_on``.
+
+    ``actions``; ``open_actions`` (:func:`is_open_sql`); ``overdue`` (:func:`is_overdue_sql`);
+    ``overdue_90`` (overdue with a target date more than 90 days before ``today``);
+    ``completed`` (completed or assured); ``timed`` (done, with a completion date and an original
+    target date) and ``on_time`` (of those, completed by the original target date,
+    :func:`rules.is_on_time`); ``date_changes`` (approved target-date changes, summed);
+    ``last_update_on`` (ISO date of the latest progress update, or None). Each rule is written
+    here once, for the live scorecard and the roll-up alike."""
+    done = a.c.status.in_(tuple(rules.DONE_STATUSES))
+    timed = and_(done, a.c.completed_on.is_not(None), a.c.original_due_on.is_not(None))
+    overdue = is_overdue_sql(today, a)
+    return [
+        func.count().label("actions"),
+        _count_if(is_open_sql(a)).label("open_actions"),
+        _count_if(overdue).label("overdue"),
+        _count_if(and_(overdue, a.c.due_on < iso(today - timedelta(days=90)))).label("overdue_90"),
+        _count_if(done).label("completed"),
+        _count_if(timed).label("timed"),
+        _count_if(and_(timed, a.c.completed_on <= a.c.original_due_on)).label("on_time"),
+        func.coalesce(func.sum(a.c.due_date_changes), 0).label("date_changes"),
+        func.max(a.c.last_update_on).label("last_update_on"),
+    ]
+
+
 def agency_scorecard_from(
     conn: Connection, today: date, filters: Filters, a: FromClause, *, stale_days: int = 90
 ) -> pd.DataFrame:
@@ -649,38 +692,16 @@ def agency_scorecard_from(
     reconstruction from :mod:`monitoring.asat`)."""
     del stale_days  # the scorecard shows days since update; "stale" is the Actions page's view
     where = action_filter(filters, today, 30, a)
-    done = a.c.status.in_(tuple(rules.DONE_STATUSES))
-    timed = and_(done, a.c.completed_on.is_not(None), a.c.original_due_on.is_not(None))
     overdue = is_overdue_sql(today, a)
     # Counted per agency id first, then named: one agency lookup per agency, not per action.
     # Grouped on "lead_agency_id + 0" so that SQLite reads the table in one pass and sorts,
     # rather than walking the agency index and fetching each action by its row id (2.7 s
     # against 1.3 s CPU at a million actions); the same groups (NULL stays NULL).
     agency_key = (a.c.lead_agency_id + 0).label("agency_id")
-    counted = (
-        select(
-            agency_key,
-            func.count().label("actions"),
-            _count_if(is_open_sql(a)).label("open"),
-            _count_if(overdue).label("overdue"),
-            _count_if(and_(overdue, a.c.due_on < iso(today - timedelta(days=90)))).label(
-                "overdue_90"
-            ),
-            _count_if(done).label("completed"),
-            _count_if(timed).label("timed"),
-            _count_if(and_(timed, a.c.completed_on <= a.c.original_due_on)).label("on_time"),
-            func.coalesce(func.sum(a.c.due_date_changes), 0).label("date_changes"),
-            func.max(a.c.last_update_on).label("last_update_on"),
-        )
-        .where(where)
-        .group_by(agency_key)
-        .subquery("counted")
-    )
-    rows = conn.execute(
-        select(counted, func.coalesce(agency.c.name, NO_AGENCY).label("agency")).select_from(
-            counted.outerjoin(agency, agency.c.id == counted.c.agency_id)
-        )
-    ).all()
+    counted = conn.execute(
+        select(agency_key, *agency_count_columns(today, a)).where(where).group_by(agency_key)
+    ).mappings()
+    counts = {row["agency_id"]: dict(row) for row in counted}
     # The median's middle one or two overdue actions per agency, picked in SQL (rather than
     # every overdue action's date sent to Python): rows (n+1)/2 and (n+2)/2 of the n overdue
     # actions ordered by target date; the same values rules.median_days_overdue takes the
@@ -702,26 +723,47 @@ def agency_scorecard_from(
             ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
         )
     ).all()
+    return scorecard_frame(conn, today, counts, middle)
+
+
+def scorecard_frame(
+    conn: Connection,
+    today: date,
+    counts: dict[int | None, dict],
+    middle: Sequence[tuple[int | None, str]],
+) -> pd.DataFrame:
+    """The scorecard DataFrame (:func:`agency_scorecard`'s columns and order) from counts per
+    lead agency id (``{agency_id or None: {AGENCY_COUNTS..., "last_update_on": ISO or None}}``)
+    and ``middle``: the target dates (ISO) of each agency's middle one (odd count) or two (even
+    count) overdue actions in target-date order, ``(agency_id, due_on)``, whose median is the
+    median of all its overdue actions' days overdue. Agencies are named here (one lookup per
+    agency); an action with no lead agency counts under :data:`NO_AGENCY`."""
+    ids = [i for i in counts if i is not None]
+    names: dict[int | None, str] = {}
+    for start in range(0, len(ids), 500):
+        names.update(
+            conn.execute(
+                select(agency.c.id, agency.c.name).where(agency.c.id.in_(ids[start : start + 500]))
+            ).all()
+        )
     days_by_agency: dict[int | None, list[int]] = {}
     for agency_id, due_on in middle:
         days_by_agency.setdefault(agency_id, []).append((today - rules.parse_iso(due_on)).days)
     records = []
-    for row in rows:
-        last = rules.parse_iso(row.last_update_on)
+    for agency_id, row in counts.items():
+        last = rules.parse_iso(row["last_update_on"])
         records.append(
             {
-                "agency_id": row.agency_id,
-                "agency": row.agency,
-                "actions": int(row.actions),
-                "open": int(row.open),
-                "overdue": int(row.overdue),
-                "overdue_90": int(row.overdue_90),
-                "completed": int(row.completed),
-                "on_time_pct": rules.percentage(int(row.on_time), int(row.timed)),
-                "median_days_overdue": rules.median_days_overdue(
-                    days_by_agency.get(row.agency_id, [])
-                ),
-                "date_changes": int(row.date_changes),
+                "agency_id": agency_id,
+                "agency": names.get(agency_id) or NO_AGENCY,
+                "actions": int(row["actions"]),
+                "open": int(row["open_actions"]),
+                "overdue": int(row["overdue"]),
+                "overdue_90": int(row["overdue_90"]),
+                "completed": int(row["completed"]),
+                "on_time_pct": rules.percentage(int(row["on_time"]), int(row["timed"])),
+                "median_days_overdue": rules.median_days_overdue(days_by_agency.get(agency_id, [])),
+                "date_changes": int(row["date_changes"]),
                 "last_update_on": last,
                 "days_since_update": max(0, (today - last).days) if last else None,
             }

@@ -79,7 +79,11 @@ def most_overdue(conn: Connection, src: Source, limit: int = 10) -> pd.DataFrame
 
 
 def scorecard(conn: Connection, src: Source) -> pd.DataFrame:
-    """The agency scorecard (:func:`monitoring.queries.agency_scorecard`)."""
+    """The agency scorecard (:func:`monitoring.queries.agency_scorecard`): for the records now,
+    read from the roll-ups (:func:`monitoring.rollups.agency_scorecard`, which itself counts live
+    what they cannot answer)."""
+    if not _live(src):
+        return rollups.agency_scorecard(conn, src.today, src.filters)
     return queries.agency_scorecard_from(
         conn, src.day, src.filters, src.records().a, stale_days=src.stale_days
     )

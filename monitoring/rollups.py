@@ -4,7 +4,10 @@ Tables (migration ``0005_rollups``; :data:`monitoring.db.review_rollup` and
 :data:`monitoring.db.review_agency_rollup`): one row per review holding its counts (actions, open,
 overdue, due soon, no target date, stale, actions by RAG, recommendations, implemented, assured),
 stamped with the "today" (``counted_for``) and thresholds (``window_days``, ``stale_days``) they
-were counted for, and a ``dirty`` flag; and the overdue actions per review and lead agency.
+were counted for, and a ``dirty`` flag; and per review and lead agency (every pair with an
+action) the Agencies scorecard's counts (:data:`monitoring.queries.AGENCY_COUNTS`: actions, open,
+overdue, overdue by more than 90 days, completed, timed, on time, target dates moved) and the
+latest update (migration ``0010_agency_scorecard_rollup``).
 
 How they stay right, whatever writes:
 
@@ -16,7 +19,8 @@ How they stay right, whatever writes:
    the dirty reviews are recounted in the same transaction (one review after a one-action write),
    and so are rows counted for another day or other thresholds: the first write of a day recounts
    every review.
-3. The reads here (:func:`overview_figures`, :func:`rag_by_review`, :func:`overdue_by_agency`)
+3. The reads here (:func:`overview_figures`, :func:`rag_by_review`, :func:`overdue_by_agency`,
+   :func:`agency_scorecard`)
    take the clean rows stamped for the "today" and thresholds asked, and count live, with the
    queries of :mod:`monitoring.queries` restricted to ``Filters(review_ids=...)``, only the
    reviews whose row is dirty, stale or missing. When those are more than half of the reviews in
@@ -64,6 +68,7 @@ from monitoring.db import (
     review_rollup,
 )
 from monitoring.queries import (
+    AGENCY_COUNTS,
     NO_FILTERS,
     Filters,
     OverviewFigures,
@@ -105,16 +110,18 @@ def count_reviews(
     *,
     window_days: int = 30,
     stale_days: int = 90,
-) -> tuple[dict[int, dict[str, int]], list[tuple[int, int | None, int]]]:
+) -> tuple[dict[int, dict[str, int]], list[dict]]:
     """Count the given reviews (every review when ``None``) in one grouped pass per table, with
     the rule expressions of :mod:`monitoring.queries` (``is_open_sql``, ``rag_sql``, ...).
 
     Actions are counted by their ``review_id`` and recommendations by theirs, as the queries'
     review filters do. "Implemented": a recommendation with at least one action and none open.
 
-    :returns: ``({review_id: {count name: n}}, [(review_id, lead_agency_id or None, overdue)])``;
-        every review asked for (that exists) has an entry, zeros included; the second list has
-        only pairs with an overdue action.
+    :returns: ``({review_id: {count name: n}}, [{"review_id", "lead_agency_id" (or None),
+        AGENCY_COUNTS..., "last_update_on" (ISO or None)}])``; every review asked for (that
+        exists) has an entry, zeros included; the second list has one entry per review and lead
+        agency with an action, counted by :func:`monitoring.queries.agency_count_columns` (the
+        live scorecard's own expressions).
     """
     ids = conn.execute(select(review.c.id).where(_only(review.c.id, review_ids))).scalars().all()
     counts = {int(i): dict.fromkeys(COUNTS, 0) for i in ids}
@@ -162,12 +169,25 @@ def count_reviews(
     for row in per_rec:
         if row["review_id"] in counts:
             counts[row["review_id"]].update({k: int(row[k]) for k in RECOMMENDATION_COUNTS})
-    overdue = conn.execute(
-        select(action.c.review_id, action.c.lead_agency_id, func.count())
-        .where(_only(action.c.review_id, review_ids), is_overdue_sql(today))
+    per_agency = conn.execute(
+        select(
+            action.c.review_id,
+            action.c.lead_agency_id,
+            *queries.agency_count_columns(today, action),
+        )
+        .where(_only(action.c.review_id, review_ids))
         .group_by(action.c.review_id, action.c.lead_agency_id)
-    ).all()
-    by_agency = [(int(r), a, int(n)) for r, a, n in overdue if r in counts]
+    ).mappings()
+    by_agency = [
+        {
+            "review_id": int(row["review_id"]),
+            "lead_agency_id": row["lead_agency_id"],
+            **{k: int(row[k]) for k in AGENCY_COUNTS},
+            "last_update_on": row["last_update_on"],
+        }
+        for row in per_agency
+        if row["review_id"] in counts
+    ]
     return counts, by_agency
 
 
@@ -215,10 +235,7 @@ def refresh(
         rows,
     )
     if by_agency:
-        conn.execute(
-            insert(ra),
-            [{"review_id": r, "lead_agency_id": a, "overdue": n} for r, a, n in by_agency],
-        )
+        conn.execute(insert(ra), by_agency)
     return len(rows)
 
 
@@ -511,7 +528,9 @@ def overdue_by_agency(
         # Every stored row but those of the reviews counted live (a row is written only with its
         # review's clean roll-up, and deleted with the review): one pass over the covering index
         # ix_review_agency_rollup_agency, grouped by agency (BENCHMARKS.md, roll-ups).
-        stored = select(ra.c.lead_agency_id.label("agency_id"), ra.c.overdue.label("n"))
+        stored = select(ra.c.lead_agency_id.label("agency_id"), ra.c.overdue.label("n")).where(
+            ra.c.overdue > 0  # the rows of agencies with actions but none overdue are not listed
+        )
         if cover.live:
             stored = stored.where(ra.c.review_id.not_in(cover.live))
     else:
@@ -521,7 +540,7 @@ def overdue_by_agency(
             .where(_in_scope(filters), _usable(today))
         )
         stored = select(ra.c.lead_agency_id.label("agency_id"), ra.c.overdue.label("n")).where(
-            ra.c.review_id.in_(usable_reviews)
+            ra.c.review_id.in_(usable_reviews), ra.c.overdue > 0
         )
     stored = stored.subquery()
     parts = [
@@ -546,3 +565,105 @@ def overdue_by_agency(
         query = query.limit(limit)
     rows = [(a, n, int(o)) for a, n, o in conn.execute(query).all()]
     return pd.DataFrame(rows, columns=["agency_id", "agency", "overdue"])
+
+
+OPEN_ACTION_SQL = "action.status IN ('not_started', 'in_progress')"
+""":func:`monitoring.queries.is_open_sql` written out as the WHERE clause of the partial index
+``ix_action_open_agency_due`` (migration ``0010_agency_scorecard_rollup``): SQLite uses a partial
+index only when the query repeats its condition term for term, with constants, not parameters.
+Always used together with ``is_overdue_sql`` (the rule), never instead of it."""
+
+
+def agency_scorecard(conn: Connection, today: date, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """:func:`monitoring.queries.agency_scorecard` from the roll-ups (same arguments, same
+    DataFrame, same order), for the records now.
+
+    The additive counts (:data:`monitoring.queries.AGENCY_COUNTS`) are the sums of the usable
+    ``review_agency_rollup`` rows of the reviews in scope plus the reviews counted live (dirty,
+    stale or missing rows, module docstring), counted with the live scorecard's own expressions;
+    ``last_update_on`` is the latest of both. The median days overdue is not additive: it is
+    read exactly, per agency with ``n`` overdue actions (``n`` from those sums), as the middle one
+    (odd ``n``) or two (even ``n``) of its overdue actions in target-date order, from the
+    ``action`` table through the partial index ``ix_action_open_agency_due``
+    (``ORDER BY due_on LIMIT 1 or 2 OFFSET (n - 1) / 2``): the same values the live query's window
+    function picks. Other filters (agency, theme, RAG, status), and most reviews needing a live
+    count, fall back to the live query.
+    """
+    if not supports(filters):
+        return queries.agency_scorecard(conn, today, filters)
+    cover = coverage(conn, today, filters)
+    if cover.all_live:
+        return queries.agency_scorecard(conn, today, filters)
+    if filters.is_empty():
+        stored_where = ra.c.review_id.not_in(cover.live) if cover.live else literal(True)
+    else:
+        stored_where = ra.c.review_id.in_(
+            select(rr.c.review_id)
+            .select_from(rr.join(review, review.c.id == rr.c.review_id))
+            .where(_in_scope(filters), _usable(today))
+        )
+    stored = conn.execute(
+        select(
+            ra.c.lead_agency_id,
+            *(func.sum(ra.c[name]).label(name) for name in AGENCY_COUNTS),
+            func.max(ra.c.last_update_on).label("last_update_on"),
+        )
+        .where(stored_where)
+        .group_by(ra.c.lead_agency_id)
+    ).mappings()
+    counts: dict[int | None, dict] = {}
+    for row in stored:
+        counts[row["lead_agency_id"]] = {
+            **{k: int(row[k] or 0) for k in AGENCY_COUNTS},
+            "last_update_on": row["last_update_on"],
+        }
+    if cover.live:
+        live = conn.execute(
+            select(action.c.lead_agency_id, *queries.agency_count_columns(today, action))
+            .where(action.c.review_id.in_(cover.live))
+            .group_by(action.c.lead_agency_id)
+        ).mappings()
+        for row in live:
+            mine = counts.setdefault(
+                row["lead_agency_id"], {**dict.fromkeys(AGENCY_COUNTS, 0), "last_update_on": None}
+            )
+            for k in AGENCY_COUNTS:
+                mine[k] += int(row[k])
+            latest = [d for d in (mine["last_update_on"], row["last_update_on"]) if d]
+            mine["last_update_on"] = max(latest) if latest else None
+    # An agency whose stored rows all belong to reviews outside the scope has no actions here.
+    counts = {k: v for k, v in counts.items() if v["actions"] > 0}
+    return queries.scorecard_frame(
+        conn, today, counts, _middle_overdue(conn, today, filters, counts)
+    )
+
+
+def _middle_overdue(
+    conn: Connection, today: date, filters: Filters, counts: dict[int | None, dict]
+) -> list[tuple[int | None, str]]:
+    """``(agency_id, due_on)`` of each agency's middle one or two overdue actions in target-date
+    order (see :func:`agency_scorecard`), read from the ``action`` table under ``filters``."""
+    where = and_(
+        is_overdue_sql(today),
+        literal_column(OPEN_ACTION_SQL),
+        queries.action_filter(filters, today),
+    )
+    middle: list[tuple[int | None, str]] = []
+    for agency_id, row in counts.items():
+        n = row["overdue"]
+        if n <= 0:
+            continue
+        same_agency = (
+            action.c.lead_agency_id.is_(None)
+            if agency_id is None
+            else action.c.lead_agency_id == agency_id
+        )
+        picked = conn.execute(
+            select(action.c.due_on)
+            .where(same_agency, where)
+            .order_by(action.c.due_on)
+            .limit(1 if n % 2 else 2)
+            .offset((n - 1) // 2)
+        ).scalars()
+        middle.extend((agency_id, due_on) for due_on in picked)
+    return middle

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import charts, reads
+from monitoring import charts, config, reads
 from monitoring.ui import data, queue, session, tiles, widgets
 
 session.guard(__file__)
@@ -19,6 +19,9 @@ if as_at:
     widgets.as_at_caption(as_at)
 else:
     widgets.today_caption(src.today)
+    # The scorecard is read from the per-review roll-ups (reads.scorecard); if this is the day's
+    # first view and most are stale, recount them first (once, as the overview does).
+    data.keep_rollups_fresh(src.today, config.thresholds())
 scorecard = data.read(reads.scorecard, src)
 
 if scorecard.empty:

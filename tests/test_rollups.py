@@ -1,14 +1,17 @@
 """Roll-ups (monitoring.rollups): after every kind of write the figures read from the roll-ups
-equal the live queries exactly (tiles, RAG by review, overdue by lead agency), with no filter and
-with review and review-type filters, at the demo anchor and at another date; and the reviews the
-write touched were recounted in the write's own transaction (none is left to count live), or,
-for writes that bypass the services, are counted live until the next write."""
+equal the live queries exactly (tiles, RAG by review, overdue by lead agency, the Agencies
+scorecard), with no filter and with review and review-type filters, at the demo anchor and at
+another date; every clean stored row equals a full recount of its review (the incremental roll-up
+is the recount); and the reviews the write touched were recounted in the write's own transaction
+(none is left to count live), or, for writes that bypass the services, are counted live until
+the next write."""
 
 from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select, text
 
@@ -83,6 +86,46 @@ def assert_agree(
                 assert records(
                     rollups.overdue_by_agency(conn, today, filters, limit=limit)
                 ) == records(queries.overdue_by_agency(conn, today, filters, limit=limit))
+            pd.testing.assert_frame_equal(
+                rollups.agency_scorecard(conn, today, filters),
+                queries.agency_scorecard(conn, today, filters),
+            )
+        assert_stored_equal_recount(conn, today)
+
+
+def assert_stored_equal_recount(conn, today: date) -> None:
+    """Every clean row stored for ``today`` (review and review-by-agency) equals what a full
+    recount of every review (:func:`rollups.count_reviews`) gives now."""
+    counts, by_agency = rollups.count_reviews(conn, today)
+    clean = {
+        row["review_id"]: row
+        for row in conn.execute(
+            select(db.review_rollup).where(
+                db.review_rollup.c.dirty.is_(False),
+                db.review_rollup.c.counted_for == today.isoformat(),
+            )
+        ).mappings()
+    }
+    for review_id, row in clean.items():
+        if row["window_days"] == 30 and row["stale_days"] == 90:
+            assert {k: row[k] for k in rollups.COUNTS} == counts[review_id], review_id
+    fresh = sorted(
+        (
+            tuple(sorted(r.items(), key=lambda kv: kv[0]))
+            for r in by_agency
+            if r["review_id"] in clean
+        ),
+        key=repr,
+    )
+    kept = sorted(
+        (
+            tuple(sorted(((k, v) for k, v in r.items() if k != "id"), key=lambda kv: kv[0]))
+            for r in conn.execute(select(db.review_agency_rollup)).mappings()
+            if r["review_id"] in clean
+        ),
+        key=repr,
+    )
+    assert kept == fresh
 
 
 def live_reviews(engine: Engine, today: date, **thresholds) -> tuple[int, ...]:
@@ -174,8 +217,27 @@ def test_counted_rows_match_independent_sql(rolled, today):
             _rows(
                 rolled,
                 "SELECT coalesce(lead_agency_id, 0), overdue FROM review_agency_rollup"
-                f" WHERE {where}",
+                f" WHERE {where} AND overdue > 0",
             )
+        )
+        done = "status IN ('completed', 'assured')"
+        timed = f"{done} AND completed_on IS NOT NULL AND original_due_on IS NOT NULL"
+        assert _rows(
+            rolled,
+            "SELECT coalesce(lead_agency_id, 0), count(*),"
+            f" sum(CASE WHEN {open_} THEN 1 ELSE 0 END),"
+            f" sum(CASE WHEN {open_} AND due_on < :t90 THEN 1 ELSE 0 END),"
+            f" sum(CASE WHEN {done} THEN 1 ELSE 0 END),"
+            f" sum(CASE WHEN {timed} THEN 1 ELSE 0 END),"
+            f" sum(CASE WHEN {timed} AND completed_on <= original_due_on THEN 1 ELSE 0 END),"
+            " sum(coalesce(due_date_changes, 0)), max(last_update_on)"
+            f" FROM action WHERE {where} GROUP BY lead_agency_id ORDER BY 1",
+            t90=(today - timedelta(days=90)).isoformat(),
+        ) == _rows(
+            rolled,
+            "SELECT coalesce(lead_agency_id, 0), actions, open_actions, overdue_90, completed,"
+            " timed, on_time, date_changes, last_update_on FROM review_agency_rollup"
+            f" WHERE {where} ORDER BY 1",
         )
     assert_agree(rolled, today)
 
