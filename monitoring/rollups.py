@@ -110,6 +110,7 @@ def count_reviews(
     *,
     window_days: int = 30,
     stale_days: int = 90,
+    agencies: bool = True,
 ) -> tuple[dict[int, dict[str, int]], list[dict]]:
     """Count the given reviews (every review when ``None``) in one grouped pass per table, with
     the rule expressions of :mod:`monitoring.queries` (``is_open_sql``, ``rag_sql``, ...).
@@ -121,7 +122,8 @@ def count_reviews(
         AGENCY_COUNTS..., "last_update_on" (ISO or None)}])``; every review asked for (that
         exists) has an entry, zeros included; the second list has one entry per review and lead
         agency with an action, counted by :func:`monitoring.queries.agency_count_columns` (the
-        live scorecard's own expressions).
+        live scorecard's own expressions); empty when ``agencies`` is false (:func:`refresh`
+        writes those rows straight from SQL, :func:`_agency_counts`).
     """
     ids = conn.execute(select(review.c.id).where(_only(review.c.id, review_ids))).scalars().all()
     counts = {int(i): dict.fromkeys(COUNTS, 0) for i in ids}
@@ -169,15 +171,9 @@ def count_reviews(
     for row in per_rec:
         if row["review_id"] in counts:
             counts[row["review_id"]].update({k: int(row[k]) for k in RECOMMENDATION_COUNTS})
-    per_agency = conn.execute(
-        select(
-            action.c.review_id,
-            action.c.lead_agency_id,
-            *queries.agency_count_columns(today, action),
-        )
-        .where(_only(action.c.review_id, review_ids))
-        .group_by(action.c.review_id, action.c.lead_agency_id)
-    ).mappings()
+    if not agencies:
+        return counts, []
+    per_agency = conn.execute(_agency_counts(today, review_ids)).mappings()
     by_agency = [
         {
             "review_id": int(row["review_id"]),
@@ -189,6 +185,24 @@ def count_reviews(
         if row["review_id"] in counts
     ]
     return counts, by_agency
+
+
+AGENCY_COLUMNS = ("review_id", "lead_agency_id", *AGENCY_COUNTS, "last_update_on")
+"""The columns of ``review_agency_rollup`` written by :func:`refresh`, in :func:`_agency_counts`'s
+order."""
+
+
+def _agency_counts(today: date, review_ids: Sequence[int] | None):
+    """SQL: one row per review and lead agency with an action, :data:`AGENCY_COLUMNS`."""
+    return (
+        select(
+            action.c.review_id,
+            action.c.lead_agency_id,
+            *queries.agency_count_columns(today, action),
+        )
+        .where(_only(action.c.review_id, review_ids))
+        .group_by(action.c.review_id, action.c.lead_agency_id)
+    )
 
 
 def refresh(
@@ -205,8 +219,8 @@ def refresh(
 
     :returns: the number of reviews counted.
     """
-    counts, by_agency = count_reviews(
-        conn, today, review_ids, window_days=window_days, stale_days=stale_days
+    counts, _ = count_reviews(
+        conn, today, review_ids, window_days=window_days, stale_days=stale_days, agencies=False
     )
     if review_ids is None:
         conn.execute(delete(ra))
@@ -234,8 +248,10 @@ def refresh(
         ),
         rows,
     )
-    if by_agency:
-        conn.execute(insert(ra), by_agency)
+    # Per review and lead agency, written by the database from its own count (no round trip of
+    # a few hundred thousand rows through Python at a million actions). Every action's review
+    # exists (foreign key), so these are rows of the reviews counted above.
+    conn.execute(insert(ra).from_select(list(AGENCY_COLUMNS), _agency_counts(today, review_ids)))
     return len(rows)
 
 

@@ -96,7 +96,8 @@ def agency_rollups(engine) -> list[tuple]:
 def recounted_agencies(engine, today: date) -> list[tuple]:
     with engine.connect() as conn:
         _counts, by_agency = rollups.count_reviews(conn, today)
-    return sorted(by_agency, key=lambda r: (r[0], r[1] or 0))
+    pairs = ((r["review_id"], r["lead_agency_id"], r["overdue"]) for r in by_agency)
+    return sorted(pairs, key=lambda r: (r[0], r[1] or 0))
 
 
 def triggers(engine) -> list[tuple]:
