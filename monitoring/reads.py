@@ -22,7 +22,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, select
 
-from monitoring import asat, changes, queries, rollups, rules
+from monitoring import asat, changes, queries, rollups, rules, trends
 from monitoring.queries import OverviewFigures
 from monitoring.search import search as _search
 from monitoring.source import Scope, Source
@@ -193,9 +193,11 @@ def search(conn: Connection, src: Source, query: str, limit: int = 100) -> pd.Da
 
 
 def trend(conn: Connection, src: Source, months: int = 12) -> pd.DataFrame:
-    """Month-end points up to the source's date (:func:`monitoring.asat.trend`)."""
+    """Month-end points up to the source's date, ``months`` back: the frame of
+    :func:`monitoring.asat.trend`, computed in one pass over the history
+    (:func:`monitoring.trends.trend`)."""
     end = src.day
-    return asat.trend(
+    return trends.trend(
         conn,
         end - relativedelta(months=months),
         end,
