@@ -647,6 +647,10 @@ def trend(
 ) -> pd.DataFrame:
     """Monthly points of open, overdue and completed actions, per review and overall.
 
+    The records are rebuilt as at each point separately (:func:`counts_by_review_as_at`): the
+    reference that :func:`monitoring.trends.trend` (one pass over the history, what the Trends
+    page reads) is proved equal to, and that function's path when a RAG filter is set.
+
     :param published_only: at each point only reviews published by then (a viewer's read).
 
     :param start: first month shown; ``end``: the last point (normally today).

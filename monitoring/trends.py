@@ -76,8 +76,19 @@ def _code(column, codes: list[str]) -> ColumnElement[int]:
     return case(*((column == c, literal(i)) for i, c in enumerate(codes)), else_=literal(-1))
 
 
-def _ints(rows, width: int) -> np.ndarray:
-    """Result rows of ``width`` integers as a 2-D int64 array (no rows: shape ``(0, width)``)."""
+def _ints(conn: Connection, query, width: int) -> np.ndarray:
+    """The rows of ``query`` (``width`` integer columns) as a 2-D int64 array.
+
+    Read through the driver's cursor (SQLAlchemy's "raw DBAPI connection"), with the values
+    written into the SQL (they are dates and status codes): building a result row object for each
+    of some 600,000 history rows cost about 0.3 s at 100,000 actions."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     values = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
     return values.reshape(len(rows), width)
 
@@ -163,7 +174,8 @@ def trend(
 
     known = asat._known_from("action")
     actions = _ints(
-        conn.execute(
+        conn,
+        (
             select(
                 action.c.id,
                 action.c.review_id,
@@ -180,7 +192,7 @@ def trend(
             .select_from(action.outerjoin(known, known.c.key == action.c.id))
             .where(undated)
             .order_by(action.c.id)
-        ).all(),
+        ),
         5,
     )
     ids, review_ids, present_status, present_past, exists_from = actions.T
@@ -200,7 +212,8 @@ def trend(
     # status updates, ranked as asat's status_before / next_update rank them
     au, log = action_update, audit_log
     updates = _ints(
-        conn.execute(
+        conn,
+        (
             select(
                 au.c.action_id,
                 _code(au.c.status, codes),
@@ -224,7 +237,7 @@ def trend(
                 au.c.created_at,
                 au.c.id,
             )
-        ).all(),
+        ),
         4,
     )
     update_owner = index.get_indexer(updates[:, 0])
@@ -235,7 +248,8 @@ def trend(
 
     # audited status changes, ranked as asat's status_after ranks them
     changes = _ints(
-        conn.execute(
+        conn,
+        (
             select(
                 log.c.entity_id,
                 _code(log.c.old_value, codes),
@@ -249,7 +263,7 @@ def trend(
             .order_by(
                 log.c.entity_id, asat.happened_on(log.c.effective_on, log.c.at), log.c.at, log.c.id
             )
-        ).all(),
+        ),
         3,
     )
     change_old = changes[:, 1]
@@ -259,7 +273,8 @@ def trend(
     # with no decision time is never "by" a point and always "after" it, as there
     ddc = due_date_change
     moves = _ints(
-        conn.execute(
+        conn,
+        (
             select(
                 ddc.c.action_id,
                 past(ddc.c.old_due_on),
@@ -276,7 +291,7 @@ def trend(
                 ddc.c.decided_at,
                 ddc.c.id,
             )
-        ).all(),
+        ),
         4,
     )
     move_old_past, move_new_past = moves[:, 1], moves[:, 2]

@@ -1,5 +1,6 @@
 """Trends: open, overdue and completed actions at each month end, overall and per review,
-reconstructed from dated history (:mod:`monitoring.asat`)."""
+reconstructed from dated history in one pass (:func:`monitoring.reads.trend`,
+:mod:`monitoring.trends`)."""
 
 import pandas as pd
 import streamlit as st
