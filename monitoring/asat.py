@@ -187,6 +187,24 @@ def _audited(entity: str, field: str, as_at: date) -> tuple[Subquery, Subquery]:
     return before, after
 
 
+def written_by_a_service(action_id, at) -> ColumnElement[bool]:
+    """SQL: a status update of action ``action_id`` recorded at ``at`` was written by a service
+    (a note or link: audit rows at its moment; the status it carries is unchanged). An import's
+    ``created`` row does not count: the status an import brings in is new, not carried over.
+    Used by :func:`actions_as_at` and :func:`monitoring.trends.trend`."""
+    log = audit_log
+    return (
+        select(log.c.id)
+        .where(
+            log.c.entity == "action",
+            log.c.entity_id == action_id,
+            log.c.at == at,
+            log.c.field != "created",
+        )
+        .exists()
+    )
+
+
 def _value_at(before: Subquery, after: Subquery, present) -> ColumnElement:
     return case(
         (before.c.key.is_not(None), before.c.value),
@@ -212,7 +230,7 @@ def actions_as_at(as_at: date, *, detail: bool = False, lean: bool = False) -> S
     if kept is not None:
         return kept.a
     end = cutoff(as_at)
-    au, ddc, log = action_update, due_date_change, audit_log
+    au, ddc = action_update, due_date_change
     # the latest status update that happened by the date (effective_on, then recorded)
     by = happened_by(au.c.effective_on, au.c.created_at, as_at)
     on = happened_on(au.c.effective_on, au.c.created_at)
@@ -237,16 +255,7 @@ def actions_as_at(as_at: date, *, detail: bool = False, lean: bool = False) -> S
         [au.c.status, au.c.created_at.label("at")],
         "next_update",
     )
-    audited_update = (
-        select(log.c.id)
-        .where(
-            log.c.entity == "action",
-            log.c.entity_id == next_update.c.key,
-            log.c.at == next_update.c.at,
-            log.c.field != "created",  # an import's first status is new, not carried over
-        )
-        .exists()
-    )
+    audited_update = written_by_a_service(next_update.c.key, next_update.c.at)
     _, status_after = _audited("action", "status", as_at)
     approved = ddc.c.decision == "approved"
     moved_by = happened_by(ddc.c.effective_on, ddc.c.decided_at, as_at)

@@ -43,7 +43,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, exists, literal, or_, select
+from sqlalchemy import Connection, and_, case, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitoring import asat, queries, rules
@@ -220,11 +220,7 @@ def trend(
                 happened(au.c.effective_on, au.c.created_at),
                 case(
                     (
-                        exists().where(
-                            log.c.entity == "action",
-                            log.c.entity_id == au.c.action_id,
-                            log.c.at == au.c.created_at,
-                        ),
+                        asat.written_by_a_service(au.c.action_id, au.c.created_at),
                         literal(1),
                     ),
                     else_=literal(0),

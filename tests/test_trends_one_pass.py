@@ -257,7 +257,11 @@ def a_service_update_later(b: Book) -> dict:
     b.update(noted, at, "in_progress")
     b.audit(noted, at, "progress_note", None, "Met the team")
     b.update(imported, at, "in_progress")
-    return {"SERVICE": [(1, 0, 0)] * 3 + [(2, 0, 0)] * 4}
+    # an import's "created" row at the moment of its first status is no service's note
+    created = b.action(rv, status="in_progress")
+    b.update(created, at, "in_progress")
+    b.audit(created, at, "created", None, None)
+    return {"SERVICE": [(1, 0, 0)] * 3 + [(3, 0, 0)] * 4}
 
 
 @dataclass(frozen=True)
