@@ -394,6 +394,15 @@ def test_every_case_at_once_under_each_filter(engine, name):
     assert pd.isna(one.iloc[0]["open"])  # 30 Jun 2025: nothing recorded yet
 
 
+def test_no_records_at_all(engine):
+    """An empty database: every point's totals read "not recorded", and no review rows."""
+    for filters in (NO_FILTERS, Filters(agency_ids=(1,))):
+        one, per_month = both(engine, START, END, filters, False)
+        pd.testing.assert_frame_equal(one, per_month)
+        assert list(one["as_at"]) == POINTS
+        assert one[["open", "overdue", "completed"]].isna().all().all()
+
+
 def test_a_rag_filter_reads_the_per_month_path(engine):
     """A RAG filter needs the whole reconstruction (override, reason, date changes): the same
     frame as the per-month path, by that path."""
