@@ -43,7 +43,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, literal, or_, select
+from sqlalchemy import Connection, and_, case, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitoring import asat, queries, rules
@@ -98,11 +98,13 @@ class _Picks:
     per action and point the latest row that happened by the point and the first that did not."""
 
     def __init__(self, owner: np.ndarray, first: np.ndarray, points: int) -> None:
-        """``owner``: each row's action index (rows ranked in action order, so ranks of a later
-        action are all higher); ``first``: each row's first point by which it happened
+        """``owner``: each row's action index, -1 for none (rows ranked in action order, so ranks
+        of a later action are all higher); ``first``: each row's first point by which it happened
         (``points`` when by none)."""
         self.width = points + 1
         rank = np.arange(len(owner))
+        kept = owner >= 0  # rows of no action read (an audit row outlives its action)
+        owner, first, rank = owner[kept], first[kept], rank[kept]
         order = np.lexsort((rank, first, owner))
         self.owner = owner[order]
         self.keys = self.owner * self.width + first[order]
@@ -172,7 +174,6 @@ def trend(
         """SQL: ``column`` (an action id) names an action matching the undated filters."""
         return column.in_(select(action.c.id).where(undated)) if narrowed else literal(True)
 
-    known = asat._known_from("action")
     actions = _ints(
         conn,
         (
@@ -183,13 +184,9 @@ def trend(
                 past(action.c.due_on),
                 case(
                     (action.c.created_at.is_(None), literal(0)),
-                    else_=_first_point(
-                        points,
-                        lambda p: or_(action.c.created_at < asat.cutoff(p), known.c.on <= iso(p)),
-                    ),
+                    else_=_first_point(points, lambda p: action.c.created_at < asat.cutoff(p)),
                 ),
             )
-            .select_from(action.outerjoin(known, known.c.key == action.c.id))
             .where(undated)
             .order_by(action.c.id)
         ),
@@ -209,24 +206,30 @@ def trend(
     review_at = pd.Index([r.id for r in reviews], dtype=np.int64).get_indexer(review_ids)
     published_from = np.array([r[2] for r in reviews], dtype=np.int64)
 
-    # status updates, ranked as asat's status_before / next_update rank them
+    # every update (its date makes the action known, :func:`monitoring.asat._known_from`); those
+    # with a status ranked as asat's status_before / next_update rank them
     au, log = action_update, audit_log
     updates = _ints(
         conn,
         (
             select(
                 au.c.action_id,
+                case((au.c.status.is_(None), literal(0)), else_=literal(1)),
                 _code(au.c.status, codes),
                 happened(au.c.effective_on, au.c.created_at),
+                case((au.c.effective_on.is_(None), literal(0)), else_=literal(1)),
                 case(
                     (
-                        asat.written_by_a_service(au.c.action_id, au.c.created_at),
+                        and_(
+                            au.c.status.is_not(None),
+                            asat.written_by_a_service(au.c.action_id, au.c.created_at),
+                        ),
                         literal(1),
                     ),
                     else_=literal(0),
                 ),
             )
-            .where(au.c.status.is_not(None), chosen(au.c.action_id))
+            .where(chosen(au.c.action_id))
             .order_by(
                 au.c.action_id,
                 asat.happened_on(au.c.effective_on, au.c.created_at),
@@ -234,11 +237,34 @@ def trend(
                 au.c.id,
             )
         ),
-        4,
+        6,
     )
+    # an action exists on a point once created by then, or once something about it is known to
+    # have happened by then: an update's or its "created" audit row's effective date
+    updates = updates[index.get_indexer(updates[:, 0]) >= 0]  # (an orphan row: no action)
+    dated = updates[updates[:, 4] == 1]
+    np.minimum.at(exists_from, index.get_indexer(dated[:, 0]), dated[:, 3])
+    created = _ints(
+        conn,
+        select(
+            log.c.entity_id,
+            _first_point(points, lambda p: log.c.effective_on <= iso(p)),
+        ).where(
+            log.c.entity == "action",
+            log.c.field == "created",
+            log.c.effective_on.is_not(None),
+            chosen(log.c.entity_id),
+        ),
+        2,
+    )
+    created_owner = index.get_indexer(created[:, 0])
+    found = created_owner >= 0
+    np.minimum.at(exists_from, created_owner[found], created[found, 1])
+
+    updates = updates[updates[:, 1] == 1]
     update_owner = index.get_indexer(updates[:, 0])
-    update_status, update_audited = updates[:, 1], updates[:, 3].astype(bool)
-    update_picks = _Picks(update_owner, updates[:, 2], never)
+    update_status, update_audited = updates[:, 2], updates[:, 5].astype(bool)
+    update_picks = _Picks(update_owner, updates[:, 3], never)
     any_status = np.zeros(n, dtype=bool)
     any_status[update_owner] = True
 

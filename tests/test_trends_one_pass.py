@@ -264,6 +264,21 @@ def a_service_update_later(b: Book) -> dict:
     return {"SERVICE": [(1, 0, 0)] * 3 + [(3, 0, 0)] * 4}
 
 
+def audit_rows_of_a_deleted_action(b: Book) -> dict:
+    rv = b.review("DELETED")
+    first = b.action(rv, status="completed", due_on="2026-02-01")
+    gone = b.action(rv, status="completed")
+    last = b.action(rv, status="completed", due_on="2026-02-01")
+    for a, at in ((first, "2026-03-10T10:00:00+00:00"), (gone, "2026-06-10T10:00:00+00:00")):
+        b.audit(a, at, "status", "in_progress", "completed")
+    b.audit(last, "2026-04-10T10:00:00+00:00", "status", "in_progress", "completed")
+    b.conn.execute(action.delete().where(action.c.id == gone))
+    # its audit rows stay (the log keeps them); the others: in progress until March / April
+    return {
+        "DELETED": [(2, 0, 0), (2, 2, 0), (1, 1, 1), (0, 0, 2), (0, 0, 2), (0, 0, 2), (0, 0, 2)]
+    }
+
+
 @dataclass(frozen=True)
 class Case:
     build: object
@@ -284,6 +299,7 @@ CASES = {
     "created after the last month end": Case(created_after_the_last_month_end),
     "history imported with effective dates": Case(history_imported_with_effective_dates),
     "status from the audit log only": Case(status_from_the_audit_log_only),
+    "audit rows of a deleted action": Case(audit_rows_of_a_deleted_action),
     "a service's update later (status filter)": Case(
         a_service_update_later, filters=Filters(statuses=("in_progress",))
     ),
