@@ -475,6 +475,20 @@ Index(
     review_agency_rollup.c.overdue,
 )
 
+# Work an import left to do after its commit (migration 0009_search_catchup, kept by
+# monitoring.importer.writer.catch_up): ``kind`` "recommendation"/"action": ids first_id..last_id
+# not yet in SQLite's search index (monitoring.search also reads them with LIKE); "review": the
+# roll-up of review first_id (= last_id) left dirty for the catch-up, not for the next save.
+import_catchup = Table(
+    "import_catchup",
+    derived_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("first_id", Integer, nullable=False),
+    Column("last_id", Integer, nullable=False),
+)
+Index("ix_import_catchup_kind", import_catchup.c.kind, import_catchup.c.first_id)
+
 # Covering indexes for the overview's queries (widened in migration 0004_bench_indexes).
 Index(
     "ix_action_status_due",

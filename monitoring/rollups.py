@@ -18,7 +18,8 @@ How they stay right, whatever writes:
 2. :func:`monitoring.db.write_transaction` calls :func:`refresh_pending` just before it commits:
    the dirty reviews are recounted in the same transaction (one review after a one-action write),
    and so are rows counted for another day or other thresholds: the first write of a day recounts
-   every review.
+   every review. The reviews a tracker import wrote are the exception: they are left dirty at its
+   commit and recounted just after it by :func:`monitoring.importer.writer.catch_up`.
 3. The reads here (:func:`overview_figures`, :func:`rag_by_review`, :func:`overdue_by_agency`,
    :func:`agency_scorecard`)
    take the clean rows stamped for the "today" and thresholds asked, and count live, with the
@@ -62,6 +63,7 @@ from monitoring import config, queries, rules
 from monitoring.db import (
     action,
     agency,
+    import_catchup,
     recommendation,
     review,
     review_agency_rollup,
@@ -299,7 +301,7 @@ def _has_tables(conn: Connection) -> bool:
     return True
 
 
-_migrated: set[str] = set()
+_migrated: set = set()
 
 
 def refresh_pending(
@@ -315,9 +317,11 @@ def refresh_pending(
 
     ``today`` and the thresholds default to :func:`monitoring.config.today` and
     :func:`monitoring.config.thresholds`; when those settings are unusable nothing is counted
-    (the rows stay dirty and reads count those reviews live). On PostgreSQL the rows are locked
-    first (``FOR UPDATE SKIP LOCKED``: a row another writer holds is that writer's to recount)
-    and only those are written. On SQLite, when more than half of the reviews need it, every
+    (the rows stay dirty and reads count those reviews live). Reviews an import's catch-up will
+    recount (``import_catchup``, :func:`monitoring.importer.writer.catch_up`) are left to it,
+    so that a save after a large import does not pay for that recount. On PostgreSQL the rows
+    are locked first (``FOR UPDATE SKIP LOCKED``: a row another writer holds is that writer's
+    to recount) and only those are written. On SQLite, when more than half of the reviews need it, every
     review is recounted in one pass.
 
     :returns: the number of reviews recounted.
@@ -346,16 +350,34 @@ def refresh_pending(
             select(review.c.id).where(review.c.id.not_in(select(rr.c.review_id)))
         ).scalars()
     ]
-    ids = pending + missing
+    # reviews an import left dirty are the import's catch-up's to recount, not this write's
+    # (monitoring.importer.writer.catch_up; reads count them live meanwhile)
+    deferred = _deferred(conn)
+    ids = [i for i in pending + missing if i not in deferred]
     if not ids:
         return 0
-    if conn.dialect.name == "sqlite":  # one writer at a time: a full pass is the cheaper one
+    if conn.dialect.name == "sqlite" and not deferred:  # one writer: a full pass is cheaper
         total = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
         if len(ids) * 2 > total:
             return refresh(conn, today, None, window_days=window_days, stale_days=stale_days)
     # On PostgreSQL only the rows locked above (and missing ones) are written, so a recount
     # never waits for a row another writer holds while that writer may wait for it (deadlock).
     return refresh(conn, today, ids, window_days=window_days, stale_days=stale_days)
+
+
+def _deferred(conn: Connection) -> set[int]:
+    """The reviews whose roll-up an import's catch-up will recount (``import_catchup``)."""
+    key = ("import_catchup", conn.engine.url.render_as_string(hide_password=False))
+    if key not in _migrated:
+        if not conn.dialect.has_table(conn, import_catchup.name):
+            return set()
+        _migrated.add(key)
+    return {
+        int(i)
+        for i in conn.execute(
+            select(import_catchup.c.first_id).where(import_catchup.c.kind == "review")
+        ).scalars()
+    }
 
 
 def refresh_stale(

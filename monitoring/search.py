@@ -1,9 +1,14 @@
 """Full-text search over recommendation and action text.
 
 SQLite: the FTS5 table ``search_text`` (Porter stemming) created and kept by the migration
-``0002_search`` (the importer's bulk move-in adds its rows with :func:`index_rows` instead, in
-the same transaction); a database without it (built outside Alembic) falls back to a ``LIKE``
-search.
+``0002_search``; a database without it (built outside Alembic) falls back to a ``LIKE`` search.
+An import does not index its rows inside the transaction that moves them in (issue 15: that
+transaction holds the write lock): it records their id range in ``import_catchup`` (migration
+``0009_search_catchup``) and :func:`monitoring.importer.writer.catch_up` indexes them after the
+commit, a few thousand rows per short transaction (:func:`index_range`). Meanwhile
+:func:`search` also reads the rows in those ranges with ``LIKE`` (every word a substring,
+case-insensitive, not stemmed; ranked after the indexed matches), so no imported record is ever
+missing from a search.
 PostgreSQL: ``to_tsvector('english', ...) @@ plainto_tsquery('english', ...)`` on the expressions the
 same migration indexes with GIN. Every word of the query must match (stemmed), in any order.
 """
@@ -19,6 +24,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
+    false,
     func,
     literal,
     literal_column,
@@ -75,6 +81,49 @@ def index_rows(conn: Connection, kind: str, source: str) -> int:
     return int(result.rowcount or 0)
 
 
+def has_catchup(conn: Connection) -> bool:
+    """True on SQLite with both ``search_text`` and ``import_catchup`` (migration
+    ``0009_search_catchup``): an import may then leave its rows' indexing to the catch-up."""
+    if conn.dialect.name != "sqlite":
+        return False
+    found = conn.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        " AND name IN ('search_text', 'import_catchup')"
+    ).scalar()
+    return int(found or 0) == 2
+
+
+def pending_ranges(conn: Connection) -> dict[str, list[tuple[int, int]]]:
+    """The id ranges of each kind (``recommendation``, ``action``) an import moved in and the
+    catch-up has not indexed yet (``import_catchup``; none without it or off SQLite)."""
+    if not has_catchup(conn):
+        return {}
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for kind, first, last in conn.exec_driver_sql(
+        "SELECT kind, first_id, last_id FROM import_catchup"
+        " WHERE kind IN ('recommendation', 'action') ORDER BY kind, first_id"
+    ):
+        ranges.setdefault(kind, []).append((int(first), int(last)))
+    return ranges
+
+
+def index_range(conn: Connection, kind: str, first_id: int, last_id: int) -> int:
+    """Add the rows of ``kind`` (``recommendation`` or ``action``) with ids ``first_id`` to
+    ``last_id`` to ``search_text``, with the body the per-row trigger would give each row, in
+    the caller's transaction (the catch-up's: it then moves its range on, see
+    :func:`monitoring.importer.writer.catch_up`).
+
+    :returns: the number of rows indexed.
+    """
+    body = FTS_BODIES[kind]
+    result = conn.exec_driver_sql(
+        f"INSERT INTO search_text (kind, item_id, body) SELECT '{kind}', id, {body}"
+        f" FROM {kind} WHERE id BETWEEN ? AND ? ORDER BY id",
+        (int(first_id), int(last_id)),
+    )
+    return int(result.rowcount or 0)
+
+
 def words(query: str) -> list[str]:
     """The words of a search (letters and digits; punctuation and FTS syntax dropped)."""
     return _WORD.findall(query or "")
@@ -104,20 +153,67 @@ def search(
     if not terms:
         return pd.DataFrame(columns=COLUMNS)
     dialect = conn.dialect.name
-    rec_from, act_from = recommendation, action
+    today = today or config.today()  # only the RAG filter uses it
+    pending: dict[str, list[tuple[int, int]]] = {}
     if dialect == "postgresql":
-        rec_rank, rec_match, act_rank, act_match = _postgres(terms)
+        branches = [(recommendation, action, *_postgres(terms))]
     elif dialect == "sqlite" and _has_fts(conn):
         hits = _fts5_hits()
         rec_from = recommendation.join(
             hits, and_(hits.c.kind == "recommendation", hits.c.item_id == recommendation.c.id)
         )
         act_from = action.join(hits, and_(hits.c.kind == "action", hits.c.item_id == action.c.id))
-        rec_rank = act_rank = hits.c.score
-        rec_match = act_match = literal(True)
+        branches = [(rec_from, act_from, hits.c.score, literal(True), hits.c.score, literal(True))]
+        pending = pending_ranges(conn)
+        if pending:
+            # rows an import moved in whose text the catch-up has not indexed yet: LIKE over
+            # those ids only (never in the index, so never found twice)
+            rec_rank, rec_like, act_rank, act_like = _like(terms)
+            branches.append(
+                (
+                    recommendation,
+                    action,
+                    rec_rank,
+                    and_(rec_like, _in_ranges(recommendation.c.id, pending.get("recommendation"))),
+                    act_rank,
+                    and_(act_like, _in_ranges(action.c.id, pending.get("action"))),
+                )
+            )
     else:
-        rec_rank, rec_match, act_rank, act_match = _like(terms)
-    today = today or config.today()  # only the RAG filter uses it
+        branches = [(recommendation, action, *_like(terms))]
+    selects = []
+    for rec_from, act_from, rec_rank, rec_match, act_rank, act_match in branches:
+        selects += _selects(
+            filters, today, reviews, before, rec_from, act_from, rec_rank, rec_match, act_rank,
+            act_match,
+        )  # fmt: skip
+    both = union_all(*selects).subquery()
+    rows = conn.execute(
+        select(both)
+        .order_by(both.c.rank.desc(), both.c.review_ref, both.c.kind, both.c.item_id)
+        .limit(limit),
+        {"fts_query": " ".join(f'"{t}"' for t in terms), "plain_query": " ".join(terms)},
+    ).all()
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["rank"] = frame["rank"].astype(float)
+    return frame
+
+
+def _selects(
+    filters: Filters,
+    today: date,
+    reviews: Select | None,
+    before: str | None,
+    rec_from,
+    act_from,
+    rec_rank,
+    rec_match,
+    act_rank,
+    act_match,
+) -> list[Select]:
+    """The recommendations' and the actions' SELECT of :data:`COLUMNS` for one way of matching
+    (``*_from`` the FROM, ``*_match`` the condition, ``*_rank`` the rank), with the filters and
+    the reader's scope applied."""
     rec_scope: list = []
     act_scope: list = []
     if reviews is not None:
@@ -171,16 +267,13 @@ def search(
             *act_scope,
         )
     )
-    both = union_all(recs, acts).subquery()
-    rows = conn.execute(
-        select(both)
-        .order_by(both.c.rank.desc(), both.c.review_ref, both.c.kind, both.c.item_id)
-        .limit(limit),
-        {"fts_query": " ".join(f'"{t}"' for t in terms), "plain_query": " ".join(terms)},
-    ).all()
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["rank"] = frame["rank"].astype(float)
-    return frame
+    return [recs, acts]
+
+
+def _in_ranges(column, ranges: list[tuple[int, int]] | None):
+    if not ranges:
+        return false()
+    return or_(*[column.between(first, last) for first, last in ranges])
 
 
 def _has_fts(conn: Connection) -> bool:
@@ -228,4 +321,13 @@ def _like(terms: list[str]):
     return literal(1.0), every(REC_BODY), literal(1.0), every(ACTION_BODY)
 
 
-__all__ = ["COLUMNS", "FTS_BODIES", "index_rows", "search", "words"]
+__all__ = [
+    "COLUMNS",
+    "FTS_BODIES",
+    "has_catchup",
+    "index_range",
+    "index_rows",
+    "pending_ranges",
+    "search",
+    "words",
+]

@@ -1601,7 +1601,7 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
     """
     from sqlalchemy.exc import IntegrityError
 
-    from monitoring.importer.writer import ImportRaced, drop_stages, prepare_plan
+    from monitoring.importer.writer import ImportRaced, catch_up, drop_stages, prepare_plan
 
     require(actor, "import")
     if plan.errors:
@@ -1621,6 +1621,7 @@ def import_tracker(engine, actor: Actor, plan, *, progress=None):
             finally:
                 drop_stages(conn)
         summary.written = True
+        catch_up(engine)  # the search index and roll-ups of what was moved in, after the commit
         db.optimize(engine, after_write=True)  # planner statistics for the rows just written
         return summary
     raise DatabaseBusy(

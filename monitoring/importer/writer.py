@@ -10,11 +10,16 @@ Two phases, so that a long import never holds the write lock for long (issue 15,
    are collected in a :class:`PendingWrites`.
 2. :meth:`PendingWrites.apply` moves them in with one ``INSERT ... SELECT`` per table, in one
    write transaction (the whole import appears at once to readers, or not at all). On SQLite the
-   search index and roll-up marks are brought up to date once for the import instead of by
-   per-row triggers (see :meth:`PendingWrites.apply`). It first checks that nothing it relied on
-   moved meanwhile (the ids it reserved on SQLite, the versions of the actions it changes); if
-   something did it raises :class:`ImportRaced` and :func:`monitoring.services.import_tracker`
-   prepares again.
+   roll-up marks are set once for the import instead of by per-row triggers (see
+   :meth:`PendingWrites.apply`). It first checks that nothing it relied on moved meanwhile (the
+   ids it reserved on SQLite, the versions of the actions it changes); if something did it
+   raises :class:`ImportRaced` and :func:`monitoring.services.import_tracker` prepares again.
+3. :func:`catch_up`, after the commit, brings the derived data up to date in short transactions
+   of their own: the recount of the roll-ups of the reviews the import wrote (left dirty at the
+   commit; reads count dirty reviews live, and saves leave them to the catch-up), then SQLite's
+   search index of the rows it moved in (recorded as id ranges in ``import_catchup``, which the
+   search also reads with ``LIKE`` meanwhile). A crash before it ends leaves the ranges and
+   marks recorded, and the next start finishes them (:func:`monitoring.migrations.upgrade`).
 
 Existing rows are looked up in bulk (one query per table, chunked), new rows are staged with
 executemany batches. Matching: review by ``ref``; recommendation by (review, number); action by
@@ -31,11 +36,15 @@ permission) or :func:`monitoring.services.preview_import`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from monitoring import config, db
 from monitoring.importer.agencies import load_alias_map, match_agencies, normalise_alias
@@ -49,6 +58,7 @@ MOVE_IN_CACHE = -16384
 """SQLite page cache of the move-in transaction (``PRAGMA cache_size``: negative = KiB)."""
 
 Progress = Callable[[float, str], None]
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -225,6 +235,12 @@ class PendingWrites:
         self.expected_max: dict[str, int] = {}
         self._next: dict[str, int] = {}
         self.rows = 0
+        self.review_ids: set[int] = set()
+        """The reviews of the staged reviews, recommendations and actions (an action's
+        recommendation is always of the action's own review: both come from the row's ref)."""
+        self.defer_derived = True
+        """Leave the search index and roll-up recount of the import to :func:`catch_up` after
+        the commit (False: do them inside the move-in, e.g. when nobody calls the catch-up)."""
 
     def reserve(self, table, n: int) -> list[int]:
         """``n`` ids for new rows of ``table``."""
@@ -261,6 +277,10 @@ class PendingWrites:
         if list(rows[0]) != stage.columns:
             raise ValueError(f"rows for {table.name} with other columns than staged before")
         _insert(self.conn, _Named(stage.name), rows)
+        if table.name == "review":
+            self.review_ids.update(int(r["id"]) for r in rows)
+        elif "review_id" in stage.columns:
+            self.review_ids.update(int(r["review_id"]) for r in rows if r["review_id"] is not None)
         stage.rows += len(rows)
         self.rows += len(rows)
 
@@ -284,13 +304,17 @@ class PendingWrites:
         On SQLite the per-row ``AFTER INSERT`` triggers that keep the search index and the
         roll-ups (migrations ``0002_search``, ``0005_rollups``) are dropped inside this
         transaction, and their work is done once for the whole import instead: the staged
-        recommendations' and actions' text added to ``search_text`` with one statement each
-        (:func:`monitoring.search.index_rows`), the reviews they belong to marked for a recount
-        (:func:`monitoring.rollups.mark_dirty`, recounted before the commit by
-        :func:`monitoring.db.write_transaction`). The triggers are created again, from their own
-        stored SQL, before the commit. Schema changes are transactional in SQLite: no other
-        connection ever sees the triggers missing, and a crash (kill -9) rolls the whole
-        transaction back, triggers included. Only the importer's own staged tables bypass them.
+        recommendations' and actions' id ranges recorded in ``import_catchup`` for
+        :func:`catch_up` to index after the commit (with :attr:`defer_derived` False, or without
+        that table: their text added to ``search_text`` here, :func:`monitoring.search.index_rows`),
+        and the reviews they belong to marked dirty (:func:`monitoring.rollups.mark_dirty`). The
+        triggers are created again, from their own stored SQL, before the commit. Schema changes
+        are transactional in SQLite: no other connection ever sees the triggers missing, and a
+        crash (kill -9) rolls the whole transaction back, triggers included. Only the importer's
+        own staged tables bypass them. On both backends every review the import wrote is
+        recorded in ``import_catchup`` too, so that the recount before the commit
+        (:func:`monitoring.db.write_transaction`) and every later save's leave it to
+        :func:`catch_up` (with :attr:`defer_derived` False it is recounted here, as before).
 
         :raises ImportRaced: another writer took one of the reserved ids or saved one of the
             changed actions since the snapshot (nothing is written: the caller rolls back).
@@ -345,7 +369,21 @@ class PendingWrites:
                 done += 1
             if progress is not None:
                 progress(0.9 + 0.1 * done / max(self.rows, 1), f"Writing: {done} of {self.rows}")
-        _bulk_equivalents(conn, self.stages, suspended)
+        updated = [op[1]["id"] for op in self.ops if op[0] == "update"]
+        reserved = {
+            name: (top + 1, self._next[name] - 1)
+            for name, top in self.expected_max.items()
+            if self._next[name] - 1 > top
+        }
+        _bulk_equivalents(
+            conn,
+            self.stages,
+            suspended,
+            self.review_ids,
+            updated,
+            reserved,
+            defer=self.defer_derived,
+        )
         for _name, sql in suspended:
             conn.exec_driver_sql(sql)
 
@@ -413,28 +451,182 @@ def _suspend_insert_triggers(conn: Connection, stages: dict[str, _Stage]) -> lis
     return [(name, sql) for name, sql in found]
 
 
-def _bulk_equivalents(conn: Connection, stages: dict[str, _Stage], suspended: list) -> None:
-    """Do, once for all the staged rows, what the suspended per-row triggers would have done."""
+def _bulk_equivalents(
+    conn: Connection,
+    stages: dict[str, _Stage],
+    suspended: list,
+    review_ids: set[int],
+    updated_ids: list[int],
+    reserved: dict[str, tuple[int, int]],
+    *,
+    defer: bool,
+) -> None:
+    """Do, once for all the staged rows, what the suspended per-row triggers would have done;
+    with ``defer`` (and the ``import_catchup`` table), leave the derived work to
+    :func:`catch_up` after the commit: the search index of the new rows (their id ranges are
+    recorded instead) and the recount of the roll-ups of every review the import wrote (marked
+    dirty, and recorded so that the next save does not recount them).
+
+    :param review_ids: the reviews of the staged rows (:attr:`PendingWrites.review_ids`).
+    :param updated_ids: the existing actions the import changed (their triggers fired).
+    :param reserved: ``{table: (first id, last id)}`` reserved for the staged rows (SQLite).
+    """
     from monitoring import rollups, search
 
     names = {name for name, _sql in suspended}
+    catchup = defer and _has_catchup_table(conn)
     for kind in ("recommendation", "action"):
-        if f"{kind}_search_insert" in names:
+        if f"{kind}_search_insert" not in names:
+            continue
+        if catchup and kind in reserved and search.has_catchup(conn):
+            # SQLite: the ids were reserved as one run after max(id), checked under the write
+            # lock (see apply), so every id in the range is a row of this import
+            first, last = reserved[kind]
+            conn.execute(insert(db.import_catchup).values(kind=kind, first_id=first, last_id=last))
+        else:
             search.index_rows(conn, kind, stages[kind].name)
-    reviews: list[str] = []
-    if "review_rollup_insert" in names:
-        reviews.append(f"SELECT id AS review_id FROM {stages['review'].name}")
-    if "recommendation_rollup_insert" in names:
-        reviews.append(f"SELECT review_id FROM {stages['recommendation'].name}")
-    if "action_rollup_insert" in names:
-        stage = stages["action"].name
-        reviews.append(f"SELECT review_id FROM {stage}")
-        reviews.append(
-            f"SELECT r.review_id FROM recommendation r WHERE r.id IN"
-            f" (SELECT recommendation_id FROM {stage})"
+    staged = sorted(review_ids)
+    if staged and names & {name for name in _BULK_TRIGGERS if "_rollup_" in name}:
+        # what the roll-up insert triggers mark: each staged row's review (marking one more
+        # than they would is harmless: it is only recounted)
+        for chunk in _chunks(staged):
+            rollups.mark_dirty(conn, _reviews_sql(chunk))
+    if not catchup:
+        return
+    written = [_reviews_sql(chunk) for chunk in _chunks(staged)]
+    for chunk in _chunks(updated_ids):  # their triggers marked them dirty
+        marks = ", ".join(str(int(i)) for i in chunk)
+        written.append(f"SELECT review_id FROM action WHERE id IN ({marks})")
+        written.append(
+            "SELECT r.review_id FROM recommendation r JOIN action a"
+            f" ON a.recommendation_id = r.id WHERE a.id IN ({marks})"
         )
-    if reviews:
-        rollups.mark_dirty(conn, " UNION ".join(reviews))
+    if written:
+        conn.exec_driver_sql(
+            "INSERT INTO import_catchup (kind, first_id, last_id)"
+            " SELECT DISTINCT 'review', x.review_id, x.review_id"
+            f" FROM ({' UNION '.join(written)}) AS x WHERE x.review_id IS NOT NULL"
+        )
+
+
+def _reviews_sql(review_ids: Sequence[int]) -> str:
+    """SQL giving the column ``review_id``: the existing reviews among ``review_ids``."""
+    return f"SELECT id AS review_id FROM review WHERE id IN ({', '.join(map(str, review_ids))})"
+
+
+def _has_catchup_table(conn: Connection) -> bool:
+    return conn.dialect.has_table(conn, db.import_catchup.name)
+
+
+CATCHUP_ROWS = 5000
+"""Rows indexed per short transaction of :func:`catch_up`."""
+CATCHUP_REVIEWS = 50
+"""Reviews recounted per short transaction of :func:`catch_up`."""
+CATCHUP_PAUSE = 0.1
+"""Seconds :func:`catch_up` waits on SQLite before each of its transactions, so that a save
+waiting for the write lock gets it first: SQLite's busy handler retries at most 0.1 s apart, so
+a free gap this long always holds a retry (a save waits at most one catch-up step)."""
+
+
+@contextmanager
+def _short_write(conn: Connection) -> Iterator[Connection]:
+    """One short write transaction on ``conn`` (SQLite: ``BEGIN IMMEDIATE``, after a pause of
+    :data:`CATCHUP_PAUSE`) that does not bump ``data_version``: what it writes is derived data,
+    no figure or search result changes."""
+    if conn.dialect.name == "sqlite":
+        time.sleep(CATCHUP_PAUSE)
+    conn.execution_options(immediate=True)
+    try:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                wait_ms = int(config.write_wait_seconds() * 1000)
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+            yield conn
+    finally:
+        conn.execution_options(immediate=False)
+
+
+def catch_up(engine: Engine, *, rows: int | None = None) -> dict[str, int]:
+    """Bring the derived data an import left after its commit up to date (``import_catchup``,
+    migration ``0009_search_catchup``), in short transactions of their own, so that the one
+    transaction that makes an import appear holds the write lock as briefly as it can
+    (issue 15, case 08), and saves made meanwhile do not pay for it:
+
+    1. the roll-ups of the reviews it wrote, :data:`CATCHUP_REVIEWS` reviews per transaction
+       (their markers deleted, then :func:`monitoring.rollups.refresh_pending` recounts them;
+       reads count them live until then);
+    2. SQLite's search index of the rows it moved in, :data:`CATCHUP_ROWS` (``rows``) ids per
+       transaction (:func:`monitoring.search.index_range`), each moving its range's
+       ``first_id`` on in the same transaction (:func:`monitoring.search.search` reads the
+       rest with ``LIKE`` meanwhile).
+
+    Called after every import (:func:`monitoring.services.import_tracker`) and when the app or
+    a command opens the database (:func:`monitoring.migrations.upgrade`), so that work a crash
+    interrupted is finished at the next start. Safe to run in several processes at once (each
+    step re-reads its marker under the write lock). Never raises for a database error (the
+    import it follows is committed): it stops, and what is left stays recorded for the next
+    call; searches and figures stay right meanwhile. Only the error's kind is logged.
+
+    :returns: ``{"reviews": recounted, "recommendation": rows indexed, "action": rows indexed}``.
+    """
+    from monitoring import rollups, search
+
+    rows = rows or CATCHUP_ROWS
+    done = {"reviews": 0, "recommendation": 0, "action": 0}
+    c = db.import_catchup.c
+    try:
+        with engine.connect() as conn:
+            present = _has_catchup_table(conn) and conn.execute(select(c.id).limit(1)).first()
+            conn.rollback()
+            if not present:  # nothing to do: no write lock taken
+                return done
+            while True:
+                with _short_write(conn):
+                    ids = list(
+                        conn.execute(
+                            select(c.first_id)
+                            .where(c.kind == "review")
+                            .group_by(c.first_id)
+                            .order_by(c.first_id)
+                            .limit(CATCHUP_REVIEWS)
+                        ).scalars()
+                    )
+                    if not ids:
+                        break
+                    conn.execute(
+                        db.import_catchup.delete().where(c.kind == "review", c.first_id.in_(ids))
+                    )
+                    rollups.refresh_pending(conn)
+                    done["reviews"] += len(ids)
+            while True:
+                with _short_write(conn):
+                    mark = conn.execute(
+                        select(c.id, c.kind, c.first_id, c.last_id)
+                        .where(c.kind.in_(("recommendation", "action")))
+                        .order_by(c.id)
+                        .limit(1)
+                    ).first()
+                    if mark is None:
+                        break
+                    last = min(mark.first_id + rows - 1, mark.last_id)
+                    if search.has_catchup(conn):
+                        done[mark.kind] += search.index_range(conn, mark.kind, mark.first_id, last)
+                    else:  # no index to catch up (the range would be read with LIKE for ever)
+                        last = mark.last_id
+                    if last >= mark.last_id:
+                        conn.execute(db.import_catchup.delete().where(c.id == mark.id))
+                    else:
+                        conn.execute(
+                            db.import_catchup.update()
+                            .where(c.id == mark.id)
+                            .values(first_id=last + 1)
+                        )
+    except SQLAlchemyError as exc:
+        if not isinstance(exc, DBAPIError) or db.store_error(exc) is None:
+            _LOG.warning(
+                "import catch-up stopped (%s); the next start resumes it", type(exc).__name__
+            )
+    return done
 
 
 def prepare_plan(
@@ -464,6 +656,7 @@ def apply_plan(
     if dry_run or conn is None:
         return _compare(conn, plan, actor, pending=None, progress=progress, dry_run=True)
     summary, pending = prepare_plan(conn, plan, actor, progress=progress)
+    pending.defer_derived = False  # the caller's transaction: no catch-up follows its commit
     pending.apply(conn, progress)
     for stage in pending.stages.values():
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage.name}")

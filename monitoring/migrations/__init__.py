@@ -22,7 +22,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine | None = None) -> None:
-    """Create or migrate the database to the newest revision of every branch (idempotent).
+    """Create or migrate the database to the newest revision of every branch (idempotent),
+    then finish any import catch-up left undone (:func:`monitoring.importer.writer.catch_up`).
 
     :param engine: the target; default :func:`monitoring.db.get_engine`.
     """
@@ -31,3 +32,6 @@ def upgrade(engine: Engine | None = None) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+    from monitoring.importer.writer import catch_up
+
+    catch_up(engine)  # finish what an import left after its commit (a crash, issue 15)
