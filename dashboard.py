@@ -18,7 +18,7 @@ navigation.app_css()  # the date fields' target size, the phone's tile rows
 
 if session.current_user() is None:
     # Signed out: register every real page, hidden, so that Streamlit never falls back to running
-    # pages/*.py directly and a link such as /history?action=ID keeps its address; but run none of
+    # app_pages/*.py directly and a link such as /history?action=ID keeps its address; but run none of
     # them: only the sign-in form runs, and the script stops there.
     sign_in = st.Page(session.require_user, title="Sign in", default=True)
     st.navigation([sign_in, *navigation.all_pages(default=False)], position="hidden")

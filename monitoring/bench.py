@@ -3,7 +3,7 @@
 For each size a synthetic database (:mod:`monitoring.bench_data`) is built in a temporary folder,
 then, median of five, in one run so that the ratios hold on a noisy machine:
 
-- ``a_sql``: the overview's SQL on our schema, the exact calls ``pages/overview.py`` makes (the
+- ``a_sql``: the overview's SQL on our schema, the exact calls ``app_pages/overview.py`` makes (the
   tiles and both charts from the per-review roll-ups of :mod:`monitoring.rollups`, the ten most
   overdue actions live);
 - ``r_recount``: recounting every review's roll-up (what the first write of a day does);
@@ -143,7 +143,7 @@ def _canonical(figures: dict, rag: pd.DataFrame, overdue: pd.DataFrame, top: pd.
 
 
 def overview_sql(engine: Engine, today: date, limits: config.Thresholds) -> dict:
-    """(a) The calls ``pages/overview.py`` makes, each in its own read connection as ``data.read``
+    """(a) The calls ``app_pages/overview.py`` makes, each in its own read connection as ``data.read``
     opens one. :returns: the canonical figures."""
     current = queries.NO_FILTERS
     with db.read_connection(engine) as conn:
@@ -512,7 +512,7 @@ def pages_worker(spec_json: str) -> None:
             app.run()
             st.cache_data.clear()
             data._cached_figure.clear()
-            app.switch_page(f"pages/{file}")
+            app.switch_page(f"app_pages/{file}")
             for runs, cpu_runs in ((first_runs, first_cpu), (rerun_runs, rerun_cpu)):
                 cpu = cpu_seconds()
                 start = time.perf_counter()

@@ -305,7 +305,7 @@ def test_a_role_written_as_owner_is_matched_by_an_alias_on_the_next_import(engin
 
 
 def test_manage_agencies_page_renders_for_an_administrator(demo_engine, app_env):
-    at = make_app("admin@northbridge.example", page="pages/agency_admin.py")
+    at = make_app("admin@northbridge.example", page="app_pages/agency_admin.py")
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Manage agencies"]
     assert at.dataframe  # the agencies register (and the suggestions when there are any)
@@ -322,7 +322,7 @@ def test_manage_agencies_page_merges_and_undoes(demo_engine, app_env):
         ).all()
     before = _scorecard(demo_engine)
     keep, gone = agency_rows[0].id, agency_rows[1].id
-    at = make_app("admin@northbridge.example", page="pages/agency_admin.py")
+    at = make_app("admin@northbridge.example", page="app_pages/agency_admin.py")
     at.selectbox(key="manual_keep").set_value(keep).run()
     at.multiselect(key="manual_merge").set_value([gone]).run()
     at.button(key="manual_go").click().run()
@@ -354,7 +354,7 @@ def test_manage_agencies_page_is_not_reachable_for_other_roles(email, demo_engin
     with demo_engine.connect() as conn:
         role = conn.execute(select(db.app_user.c.role).where(db.app_user.c.email == email)).scalar()
     assert role not in spec_for("agency_admin.py").roles
-    at = AppTest.from_file(str(ROOT / "pages" / "agency_admin.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "agency_admin.py"), default_timeout=60)
     at.user = {"email": email, "is_logged_in": True}
     at.run()
     assert not at.exception

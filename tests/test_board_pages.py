@@ -34,7 +34,7 @@ def ok(at):
 
 
 def test_reviews_page(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/reviews.py"))
+    at = ok(make_app(BOARD, page="app_pages/reviews.py"))
     register = at.dataframe[0].value
     assert len(register) == scalar(demo_engine, "select count(*) from review")
     assert register["overdue"].sum() == scalar(
@@ -51,7 +51,7 @@ def test_reviews_page(demo_engine, app_env):
 
 
 def test_agencies_page_worst_first(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/agencies.py"))
+    at = ok(make_app(BOARD, page="app_pages/agencies.py"))
     card = at.dataframe[0].value
     by_agency = dict(
         rows(
@@ -75,7 +75,7 @@ def test_actions_page_views_and_url_filters(demo_engine, app_env):
     at = ok(
         make_app(
             BOARD,
-            page="pages/actions.py",
+            page="app_pages/actions.py",
             query_params={"agency": str(police), "status": "in_progress,not_started"},
         )
     )
@@ -150,7 +150,7 @@ def test_overview_as_at_a_past_date(demo_engine, app_env):
     assert metrics["Overdue actions"] == str(overdue)
     assert metrics["Open actions"] == str(open_n)
     assert any("15 Feb 2026" in i.value for i in at.info)
-    at.switch_page("pages/agencies.py").run()
+    at.switch_page("app_pages/agencies.py").run()
     ok(at)
     card = at.dataframe[0].value
     top = rows(
@@ -163,7 +163,7 @@ def test_overview_as_at_a_past_date(demo_engine, app_env):
 
 
 def test_themes_page_search_and_repeat_learning(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/themes.py"))
+    at = ok(make_app(BOARD, page="app_pages/themes.py"))
     themes = at.dataframe[0].value
     repeated = rows(
         demo_engine,
@@ -188,7 +188,7 @@ def test_themes_page_search_and_repeat_learning(demo_engine, app_env):
 
 
 def test_trends_page(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/trends.py"))
+    at = ok(make_app(BOARD, page="app_pages/trends.py"))
     frame = at.dataframe[0].value
     last = frame[(frame["ref"] == "All reviews") & (frame["as_at"] == "30 Jun 2026")].iloc[0]
     open_n, overdue = rows(
@@ -202,7 +202,7 @@ def test_trends_page(demo_engine, app_env):
 
 
 def test_meetings_page_records_and_lists_changes(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/meetings.py"))
+    at = ok(make_app(BOARD, page="app_pages/meetings.py"))
     since = ANCHOR - relativedelta(months=3)
     assert at.selectbox(key="changes_since").value == since
     start, end = (since + timedelta(days=1)).isoformat(), (ANCHOR + timedelta(days=1)).isoformat()
@@ -238,7 +238,7 @@ def test_meetings_page_records_and_lists_changes(demo_engine, app_env):
 
 
 def test_agency_lead_sees_changes_but_cannot_record_meetings(demo_engine, app_env):
-    at = ok(make_app("police.lead@northbridge.example", page="pages/meetings.py"))
+    at = ok(make_app("police.lead@northbridge.example", page="app_pages/meetings.py"))
     assert at.title[0].value == "Meetings"
     assert not [b for b in at.button if b.label == "Record meeting"]
     assert len(at.dataframe[0].value) == scalar(demo_engine, "select count(*) from meeting")

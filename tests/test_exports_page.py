@@ -33,7 +33,7 @@ def test_meeting_pack_page_prepares_every_file(demo_engine, app_env):
             text(STATE + f"select count(*) from s where {OPEN} and due_on < :d"),
             params(latest_on),
         ).scalar()
-    at = make_app("board@northbridge.example", page="pages/meeting_pack.py")
+    at = make_app("board@northbridge.example", page="app_pages/meeting_pack.py")
     assert not at.exception
     assert at.title[0].value == "Meeting pack"
     chooser = at.selectbox[0]

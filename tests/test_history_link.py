@@ -17,7 +17,7 @@ def ok(at):
 
 @pytest.mark.parametrize("raw", ["9999999", "abc", "0"])
 def test_a_bad_action_link_shows_no_action(demo_engine, app_env, raw):
-    at = ok(make_app(BOARD, page="pages/history.py", query_params={"action": raw}))
+    at = ok(make_app(BOARD, page="app_pages/history.py", query_params={"action": raw}))
     assert any(w.value.startswith("No such action.") for w in at.warning)
     assert not any(h.value.startswith("History of") for h in at.subheader)
     assert not at.dataframe  # neither the table's first action nor its audit trail
@@ -33,7 +33,7 @@ def test_a_good_action_link_shows_that_action(demo_engine, app_env):
         action_id, number = conn.execute(
             text("select id, number from action order by id desc limit 1")
         ).one()
-    at = ok(make_app(BOARD, page="pages/history.py", query_params={"action": str(action_id)}))
+    at = ok(make_app(BOARD, page="app_pages/history.py", query_params={"action": str(action_id)}))
     assert not at.warning
     assert any(h.value == "History of the action" for h in at.subheader)
     assert any(f"action {number}" in t.value for t in at.text)

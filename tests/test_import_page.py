@@ -11,7 +11,7 @@ from monitoring.importer import choose_agencies, prepare
 from monitoring.ui.text import md
 from tests.conftest import REALDATA, make_app
 
-PAGE = "pages/import_tracker.py"
+PAGE = "app_pages/import_tracker.py"
 STOCKTON = REALDATA / "trackers" / "stockton_lscb_review_progress_2017-12.csv"
 
 

@@ -128,7 +128,7 @@ def test_set_review_details_checks_type_and_date():
 
 
 def test_import_page_asks_for_the_review_details(demo_engine, app_env):
-    at = make_app("admin@northbridge.example", page="pages/import_tracker.py")
+    at = make_app("admin@northbridge.example", page="app_pages/import_tracker.py")
     at.file_uploader[0].set_value((STOCKTON.name, STOCKTON.read_bytes(), "text/csv"))
     at.run()
     assert not at.exception, [e.value for e in at.exception]

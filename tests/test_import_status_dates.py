@@ -23,7 +23,7 @@ from tests.conftest import REALDATA, make_app
 from tests.test_import_cli import run_import
 
 PFD = REALDATA / "pfd" / "pfd_recipient_statuses.csv"
-PAGE = "pages/import_tracker.py"
+PAGE = "app_pages/import_tracker.py"
 
 
 def _pfd_frame() -> pd.DataFrame:

@@ -63,7 +63,7 @@ def test_history_shows_words_dates_and_dashes(demo_engine, app_env):
         demo_engine, board, rec_id, "ready_for_assessment", version=rec_version, note="Ready"
     )
 
-    at = make_app(BOARD, page="pages/history.py")
+    at = make_app(BOARD, page="app_pages/history.py")
     table = next(d for d in at.dataframe if d.key == "history_table_").value
     position = [int(i) for i in table["id"]].index(action_id)
     at.session_state["history_table_"] = {"selection": {"rows": [position]}}
@@ -117,7 +117,7 @@ def test_history_shows_words_dates_and_dashes(demo_engine, app_env):
 
 
 def test_assurance_page_shows_words_not_codes(demo_engine, app_env):
-    at = make_app(BOARD, page="pages/assurance.py")
+    at = make_app(BOARD, page="app_pages/assurance.py")
     assert not at.exception
     picker = next(s for s in at.selectbox if s.label == "Assurance status")
     assert list(picker.options) == [ASSURANCE_LABELS[c] for c in db.ASSURANCE_STATUSES]

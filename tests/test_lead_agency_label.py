@@ -38,7 +38,7 @@ def test_the_old_wording_is_not_left_in_the_code():
     old = ("No lead agency",)
     found = [
         str(path.relative_to(ROOT))
-        for folder in ("monitoring", "pages")
+        for folder in ("monitoring", "app_pages")
         for path in (ROOT / folder).rglob("*.py")
         if any(w in path.read_text(encoding="utf-8") for w in old)
     ]

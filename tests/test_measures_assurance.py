@@ -14,7 +14,7 @@ from tests.conftest import make_app
 
 BOARD = "board@northbridge.example"
 ADMIN = services.Actor("admin@northbridge.example", "admin")
-PAGE = "pages/assurance.py"
+PAGE = "app_pages/assurance.py"
 
 
 def ok(at):
@@ -187,7 +187,7 @@ def test_history_names_every_audited_record_in_words(demo_engine):
 
 def test_the_review_detail_lists_each_recommendations_measures(demo_engine, app_env):
     review_id, _, _, _ = met_recommendation(demo_engine)
-    at = ok(make_app(BOARD, page="pages/reviews.py"))
+    at = ok(make_app(BOARD, page="app_pages/reviews.py"))
     at.selectbox(key="review_detail").set_value(review_id)
     ok(at.run())
     with demo_engine.connect() as conn:

@@ -21,7 +21,7 @@ USERS = {
     "agency_lead": "police.lead@northbridge.example",
     "viewer": "viewer@northbridge.example",
 }
-PAGE = "pages/measures.py"
+PAGE = "app_pages/measures.py"
 
 
 def ok(at):
@@ -129,7 +129,7 @@ def test_people_text_is_shown_as_text(demo_engine, app_env):
 
 
 def test_overview_line_counts_measures(demo_engine, app_env):
-    at = ok(make_app(USERS["board"], page="pages/overview.py"))
+    at = ok(make_app(USERS["board"], page="app_pages/overview.py"))
     with demo_engine.connect() as conn:
         counts = measures.overview_counts(conn)
     line = next(c.value for c in at.caption if c.value.startswith("Impact measures"))
@@ -139,7 +139,7 @@ def test_overview_line_counts_measures(demo_engine, app_env):
     )
     assert counts.total == scalar(demo_engine, "select count(*) from measure")
     # A viewer reads published material only: no measures, not even their counts.
-    viewer = ok(make_app(USERS["viewer"], page="pages/overview.py"))
+    viewer = ok(make_app(USERS["viewer"], page="app_pages/overview.py"))
     assert not [c for c in viewer.caption if c.value.startswith("Impact measures")]
 
 

@@ -52,12 +52,12 @@ def test_on_the_real_pfd_data(pfd_engine, app_env, monkeypatch):
         ids = set(conn.execute(text(NO_DATE)).scalars())
     assert ids, "the PFD file has open actions with no target date"
 
-    at = make_app(BOARD, page="pages/overview.py")
+    at = make_app(BOARD, page="app_pages/overview.py")
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
     assert int(str(tiles["Open with no target date"]).replace(",", "")) == len(ids)
 
-    at.switch_page("pages/actions.py").run()
+    at.switch_page("app_pages/actions.py").run()
     at.radio(key="action_view").set_value("no_due_date").run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -87,14 +87,14 @@ def test_on_the_demo_every_page_listing_it_says_so(demo_engine, app_env):
         review_id, number = conn.execute(
             text("select review_id, number from action where id = :a"), {"a": action_id}
         ).one()
-    at = make_app(BOARD, page="pages/actions.py")
+    at = make_app(BOARD, page="app_pages/actions.py")
     at.radio(key="action_view").set_value("all").run()
     table = at.dataframe[0].value
     marked = table[table["RAG"].str.contains("no target date")]
     assert list(marked["number"]) == [number]
     assert marked.iloc[0]["RAG"] == "Green (no target date)"
 
-    at.switch_page("pages/reviews.py").run()
+    at.switch_page("app_pages/reviews.py").run()
     at.selectbox(key="review_detail").set_value(review_id).run()
     assert not at.exception
     rags = [
@@ -102,7 +102,7 @@ def test_on_the_demo_every_page_listing_it_says_so(demo_engine, app_env):
     ]
     assert rags.count("Green (no target date)") == 1
 
-    at = make_app(BOARD, page="pages/history.py", query_params={"action": str(action_id)})
+    at = make_app(BOARD, page="app_pages/history.py", query_params={"action": str(action_id)})
     assert not at.exception
     assert any("No target date" in m.value for m in at.markdown)
 

@@ -75,7 +75,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
         }
     query = params(filter_name, as_at, ids)
 
-    overview = ok(make_app(BOARD, page="pages/overview.py", query_params=query))
+    overview = ok(make_app(BOARD, page="app_pages/overview.py", query_params=query))
     tiles = metrics(overview)
     overdue, open_actions = int(tiles["Overdue actions"]), int(tiles["Open actions"])
     assert overdue > 0 and open_actions >= overdue  # the demo has overdue work on every view
@@ -84,7 +84,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
     implemented, assured = tiles["Implemented"], tiles["Assured"]
     assert implemented.endswith("%") and "." not in implemented
 
-    reviews = ok(make_app(BOARD, page="pages/reviews.py", query_params=query))
+    reviews = ok(make_app(BOARD, page="app_pages/reviews.py", query_params=query))
     register = reviews.dataframe[0].value
     assert int(register["overdue"].sum()) == overdue
     # the chart's bars and labels are the table's whole-number percentages
@@ -98,7 +98,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
             else:
                 assert x == value and label == f"{value:.0f}%" and float(value).is_integer()
 
-    agencies = ok(make_app(BOARD, page="pages/agencies.py", query_params=query))
+    agencies = ok(make_app(BOARD, page="app_pages/agencies.py", query_params=query))
     card = agencies.dataframe[0].value
     assert int(card["overdue"].sum()) == overdue
     assert int(card["open"].sum()) == open_actions
@@ -106,7 +106,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
         by_agency
     )
 
-    actions = ok(make_app(BOARD, page="pages/actions.py", query_params=query))
+    actions = ok(make_app(BOARD, page="app_pages/actions.py", query_params=query))
     actions.radio(key="action_view").set_value("overdue").run()
     ok(actions)
     said = f"{overdue} action." if overdue == 1 else f"{overdue:,} actions."
@@ -116,7 +116,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
     assert listed.groupby("agency").size().to_dict() == by_agency
 
     # the pack: the next meeting's for today, the March meeting's for the past date
-    pack_page = ok(make_app(BOARD, page="pages/meeting_pack.py", query_params=query))
+    pack_page = ok(make_app(BOARD, page="app_pages/meeting_pack.py", query_params=query))
     if as_at:
         chooser = pack_page.selectbox[0]
         index = next(i for i, o in enumerate(chooser.options) if o.startswith("30 Mar 2026"))
@@ -131,7 +131,7 @@ def test_every_page_and_the_pack_agree(filter_name, as_at, demo_engine, app_env)
     assert figures["Recommendations assured"] == assured
 
     # changes since the last meeting: the Meetings page and the pack count the same
-    meetings = ok(make_app(BOARD, page="pages/meetings.py", query_params=query))
+    meetings = ok(make_app(BOARD, page="app_pages/meetings.py", query_params=query))
     caption = next(c.value for c in meetings.caption if " changes after " in c.value)
     changed = int(caption.split(" ", 1)[0])
     assert int(pack_tiles["Changes since the baseline"]) == changed

@@ -17,6 +17,6 @@ ROLE_USERS = {
 @pytest.mark.parametrize("spec", PAGES, ids=[p.file for p in PAGES])
 def test_page_renders(spec, demo_engine, app_env):
     role = spec.roles[0]
-    at = make_app(ROLE_USERS[role], page=f"pages/{spec.file}")
+    at = make_app(ROLE_USERS[role], page=f"app_pages/{spec.file}")
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, "every page has a title"

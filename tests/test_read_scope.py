@@ -186,11 +186,11 @@ def _render(role: str, page: str, ids: dict[str, int]) -> str:
     texts = []
     if page == "history.py":
         for action_id in (*ids.values(), _embargo_action()):
-            at = make_app(email, page=f"pages/{page}", query_params={"action": str(action_id)})
+            at = make_app(email, page=f"app_pages/{page}", query_params={"action": str(action_id)})
             assert not at.exception, [e.value for e in at.exception]
             texts.append(page_text(at))
         return "\n".join(texts)
-    at = make_app(email, page=f"pages/{page}")
+    at = make_app(email, page=f"app_pages/{page}")
     assert not at.exception, [e.value for e in at.exception]
     texts.append(page_text(at))
     if page == "reviews.py":

@@ -37,7 +37,7 @@ def chart_specs(at) -> list[dict]:
 
 
 def test_reviews_page_charts_at_most_twenty_of_the_real_reviews(pfd_engine, app_env):
-    at = make_app(BOARD, page="pages/reviews.py")
+    at = make_app(BOARD, page="app_pages/reviews.py")
     assert not at.exception, [e.value for e in at.exception]
     reviews = scalar(pfd_engine, "select count(*) from review")
     assert reviews > charts.MAX_REVIEWS_CHARTED

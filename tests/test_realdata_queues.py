@@ -58,7 +58,7 @@ def queue_table(at, key: str):
 def test_assurance_page_is_one_queue_on_the_real_data(pfd_engine, app_env):
     completed = scalar(pfd_engine, "select count(*) from action where status = 'completed'")
     assert completed > 100  # the real data has hundreds waiting: the page must not draw each
-    at = make_app(BOARD, page="pages/assurance.py")
+    at = make_app(BOARD, page="app_pages/assurance.py")
     assert not at.exception, [e.value for e in at.exception]
     assert count_elements(at._tree) <= MAX_ELEMENTS
     assert len(at.expander) == 0
@@ -85,7 +85,7 @@ def test_my_actions_is_one_queue_on_the_real_data(pfd_engine, app_env, email):
         + scope,
     )
     awaiting = scalar(pfd_engine, "select count(*) from action where status = 'completed'" + scope)
-    at = make_app(email, page="pages/my_actions.py")
+    at = make_app(email, page="app_pages/my_actions.py")
     assert not at.exception, [e.value for e in at.exception]
     assert count_elements(at._tree) <= MAX_ELEMENTS
     assert len(at.expander) == 0
@@ -149,11 +149,11 @@ def test_history_table_follows_the_sidebar_filters(pfd_engine, app_env):
     expected = scalar(
         pfd_engine, "select count(*) from action where lead_agency_id = :a", a=busiest
     )
-    at = make_app(BOARD, page="pages/history.py", query_params={"agency": str(busiest)})
+    at = make_app(BOARD, page="app_pages/history.py", query_params={"agency": str(busiest)})
     assert not at.exception, [e.value for e in at.exception]
     table = queue_table(at, "history")
     assert 0 < len(table) == expected
-    unfiltered = make_app(BOARD, page="pages/history.py")
+    unfiltered = make_app(BOARD, page="app_pages/history.py")
     assert len(queue_table(unfiltered, "history")) == min(
         scalar(pfd_engine, "select count(*) from action"), queue.QUEUE_ROWS
     )

@@ -657,7 +657,7 @@ def test_link_opens_the_actions_history_showing_its_escalation(leads, inbox, app
     )[0]
 
     at = make_app(
-        "board@northbridge.example", page="pages/history.py", query_params={"action": str(a_id)}
+        "board@northbridge.example", page="app_pages/history.py", query_params={"action": str(a_id)}
     )
     assert not at.exception
     assert f"{ref} action {number}" in [t.value for t in at.text]

@@ -87,7 +87,7 @@ def test_on_the_real_pfd_data_fewer_than_all_categories_are_flagged(engine, app_
     for name, n in per_theme.items():
         assert shares[name] == rules.percentage(n, total)
 
-    at = make_app(BOARD, page="pages/themes.py").run()
+    at = make_app(BOARD, page="app_pages/themes.py").run()
     assert not at.exception
     caption = " ".join(c.value for c in at.caption)
     assert rules.repeat_learning_rule() in caption
@@ -109,6 +109,6 @@ def test_on_the_demo_a_theme_in_more_than_one_review_is_repeat_learning(demo_eng
     with demo_engine.connect() as conn:
         themes = reads.themes(conn, source(ANCHOR))
     assert set(themes.loc[themes["repeat"], "theme"]) == expected
-    at = make_app(BOARD, page="pages/themes.py").run()
+    at = make_app(BOARD, page="app_pages/themes.py").run()
     assert not at.exception
     assert rules.repeat_learning_rule() in " ".join(c.value for c in at.caption)

@@ -31,7 +31,7 @@ def links(at) -> dict[str, dict[str, str]]:
 
 
 def search(email: str, words: str, row: int):
-    at = ok(make_app(email, page="pages/themes.py"))
+    at = ok(make_app(email, page="app_pages/themes.py"))
     at.text_input(key="search_text").set_value(words).run()
     ok(at)
     assert any(c.value == "Choose a result in the table to open it." for c in at.caption)
@@ -87,7 +87,7 @@ def test_the_reviews_page_opens_the_linked_review_and_recommendation(demo_engine
             )
         ).one()
     query = {"show_review": str(review_id), "recommendation": str(rec_id)}
-    at = ok(make_app(BOARD, page="pages/reviews.py", query_params=query))
+    at = ok(make_app(BOARD, page="app_pages/reviews.py", query_params=query))
     assert at.selectbox(key="review_detail").value == review_id
     opened = [e for e in at.expander if e.proto.expanded]
     assert len(opened) == 1 and opened[0].label.startswith(f"{number}")
@@ -100,7 +100,7 @@ def test_the_reviews_page_opens_the_linked_review_and_recommendation(demo_engine
     ok(at)
     assert at.selectbox(key="review_detail").value == other
     assert not any(e.proto.expanded for e in at.expander)
-    bad = ok(make_app(BOARD, page="pages/reviews.py", query_params={"show_review": "99999"}))
+    bad = ok(make_app(BOARD, page="app_pages/reviews.py", query_params={"show_review": "99999"}))
     assert any(w.value.startswith("No such review") for w in bad.warning)
 
 

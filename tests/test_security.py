@@ -81,7 +81,7 @@ def sign_in(at, email, password):
 def sign_out(at):
     """Click the sidebar's "Sign out" on the main script (AppTest runs a page it switched to as
     a script of its own, without ``dashboard.py``'s sidebar, so go through a page and back)."""
-    at.switch_page("pages/overview.py")
+    at.switch_page("app_pages/overview.py")
     at.run()
     at.switch_page("dashboard.py")
     at.run()
@@ -164,7 +164,7 @@ def test_13_imports_never_publish_and_the_register_holds_what_an_admin_published
 def test_13_an_administrator_publishes_and_withdraws_on_the_publication_page(demo_engine, app_env):
     review_id = rows(demo_engine, "select id from review order by ref")[0]["id"]
     services.set_review_publication(demo_engine, actor(demo_engine, ADMIN), review_id, None)
-    at = make_app(ADMIN, page="pages/publication.py")
+    at = make_app(ADMIN, page="app_pages/publication.py")
     assert not at.exception
     at.selectbox(key="publish_pick").set_value(review_id)
     at.date_input(key="publish_on").set_value(date(2026, 6, 1))
@@ -189,7 +189,7 @@ def test_13_an_administrator_publishes_and_withdraws_on_the_publication_page(dem
     )
     board = make_app(BOARD)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        board.switch_page("pages/publication.py")
+        board.switch_page("app_pages/publication.py")
 
 
 # --- 14: untrusted text is text (the Markdown half; the browser half is in tests/e2e) -----------
@@ -281,7 +281,7 @@ def test_15_tables_offer_no_raw_download_and_history_offers_a_safe_one(demo_engi
     csv_text = tabular.to_csv_bytes(shown).decode("utf-8-sig")
     for formula in FORMULAS:
         assert f"'{formula}" in csv_text.replace('""', '"')
-    at = make_app(BOARD, page="pages/history.py", query_params={"action": str(action["id"])})
+    at = make_app(BOARD, page="app_pages/history.py", query_params={"action": str(action["id"])})
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Download CSV" in labels and "Download Excel (XLSX)" in labels
@@ -296,7 +296,7 @@ def test_16_sign_out_clears_the_whole_session(demo_engine, app_env):
     assert "clears the whole session" in case_readme(CASE_16)
     at = make_app(None)
     at = sign_in(at, ADMIN, demo.DEMO_PASSWORDS[ADMIN][3])
-    at.switch_page("pages/my_actions.py")
+    at.switch_page("app_pages/my_actions.py")
     at.run()
     assert not at.exception
     admin_rows = set(at.session_state["bulk_original"]["id"])
@@ -317,7 +317,7 @@ def test_16_sign_out_clears_the_whole_session(demo_engine, app_env):
     for key in ("bulk_original", "user", "user_email", "bulk_editor"):
         assert key not in at.session_state
     at = sign_in(at, POLICE, demo.DEMO_PASSWORDS[POLICE][3])
-    at.switch_page("pages/my_actions.py")
+    at.switch_page("app_pages/my_actions.py")
     at.run()
     assert not at.exception
     assert set(at.session_state["bulk_original"]["id"]) <= lead_open
@@ -333,7 +333,7 @@ def test_17_evidence_download_is_built_on_the_click_for_an_allowed_reader(demo_e
     assert "built on the click" in case_readme(CASE_17)
     lead, action = police_action(demo_engine)
     evidence = attach_file(demo_engine, lead, action, "training.pdf", PDF)
-    at = make_app(BOARD, page="pages/history.py", query_params={"action": str(action["id"])})
+    at = make_app(BOARD, page="app_pages/history.py", query_params={"action": str(action["id"])})
     assert not at.exception
     (button,) = [b for b in at.get("download_button") if b.label.startswith("Download training")]
     assert button.proto.url == ""  # nothing sits at a /media address from the page render
@@ -363,7 +363,7 @@ CASE_18 = "18-traceback-on-out-of-range-id"
 )
 def test_18_an_out_of_range_or_unknown_id_says_no_such_action(demo_engine, app_env, raw):
     assert '"No such action"' in case_readme(CASE_18)
-    at = make_app(BOARD, page="pages/history.py", query_params={"action": raw})
+    at = make_app(BOARD, page="app_pages/history.py", query_params={"action": raw})
     assert not at.exception
     assert any(w.value.startswith("No such action.") for w in at.warning)
     assert navigation.parse_record_id(raw) in (None, 9999999)
@@ -487,7 +487,7 @@ def test_20_every_sign_in_refusal_lockout_unlock_and_sign_out_is_audited(demo_en
     ]
     assert all(log["When (UTC)"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$"))
 
-    admin = make_app(ADMIN, page="pages/users.py")
+    admin = make_app(ADMIN, page="app_pages/users.py")
     assert not admin.exception
     assert "Sign-in log" in [s.value for s in admin.subheader]
     shown = admin.dataframe[-1].value
@@ -496,7 +496,7 @@ def test_20_every_sign_in_refusal_lockout_unlock_and_sign_out_is_audited(demo_en
     assert auth.REFUSED_PASSWORD in set(shown["Event"])
     lead = make_app(POLICE)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        lead.switch_page("pages/users.py")
+        lead.switch_page("app_pages/users.py")
 
 
 def test_20_single_sign_on_sign_ins_are_audited_once_per_session(demo_engine, app_env):
@@ -555,7 +555,7 @@ def test_21_a_good_password_is_accepted_by_the_command_and_the_users_page(
                      "--password-env", "NEW_PASSWORD"]) == 1  # fmt: skip
     assert "only spaces" in capsys.readouterr().err
 
-    at = make_app(ADMIN, page="pages/users.py")
+    at = make_app(ADMIN, page="app_pages/users.py")
     form = [t for t in at.text_input if t.label == "E-mail address"][0]
     form.input("b@northbridge.example")
     [t for t in at.text_input if t.label == "Name"][0].input("B")
@@ -593,7 +593,7 @@ def test_22_one_limit_in_one_unit_on_the_page_in_the_service_and_in_the_readme(
             file_name="over.txt",
             content=b"x" * (services.MAX_EVIDENCE_BYTES + 1),
         )
-    at = make_app(POLICE, page="pages/my_actions.py")
+    at = make_app(POLICE, page="app_pages/my_actions.py")
     helps = [u.proto.help for u in at.get("file_uploader")]
     assert helps and all(widgets.UPLOAD_LIMIT in h for h in helps)
     assert widgets.UPLOAD_LIMIT in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -256,7 +256,7 @@ def test_actions_page_sends_at_most_the_queue_rows_and_says_how_many(
     with demo_engine.connect() as conn:
         total = conn.execute(text("select count(*) from action")).scalar_one()
     assert total > 25
-    at = make_app(BOARD, page="pages/actions.py").run()
+    at = make_app(BOARD, page="app_pages/actions.py").run()
     assert not at.exception
     shown = at.dataframe[0].value
     assert len(shown) == 25

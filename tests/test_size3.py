@@ -195,7 +195,7 @@ def test_agencies_page_sends_at_most_the_queue_rows_of_one_agency(
     demo_engine, app_env, monkeypatch
 ):
     monkeypatch.setattr(queue, "QUEUE_ROWS", 3)
-    at = make_app("board@northbridge.example", page="pages/agencies.py").run()
+    at = make_app("board@northbridge.example", page="app_pages/agencies.py").run()
     assert not at.exception
     agency_id = at.selectbox(key="agency_detail").value
     with demo_engine.connect() as conn:

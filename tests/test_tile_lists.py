@@ -57,7 +57,7 @@ def test_every_tile_opens_a_list_as_long_as_its_figure(as_at, agency, demo_engin
         query["agency"] = str(police(demo_engine))
     if as_at:
         query["as_at"] = as_at.isoformat()
-    at = ok(make_app(BOARD, page="pages/overview.py", query_params=query))
+    at = ok(make_app(BOARD, page="app_pages/overview.py", query_params=query))
     figures = {m.label: m.value for m in at.metric}
     assert set(TILES) <= set(figures)
     seen_rows = 0
@@ -204,7 +204,7 @@ def test_a_bar_click_lists_its_review_or_agency(as_at, demo_engine, app_env):
         tiles.chart_selection("overview_agency_chart", "overview_list", "agency")
         assert state["overview_list"] == f"review:{review_id}"  # "all others": no change
 
-    at = ok(make_app(BOARD, page="pages/overview.py", query_params=query))
+    at = ok(make_app(BOARD, page="app_pages/overview.py", query_params=query))
     at.session_state["overview_list"] = f"review:{review_id}"
     at.run()
     ok(at)
@@ -248,7 +248,7 @@ def test_a_bar_click_on_the_agencies_and_reviews_charts_chooses_the_record(demo_
         assert state["agency_detail"] == int(worst["agency_id"])
         assert state[tiles.unnamed_pick_key("agency_detail")] is True
 
-    at = ok(make_app(BOARD, page="pages/agencies.py"))
+    at = ok(make_app(BOARD, page="app_pages/agencies.py"))
     at.session_state[tiles.unnamed_pick_key("agency_detail")] = True
     at.run()
     ok(at)
@@ -256,7 +256,7 @@ def test_a_bar_click_on_the_agencies_and_reviews_charts_chooses_the_record(demo_
     at.run()  # said once: the next run does not repeat it
     assert not any("stands for many agencies" in i.value for i in at.info)
 
-    at = ok(make_app(BOARD, page="pages/agencies.py"))
+    at = ok(make_app(BOARD, page="app_pages/agencies.py"))
     at.session_state["agency_detail"] = int(worst["agency_id"])
     at.run()
     ok(at)
@@ -270,7 +270,7 @@ def test_a_bar_click_on_the_agencies_and_reviews_charts_chooses_the_record(demo_
 
 
 def test_meetings_tiles_open_the_changes_of_their_kind(demo_engine, app_env):
-    at = ok(make_app(BOARD, page="pages/meetings.py"))
+    at = ok(make_app(BOARD, page="app_pages/meetings.py"))
     figures = {m.label: int(m.value) for m in at.metric}
     everything = len(at.dataframe[-1].value)
     assert sum(figures.values()) == everything > 0
@@ -291,7 +291,7 @@ def test_meetings_tiles_open_the_changes_of_their_kind(demo_engine, app_env):
 
 @pytest.mark.parametrize("meeting", ["next", "30 Mar 2026"])
 def test_meeting_pack_tiles_open_the_packs_lists(demo_engine, app_env, meeting):
-    at = ok(make_app(BOARD, page="pages/meeting_pack.py"))
+    at = ok(make_app(BOARD, page="app_pages/meeting_pack.py"))
     if meeting != "next":
         chooser = at.selectbox[0]
         index = next(i for i, o in enumerate(chooser.options) if o.startswith(meeting))

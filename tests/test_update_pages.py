@@ -84,7 +84,7 @@ def test_lead_update_changes_the_overview_in_another_session(demo_engine, app_en
     lead.text_input[1].input(demo.DEMO_PASSWORDS[POLICE][3])
     next(b for b in lead.button if b.label == "Sign in").click()
     lead.run()
-    lead.switch_page("pages/my_actions.py")
+    lead.switch_page("app_pages/my_actions.py")
     lead.run()
     assert not lead.exception
     assert lead.title[0].value == "My actions"
@@ -121,8 +121,8 @@ def test_lead_update_changes_the_overview_in_another_session(demo_engine, app_en
 
 def test_conflicting_save_shows_other_change_and_keeps_text(demo_engine, app_env):
     action_id = most_overdue_police_action(demo_engine)
-    first = make_app(POLICE, page="pages/my_actions.py")
-    second = make_app(POLICE, page="pages/my_actions.py")
+    first = make_app(POLICE, page="app_pages/my_actions.py")
+    second = make_app(POLICE, page="app_pages/my_actions.py")
 
     first.text_area(key=f"note_{action_id}_0").input("First person's note.")
     first.button(key=f"save_{action_id}_0").click()
@@ -171,7 +171,7 @@ def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
         demo_engine, lead, moved, new_due, "Waiting for new system", version=version
     )
 
-    assurer = make_app("assurer@northbridge.example", page="pages/assurance.py")
+    assurer = make_app("assurer@northbridge.example", page="app_pages/assurance.py")
     assert not assurer.exception
     assert not any(t.label.startswith("Target-date changes") for t in assurer.tabs)
     choose(assurer, "assurance", returned)
@@ -198,7 +198,7 @@ def test_assurance_page_assures_returns_and_decides_dates(demo_engine, app_env):
         == "assurer@northbridge.example"
     )
 
-    board = make_app("board@northbridge.example", page="pages/assurance.py")
+    board = make_app("board@northbridge.example", page="app_pages/assurance.py")
     assert any(t.label.startswith("Target-date changes (1)") for t in board.tabs)
     choose(board, "date_changes", change["id"])
     board.button(key=f"approve_{change['id']}").click()
@@ -218,7 +218,7 @@ def test_history_page_shows_the_audit_trail(demo_engine, app_env):
     services.add_progress_update(
         demo_engine, actor(demo_engine, POLICE), action_id, "Noted for history", version=version
     )
-    at = make_app(POLICE, page="pages/history.py")
+    at = make_app(POLICE, page="app_pages/history.py")
     assert not at.exception
     # the table lists every action, most recently changed first: the one just updated leads
     table = next(d for d in at.dataframe if d.key == "history_table_").value
@@ -240,7 +240,7 @@ def test_history_page_shows_the_audit_trail(demo_engine, app_env):
 
 
 def test_users_page_adds_and_disables(demo_engine, app_env):
-    at = make_app("admin@northbridge.example", page="pages/users.py")
+    at = make_app("admin@northbridge.example", page="app_pages/users.py")
     assert len(at.dataframe[0].value) == sql(demo_engine, "select count(*) from app_user")
     at.text_input[0].input("new.board@northbridge.example")
     at.text_input[1].input("Nia New")

@@ -40,7 +40,7 @@ def button(at, label_start: str):
 
 
 def test_office_downloads_uploads_previews_and_confirms(demo_engine, app_env):
-    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    at = make_app(ADMIN, page="app_pages/update_workbooks.py")
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Update workbooks"
     agency = at.selectbox(key="workbook_agency")
@@ -85,7 +85,7 @@ def test_office_downloads_uploads_previews_and_confirms(demo_engine, app_env):
 
 
 def test_office_page_refuses_a_file_not_ours_as_text(demo_engine, app_env):
-    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    at = make_app(ADMIN, page="app_pages/update_workbooks.py")
     book = openpyxl.Workbook()
     out = io.BytesIO()
     book.save(out)
@@ -98,14 +98,14 @@ def test_office_page_refuses_a_file_not_ours_as_text(demo_engine, app_env):
 def test_office_page_says_how_to_set_the_key(demo_engine, app_env, monkeypatch, tmp_path):
     monkeypatch.delenv(wb.SECRET_SETTING)
     monkeypatch.setattr(wb.config, "PROJECT_ROOT", tmp_path)
-    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    at = make_app(ADMIN, page="app_pages/update_workbooks.py")
     assert not at.exception
     assert "MONITORING_WORKBOOK_SECRET" in at.warning[0].value
     assert not at.file_uploader
 
 
 def test_lead_reads_a_workbook_back_on_my_actions(demo_engine, app_env):
-    at = make_app(POLICE_LEAD, page="pages/my_actions.py")
+    at = make_app(POLICE_LEAD, page="app_pages/my_actions.py")
     assert not at.exception, [e.value for e in at.exception]
     assert any(e.label == "Update by workbook (Excel)" for e in at.expander)
     button(at, "Make the workbook for Northbridge Police").click().run()
@@ -145,7 +145,7 @@ def test_lead_reads_a_workbook_back_on_my_actions(demo_engine, app_env):
         == 1
     )
     # History names how the change came, in words.
-    history = make_app(POLICE_LEAD, page="pages/history.py")
+    history = make_app(POLICE_LEAD, page="app_pages/history.py")
     choose(history, "history", a1["id"])
     assert not history.exception
     trail = next(d.value for d in history.dataframe if "Now" in d.value.columns)
@@ -204,7 +204,7 @@ def test_round_trip_equals_the_same_updates_saved_in_the_update_form(
         i: "applied" for i in sheet
     }
 
-    at = make_app(POLICE_LEAD, page="pages/my_actions.py")
+    at = make_app(POLICE_LEAD, page="app_pages/my_actions.py")
     for action_id in [r.action_id for r in result.rows if r.action_id in form]:
         entries = form[action_id]
         choose(at, "my_actions", action_id)  # the work queue shows the chosen action's form
@@ -254,7 +254,7 @@ def test_office_page_shows_both_versions_of_a_row_in_conflict(demo_engine, app_e
         status="completed",
         note="Done in the app meanwhile.",
     )
-    at = make_app(ADMIN, page="pages/update_workbooks.py")
+    at = make_app(ADMIN, page="app_pages/update_workbooks.py")
     at.file_uploader[0].set_value(("late.xlsx", content, "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert {m.label: m.value for m in at.metric}["Conflict"] == "1"

@@ -33,7 +33,7 @@ def uploaders(at):
 
 
 def test_evidence_uploader_says_the_limit(demo_engine, app_env):
-    at = make_app(LEAD, page="pages/my_actions.py")
+    at = make_app(LEAD, page="app_pages/my_actions.py")
     assert not at.exception
     found = uploaders(at)
     assert found
@@ -44,7 +44,7 @@ def test_evidence_uploader_says_the_limit(demo_engine, app_env):
 
 
 def test_import_uploader_says_the_limit(demo_engine, app_env):
-    at = make_app(ADMIN, page="pages/import_tracker.py")
+    at = make_app(ADMIN, page="app_pages/import_tracker.py")
     assert not at.exception
     (proto,) = uploaders(at)
     assert proto.max_upload_size_mb == configured_mb()

@@ -39,7 +39,7 @@ def assert_fits(element, labels: list[str], width: int) -> None:
 
 
 def test_actions_table_fits(demo_engine, app_env):
-    at = make_app(BOARD, page="pages/actions.py")
+    at = make_app(BOARD, page="app_pages/actions.py")
     assert not at.exception
     # the key columns first (a phone shows these without scrolling sideways), then the rest
     key = ["Review", "Action", "RAG", "Days overdue"]
@@ -52,7 +52,7 @@ def test_actions_table_fits(demo_engine, app_env):
 
 
 def test_agencies_tables_fit(demo_engine, app_env):
-    at = make_app(BOARD, page="pages/agencies.py")
+    at = make_app(BOARD, page="app_pages/agencies.py")
     assert not at.exception
     scorecard, drill = at.dataframe[0], at.dataframe[1]
     assert_fits(
@@ -80,7 +80,7 @@ def test_agencies_tables_fit(demo_engine, app_env):
 
 
 def test_reviews_tables_fit(demo_engine, app_env):
-    at = make_app(BOARD, page="pages/reviews.py")
+    at = make_app(BOARD, page="app_pages/reviews.py")
     assert not at.exception
     register = at.dataframe[0]
     assert len(shown(register)) == 8  # every column, and no review_id
@@ -94,7 +94,7 @@ def test_reviews_tables_fit(demo_engine, app_env):
 
 
 def test_my_actions_bulk_table_fits_and_shows_status_words(demo_engine, app_env):
-    at = make_app(LEAD, page="pages/my_actions.py")
+    at = make_app(LEAD, page="app_pages/my_actions.py")
     assert not at.exception
     (editor,) = [d for d in at.dataframe if d.editing_mode != "read_only"]
     labels = [label for label, _ in shown(editor)]
@@ -113,17 +113,17 @@ def test_my_actions_bulk_table_fits_and_shows_status_words(demo_engine, app_env)
 
 def test_work_queues_fit_a_tab(demo_engine, app_env):
     board = ["Review", "Action", "Action description", "Lead agency"]
-    at = make_app(LEAD, page="pages/my_actions.py")
+    at = make_app(LEAD, page="app_pages/my_actions.py")
     assert not at.exception
     assert_fits(
         at.dataframe(key="my_actions_table_"),
         ["RAG", *board, "Target date", "Status"],
         IN_A_TAB,
     )
-    at = make_app(BOARD, page="pages/assurance.py")
+    at = make_app(BOARD, page="app_pages/assurance.py")
     assert not at.exception
     assert_fits(at.dataframe(key="assurance_table_"), [*board, "Completed"], IN_A_TAB)
-    at = make_app(BOARD, page="pages/history.py")
+    at = make_app(BOARD, page="app_pages/history.py")
     assert not at.exception
     assert_fits(
         at.dataframe(key="history_table_"),

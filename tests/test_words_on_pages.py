@@ -65,9 +65,9 @@ def runs(role: str, page: str, engine):
             action_id = conn.execute(
                 text("select action_id from action_update order by id desc limit 1")
             ).scalar()
-        yield make_app(email, page=f"pages/{page}", query_params={"action": str(action_id)})
+        yield make_app(email, page=f"app_pages/{page}", query_params={"action": str(action_id)})
         return
-    at = make_app(email, page=f"pages/{page}")
+    at = make_app(email, page=f"app_pages/{page}")
     yield at
     if page == "reviews.py":
         with engine.connect() as conn:

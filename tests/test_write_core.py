@@ -250,7 +250,7 @@ def test_my_actions_page_keeps_the_text_when_the_database_is_busy(
     db.dispose_engines()
     row = police_action(demo_engine)
     action_id = row["id"]
-    page = make_app(POLICE, page="pages/my_actions.py")
+    page = make_app(POLICE, page="app_pages/my_actions.py")
     note = "Safeguarding audit booked for March."
     page.text_area(key=f"note_{action_id}_0").input(note)
     with HeldLock(database_url, action_id):
@@ -346,7 +346,7 @@ def test_case_10_a_conflict_lists_only_changes_after_the_users_version(demo_engi
 def test_case_10_after_a_form_save_the_bulk_table_shows_the_new_version(demo_engine, app_env):
     row = police_action(demo_engine)
     action_id = row["id"]
-    page = make_app(POLICE, page="pages/my_actions.py")
+    page = make_app(POLICE, page="app_pages/my_actions.py")
     table = page.session_state["bulk_original"]
     assert int(table.set_index("id").loc[action_id, "version"]) == row["version"]
     page.text_area(key=f"note_{action_id}_0").input("Form note.")
@@ -539,7 +539,7 @@ def test_case_10_bulk_rows_not_saved_are_kept_and_reapplied_with_one_click(demo_
     action_id = row["id"]
     lead = actor(demo_engine, POLICE)
     admin = actor(demo_engine, "admin@northbridge.example")
-    page = make_app(POLICE, page="pages/my_actions.py")
+    page = make_app(POLICE, page="app_pages/my_actions.py")
     stale = int(page.session_state["bulk_original"].set_index("id").loc[action_id, "version"])
     services.add_progress_update(demo_engine, admin, action_id, "Admin's note.", version=None)
     change = {"id": action_id, "version": stale, "status": None, "note": "My bulk note."}

@@ -1,7 +1,7 @@
 """The page registry: every page, its section and the roles that see it (DESIGN §5).
 
 ``dashboard.py`` builds ``st.navigation`` from :data:`PAGES`; nothing relies on Streamlit's automatic
-``pages/`` discovery. To add a page: write ``pages/NAME.py`` and add one ``PageSpec`` here.
+``app_pages/`` discovery. To add a page: write ``app_pages/NAME.py`` and add one ``PageSpec`` here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 
 from monitoring.ui.text import md
 
-PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "app_pages"
 
 EVERYONE = ("admin", "board", "assurer", "agency_lead", "viewer")
 READERS = ("admin", "board", "assurer", "agency_lead")
@@ -23,7 +23,7 @@ READERS = ("admin", "board", "assurer", "agency_lead")
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its file in ``pages/``, title, Material icon, section and the roles that see it."""
+    """One page: its file in ``app_pages/``, title, Material icon, section and the roles that see it."""
 
     file: str
     title: str

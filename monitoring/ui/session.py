@@ -129,9 +129,10 @@ def require_user() -> dict:
 def guard(page_file: str) -> dict:
     """The first call of every page: the signed-in user, if their role may see this page.
 
-    ``dashboard.py`` already gates every run, but Streamlit runs ``pages/NAME.py`` directly (its
-    old multipage mode) while a ``pages/`` folder exists and no session in the process has called
-    ``st.navigation`` yet, e.g. the first request after a restart to a deep link. So each page
+    ``dashboard.py`` already gates every run, but a page file can still be run on its own (a
+    test's ``AppTest.from_file``; Streamlit's old multipage mode, were a ``pages/`` folder put
+    beside ``dashboard.py``: the pages live in ``app_pages/`` so that no file name is listed before
+    sign-in). So each page
     checks for itself: signed out shows the sign-in form; a role the page registry (DESIGN §5)
     does not list for this page is refused. Either way the script stops before reading data.
     """
