@@ -17,9 +17,9 @@ st.set_page_config(
 navigation.app_css()  # the date fields' target size, the phone's tile rows
 
 if session.current_user() is None:
-    # Signed out: register every real page, hidden, so that Streamlit never falls back to running
-    # app_pages/*.py directly and a link such as /history?action=ID keeps its address; but run none of
-    # them: only the sign-in form runs, and the script stops there.
+    # Signed out: register every real page, hidden, so that a link such as /history?action=ID
+    # keeps its address; but run none of them: only the sign-in form runs, and the script stops
+    # there.
     sign_in = st.Page(session.require_user, title="Sign in", default=True)
     st.navigation([sign_in, *navigation.all_pages(default=False)], position="hidden")
     session.require_user()
