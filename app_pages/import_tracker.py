@@ -9,7 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import db, services
-from monitoring.importer import PRESETS, choose_agencies, prepare, set_review_details
+from monitoring.importer import (
+    PRESETS,
+    agencies_not_in_register,
+    choose_agencies,
+    creates_agencies_by_default,
+    prepare,
+    set_review_details,
+)
 from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
 from monitoring.importer.readers import MAX_ROWS
@@ -45,6 +52,43 @@ def reading_bar():
         bar.progress(fraction, text=f"Rows {stage}: {rows:,} (at most {MAX_ROWS:,})")
 
     return bar, show
+
+
+CHECKBOXES_UP_TO = 30
+"""Agencies not in the register are each given a checkbox up to this many; more (the PFD file
+names about 600) are chosen all at once, or picked from a list."""
+CREATE_ALL, CREATE_NONE, CREATE_SOME = "Create all of them", "Create none", "Choose which to create"
+
+
+def choose_new_agencies(plan, names: list[str]) -> None:
+    """Ask which of the agencies not in the register to create, for every layout alike (the
+    default is the layout's own: the pfd preset creates them, a board's tracker does not), and
+    set the plan's choice (:func:`monitoring.importer.choose_agencies`)."""
+    create = creates_agencies_by_default(plan)
+    st.subheader("Agencies not in the register")
+    st.caption(
+        f"The file names {len(names)} lead agenc{'y' if len(names) == 1 else 'ies'} that match no "
+        "agency, short name or alias in the register. Those you create are linked to their "
+        "actions; the actions of the others are imported with no lead agency. To match a name to an "
+        "agency already registered, add it as an alias on the Manage agencies page and upload "
+        "the file again."
+    )
+    if len(names) <= CHECKBOXES_UP_TO:
+        chosen = [n for n in names if st.checkbox(md(n), value=create, key=f"create_{n}")]
+    else:
+        way = st.radio(
+            f"{len(names)} agencies not in the register",
+            [CREATE_ALL, CREATE_NONE, CREATE_SOME],
+            index=0 if create else 1,
+            key="create_agencies_choice",
+        )
+        if way == CREATE_ALL:
+            chosen = list(names)
+        elif way == CREATE_NONE:
+            chosen = []
+        else:
+            chosen = st.multiselect("Agencies to create", names, key="create_agencies_chosen")
+    choose_agencies(plan, chosen)
 
 
 actor = session.current_actor()
@@ -156,18 +200,28 @@ if preset is None:
         published_on=published_on.isoformat() if published_on else None,
     )
 
+if not plan.errors:
+    missing_agencies = agencies_not_in_register(data.engine(), plan)
+    if missing_agencies:
+        choose_new_agencies(plan, missing_agencies)
+    else:
+        choose_agencies(plan, [])
+
 st.subheader("Preview (dry run)")
 if plan.errors:
     summary = None
     st.error(f"{len(plan.errors)} error(s): fix the file and upload it again. Nothing was written.")
 else:
     summary = services.preview_import(data.engine(), actor, plan)
-    tiles = st.columns(5)
+    tiles = st.columns(6)
     tiles[0].metric("Rows read", summary.rows_read, border=True)
     tiles[1].metric("Actions to create", summary.created.get("action", 0), border=True)
     tiles[2].metric("Actions to update", summary.updated, border=True)
-    tiles[3].metric("Rows skipped", summary.rows_skipped, border=True)
-    tiles[4].metric("Warnings", len(summary.warnings), border=True)
+    tiles[3].metric("Agencies to create", summary.created.get("agency", 0), border=True)
+    tiles[4].metric("Rows skipped", summary.rows_skipped, border=True)
+    tiles[5].metric("Warnings", len(summary.warnings), border=True)
+    if summary.lead_agency_notice():
+        st.warning(summary.lead_agency_notice())
     if plan.section_rows:
         st.info(
             f"{len(plan.section_rows)} section row(s) skipped: banners, headings, totals, "
@@ -203,15 +257,6 @@ if problems:
 if summary is None:
     st.stop()
 
-chosen: list[str] = []
-if summary.unmatched_agencies:
-    st.subheader("Agencies not found")
-    st.caption("Tick the agencies to create; the others' actions are imported with no lead agency.")
-    for name in summary.unmatched_agencies:
-        if st.checkbox(md(name), value=plan.create_agencies is True, key=f"create_{name}"):
-            chosen.append(name)
-choose_agencies(plan, chosen)
-
 untitled = preset is None and bool(summary.created.get("review")) and not review_title.strip()
 if untitled:
     st.warning("Give the new review a title to import (it is not taken from the file name).")
@@ -228,11 +273,15 @@ if st.button("Import", type="primary", disabled=untitled):
         st.session_state["import_result"] = (
             f"Imported {done.source}{into}: created {made}; updated {done.updated} actions."
         )
+        st.session_state["import_no_lead"] = done.lead_agency_notice()
         st.session_state["import_duplicates"] = [str(p) for p in done.duplicates]
 
     updates.run_service(run, "Import finished.")
 if "import_result" in st.session_state:
     st.success(md(st.session_state.pop("import_result")))
+    no_lead = st.session_state.pop("import_no_lead", None)
+    if no_lead:
+        st.warning(no_lead)
     repeated = st.session_state.pop("import_duplicates", [])
     if repeated:
         st.warning(

@@ -260,3 +260,115 @@ def test_repeated_recipients_are_imported_row_by_row_and_warned_with_their_rows(
             ).scalar()
             assert actions == sum(1 for r in _csv_rows() if r["ref"] == ref)
     engine.dispose()
+
+
+def _pfd_frame():
+    """The PFD file read by pandas (independently of the importer): every cell as text."""
+    import pandas as pd
+
+    return pd.read_csv(PFD, dtype=str, keep_default_na=False)
+
+
+def _named_rows() -> int:
+    """Rows whose recipient is named: not blank and not a redaction marker alone."""
+    sent_to = _pfd_frame()["sent_to"].str.split().str.join(" ").str.lower()
+    return int((~sent_to.isin({"", "redacted", "[redacted]", "name redacted"})).sum())
+
+
+def _snapshot(url: str) -> dict:
+    """Counts an import may change: agencies, linked actions, progress notes, audit rows by
+    field, and every action's columns other than its lead agency and version stamps."""
+    engine = db.make_engine(url)
+    a = db.action.c
+    with engine.connect() as conn:
+        snap = {
+            "agencies": conn.execute(select(func.count()).select_from(db.agency)).scalar(),
+            "linked": conn.execute(
+                select(func.count()).select_from(db.action).where(a.lead_agency_id.is_not(None))
+            ).scalar(),
+            "updates": conn.execute(select(func.count()).select_from(db.action_update)).scalar(),
+            "notes": conn.execute(
+                select(func.count())
+                .select_from(db.action_update)
+                .where(db.action_update.c.progress_note.is_not(None))
+            ).scalar(),
+            "audit": dict(
+                conn.execute(
+                    select(db.audit_log.c.field, func.count()).group_by(db.audit_log.c.field)
+                ).all()
+            ),
+            "actions": {
+                row.id: tuple(row)
+                for row in conn.execute(
+                    select(
+                        *(
+                            c
+                            for c in db.action.c
+                            if c.name not in ("lead_agency_id", "version", "updated_at")
+                        )
+                    )
+                )
+            },
+        }
+    engine.dispose()
+    return snap
+
+
+def test_reimport_that_links_agencies_does_what_its_dry_run_said_and_writes_no_notes(
+    database_url, monkeypatch, capsys
+):
+    """Fresh user: a re-import that creates the agencies said "updated 0" in its dry run but
+    updated 1,333 actions, and added a second "Tracker status: ..." note to each."""
+    rows = len(_pfd_frame())
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--no-create-agencies",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    first = json.loads(out)
+    assert "agency" not in first["created"] and first["created"]["action"] == rows
+    # never silent: every action is reported with no lead agency, and why
+    assert first["actions_without_lead"] == rows
+    assert first["without_lead"] == {
+        "their agency is not in the register and was not chosen to be created": _named_rows(),
+        "the file names no lead agency for them (blank or redacted)": rows - _named_rows(),
+    }
+    before = _snapshot(database_url)
+    assert before["linked"] == 0 and before["updates"] == before["notes"] == rows
+
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--dry-run", "--json"
+    )
+    assert code == 0, err
+    dry = json.loads(out)
+    assert _snapshot(database_url) == before  # the dry run wrote nothing
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--json"
+    )
+    assert code == 0, err
+    real = json.loads(out)
+    for key in ("created", "updated", "unchanged", "new_agencies", "without_lead"):
+        assert dry[key] == real[key], key
+    assert real["updated"] == _named_rows() and real["unchanged"] == rows - _named_rows()
+    after = _snapshot(database_url)
+    assert real["created"] == {"agency": after["agencies"]} and after["agencies"] > 0
+    assert after["linked"] == _named_rows()
+    # only the lead agency changed (audited, with the version the write core keeps); no
+    # progress update, no note, no other column of any action
+    assert after["updates"] == before["updates"] and after["notes"] == before["notes"]
+    assert after["actions"] == before["actions"]
+    added = {f: n - before["audit"].get(f, 0) for f, n in after["audit"].items()}
+    assert {f: n for f, n in added.items() if n} == {
+        "created": after["agencies"],
+        "lead_agency_id": _named_rows(),
+        "version": _named_rows(),
+    }
+
+    # and once more: nothing at all
+    code, out, err = run_import(
+        monkeypatch, capsys, database_url, str(PFD), "--preset", "pfd", "--json"
+    )
+    assert code == 0, err
+    third = json.loads(out)
+    assert third["created"] == {} and third["updated"] == 0 and third["unchanged"] == rows
+    assert _snapshot(database_url) == after

@@ -112,7 +112,33 @@ def choose_agencies(plan: ImportPlan, names: list[str]) -> None:
     plan.create_agencies = {normalise_alias(n) for n in names}
 
 
-__all__ += ["choose_agencies", "prepare"]
+def agencies_not_in_register(engine, plan: ImportPlan) -> list[str]:
+    """The lead agencies the plan's rows name that match no agency name, short name or alias in
+    the register (first spelling each, in file order; redacted and blank names left out), for
+    every layout and preset alike: what the import page offers to create and what the command's
+    ``--create-agencies`` creates. A database without tables has none registered.
+    """
+    from sqlalchemy import inspect
+
+    from monitoring import db
+    from monitoring.importer.agencies import load_alias_map, match_agencies
+
+    names = list(dict.fromkeys(a.lead_name for a in plan.actions if a.lead_name))
+    known: dict[str, int] = {}
+    if inspect(engine).has_table("agency"):
+        with db.read_connection(engine) as conn:
+            known = load_alias_map(conn)
+    return list(match_agencies(names, known)[1].values())
+
+
+def creates_agencies_by_default(plan: ImportPlan) -> bool:
+    """Whether the import creates the agencies not in the register unless told otherwise: the
+    ``pfd`` preset does (its recipients are the accountable bodies); a board's tracker does not
+    (the command's ``--create-agencies``, the page's "Create" choice)."""
+    return plan.create_agencies is True
+
+
+__all__ += ["agencies_not_in_register", "choose_agencies", "creates_agencies_by_default", "prepare"]
 
 
 def set_review_details(

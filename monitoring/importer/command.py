@@ -89,6 +89,9 @@ def _print_summary(summary: ImportSummary) -> None:
             "  agencies not matched (use --create-agencies to create them): "
             + "; ".join(summary.unmatched_agencies)
         )
+    notice = summary.lead_agency_notice()
+    if notice:
+        print(f"  {notice}")
     if summary.dry_run:
         print("Dry run: nothing written.")
 

@@ -58,6 +58,9 @@ MOVE_IN_CACHE = -16384
 """SQLite page cache of the move-in transaction (``PRAGMA cache_size``: negative = KiB)."""
 
 Progress = Callable[[float, str], None]
+NO_LEAD_NAMED = "the file names no lead agency for them (blank or redacted)"
+NO_LEAD_NOT_CREATED = "their agency is not in the register and was not chosen to be created"
+
 _LOG = logging.getLogger(__name__)
 
 
@@ -70,6 +73,12 @@ class ImportSummary:
     :ivar updated: actions whose values changed (each got an ``action_update`` and audit rows).
     :ivar unchanged: actions already present with the same values.
     :ivar unmatched_agencies: agency names not found (and not created), first spelling each.
+    :ivar new_agencies: agency names not in the register that the import creates (or, for a dry
+        run, would create), first spelling each.
+    :ivar without_lead: ``{reason: actions}``: how many of the file's actions are left with no
+        lead agency (after the import, or a dry run's would-be import), by reason:
+        :data:`NO_LEAD_NAMED` (the row names none, or a redacted one) and
+        :data:`NO_LEAD_NOT_CREATED` (the agency is not in the register and was not created).
     """
 
     source: str
@@ -80,8 +89,27 @@ class ImportSummary:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     unmatched_agencies: list[str] = field(default_factory=list)
+    new_agencies: list[str] = field(default_factory=list)
+    without_lead: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     written: bool = False
+
+    @property
+    def actions_without_lead(self) -> int:
+        """Actions of the file left with no lead agency (every reason)."""
+        return sum(self.without_lead.values())
+
+    def lead_agency_notice(self) -> str | None:
+        """One sentence saying how many actions have no lead agency and why, or None."""
+        if not self.without_lead:
+            return None
+        verb = "would have" if self.dry_run else "have"
+        parts = [f"{n} because {reason}" for reason, n in self.without_lead.items()]
+        return (
+            f"{self.actions_without_lead} action(s) {verb} no lead agency: "
+            + "; ".join(parts)
+            + "."
+        )
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,6 +141,9 @@ class ImportSummary:
             "warnings": [p.as_dict() for p in self.warnings],
             "errors": [p.as_dict() for p in self.errors],
             "unmatched_agencies": list(self.unmatched_agencies),
+            "new_agencies": list(self.new_agencies),
+            "actions_without_lead": self.actions_without_lead,
+            "without_lead": dict(self.without_lead),
         }
 
 
@@ -753,7 +784,9 @@ def _compare(
             {"name": unmatched[k][:300], "active": True, "is_statutory_partner": False}
             for k in to_create
         ]
-        ids = pending.insert_new(db.agency, rows) if write else [None] * len(rows)
+        # a dry run gives each would-be agency a stand-in id (negative: never a real one), so
+        # that its actions count as linked, exactly as the real run then links them
+        ids = pending.insert_new(db.agency, rows) if write else [-1 - i for i in range(len(rows))]
         if write:
             pending.insert(
                 db.agency_alias,
@@ -762,6 +795,7 @@ def _compare(
         audit_created("agency", ids, [r["name"] for r in rows])
         agency_ids.update(zip(to_create, ids, strict=True))
         count("agency", len(rows))
+        summary.new_agencies = [unmatched[k] for k in to_create]
     left = [k for k in unmatched if k not in agency_ids]
     summary.unmatched_agencies = [unmatched[k] for k in left]
     if left:
@@ -952,6 +986,9 @@ def _compare(
                     lead_cache[p.lead_name] = agency_ids.get(normalise_alias(p.lead_name))
                 lead_id = lead_cache[p.lead_name]
             old = existing.get((rec_id, p.number)) if rec_id is not None else None
+            if lead_id is None and (old is None or old.lead_agency_id is None):
+                reason = NO_LEAD_NOT_CREATED if p.lead_name else NO_LEAD_NAMED
+                summary.without_lead[reason] = summary.without_lead.get(reason, 0) + 1
             if old is None:
                 new_plans.append(p)
                 new_rows.append(
@@ -1062,24 +1099,32 @@ def _compare(
             day = p.status_on(as_of or today)
             note_old = latest_note.get(old.id)
             extra = {}
-            if p.progress_note is not None and p.progress_note != note_old:
+            note_changed = p.progress_note is not None and p.progress_note != note_old
+            if note_changed:
                 extra["progress_note"] = (note_old, p.progress_note)
+            # A progress update (an action_update row) only for a new status or a new note: a
+            # re-import that only links a lead agency changes the action (audited) and nothing
+            # else, and a note equal to the action's latest is never written again.
+            progress_update = note_changed or "status" in changes
+            if not progress_update:
+                values["last_update_on"] = old.last_update_on
             if write:
                 row = {name: getattr(old, name) for name in old._fields}
                 pending.update(row, values, extra, day)
-                pending.insert(
-                    db.action_update,
-                    [
-                        {
-                            "action_id": old.id,
-                            "author_id": author,
-                            "created_at": _dated(p.updated_on, now),
-                            "status": p.status or old.status,
-                            "progress_note": p.progress_note,
-                            "effective_on": day,
-                        }
-                    ],
-                )
+                if progress_update:
+                    pending.insert(
+                        db.action_update,
+                        [
+                            {
+                                "action_id": old.id,
+                                "author_id": author,
+                                "created_at": _dated(p.updated_on, now),
+                                "status": p.status or old.status,
+                                "progress_note": p.progress_note if note_changed else None,
+                                "effective_on": day,
+                            }
+                        ],
+                    )
                 if "due_on" in changes:
                     pending.insert(
                         db.due_date_change,
