@@ -169,3 +169,25 @@ def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_
     assert restarted and not restarted & started
     images.close_browser()
     assert settled(lambda: not _alive(restarted))
+
+
+def test_a_browser_process_that_left_our_process_tree_is_still_ended(monkeypatch, mark):
+    """Under load the hanging browser's wrapper was told to stop: it ended its child and exited,
+    and the child's own ``sleep`` was left an orphan outside this process's tree, where a search
+    of our children cannot find it (CI left one behind). Every process of a browser start carries
+    the start's mark in its environment, so it is found and ended wherever it is."""
+    from monitoring.exports import images
+
+    token = f"test-{mark}"
+    monkeypatch.setenv(images.BROWSER_MARK, token)
+    # a shell that starts "sleep 600" in the background and exits at once: the sleep's parent
+    # is then init (or a subreaper), not this process
+    subprocess.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 &"], check=True)
+    monkeypatch.delenv(images.BROWSER_MARK)
+    orphans = images._marked(token)
+    assert len(orphans) == 1
+    assert not orphans & {child.pid for child in psutil.Process().children(recursive=True)}
+    assert running_fakes(mark) >= orphans  # the test's own check sees it too
+    images._end(orphans)
+    assert settled(lambda: not _alive(orphans))
+    assert images._marked(token) == set()

@@ -62,6 +62,29 @@ def _children() -> set[int]:
         return set()
 
 
+BROWSER_MARK = "MONITORING_CHART_BROWSER"
+"""An environment variable set, while a browser starts, to a value unique to that start: every
+process of that browser inherits it, so a timeout finds them all even once one has left our
+process tree (the browser's wrapper, told to stop, ends its child and exits, and the child's
+own child is then an orphan: case 11 under load)."""
+
+
+def _marked(token: str | None) -> set[int]:
+    """Ids of the processes (other than this one) started with ``BROWSER_MARK`` = ``token``."""
+    if not token:
+        return set()
+    found = set()
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if proc.environ().get(BROWSER_MARK) == token:
+                found.add(proc.pid)
+        except psutil.Error:  # another user's process, or gone meanwhile
+            continue
+    return found
+
+
 def _end(pids: set[int]) -> None:
     """Kill these processes and every process they started, and wait (briefly) for them, so none
     is left behind. Each is stopped (SIGSTOP) before its children are listed, so that none can
@@ -129,6 +152,7 @@ class _WarmBrowser:
         self.kaleido = None
         self.path: Path | None = None
         self.pids: set[int] = set()
+        self.token: str | None = None
         self.idle_close: asyncio.TimerHandle | None = None
         self.executor: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -150,11 +174,16 @@ class _WarmBrowser:
 
         before = _children()
         self.path = path
+        # every process of this browser inherits the mark (only while it starts: a later
+        # subprocess of ours must not carry it)
+        self.token = f"{os.getpid()}-{time.monotonic_ns()}"
+        os.environ[BROWSER_MARK] = self.token
         browser = kaleido.Kaleido(n=1, mathjax=False, path=str(path))
         self.kaleido = browser
         try:
             await browser.__aenter__()
         finally:
+            os.environ.pop(BROWSER_MARK, None)
             self.pids = _children() - before
 
     async def _draw(self, path: Path, figures, width: int, scale: float) -> dict[str, bytes]:
@@ -180,8 +209,8 @@ class _WarmBrowser:
         if browser is not None:
             with contextlib.suppress(Exception):  # whatever it says, the processes are ended
                 await asyncio.wait_for(browser.__aexit__(None, None, None), 10)
-        _end(self.pids)
-        self.pids = set()
+        _end(self.pids | _marked(self.token))
+        self.pids, self.token = set(), None
 
     def draw(self, path: Path, figures, width: int, scale: float, timeout: float):
         """Draw in the warm browser (starting it when needed) within ``timeout`` seconds.
@@ -238,25 +267,28 @@ class _WarmBrowser:
             threading.Thread(target=shut_pool, name="kaleido-io-end", daemon=True).start()
         else:
             pool_done.set()
+        token = self.token
         deadline = time.monotonic() + ABANDON_SECONDS
         while True:
-            _end(self.pids | (_children() - before))
+            _end(self.pids | (_children() - before) | _marked(token))
             # a pipe read in the pool ends once the browser is gone; a Popen once it has started
             if pool_done.wait(0.2) or time.monotonic() > deadline:
                 break
-        _end(_children() - before)  # whatever the last pool thread started before it ended
-        self.pids = set()
+        os.environ.pop(BROWSER_MARK, None)  # the start that set it will never pop it now
+        # whatever the last pool thread started before it ended
+        _end((_children() - before) | _marked(token))
+        self.pids, self.token = set(), None
 
     def close(self) -> None:
         """Close the browser now (at exit; a later call starts a new one)."""
         with self.lock:
             if self.loop is None or self.kaleido is None:
-                _end(self.pids)
+                _end(self.pids | _marked(self.token))
                 return
             try:
                 asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(15)
             except BaseException:  # noqa: BLE001 - at exit: end the processes whatever happened
-                _end(self.pids)
+                _end(self.pids | _marked(self.token))
 
 
 _WARM = _WarmBrowser()
