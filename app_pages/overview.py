@@ -46,7 +46,9 @@ widgets.tile(
     help="Share of recommendations the board has seen evidence for (practice changed).",
 )
 # Every tile that counts something opens its list: (label, figure, list kind, help).
-board = {kind: data.read(reads.tile_list, src, kind) for kind in reads.BOARD_TILES}
+# The board's figures are counts over their lists' own selects (equal to the lists' lengths);
+# a list is read only when the reader opens its tile.
+board = data.read(reads.tile_counts, src)
 counting_rows = [
     [
         ("Open actions", figures.open_actions, "open", None),
@@ -58,26 +60,26 @@ counting_rows = [
     [
         (
             "Decisions needed",
-            len(board["decisions"]),
+            board["decisions"],
             "decisions",
             "Target dates to approve, escalated actions, recommendations to assure, responses to "
             "chase (as in the meeting pack).",
         ),
         (
             "Escalated to the board",
-            len(board["escalated"]),
+            board["escalated"],
             "escalated",
             "Overdue actions that reached the board's level of the reminder ladder.",
         ),
         (
             "Items awaiting assurance",
-            len(board["for_assurance"]),
+            board["for_assurance"],
             "for_assurance",
             "Actions reported completed and recommendations ready for assurance.",
         ),
         (
             "Recommendations completed, not assured",
-            len(board["completed_not_assured"]),
+            board["completed_not_assured"],
             "completed_not_assured",
             "Recommendations whose actions are all closed, at least one completed, that the "
             "board has not assured.",

@@ -312,16 +312,44 @@ def tile_list(conn: Connection, src: Source, kind: str) -> pd.DataFrame:
     return completed_not_assured(conn, src)
 
 
-def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
-    """Recommendations whose delivery is done but which the board has not assured: at least one
-    action, every action closed and at least one completed or assured (DESIGN §4: completed is
-    not assured), and an assurance status still open (not assessed, or ready for assessment; a
-    recommendation closed as unacceptable, superseded or not applicable is not waiting), and not
-    :func:`monitoring.rules.recommendation_not_delivered` (e.g. its response was not accepted).
+def tile_counts(conn: Connection, src: Source) -> dict[str, int]:
+    """How many rows :func:`tile_list` lists for each board tile, without reading the lists: a
+    ``count(*)`` over the very selects each list runs (:func:`monitoring.exports.pack.count_rows`;
+    "decisions" the sum of its four parts, each select shared by two lists counted once,
+    :func:`monitoring.exports.pack.board_list_counts`), for the same source (date, filters,
+    scope), so each figure equals its list's length by construction. The Overview shows these
+    and reads a list only when the reader opens its tile.
 
-    :returns: DataFrame ``recommendation_id, review_ref, number, title, assurance_status``
-        (code), ``actions`` (int), ordered by review and recommendation.
+    :returns: ``{kind: rows}`` for every kind of :data:`BOARD_TILES` (the other tiles' figures
+        are :class:`monitoring.queries.OverviewFigures`').
     """
+    from monitoring.exports import pack
+
+    lists = tuple(kind for kind in BOARD_TILES if kind != "completed_not_assured")
+    counts = pack.board_list_counts(conn, lists, src.day, src.filters, records=src.records())
+    counts["completed_not_assured"] = pack.count_rows(conn, (_completed_not_assured_select(src),))
+    return {kind: counts[kind] for kind in BOARD_TILES}
+
+
+def tile_count(conn: Connection, src: Source, kind: str) -> int:
+    """:func:`tile_counts` for one board tile ``kind`` (one of :data:`BOARD_TILES`).
+
+    :raises ValueError: for another ``kind``.
+    """
+    from monitoring.exports import pack
+
+    if kind not in BOARD_TILES:
+        raise ValueError(f"kind must be one of {', '.join(BOARD_TILES)}, got {kind!r}")
+    if kind == "completed_not_assured":
+        return pack.count_rows(conn, (_completed_not_assured_select(src),))
+    (count,) = pack.board_list_counts(
+        conn, (kind,), src.day, src.filters, records=src.records()
+    ).values()
+    return count
+
+
+def _completed_not_assured_select(src: Source):
+    """The select :func:`completed_not_assured` runs (one row per recommendation)."""
     from sqlalchemy import and_, func
 
     from monitoring.db import review as review_table
@@ -338,7 +366,7 @@ def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
         .group_by(a.c.recommendation_id)
         .subquery()
     )
-    rows = conn.execute(
+    return (
         select(
             r.c.id,
             review_table.c.ref,
@@ -359,7 +387,20 @@ def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
             queries.recommendation_filter(src.filters, r, a),
         )
         .order_by(review_table.c.ref, r.c.id)
-    ).all()
+    )
+
+
+def completed_not_assured(conn: Connection, src: Source) -> pd.DataFrame:
+    """Recommendations whose delivery is done but which the board has not assured: at least one
+    action, every action closed and at least one completed or assured (DESIGN §4: completed is
+    not assured), and an assurance status still open (not assessed, or ready for assessment; a
+    recommendation closed as unacceptable, superseded or not applicable is not waiting), and not
+    :func:`monitoring.rules.recommendation_not_delivered` (e.g. its response was not accepted).
+
+    :returns: DataFrame ``recommendation_id, review_ref, number, title, assurance_status``
+        (code), ``actions`` (int), ordered by review and recommendation.
+    """
+    rows = conn.execute(_completed_not_assured_select(src)).all()
     frame = pd.DataFrame(
         rows,
         columns=[

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
 from sqlalchemy.sql.expression import FromClause
 
 from monitoring import asat, config, queries, rules, vocabulary
@@ -339,11 +339,11 @@ def _action_joins(a: FromClause = action):
     )
 
 
-def _ready_recommendations(conn: Connection, filters: Filters, records: Records) -> list:
-    """Recommendations ready for assurance (``ready_for_assessment`` and not withdrawn,
-    :func:`monitoring.rules.is_ready_for_assurance`): rows ``ref, number, title``."""
+def _ready_recommendations_select(filters: Filters, records: Records) -> Select:
+    """The select of recommendations ready for assurance (``ready_for_assessment`` and not
+    withdrawn, :func:`monitoring.rules.is_ready_for_assurance`): rows ``ref, number, title``."""
     r = records.r
-    return conn.execute(
+    return (
         select(review.c.ref, r.c.number, r.c.title)
         .select_from(r.join(review, review.c.id == r.c.review_id))
         .where(
@@ -351,7 +351,39 @@ def _ready_recommendations(conn: Connection, filters: Filters, records: Records)
             queries.recommendation_filter(filters, r, records.a),
         )
         .order_by(review.c.ref, r.c.id)
-    ).all()
+    )
+
+
+def _completed_actions_select(today: date, filters: Filters, records: Records) -> Select:
+    """The select of actions the agency reports ``completed`` (not yet assured by the board)."""
+    a = records.a
+    return (
+        select(*_action_ref_columns(a), a.c.completed_on)
+        .select_from(_action_joins(a))
+        .where(a.c.status == "completed", queries.action_filter(filters, today, 30, a))
+        .order_by(review.c.ref, recommendation.c.id, a.c.id)
+    )
+
+
+def for_assurance_selects(
+    today: date, filters: Filters = NO_FILTERS, *, records: Records = RECORDS_NOW
+) -> tuple[Select, ...]:
+    """The selects :func:`for_assurance` runs, one output row per row of each: the
+    recommendations ready for assurance, then the actions reported completed."""
+    return (
+        _ready_recommendations_select(filters, records),
+        _completed_actions_select(today, filters, records),
+    )
+
+
+def count_rows(conn: Connection, selects: tuple[Select, ...]) -> int:
+    """How many rows the ``selects`` return together: ``SELECT count(*)`` over each as a
+    subquery (its ``ORDER BY`` dropped, which changes no count), summed. A list built from the
+    rows of these selects, one output row per row, has this length (:func:`board_list_counts`)."""
+    return sum(
+        int(conn.execute(select(func.count()).select_from(s.order_by(None).subquery())).scalar())
+        for s in selects
+    )
 
 
 def for_assurance(
@@ -367,14 +399,9 @@ def for_assurance(
     :param records: the records read (default now; or as at a date, :mod:`monitoring.asat`).
     :returns: DataFrame ``kind, review_ref, item, description, agency, since (date or None)``.
     """
-    a = records.a
-    actions = conn.execute(
-        select(*_action_ref_columns(a), a.c.completed_on)
-        .select_from(_action_joins(a))
-        .where(a.c.status == "completed", queries.action_filter(filters, today, 30, a))
-        .order_by(review.c.ref, recommendation.c.id, a.c.id)
-    ).all()
-    recs = _ready_recommendations(conn, filters, records)
+    ready, completed = for_assurance_selects(today, filters, records=records)
+    actions = conn.execute(completed).all()
+    recs = conn.execute(ready).all()
     out = [
         {
             "kind": "Recommendation ready for assurance",
@@ -438,6 +465,30 @@ def national_dependencies(
     )
 
 
+def board_escalations_selects(
+    today: date, filters: Filters = NO_FILTERS, *, records: Records = RECORDS_NOW
+) -> tuple[Select, ...]:
+    """The one select :func:`board_escalations` runs (one output row per row): open actions
+    escalated to the board on ``today`` by the ladder rule, longest overdue first."""
+    from monitoring.reminders import escalation_ladder
+
+    days = tuple(step.days for step in escalation_ladder())
+    a = records.a
+    return (
+        select(
+            *_action_ref_columns(a),
+            a.c.due_on,
+            queries.days_overdue_sql(today, a).label("days_overdue"),
+        )
+        .select_from(_action_joins(a))
+        .where(
+            queries.is_escalated_to_board_sql(today, days, a),
+            queries.action_filter(filters, today, 30, a),
+        )
+        .order_by(a.c.due_on, a.c.id),
+    )
+
+
 def board_escalations(
     conn: Connection,
     today: date,
@@ -458,24 +509,16 @@ def board_escalations(
         agency, level, level_name, reached_on (date: the target date plus the level's days),
         days_overdue (int, as at today)``, longest overdue first.
     """
+    (escalated,) = board_escalations_selects(today, filters, records=records)
+    return _escalations_frame(conn.execute(escalated).all())
+
+
+def _escalations_frame(rows: list) -> pd.DataFrame:
+    """:func:`board_escalations`' DataFrame from the rows of its select, one row each."""
     from monitoring.reminders import escalation_ladder
 
     ladder = escalation_ladder()
     days = tuple(step.days for step in ladder)
-    a = records.a
-    rows = conn.execute(
-        select(
-            *_action_ref_columns(a),
-            a.c.due_on,
-            queries.days_overdue_sql(today, a).label("days_overdue"),
-        )
-        .select_from(_action_joins(a))
-        .where(
-            queries.is_escalated_to_board_sql(today, days, a),
-            queries.action_filter(filters, today, 30, a),
-        )
-        .order_by(a.c.due_on, a.c.id)
-    ).all()
     out = []
     for row in rows:
         level = rules.escalation_level_for(int(row.days_overdue), days)
@@ -497,23 +540,17 @@ def board_escalations(
     return pd.DataFrame(out, columns=columns)
 
 
-def decisions_needed(
-    conn: Connection,
-    today: date,
-    filters: Filters = NO_FILTERS,
-    *,
-    escalations: pd.DataFrame | None = None,
-    records: Records = RECORDS_NOW,
-) -> pd.DataFrame:
-    """What the board is asked to decide: pending target-date changes, actions escalated to the
-    board, recommendations ready for assurance, and responses overdue.
+def decisions_needed_selects(
+    today: date, filters: Filters = NO_FILTERS, *, records: Records = RECORDS_NOW
+) -> tuple[Select, ...]:
+    """The selects :func:`decisions_needed` runs, one output row per row of each, in its order:
+    target-date changes pending, actions escalated to the board (:func:`board_escalations_selects`),
+    recommendations ready for assurance, responses overdue.
 
     :param records: the records read (default now: changes pending now and requested on or
         before ``today``; as at a date: changes requested on or before it and not decided before
         its end, with statuses as they stood then, :mod:`monitoring.asat`).
-    :returns: DataFrame ``decision, review_ref, item, description, detail``.
     """
-    out: list[dict] = []
     a, r, ddc = records.a, records.r, due_date_change
     if records.end is None:
         open_request = and_(
@@ -525,7 +562,7 @@ def decisions_needed(
             ddc.c.requested_at < records.end,
             or_(ddc.c.decided_at.is_(None), ddc.c.decided_at >= records.end),
         )
-    pending = conn.execute(
+    pending = (
         select(
             *_action_ref_columns(a),
             ddc.c.old_due_on,
@@ -535,41 +572,8 @@ def decisions_needed(
         .select_from(_action_joins(a).join(ddc, ddc.c.action_id == a.c.id))
         .where(open_request, queries.action_filter(filters, today, 30, a))
         .order_by(ddc.c.requested_at)
-    ).all()
-    for p in pending:
-        out.append(
-            {
-                "decision": "Approve or refuse a new target date",
-                "review_ref": p.review_ref,
-                "item": f"Action {p.number}",
-                "description": p.description,
-                "detail": f"{uk_date(p.old_due_on) or 'no date'} → {uk_date(p.new_due_on)}: "
-                f"{p.reason}",
-            }
-        )
-    if escalations is None:
-        escalations = board_escalations(conn, today, filters, records=records)
-    for e in escalations.itertuples():
-        out.append(
-            {
-                "decision": "Escalated to the board: agree how to unblock",
-                "review_ref": e.review_ref,
-                "item": f"Action {e.number}",
-                "description": e.description,
-                "detail": f"{e.agency}, {e.days_overdue} days overdue",
-            }
-        )
-    for row in _ready_recommendations(conn, filters, records):
-        out.append(
-            {
-                "decision": "Assure or return a recommendation",
-                "review_ref": row.ref,
-                "item": f"Recommendation {row.number}",
-                "description": row.title or "",
-                "detail": "All actions completed; evidence to be seen",
-            }
-        )
-    late = conn.execute(
+    )
+    late = (
         select(review.c.ref, r.c.number, r.c.title, r.c.response_due_on)
         .select_from(r.join(review, review.c.id == r.c.review_id))
         .where(
@@ -587,7 +591,106 @@ def decisions_needed(
             queries.recommendation_filter(filters, r, a),
         )
         .order_by(r.c.response_due_on)
-    ).all()
+    )
+    (escalated,) = board_escalations_selects(today, filters, records=records)
+    return (pending, escalated, _ready_recommendations_select(filters, records), late)
+
+
+BOARD_LIST_SELECTS = {
+    "decisions": decisions_needed_selects,
+    "escalated": board_escalations_selects,
+    "for_assurance": for_assurance_selects,
+}
+"""The board's lists whose rows are one per row of their selects: list kind -> the function
+giving the selects (:func:`board_list_counts`)."""
+
+
+def board_list_counts(
+    conn: Connection,
+    kinds: tuple[str, ...],
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    records: Records = RECORDS_NOW,
+) -> dict[str, int]:
+    """How many rows each of the board's lists ``kinds`` has (``decisions``:
+    :func:`decisions_needed`, ``escalated``: :func:`board_escalations`, ``for_assurance``:
+    :func:`for_assurance`) for these arguments, without reading them: for each, the sum of
+    :func:`count_rows` over the very selects the list runs (:data:`BOARD_LIST_SELECTS`). A select
+    two lists share (the escalations, the recommendations ready for assurance) is counted once:
+    selects are the same when their SQL and parameters, as compiled for this database, are.
+
+    :returns: ``{kind: rows}``. :raises KeyError: for another kind.
+    """
+    counted: dict[tuple[str, str], int] = {}
+    out = {}
+    for kind in kinds:
+        total = 0
+        for one_select in BOARD_LIST_SELECTS[kind](today, filters, records=records):
+            compiled = one_select.compile(dialect=conn.dialect)
+            key = (str(compiled), repr(sorted(compiled.params.items())))
+            if key not in counted:
+                counted[key] = count_rows(conn, (one_select,))
+            total += counted[key]
+        out[kind] = total
+    return out
+
+
+def decisions_needed(
+    conn: Connection,
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    escalations: pd.DataFrame | None = None,
+    records: Records = RECORDS_NOW,
+) -> pd.DataFrame:
+    """What the board is asked to decide: pending target-date changes, actions escalated to the
+    board, recommendations ready for assurance, and responses overdue.
+
+    :param records: the records read (default now: changes pending now and requested on or
+        before ``today``; as at a date: changes requested on or before it and not decided before
+        its end, with statuses as they stood then, :mod:`monitoring.asat`).
+    :returns: DataFrame ``decision, review_ref, item, description, detail``.
+    """
+    out: list[dict] = []
+    pending_select, escalated_select, ready_select, late_select = decisions_needed_selects(
+        today, filters, records=records
+    )
+    pending = conn.execute(pending_select).all()
+    for p in pending:
+        out.append(
+            {
+                "decision": "Approve or refuse a new target date",
+                "review_ref": p.review_ref,
+                "item": f"Action {p.number}",
+                "description": p.description,
+                "detail": f"{uk_date(p.old_due_on) or 'no date'} → {uk_date(p.new_due_on)}: "
+                f"{p.reason}",
+            }
+        )
+    if escalations is None:
+        escalations = _escalations_frame(conn.execute(escalated_select).all())
+    for e in escalations.itertuples():
+        out.append(
+            {
+                "decision": "Escalated to the board: agree how to unblock",
+                "review_ref": e.review_ref,
+                "item": f"Action {e.number}",
+                "description": e.description,
+                "detail": f"{e.agency}, {e.days_overdue} days overdue",
+            }
+        )
+    for row in conn.execute(ready_select).all():
+        out.append(
+            {
+                "decision": "Assure or return a recommendation",
+                "review_ref": row.ref,
+                "item": f"Recommendation {row.number}",
+                "description": row.title or "",
+                "detail": "All actions completed; evidence to be seen",
+            }
+        )
+    late = conn.execute(late_select).all()
     for row in late:
         out.append(
             {
