@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import charts, config, measures, reads
+from monitoring import charts, config, measures, reads, vocabulary
 from monitoring.ui import data, session, tiles, widgets
 
 session.guard(__file__)
@@ -183,7 +183,12 @@ if top.empty:
 else:
     st.dataframe(
         # the key columns first: a phone (390 px) shows them without scrolling sideways
-        top[["review_ref", "number", "days_overdue", "description", "agency", "due_on"]],
+        top.assign(
+            number=[
+                vocabulary.action_ref(rec, number)
+                for rec, number in zip(top["recommendation_number"], top["number"], strict=True)
+            ]
+        )[["review_ref", "number", "days_overdue", "description", "agency", "due_on"]],
         hide_index=True,
         width="stretch",
         # fixed widths for the key columns, so that on a 390 px phone "Days overdue" is whole

@@ -424,3 +424,24 @@ __all__ = [
     "uk_date_time",
     "value_word",
 ]
+
+
+def action_ref(recommendation_number, number) -> str:
+    """An action's number as a board reads it: its recommendation's number and its own, "2.1",
+    so that two actions numbered 1 under different recommendations of one review read apart
+    (a fresh user saw "action 1" twice in the ten most overdue). A number already written with
+    its recommendation's ("2.1", "2.1a") is kept; with no recommendation number, the action's
+    own; "—" when the action has none.
+
+    >>> action_ref("2", "1"), action_ref("2", "2.1"), action_ref(None, "3"), action_ref("4", None)
+    ('2.1', '2.1', '3', '—')
+    """
+    if is_missing(number):
+        return MISSING
+    own = str(number).strip()
+    if is_missing(recommendation_number):
+        return own
+    parent = str(recommendation_number).strip()
+    if own.startswith(f"{parent}.") or own.startswith(f"{parent}-"):
+        return own
+    return f"{parent}.{own}"

@@ -173,7 +173,7 @@ def red_items_table(pack: MeetingPack) -> Table:
         [
             [
                 r.review_ref,
-                r.number,
+                vocabulary.action_ref(r.recommendation_number, r.number),
                 r.description,
                 r.agency,
                 uk_date(r.due_on) or vocabulary.NO_TARGET_DATE,

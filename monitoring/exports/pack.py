@@ -416,7 +416,7 @@ def for_assurance(
         {
             "kind": "Action completed, awaiting assurance",
             "review_ref": a.review_ref,
-            "item": f"Action {a.number}",
+            "item": f"Action {vocabulary.action_ref(a.recommendation_number, a.number)}",
             "description": a.description,
             "agency": a.agency,
             "since": rules.parse_iso(a.completed_on),
@@ -662,7 +662,7 @@ def decisions_needed(
             {
                 "decision": "Approve or refuse a new target date",
                 "review_ref": p.review_ref,
-                "item": f"Action {p.number}",
+                "item": f"Action {vocabulary.action_ref(p.recommendation_number, p.number)}",
                 "description": p.description,
                 "detail": f"{uk_date(p.old_due_on) or 'no date'} → {uk_date(p.new_due_on)}: "
                 f"{p.reason}",
@@ -675,7 +675,7 @@ def decisions_needed(
             {
                 "decision": "Escalated to the board: agree how to unblock",
                 "review_ref": e.review_ref,
-                "item": f"Action {e.number}",
+                "item": f"Action {vocabulary.action_ref(e.recommendation_number, e.number)}",
                 "description": e.description,
                 "detail": f"{e.agency}, {e.days_overdue} days overdue",
             }
