@@ -15,6 +15,7 @@ the rendered image. Real PFD data and the demo, on both backends; real Chromium 
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import date
 
 import numpy as np
@@ -22,6 +23,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Inches
 from pypdf import PdfReader
 
 from monitoring import charts, exports, importer, rules
@@ -121,18 +124,26 @@ def check_pdf(data: bytes) -> int:
 
 
 def check_pptx(data: bytes) -> int:
-    """Assert that every picture of the deck lies inside its slide; return how many there are."""
+    """Assert that every picture of the deck lies inside its slide, below the section's
+    introduction and clear of the other pictures; return how many there are."""
     deck = Presentation(io.BytesIO(data))
     count = 0
     for number, slide in enumerate(deck.slides, start=1):
-        for shape in slide.shapes:
-            if shape.shape_type != 13:  # MSO_SHAPE_TYPE.PICTURE
-                continue
-            count += 1
+        pictures = [shape for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+        count += len(pictures)
+        for shape in pictures:
             where = (number, shape.left, shape.top, shape.width, shape.height)
-            assert shape.left >= 0 and shape.top >= 0, where
+            assert shape.left >= 0 and shape.top >= Inches(1.4), where
             assert shape.left + shape.width <= deck.slide_width, where
             assert shape.top + shape.height <= deck.slide_height, where
+        for one, other in itertools.combinations(pictures, 2):
+            apart = (
+                one.left + one.width <= other.left
+                or other.left + other.width <= one.left
+                or one.top + one.height <= other.top
+                or other.top + other.height <= one.top
+            )
+            assert apart, (number, one.name, other.name)
     return count
 
 
