@@ -65,6 +65,12 @@ MULTILINE_RAISE_EM = 0.7
 cut off at the figure's top edge."""
 
 
+AXIS_SPACE = 60
+"""Pixels under a horizontal chart's plot for its tick labels and axis title."""
+LEGEND_ROW = 22
+"""Pixels: the height of one row of a legend."""
+
+
 def text_lines(text: str | None) -> int:
     """How many lines Plotly draws for ``text`` (one more than its ``<br>`` tags; none for an
     empty text)."""
@@ -280,10 +286,14 @@ def rag_by_review_chart(
     _layout(fig, title, "Number of actions", "Review", height=max(260, 70 * len(refs) + 140))
     if subtitle:  # its own space in the top margin, above the first bar
         _pin_title(fig, title, subtitle)
-    height = 70 * len(refs) + 80 + fig.layout.margin.t  # bars, axis and legend, then the titles
-    plot = height - fig.layout.margin.t - 80  # about the plot area's height (px)
-    # the legend a fixed distance under the axis title, not a fifth of a tall plot below it
-    fig.update_layout(height=max(260, height), legend={"y": -min(0.2, 75 / max(plot, 1))})
+    # the legend at the figure's foot, in a bottom margin that holds the axis and a legend row
+    # per rating (a phone stacks them), so it never lies over the axis title or a bar
+    bottom = AXIS_SPACE + LEGEND_ROW * len(fig.data) + TITLE_PAD
+    fig.update_layout(
+        height=max(260, 70 * len(refs) + fig.layout.margin.t + bottom),
+        margin={"b": bottom},
+        legend={"yref": "container", "y": 0, "yanchor": "bottom"},
+    )
     return fig
 
 
