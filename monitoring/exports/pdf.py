@@ -230,6 +230,11 @@ CHART_GAP = 6.0
 """Millimetres between two charts side by side, and below a row of charts."""
 
 
+SHRINK_TO_STAY = 0.85
+"""Charts that fit in what is left of the page at this share of the size they would have on a
+new page (or more) are drawn there, scaled down; smaller than that, they start a new page."""
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     """Pixels: a PNG's ``(width, height)``, from its header (IHDR)."""
     if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
@@ -260,13 +265,14 @@ def chart_boxes(
 
 def _charts(pdf: _Report, charts: list[tuple[str, bytes]]) -> None:
     """Draw a section's charts side by side, never past the page's bottom margin (so never under
-    the footer): at full half-page width where they fit in what is left of the page; otherwise
-    on a new page, scaled down (keeping their aspect ratio) when taller than a whole page."""
+    the footer): in what is left of the page, scaled down (keeping their aspect ratio) to fit it,
+    unless that makes them smaller than :data:`SHRINK_TO_STAY` of their size on a new page; then
+    on a new page, scaled down when taller than a whole page."""
     sizes = [_png_size(png) for _name, png in charts]
     bottom = pdf.page_break_trigger  # the page's height less its bottom margin
     here = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.get_y(), bottom=bottom)
     fresh = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.t_margin, bottom=bottom)
-    if here[0][2] < fresh[0][2]:  # drawn larger on a new page
+    if here[0][2] < SHRINK_TO_STAY * fresh[0][2]:  # drawn much larger on a new page
         pdf.add_page()
     boxes = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.get_y(), bottom=bottom)
     for (name, png), (x, y, w, h) in zip(charts, boxes, strict=True):
