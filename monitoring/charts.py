@@ -6,6 +6,10 @@ hover text (WCAG 1.4.1). Each figure has a title and axis titles.
 
 from __future__ import annotations
 
+import math
+import re
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -43,10 +47,89 @@ def chart_text(value) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+TITLE_SIZE = 17
+"""Pixels: the chart title's font size (the template's)."""
+SUBTITLE_SIZE = 13
+"""Pixels: a chart subtitle's font size."""
+LINE_SPACING = 1.3
+"""Plotly's line height, in ems, between the lines of a title or subtitle (plotly.js
+``LINE_SPACING``)."""
+SUBTITLE_GAP_EM = 1.6
+"""Ems of the subtitle's font between the title's last line and the subtitle (plotly.js
+``SUBTITLE_PADDING_EM``)."""
+TITLE_PAD = 10
+"""Pixels above the title's first line and below the subtitle's last, before the plot."""
+MULTILINE_RAISE_EM = 0.7
+"""Ems of the title's font that plotly.js raises a title of two or more lines pinned to the top
+(it drops the top anchor's 0.7 em shift): the padding adds them back, so the first line is not
+cut off at the figure's top edge."""
+
+
+AXIS_SPACE = 60
+"""Pixels under a horizontal chart's plot for its tick labels and axis title."""
+LEGEND_ROW = 22
+"""Pixels: the height of one row of a legend."""
+
+
+def text_lines(text: str | None) -> int:
+    """How many lines Plotly draws for ``text`` (one more than its ``<br>`` tags; none for an
+    empty text)."""
+    if not text:
+        return 0
+    return len(re.findall(r"<br\s*/?>", text, flags=re.IGNORECASE)) + 1
+
+
+def title_pad(title: str | None) -> float:
+    """Pixels: the title's padding above it (:data:`TITLE_PAD`, and :data:`MULTILINE_RAISE_EM`
+    for a title of two or more lines)."""
+    return TITLE_PAD + (MULTILINE_RAISE_EM * TITLE_SIZE if text_lines(title) > 1 else 0)
+
+
+def title_margin(title: str | None, subtitle: str | None = None) -> int:
+    """Pixels: the top margin that holds every line of ``title`` and ``subtitle`` above the plot,
+    with the title pinned to the top of the figure (:func:`_pin_title`): the padding, the title's
+    lines, the gap, the subtitle's lines, the padding. So a title or subtitle never lies over a
+    bar, however many lines it has."""
+    height = title_pad(title) + text_lines(title) * TITLE_SIZE * LINE_SPACING
+    if subtitle:
+        height += (
+            SUBTITLE_GAP_EM * SUBTITLE_SIZE + text_lines(subtitle) * SUBTITLE_SIZE * LINE_SPACING
+        )
+    return int(math.ceil(height + TITLE_PAD))
+
+
+def _pin_title(fig: go.Figure, title: str, subtitle: str | None = None) -> None:
+    """Put the title (and subtitle) at the top of the figure, growing downwards, and make the top
+    margin :func:`title_margin` (Plotly's default centres the title in the margin, so a second line
+    or a subtitle ran over the first bar)."""
+    settings = {
+        "text": title,
+        "font": {"size": TITLE_SIZE},
+        "yref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "pad": {"t": title_pad(title)},
+        "automargin": False,
+    }
+    if subtitle:
+        settings["subtitle"] = {"text": subtitle, "font": {"size": SUBTITLE_SIZE}}
+    fig.update_layout(title=settings, margin={"t": title_margin(title, subtitle)})
+
+
+def wrap_title(text: str, width: int = 40) -> str:
+    """``text`` with each of its lines (split at ``<br>``) wrapped at ``width`` characters and
+    joined with ``<br>``: Plotly never wraps a title, so a long line ran off a phone's chart."""
+    lines = re.split(r"<br\s*/?>", text, flags=re.IGNORECASE)
+    return "<br>".join(
+        wrapped for line in lines for wrapped in (textwrap.wrap(line, width) or [""])
+    )
+
+
 def _layout(
     fig: go.Figure, title: str, x_title: str, y_title: str, height: int | None = None
 ) -> go.Figure:
-    fig.update_layout(template="monitoring", title={"text": title}, height=height)
+    fig.update_layout(template="monitoring", height=height)
+    _pin_title(fig, title)
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title)
     return fig
@@ -164,10 +247,12 @@ def rag_by_review_chart(
     subtitle = None
     if reviews > max_reviews:
         shown = worst_reviews(frame, max_reviews)
-        subtitle = others_rag_words(frame[~frame.index.isin(shown.index)], reviews - max_reviews)
+        subtitle = wrap_title(
+            others_rag_words(frame[~frame.index.isin(shown.index)], reviews - max_reviews), 50
+        )
         frame = shown
-        # a second line: one line is cut off in a half-width column
-        title = (
+        # more lines: one line is cut off in a half-width column and on a phone (390 px)
+        title = wrap_title(
             f"{title}:<br>the {max_reviews} of {reviews:,} with the most red, then amber, actions"
         )
     labels = rules.rag_labels()
@@ -199,9 +284,16 @@ def rag_by_review_chart(
     fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(autorange="reversed")
     _layout(fig, title, "Number of actions", "Review", height=max(260, 70 * len(refs) + 140))
-    if subtitle:
-        fig.update_layout(title={"subtitle": {"text": subtitle, "font": {"size": 13}}})
-        fig.update_layout(margin={"t": 100})
+    if subtitle:  # its own space in the top margin, above the first bar
+        _pin_title(fig, title, subtitle)
+    # the legend at the figure's foot, in a bottom margin that holds the axis and a legend row
+    # per rating (a phone stacks them), so it never lies over the axis title or a bar
+    bottom = AXIS_SPACE + LEGEND_ROW * len(fig.data) + TITLE_PAD
+    fig.update_layout(
+        height=max(260, 70 * len(refs) + fig.layout.margin.t + bottom),
+        margin={"b": bottom},
+        legend={"yref": "container", "y": 0, "yanchor": "bottom"},
+    )
     return fig
 
 

@@ -130,18 +130,18 @@ def _section_slide(prs: Presentation, section: Section, images: dict[str, bytes]
     for index, table in enumerate(section.tables):
         space = (bottom - top) // (len(section.tables) - index)
         top += _add_table(slide, table, MARGIN, top, table_width, space)
-    if charts:
+    if charts:  # side by side in the space right of the tables, each inside the slide
         left = MARGIN + table_width + Inches(0.3)
-        width = SLIDE_WIDTH - left - MARGIN
-        height = (SLIDE_HEIGHT - TOP - Inches(0.2)) // len(charts)
-        y = TOP
-        for name in charts:
-            picture = _picture(slide, images[name], name, left, y, width)
-            if picture.height > height:  # keep the aspect ratio, fit the share of the slide
+        gap = Inches(0.2)
+        width = (SLIDE_WIDTH - left - MARGIN - gap * (len(charts) - 1)) // len(charts)
+        top = Inches(1.45)  # below the introduction's box (1.0 to 1.4 in)
+        height = SLIDE_HEIGHT - top - Inches(0.2)
+        for index, name in enumerate(charts):
+            picture = _picture(slide, images[name], name, left + index * (width + gap), top, width)
+            if picture.height > height:  # keep the aspect ratio, fit the slide's height
                 scale = height / picture.height
                 picture.height = int(picture.height * scale)
                 picture.width = int(picture.width * scale)
-            y += picture.height
     return slide
 
 

@@ -222,22 +222,62 @@ def _section(pdf: _Report, section: Section, images: dict[str, bytes]) -> None:
     for table in section.tables:
         _table(pdf, table)
     charts = [(name, images[name]) for name in section.charts if images.get(name)]
-    if charts:  # side by side, half the page width each
-        width = (pdf.epw - 6) / 2
-        if pdf.will_page_break(80):
-            pdf.add_page()
-        top = pdf.get_y()
-        heights = []
-        for index, (name, png) in enumerate(charts):
-            info = pdf.image(
-                io.BytesIO(png),
-                x=pdf.l_margin + index % 2 * (width + 6),
-                y=top,
-                w=width,
-                alt_text=CHART_ALT.get(name, name),
-            )
-            heights.append(info.rendered_height)
-        pdf.set_y(top + max(heights) + 4)
+    if charts:
+        _charts(pdf, charts)
+
+
+CHART_GAP = 6.0
+"""Millimetres between two charts side by side, and below a row of charts."""
+
+
+SHRINK_TO_STAY = 0.85
+"""Charts that fit in what is left of the page at this share of the size they would have on a
+new page (or more) are drawn there, scaled down; smaller than that, they start a new page."""
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Pixels: a PNG's ``(width, height)``, from its header (IHDR)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("a chart image is not a PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def chart_boxes(
+    sizes: list[tuple[int, int]], *, left: float, width: float, top: float, bottom: float
+) -> list[tuple[float, float, float, float]]:
+    """Millimetres: where each chart of a row is drawn, ``(x, y, w, h)``, side by side in
+    ``width`` from ``left`` (two to a row, half the width each, less :data:`CHART_GAP`), at
+    ``top``, each keeping its aspect ratio and scaled down, all alike, so that the tallest ends at
+    ``bottom`` at the latest.
+
+    :param sizes: each chart's ``(width, height)`` in pixels.
+    """
+    columns = min(2, len(sizes))
+    column = (width - CHART_GAP * (columns - 1)) / columns
+    tallest = max(column * h / w for w, h in sizes)
+    scale = min(1.0, (bottom - top) / tallest)
+    boxes = []
+    for index, (w, h) in enumerate(sizes):
+        drawn = column * scale
+        boxes.append((left + index % columns * (column + CHART_GAP), top, drawn, drawn * h / w))
+    return boxes
+
+
+def _charts(pdf: _Report, charts: list[tuple[str, bytes]]) -> None:
+    """Draw a section's charts side by side, never past the page's bottom margin (so never under
+    the footer): in what is left of the page, scaled down (keeping their aspect ratio) to fit it,
+    unless that makes them smaller than :data:`SHRINK_TO_STAY` of their size on a new page; then
+    on a new page, scaled down when taller than a whole page."""
+    sizes = [_png_size(png) for _name, png in charts]
+    bottom = pdf.page_break_trigger  # the page's height less its bottom margin
+    here = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.get_y(), bottom=bottom)
+    fresh = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.t_margin, bottom=bottom)
+    if here[0][2] < SHRINK_TO_STAY * fresh[0][2]:  # drawn much larger on a new page
+        pdf.add_page()
+    boxes = chart_boxes(sizes, left=pdf.l_margin, width=pdf.epw, top=pdf.get_y(), bottom=bottom)
+    for (name, png), (x, y, w, h) in zip(charts, boxes, strict=True):
+        pdf.image(io.BytesIO(png), x=x, y=y, w=w, h=h, alt_text=CHART_ALT.get(name, name))
+    pdf.set_y(min(bottom, max(y + h for _x, y, _w, h in boxes) + CHART_GAP / 1.5))
 
 
 def write_pdf(
