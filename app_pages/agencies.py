@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import charts, config, reads
+from monitoring import charts, config, queries, reads
 from monitoring.ui import data, queue, session, tiles, widgets
 
 session.guard(__file__)
@@ -59,7 +59,9 @@ st.dataframe(
         "last_update_on": st.column_config.TextColumn("Latest update", width="medium"),
     },
 )
-names = dict(zip(scorecard["agency_id"], scorecard["agency"], strict=True))
+# every row a choice, "Lead agency not recorded" too (its id is queries.NO_AGENCY_ID, which the
+# agency filter reads as "no lead agency"), so each row's table lists the actions it counts
+names = {int(i): name for i, name in zip(scorecard["agency_id"], scorecard["agency"], strict=True)}
 overdue = scorecard[scorecard["overdue"] > 0]
 if overdue.empty:
     st.success("No overdue actions.")
@@ -86,6 +88,11 @@ st.caption(
     if as_at
     else "The actions as they are now (filters apply)."
 )
+if agency_id == queries.NO_AGENCY_ID:
+    st.caption(
+        "These actions have no lead agency recorded (the source left it empty or redacted it): "
+        "the board may wish to ask who leads them."
+    )
 chosen = replace(src, filters=replace(src.filters, agency_ids=(agency_id,)))
 actions = data.read(reads.action_list, chosen, limit=queue.QUEUE_ROWS, worst_first=True)
 total = data.read(reads.action_count, chosen)

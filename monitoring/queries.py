@@ -74,6 +74,23 @@ class Filters:
 
 NO_FILTERS = Filters()
 
+NO_AGENCY_ID = 0
+"""The lead-agency id that stands for "Lead agency not recorded" (:data:`NO_AGENCY`): no agency
+row has it (ids start at 1), so ``Filters(agency_ids=(NO_AGENCY_ID,))`` keeps the actions with no
+lead agency, beside any real ids (:func:`lead_agency_in`), and the read models that group by
+agency (:func:`monitoring.reads.scorecard`, :func:`monitoring.reads.overdue_by_agency`) give
+that group this id, so a click on its bar or a choice in a list filters to exactly its rows."""
+
+
+def lead_agency_in(agency_ids: tuple[int, ...], a: FromClause = action) -> ColumnElement[bool]:
+    """SQL true for the actions of ``a`` led by one of ``agency_ids``, and for those with no lead
+    agency when :data:`NO_AGENCY_ID` is one of them."""
+    real = tuple(i for i in agency_ids if i != NO_AGENCY_ID)
+    clauses = [a.c.lead_agency_id.in_(real)] if real else []
+    if NO_AGENCY_ID in agency_ids:
+        clauses.append(a.c.lead_agency_id.is_(None))
+    return or_(*clauses) if clauses else literal(False)
+
 
 def iso(day: date) -> str:
     """A date as stored: ``YYYY-MM-DD``."""
@@ -298,7 +315,7 @@ def action_filter(
     if filters.review_ids:
         clauses.append(a.c.review_id.in_(filters.review_ids))
     if filters.agency_ids:
-        clauses.append(a.c.lead_agency_id.in_(filters.agency_ids))
+        clauses.append(lead_agency_in(filters.agency_ids, a))
     if filters.theme_ids:
         clauses.append(
             a.c.recommendation_id.in_(
@@ -338,9 +355,7 @@ def recommendation_filter(
         )
     if filters.agency_ids:
         clauses.append(
-            r.c.id.in_(
-                select(a.c.recommendation_id).where(a.c.lead_agency_id.in_(filters.agency_ids))
-            )
+            r.c.id.in_(select(a.c.recommendation_id).where(lead_agency_in(filters.agency_ids, a)))
         )
     return and_(*clauses)
 
@@ -1177,7 +1192,9 @@ def filter_options(
 
     :returns: ``{"review_types": [(code, label)], "reviews": [(id, "REF – title")],
         "agencies": [(id, name)], "themes": [(id, name)]}``; review types and reviews as present in
-        the data, agencies (active, or leading an action) and themes by name.
+        the data, agencies (active, or leading an action) and themes by name (with
+        ``reviews_in_scope``: only themes of recommendations of those reviews); the agencies end
+        with ``(NO_AGENCY_ID, NO_AGENCY)`` when an action in scope has no lead agency.
     """
     visible = reviews_in_scope if reviews_in_scope is not None else literal(True)
     types = conn.execute(
@@ -1188,22 +1205,42 @@ def filter_options(
     )
     # A merged agency (inactive, its actions moved) is no longer a choice.
     leading = select(action.c.lead_agency_id).where(action.c.lead_agency_id.is_not(None))
+    in_scope = action.c.review_id.in_(select(review.c.id).where(visible))
     if reviews_in_scope is None:
         offered = or_(agency.c.active.is_(True), agency.c.id.in_(leading))
+        themes_offered = literal(True)
     else:
         # a reader narrowed to some reviews (a viewer: the published ones) is offered only the
-        # agencies leading an action in them: the others' names would tell of unpublished reviews
-        offered = agency.c.id.in_(
-            leading.join_from(action, review, review.c.id == action.c.review_id).where(visible)
+        # agencies leading an action in them, and only the themes of their recommendations: the
+        # others' names would tell of unpublished reviews
+        offered = agency.c.id.in_(leading.where(in_scope))
+        themes_offered = theme.c.id.in_(
+            select(recommendation_theme.c.theme_id).where(
+                recommendation_theme.c.recommendation_id.in_(
+                    select(recommendation.c.id).where(
+                        recommendation.c.review_id.in_(select(review.c.id).where(visible))
+                    )
+                )
+            )
         )
-    agencies = conn.execute(
-        select(agency.c.id, agency.c.name).where(offered).order_by(agency.c.name)
+    agencies = [
+        tuple(r)
+        for r in conn.execute(
+            select(agency.c.id, agency.c.name).where(offered).order_by(agency.c.name)
+        )
+    ]
+    unled = conn.execute(
+        select(action.c.id).where(action.c.lead_agency_id.is_(None), in_scope).limit(1)
+    ).first()
+    if unled is not None:
+        agencies.append((NO_AGENCY_ID, NO_AGENCY))
+    themes = conn.execute(
+        select(theme.c.id, theme.c.name).where(themes_offered).order_by(theme.c.name)
     )
-    themes = conn.execute(select(theme.c.id, theme.c.name).order_by(theme.c.name))
     return {
         "review_types": [(t, t.replace("_", " ")) for (t,) in types],
         "reviews": [(i, f"{ref} – {title}") for i, ref, title in reviews],
-        "agencies": [tuple(r) for r in agencies],
+        "agencies": agencies,
         "themes": [tuple(r) for r in themes],
     }
 

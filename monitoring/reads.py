@@ -35,7 +35,10 @@ def _live(src: Source) -> bool:
 
 def filter_options(conn: Connection, scope: Scope, today: date) -> dict[str, list[tuple]]:
     """The sidebar's choices (:func:`monitoring.queries.filter_options`) for reviews the reader
-    may read on ``today``."""
+    may read on ``today``: a viewer's every choice (review types, reviews, lead agencies,
+    themes) comes only from the reviews published by ``today``. The lead agencies end with
+    ``(NO_AGENCY_ID, "Lead agency not recorded")`` when an action the reader may read has no
+    lead agency."""
     if scope.published_only:
         return queries.filter_options(conn, asat.published_by(today))
     return queries.filter_options(conn)
@@ -67,10 +70,26 @@ def rag_by_review(conn: Connection, src: Source) -> pd.DataFrame:
 
 
 def overdue_by_agency(conn: Connection, src: Source, limit: int | None = None) -> pd.DataFrame:
-    """Overdue actions per lead agency, most first: ``agency_id, agency, overdue``."""
+    """Overdue actions per lead agency, most first: ``agency_id, agency, overdue``; the actions
+    with no lead agency are the row ``agency_id`` :data:`monitoring.queries.NO_AGENCY_ID`,
+    ``agency`` "Lead agency not recorded" (the id the agency filter takes for them)."""
     if not _live(src):
-        return rollups.overdue_by_agency(conn, src.today, src.filters, limit=limit)
-    return queries.overdue_by_agency(conn, src.day, src.filters, limit=limit, a=src.records().a)
+        frame = rollups.overdue_by_agency(conn, src.today, src.filters, limit=limit)
+    else:
+        frame = queries.overdue_by_agency(
+            conn, src.day, src.filters, limit=limit, a=src.records().a
+        )
+    return no_agency_ids(frame)
+
+
+def no_agency_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the "Lead agency not recorded" row's missing ``agency_id`` as
+    :data:`monitoring.queries.NO_AGENCY_ID`, and ids as ints."""
+    if frame.empty or not frame["agency_id"].isna().any():
+        return frame
+    frame = frame.copy()
+    frame["agency_id"] = frame["agency_id"].fillna(queries.NO_AGENCY_ID).astype(int)
+    return frame
 
 
 def most_overdue(conn: Connection, src: Source, limit: int = 10) -> pd.DataFrame:
@@ -81,11 +100,15 @@ def most_overdue(conn: Connection, src: Source, limit: int = 10) -> pd.DataFrame
 def scorecard(conn: Connection, src: Source) -> pd.DataFrame:
     """The agency scorecard (:func:`monitoring.queries.agency_scorecard`): for the records now,
     read from the roll-ups (:func:`monitoring.rollups.agency_scorecard`, which itself counts live
-    what they cannot answer)."""
+    what they cannot answer). The actions with no lead agency are the row ``agency_id``
+    :data:`monitoring.queries.NO_AGENCY_ID` ("Lead agency not recorded"): filtering on that id
+    lists exactly the actions the row counts."""
     if not _live(src):
-        return rollups.agency_scorecard(conn, src.today, src.filters)
-    return queries.agency_scorecard_from(
-        conn, src.day, src.filters, src.records().a, stale_days=src.stale_days
+        return no_agency_ids(rollups.agency_scorecard(conn, src.today, src.filters))
+    return no_agency_ids(
+        queries.agency_scorecard_from(
+            conn, src.day, src.filters, src.records().a, stale_days=src.stale_days
+        )
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import statistics
 from datetime import date, timedelta
 
-import pandas as pd
 import pytest
 from sqlalchemy import select, text
 
@@ -95,7 +94,8 @@ def _assert_scorecard_matches_rules(engine, src) -> int:
         frame = reads.scorecard(conn, src)
         expected = _scorecard_by_rules(conn, src)
     got = {
-        (None if pd.isna(row["agency_id"]) else int(row["agency_id"])): {
+        # "Lead agency not recorded" is the row reads give queries.NO_AGENCY_ID (the filter's id)
+        (None if row["agency_id"] == queries.NO_AGENCY_ID else int(row["agency_id"])): {
             k: v for k, v in row.items() if k != "agency_id"
         }
         for row in frame.to_dict("records")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitoring import charts
+from monitoring import charts, queries
 from monitoring.ui import widgets
 from monitoring.ui.text import md
 
@@ -48,7 +48,7 @@ def chart_selection(chart_key: str, state_key: str, prefix: str) -> None:
     """The ``on_select`` callback of a chart whose bars carry record ids (:func:`charts.selected_id`):
     a click on a bar shows the list ``"{prefix}:{id}"`` (e.g. ``review:3``); a click on a bar
     that names no record (an "all others" bar) changes nothing."""
-    record_id = charts.selected_id(st.session_state.get(chart_key))
+    record_id = _picked_id(st.session_state.get(chart_key))
     if record_id is not None:
         st.session_state[state_key] = f"{prefix}:{record_id}"
 
@@ -58,7 +58,7 @@ def chart_picks(chart_key: str, widget_key: str, allowed) -> None:
     (``widget_key``) of those records: a click on a bar chooses its record in the box when it is
     one of ``allowed``."""
     event = st.session_state.get(chart_key)
-    record_id = charts.selected_id(event)
+    record_id = _picked_id(event)
     if record_id is not None and record_id in allowed:
         st.session_state[widget_key] = record_id
         st.session_state.pop(unnamed_pick_key(widget_key), None)
@@ -66,6 +66,29 @@ def chart_picks(chart_key: str, widget_key: str, allowed) -> None:
         # a bar that names no one record ("All other N agencies"): say so, rather than leave
         # the previous choice standing as if it were the answer
         st.session_state[unnamed_pick_key(widget_key)] = True
+
+
+def _picked_id(event) -> int | None:
+    """:func:`charts.selected_id`, or :data:`queries.NO_AGENCY_ID` for the "Lead agency not
+    recorded" bar (whose id the read models give as that number, which selected_id passes over)."""
+    record_id = charts.selected_id(event)
+    if record_id is not None:
+        return record_id
+    try:
+        points = event["selection"]["points"] or ()
+    except (KeyError, TypeError):
+        return None
+    for point in points:
+        value = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value == queries.NO_AGENCY_ID
+        ):
+            return queries.NO_AGENCY_ID
+    return None
 
 
 def unnamed_pick_key(widget_key: str) -> str:
