@@ -278,6 +278,26 @@ def uk_date_time(value: str | None) -> str:
     return f"{uk_date(moment.date())} {moment:%H:%M}"
 
 
+def effective_words(
+    effective_on: date | str | None, recorded: str | None, *, with_time: bool = False
+) -> str:
+    """When a change counts, as every page dates it: the day it was effective (``effective_on``,
+    the date the rest of the app uses, e.g. an import's as-of date) and, where the day it was
+    recorded (``recorded``, a stored UTC timestamp, shown as its London day) differs, that day
+    too: "1 Feb 2026 (recorded 1 Dec 2026)". With no effective date, or the same day, just the
+    day recorded. ``with_time``: the recorded day with its UK time (``d MMM yyyy HH:MM``), for
+    the audit trail. "—" when there is neither."""
+    stamp = uk_date_time(recorded) if with_time else uk_date(recorded)
+    if is_missing(effective_on) or not effective_on:
+        return stamp or MISSING
+    effective = uk_date(str(effective_on)[:10])
+    if not stamp or stamp == MISSING:
+        return effective
+    if uk_date(recorded) == effective:
+        return stamp
+    return f"{effective} (recorded {stamp})"
+
+
 def month_year(value: date) -> str:
     """A month as ``Jun 2026`` (chart periods, measure periods)."""
     return f"{value:%b %Y}"
@@ -306,6 +326,11 @@ ENTITY_LABELS = {
     "measure": "Measure",
     "measure_observation": "Measure value",
     "feedback": "Feedback from children and families",
+    "theme": "Theme",
+    "recommendation_theme": "Theme of a recommendation",
+    "action_update": "Progress update",
+    "escalation": "Escalation",
+    "agency_merge": "Agency merge",
 }
 """Words for ``audit_log.entity``."""
 
@@ -338,14 +363,119 @@ FIELD_LABELS = {
     "via": "Received as",
     "merged": "Agencies merged",
     "merge_undone": "Merge undone",
+    "merged_into": "Merged into",
     "assured_on_measure": "Assured on the measure",
+    # every other column of the records whose trail the History page shows (an edit or an
+    # import may audit any of them), and the fields written by imports, merges and accounts
+    "created": "Record created",
+    "note": "Note",
+    "name": "Name",
+    "active": "Active",
+    "number": "Number",
+    "ref": "Reference",
+    "text": "Recommendation text",
+    "scope": "Scope",
+    "priority": "Priority",
+    "addressed_to": "Addressed to",
+    "response_due_on": "Response due",
+    "responded_on": "Responded on",
+    "national_dependency": "Depends on national action",
+    "lead_officer": "Lead officer",
+    "due_on_approximate": "Target date approximate",
+    "rag_override_reason": "Reason for the RAG override",
+    "last_update_on": "Latest update",
+    "review_type": "Review type",
+    "board": "Board",
+    "published_on": "Published on",
+    "summary": "Summary",
+    "source_url": "Source link",
+    "review_id": "Review",
+    "recommendation_id": "Recommendation",
+    "agency_id": "Agency",
+    "theme_id": "Theme",
+    "meeting_id": "Meeting",
+    "measure_id": "Measure",
+    "author_id": "Written by",
+    "file_path": "File",
+    "sha256": "File fingerprint",
+    "size_bytes": "File size (bytes)",
+    "content_type": "File type",
+    "uploaded_by": "Uploaded by",
+    "uploaded_at": "Uploaded",
+    "verified_by": "Checked by",
+    "verified_at": "Checked",
+    "requested_by": "Asked by",
+    "requested_at": "Asked",
+    "decided_at": "Decided",
+    "entity": "Record",
+    "level": "Escalation level",
+    "level_name": "Escalation",
+    "days_overdue": "Days overdue",
+    "reached_on": "Escalated on",
+    "evidence_url": "Evidence link",
+    "alias": "Other name",
+    "short_name": "Short name",
+    "role": "Role",
+    "email": "E-mail",
+    "display_name": "Name shown",
+    "password": "Password",
+    "failed_sign_ins": "Failed sign-ins",
+    "locked_until": "Locked until",
 }
-"""Words for ``audit_log.field``; other fields are shown with spaces for underscores."""
+"""Words for ``audit_log.field``; a field not here is shown in sentence case with spaces for
+underscores (never snake_case)."""
+
+HIDDEN_AUDIT_FIELDS = frozenset(
+    {"version", "due_date_changes", "created_at", "updated_at", "id", "effective_on"}
+)
+"""Audited fields kept in the log but not shown: internal bookkeeping, not something a board
+member or lead changed. ``version`` is the edit-conflict check's counter; ``due_date_changes``
+counts approved target-date moves (each move is shown as its own target-date change and its
+``due_on`` row); the timestamps and ids are the row's own."""
+
+ID_FIELDS = {
+    "lead_agency_id": "agency",
+    "agency_id": "agency",
+    "kept_agency_id": "agency",
+    "merged_agency_id": "agency",
+    "merged_into": "agency",
+    "review_id": "review",
+    "recommendation_id": "recommendation",
+    "action_id": "action",
+    "theme_id": "theme",
+    "meeting_id": "meeting",
+    "baseline_meeting_id": "meeting",
+    "measure_id": "measure",
+    "author_id": "app_user",
+}
+"""Audited fields that store a record's id, and the table it names: the audit trail's read
+(:func:`monitoring.worklists.audit_trail`) shows the record's name, never the number."""
+
+
+def field_word(field: str) -> str:
+    """An audited field as a user reads it (:data:`FIELD_LABELS`, else sentence case)."""
+    return FIELD_LABELS.get(field) or str(field).replace("_", " ").capitalize()
+
 
 DATE_FIELDS = frozenset(
-    {"due_on", "original_due_on", "requested_due_on", "old_due_on", "new_due_on", "completed_on"}
+    {
+        "due_on",
+        "original_due_on",
+        "requested_due_on",
+        "old_due_on",
+        "new_due_on",
+        "completed_on",
+        "response_due_on",
+        "responded_on",
+        "published_on",
+        "last_update_on",
+        "reached_on",
+    }
 )
 """Audited fields holding an ISO date, shown as ``d MMM yyyy``."""
+
+BOOLEAN_FIELDS = frozenset({"active", "due_on_approximate", "national_dependency"})
+"""Audited fields holding true or false, shown as "Yes" or "No"."""
 
 
 def value_word(field: str, value) -> str:
@@ -355,6 +485,10 @@ def value_word(field: str, value) -> str:
         return MISSING
     if field in code_labels():
         return code_word(field, value)
+    if field in BOOLEAN_FIELDS:
+        return {"true": "Yes", "1": "Yes", "false": "No", "0": "No"}.get(
+            str(value).lower(), str(value)
+        )
     if field in DATE_FIELDS:
         try:
             return uk_date(str(value))
@@ -400,12 +534,17 @@ __all__ = [
     "RESPONSE_LABELS",
     "ROLE_LABELS",
     "STATUS_LABELS",
+    "BOOLEAN_FIELDS",
     "DATE_FIELDS",
     "ENTITY_LABELS",
     "FIELD_LABELS",
+    "HIDDEN_AUDIT_FIELDS",
+    "ID_FIELDS",
+    "field_word",
     "code_labels",
     "code_word",
     "count_words",
+    "effective_words",
     "is_missing",
     "month_year",
     "originally",

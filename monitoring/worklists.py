@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from monitoring import db, queries
+from monitoring import db, queries, vocabulary
 from monitoring.db import action, agency, audit_log, recommendation, review
 from monitoring.source import Source
 
@@ -320,6 +320,7 @@ UPDATE_COLUMNS = [
     "status",
     "progress_note",
     "evidence_url",
+    "effective_on",
 ]
 
 
@@ -330,7 +331,10 @@ def action_updates(
 
     :param source: the reader's source: ``progress_note`` and ``evidence_url`` are None on the
         updates of actions whose notes the reader may not read (None: all shown).
-    :returns: :data:`UPDATE_COLUMNS`; ``author`` is the user's display name (or empty).
+    :returns: :data:`UPDATE_COLUMNS`; ``author`` is the user's display name (or empty);
+        ``created_at`` the UTC timestamp it was recorded, ``effective_on`` the London date it
+        counts from (ISO text; None: not known, then the day recorded counts), the date every
+        page dates it by (:func:`monitoring.vocabulary.effective_words`).
     """
     upd = db.action_update
     visible = (
@@ -347,6 +351,7 @@ def action_updates(
             upd.c.status,
             upd.c.progress_note,
             upd.c.evidence_url,
+            upd.c.effective_on,
         )
         .select_from(upd.outerjoin(db.app_user, db.app_user.c.id == upd.c.author_id))
         .where(upd.c.action_id.in_(action_ids))
@@ -360,7 +365,19 @@ def action_updates(
     return frame
 
 
-AUDIT_COLUMNS = ["id", "at", "actor", "entity", "entity_id", "field", "old_value", "new_value"]
+AUDIT_COLUMNS = [
+    "id",
+    "at",
+    "actor",
+    "entity",
+    "entity_id",
+    "field",
+    "old_value",
+    "new_value",
+    "effective_on",
+]
+"""``at``: the UTC timestamp recorded; ``effective_on``: the London date the change counts from
+(None: not known)."""
 
 
 def _audit_scope(entity: str, entity_id: int):
@@ -409,14 +426,18 @@ def audit_rows(conn: Connection, entity: str, entity_id: int) -> list[dict]:
 def audit_trail(
     conn: Connection, entity: str, entity_id: int, source: Source | None = None
 ) -> pd.DataFrame:
-    """:func:`audit_rows` as a DataFrame, newest first (:data:`AUDIT_COLUMNS`).
+    """:func:`audit_rows` as a DataFrame, newest first (:data:`AUDIT_COLUMNS`), every stored id
+    (an agency, account, review, recommendation, action, theme, meeting or measure) as the
+    record's name (e.g. "Lead agency — → Home Office", never "351").
 
     :param source: the reader's source (None: everything). A reader who may not read e-mail
         addresses sees the actor's display name instead; for an action whose notes and evidence
         the reader may not read, the evidence rows and the note fields (:data:`NOTE_FIELDS`)
         are left out.
     """
-    frame = pd.DataFrame(audit_rows(conn, entity, entity_id), columns=AUDIT_COLUMNS)
+    frame = _ids_as_names(
+        conn, pd.DataFrame(audit_rows(conn, entity, entity_id), columns=AUDIT_COLUMNS)
+    )
     if source is not None and not source.scope.full:
         if entity == "action":
             lead = conn.execute(
@@ -430,6 +451,91 @@ def audit_trail(
             )
             frame = frame.assign(actor=[names.get(a) or "a user" for a in frame["actor"]])
     return frame.iloc[::-1].reset_index(drop=True)
+
+
+def _id_field_table(entity: str, field: str) -> str | None:
+    """The table an audited ``field`` of ``entity`` names by id: its foreign key, else
+    :data:`monitoring.vocabulary.ID_FIELDS`; None for a field that holds no id."""
+    table = db.metadata.tables.get(entity)
+    column = table.c.get(field) if table is not None else None
+    if column is not None and column.foreign_keys:
+        return next(iter(column.foreign_keys)).column.table.name
+    return vocabulary.ID_FIELDS.get(field)
+
+
+def _record_names(conn: Connection, table: str, ids: set[int]) -> dict[int, str]:
+    """Names of the ``table`` records with ``ids`` as a board reads them: an agency's, theme's,
+    measure's or account's name, a review's reference, "REF recommendation N", "REF action N",
+    a meeting's title and date."""
+    ids = sorted(ids)
+    if table == "agency":
+        query = select(agency.c.id, agency.c.name).where(agency.c.id.in_(ids))
+    elif table == "theme":
+        query = select(db.theme.c.id, db.theme.c.name).where(db.theme.c.id.in_(ids))
+    elif table == "measure":
+        query = select(db.measure.c.id, db.measure.c.name).where(db.measure.c.id.in_(ids))
+    elif table == "app_user":
+        query = select(db.app_user.c.id, db.app_user.c.display_name).where(
+            db.app_user.c.id.in_(ids)
+        )
+    elif table == "review":
+        query = select(review.c.id, review.c.ref).where(review.c.id.in_(ids))
+    elif table == "recommendation":
+        query = (
+            select(
+                recommendation.c.id,
+                review.c.ref + " recommendation " + func.coalesce(recommendation.c.number, ""),
+            )
+            .join(review, review.c.id == recommendation.c.review_id)
+            .where(recommendation.c.id.in_(ids))
+        )
+    elif table == "action":
+        query = (
+            select(action.c.id, review.c.ref + " action " + func.coalesce(action.c.number, ""))
+            .join(review, review.c.id == action.c.review_id)
+            .where(action.c.id.in_(ids))
+        )
+    elif table == "meeting":
+        meeting = db.meeting
+        query = select(meeting.c.id, meeting.c.title, meeting.c.held_on).where(
+            meeting.c.id.in_(ids)
+        )
+        return {
+            int(i): f"{title} ({vocabulary.uk_date(held)})"
+            for i, title, held in conn.execute(query)
+        }
+    else:
+        return {}
+    return {int(i): str(name) for i, name in conn.execute(query)}
+
+
+def _ids_as_names(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
+    """The audit rows with every value that stores a record's id (:func:`_id_field_table`) as
+    the record's name (:func:`_record_names`); an id no longer in the database reads e.g.
+    "Agency (no longer held)", never a bare number."""
+    if frame.empty:
+        return frame
+    tables = [_id_field_table(e, f) for e, f in zip(frame["entity"], frame["field"], strict=True)]
+    wanted: dict[str, set[int]] = {}
+    for table, old, new in zip(tables, frame["old_value"], frame["new_value"], strict=True):
+        if table:
+            for value in (old, new):
+                if value is not None and str(value).strip().isdigit():
+                    wanted.setdefault(table, set()).add(int(str(value).strip()))
+    if not wanted:
+        return frame
+    names = {table: _record_names(conn, table, ids) for table, ids in wanted.items()}
+
+    def word(table: str | None, value):
+        if not table or value is None or not str(value).strip().isdigit():
+            return value
+        kind = vocabulary.ENTITY_LABELS.get(table, "Record")
+        return names[table].get(int(str(value).strip())) or f"{kind} (no longer held)"
+
+    frame = frame.copy()
+    frame["old_value"] = [word(t, v) for t, v in zip(tables, frame["old_value"], strict=True)]
+    frame["new_value"] = [word(t, v) for t, v in zip(tables, frame["new_value"], strict=True)]
+    return frame
 
 
 def review_choices(conn: Connection) -> pd.DataFrame:

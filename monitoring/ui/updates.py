@@ -345,7 +345,11 @@ def updates_list(frame: pd.DataFrame, limit: int | None = None) -> None:
     shown = frame.head(limit) if limit else frame
     st.dataframe(
         shown[["created_at", "author", "status", "progress_note", "evidence_url"]].assign(
-            created_at=shown["created_at"].map(lambda d: widgets.uk_date(d) or widgets.MISSING),
+            # the date it counts from, as every page dates it, and the day recorded if another
+            created_at=[
+                widgets.effective_words(e, c)
+                for e, c in zip(shown["effective_on"], shown["created_at"], strict=True)
+            ],
             author=shown["author"].map(widgets.text_or_dash),
             status=shown["status"].map(lambda s: widgets.code_word("status", s)),
             progress_note=shown["progress_note"].map(widgets.text_or_dash),

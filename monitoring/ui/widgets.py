@@ -19,6 +19,7 @@ from monitoring.vocabulary import (  # noqa: F401 (the pages' names for the shar
     NO_TARGET_DATE,
     code_labels,
     code_word,
+    effective_words,
     is_missing,
     originally,
     percent,
@@ -47,9 +48,8 @@ def rag_badge(code: str, overridden: bool = False, *, due_on=None, status=None) 
     return f":{colour}-background[{label}]"
 
 
-HIDDEN_AUDIT_FIELDS = frozenset({"version"})
-"""Audited fields kept in the log but not shown: the record version is the edit-conflict check's
-counter, not something a board member or lead changed."""
+HIDDEN_AUDIT_FIELDS = vocabulary.HIDDEN_AUDIT_FIELDS
+"""Audited fields kept in the log but not shown (:data:`monitoring.vocabulary.HIDDEN_AUDIT_FIELDS`)."""
 
 
 def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
@@ -64,10 +64,20 @@ def audit_display(trail: pd.DataFrame) -> pd.DataFrame:
     fields = trail["field"].tolist()
     return pd.DataFrame(
         {
-            "When (UK time)": [uk_date_time(v) for v in trail["at"]],
+            # the day it counts from and, where another, when it was recorded (UK time)
+            "When (UK time)": [
+                effective_words(e, v, with_time=True)
+                for e, v in zip(
+                    trail["effective_on"] if "effective_on" in trail else [None] * len(trail),
+                    trail["at"],
+                    strict=True,
+                )
+            ],
             "Who": [text_or_dash(v) for v in trail["actor"]],
-            "Record": [ENTITY_LABELS.get(e, str(e).replace("_", " ")) for e in trail["entity"]],
-            "What": [FIELD_LABELS.get(f, str(f).replace("_", " ").capitalize()) for f in fields],
+            "Record": [
+                ENTITY_LABELS.get(e, str(e).replace("_", " ").capitalize()) for e in trail["entity"]
+            ],
+            "What": [vocabulary.field_word(f) for f in fields],
             "Was": [value_word(f, v) for f, v in zip(fields, trail["old_value"], strict=True)],
             "Now": [value_word(f, v) for f, v in zip(fields, trail["new_value"], strict=True)],
         }
