@@ -54,7 +54,8 @@ def _unled(engine) -> tuple[int, int]:
     return total, overdue
 
 
-def test_the_not_recorded_row_filters_to_exactly_the_actions_it_counts(pfd_linked):
+def test_the_not_recorded_row_filters_to_exactly_the_actions_it_counts(pfd_linked, monkeypatch):
+    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())  # the meeting pack's "now"
     total, overdue = _unled(pfd_linked)
     assert total > 0 and overdue > 0  # the redacted recipients of the real file
     src = Source(today=ANCHOR)
@@ -77,6 +78,10 @@ def test_the_not_recorded_row_filters_to_exactly_the_actions_it_counts(pfd_linke
             conn, replace(src, filters=Filters(agency_ids=(other, NO_AGENCY_ID)))
         )
         other_n = int(card[card["agency_id"] == other].iloc[0]["actions"])
+        # the Overview's tile lists under the filter, and the meeting pack's per-agency tables
+        tile_overdue = reads.tile_list(conn, chosen, "overdue")
+        tile_open = reads.tile_list(conn, chosen, "open")
+        pack = reads.meeting_pack(conn, src, annual=False)
     assert row["agency"] == NOT_RECORDED
     assert (int(row["actions"]), int(row["overdue"])) == (total, overdue)
     assert len(listed) == counted == total
@@ -86,6 +91,16 @@ def test_the_not_recorded_row_filters_to_exactly_the_actions_it_counts(pfd_linke
     assert int(no_row["overdue"].iloc[0]) == overdue
     assert (NO_AGENCY_ID, NOT_RECORDED) in options["agencies"]
     assert both == other_n + total
+    assert len(tile_overdue) == overdue
+    assert set(tile_open["agency"]) <= {NOT_RECORDED} and len(tile_open) == scalar(
+        pfd_linked,
+        "select count(*) from action where lead_agency_id is null"
+        " and status in ('not_started','in_progress')",
+    )
+    pack_row = pack.scorecard[pack.scorecard["agency"] == NOT_RECORDED].iloc[0]
+    assert (int(pack_row["actions"]), int(pack_row["overdue"])) == (total, overdue)
+    pack_overdue = pack.overdue_by_agency[pack.overdue_by_agency["agency"] == NOT_RECORDED]
+    assert int(pack_overdue["overdue"].iloc[0]) == overdue
     past_row = past_card[past_card["agency_id"] == NO_AGENCY_ID]
     assert past_listed == (int(past_row["actions"].iloc[0]) if len(past_row) else 0)
 
