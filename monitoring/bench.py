@@ -196,11 +196,17 @@ PLAIN_RECOMMENDATIONS = f"""
 SELECT
     count(*) AS recommendations,
     coalesce(sum(x.n > 0 AND x.open_n = 0), 0) AS implemented,
-    coalesce(sum(r.assurance_status = 'assured'), 0) AS assured,
+    -- assured and delivered: not a response not accepted, not every action withdrawn
+    coalesce(sum(
+        r.assurance_status = 'assured'
+        AND coalesce(r.response_status, '') <> 'not_accepted'
+        AND NOT (coalesce(x.n, 0) > 0 AND coalesce(x.live_n, 0) = 0)
+    ), 0) AS assured,
     (SELECT count(*) FROM review) AS reviews
 FROM recommendation r
 LEFT JOIN (
-    SELECT a.recommendation_id, count(*) AS n, sum({OPEN_SQL}) AS open_n
+    SELECT a.recommendation_id, count(*) AS n, sum({OPEN_SQL}) AS open_n,
+        sum(coalesce(a.status, '') NOT IN ('not_implemented', 'superseded')) AS live_n
     FROM action a GROUP BY a.recommendation_id
 ) x ON x.recommendation_id = r.id
 """
@@ -300,11 +306,26 @@ def overview_pandas(engine: Engine, today: date, limits: config.Thresholds) -> d
     stale = is_open & (last.isna() | (last < stale_before))
     per_rec = actions.assign(open=is_open).groupby("recommendation_id")["open"].agg(["size", "sum"])
     per_rec = per_rec.reindex(recs["id"])
+    live = (
+        actions.assign(live=~status.isin(list(rules.WITHDRAWN_STATUSES)))
+        .groupby("recommendation_id")["live"]
+        .sum()
+        .reindex(recs["id"])
+        .fillna(0)
+    )
+    # assured and delivered (rules.counts_as_assured): not a response not accepted, not every
+    # action withdrawn
+    all_withdrawn = (per_rec["size"].fillna(0) > 0) & (live == 0)
+    assured = (
+        (recs["assurance_status"] == "assured").to_numpy()
+        & (recs["response_status"].fillna("") != "not_accepted").to_numpy()
+        & ~all_withdrawn.to_numpy()
+    )
     figures = {
         "reviews": len(reviews),
         "recommendations": len(recs),
         "implemented": int(((per_rec["size"] > 0) & (per_rec["sum"] == 0)).sum()),
-        "assured": int((recs["assurance_status"] == "assured").sum()),
+        "assured": int(assured.sum()),
         "open_actions": int(is_open.sum()),
         "overdue": int(overdue.sum()),
         "due_soon": int(due_soon.sum()),

@@ -482,7 +482,7 @@ CREATE TABLE agency (id INTEGER PRIMARY KEY, name TEXT, short_name TEXT, sector 
 CREATE TABLE review (id INTEGER PRIMARY KEY, ref TEXT, title TEXT, review_type TEXT,
     published_on TEXT, status TEXT);
 CREATE TABLE recommendation (id INTEGER PRIMARY KEY, review_id INTEGER, number TEXT, title TEXT,
-    assurance_status TEXT, national_dependency BOOLEAN);
+    response_status TEXT, assurance_status TEXT, national_dependency BOOLEAN);
 CREATE TABLE action (id INTEGER PRIMARY KEY, recommendation_id INTEGER, number TEXT,
     description TEXT, success_measure TEXT, lead_agency_id INTEGER, lead_officer TEXT,
     original_due_on TEXT, due_on TEXT, status TEXT, completed_on TEXT, rag_override TEXT,
