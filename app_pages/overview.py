@@ -45,6 +45,12 @@ widgets.tile(
     widgets.percent(figures.pct_assured),
     help="Share of recommendations the board has seen evidence for (practice changed).",
 )
+if src.filters.rag or src.filters.statuses:
+    st.caption(
+        "The RAG rating and action status filters choose actions: the action figures below count "
+        "only those; the reviews, recommendations and shares above count every recommendation "
+        "the other filters keep."
+    )
 # Every tile that counts something opens its list: (label, figure, list kind, help).
 # The board's figures are counts over their lists' own selects (equal to the lists' lengths);
 # a list is read only when the reader opens its tile.

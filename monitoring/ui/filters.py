@@ -106,6 +106,15 @@ def _lists() -> dict[str, list[str]]:
     return {name: st.query_params.get_all(name) for name in PARAM_NAMES.values()}
 
 
+ACTION_ONLY_HELP = (
+    "Chooses actions: the figures, lists and charts of actions count only these. The numbers of "
+    "reviews and recommendations, and the Implemented and Assured shares, count every "
+    "recommendation the other filters keep."
+)
+"""Said beside the filters that choose actions only (RAG rating, action status): they do not
+narrow the review and recommendation figures (a fresh user read those as ignoring the filter)."""
+
+
 def sidebar_filters() -> Filters:
     """Render the shared filters in the sidebar, keep them in the URL, and return them."""
     options = data.read(reads.filter_options, data.scope(), data.today())
@@ -143,12 +152,14 @@ def sidebar_filters() -> Filters:
             list(rules.RAG_CODES),
             key=_widget_key("rag"),
             format_func=lambda c: f"{rag_names[c]} ({vocabulary.RAG_MEANINGS[c]})",
+            help=ACTION_ONLY_HELP,
         )
         statuses = st.multiselect(
             "Action status",
             list(db.ACTION_STATUSES),
             key=_widget_key("statuses"),
             format_func=lambda c: vocabulary.STATUS_LABELS.get(c, c),
+            help=ACTION_ONLY_HELP,
         )
         as_at = st.date_input(
             "As at (a past date)",
