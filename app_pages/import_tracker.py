@@ -54,9 +54,10 @@ def reading_bar():
     return bar, show
 
 
+# Agencies not in the register are each given a checkbox up to this many; more (the PFD file
+# names about 600) are chosen all at once, or picked from a list. (A comment, not a string: a
+# bare string in a page is drawn on it by Streamlit's magic.)
 CHECKBOXES_UP_TO = 30
-"""Agencies not in the register are each given a checkbox up to this many; more (the PFD file
-names about 600) are chosen all at once, or picked from a list."""
 CREATE_ALL, CREATE_NONE, CREATE_SOME = "Create all of them", "Create none", "Choose which to create"
 
 

@@ -577,10 +577,13 @@ def action_ref(recommendation_number, number) -> str:
     """
     if is_missing(number):
         return MISSING
-    own = str(number).strip()
+    own = str(number).strip().rstrip(".")
     if is_missing(recommendation_number):
         return own
-    parent = str(recommendation_number).strip()
+    # a tracker's "3." or "3)" is recommendation 3
+    parent = str(recommendation_number).strip().rstrip(".)-: ")
+    if not parent:
+        return own
     if own.startswith(f"{parent}.") or own.startswith(f"{parent}-"):
         return own
     return f"{parent}.{own}"

@@ -27,6 +27,9 @@ from tests.conftest import ANCHOR, make_app
         (None, "3", "3"),
         ("", "3", "3"),
         ("4", None, "—"),
+        ("3.", "1", "3.1"),
+        ("3)", "1.", "3.1"),
+        (".", "2", "2"),
     ],
 )
 def test_action_ref(rec, number, shown):
