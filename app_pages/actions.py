@@ -23,10 +23,7 @@ VIEWS = {
 }
 
 st.title("Actions")
-if src.as_at:
-    widgets.as_at_caption(src.as_at)
-else:
-    widgets.today_caption(today)
+data.date_line(src)
 view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="action_view")
 find = st.text_input(
     "Find actions",
@@ -60,23 +57,11 @@ table = frame.drop(columns=["action_id", "rag"]).assign(
 board = ["review_ref", "number", "RAG", "days_overdue", "description", "agency", "due_on", "status"]
 table = table[[*board, *(c for c in table.columns if c not in board)]]
 w = widgets.WIDTHS
-st.dataframe(
-    widgets.rag_styled(table),
-    hide_index=True,
-    width="stretch",
-    placeholder=widgets.MISSING,
-    column_config={
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        # narrower than elsewhere to leave room for "Days overdue" (hover shows the whole text)
-        "description": st.column_config.TextColumn(
-            "Action description", width=w["description"] - 75
-        ),
-        "agency": st.column_config.TextColumn("Lead agency", width=w["agency"] - 25),
-        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY", width=w["date"]),
-        "status": st.column_config.TextColumn("Status", width=w["status"]),
-        "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
-        "days_overdue": st.column_config.NumberColumn("Days overdue", width=w["count"] + 25),
+widgets.action_table(
+    table,
+    # narrower than elsewhere to leave room for "Days overdue" (hover shows the whole text)
+    widths={"description": w["description"] - 75, "agency": w["agency"] - 25},
+    columns={
         "recommendation_number": "Recommendation",
         "lead_officer": "Lead officer",
         "original_due_on": st.column_config.DateColumn("Original target", format="D MMM YYYY"),

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import charts, config, queries, reads
+from monitoring import charts, queries, reads
 from monitoring.ui import data, queue, session, tiles, widgets
 
 session.guard(__file__)
@@ -15,13 +15,9 @@ src = data.source()
 as_at = src.as_at
 
 st.title("Agencies")
-if as_at:
-    widgets.as_at_caption(as_at)
-else:
-    widgets.today_caption(src.today)
-    # The scorecard is read from the per-review roll-ups (reads.scorecard); if this is the day's
-    # first view and most are stale, recount them first (once, as the overview does).
-    data.keep_rollups_fresh(src.today, config.thresholds())
+# The scorecard is read from the per-review roll-ups (reads.scorecard); if this is the day's
+# first view and most are stale, they are recounted first (once, as the overview does).
+data.date_line(src, rollups=True)
 scorecard = data.read(reads.scorecard, src)
 
 if scorecard.empty:
@@ -66,15 +62,12 @@ overdue = scorecard[scorecard["overdue"] > 0]
 if overdue.empty:
     st.success("No overdue actions.")
 else:
-    st.plotly_chart(
+    tiles.clickable_chart(
         charts.agency_scorecard_chart(overdue),
-        width="stretch",
-        key="agencies_chart",
-        on_select=lambda: tiles.chart_picks("agencies_chart", "agency_detail", names),
-        selection_mode="points",
-        config=charts.PAGE_CONFIG,
+        "agencies_chart",
+        lambda: tiles.chart_picks("agencies_chart", "agency_detail", names),
+        "Click an agency's bar to list its actions below, overdue first.",
     )
-    st.caption("Click an agency's bar to list its actions below, overdue first.")
 
 st.subheader("One agency's actions")
 if st.session_state.pop(tiles.unnamed_pick_key("agency_detail"), False):
@@ -107,22 +100,7 @@ actions = actions.assign(
     status=widgets.status_words(actions["status"]),
 )
 w = widgets.WIDTHS
-st.dataframe(
-    widgets.rag_styled(
-        actions[["review_ref", "number", "description", "due_on", "status", "RAG", "days_overdue"]]
-    ),
-    hide_index=True,
-    width="stretch",
-    placeholder=widgets.MISSING,
-    column_config={
-        "review_ref": st.column_config.TextColumn("Review", width=w["ref"]),
-        "number": st.column_config.TextColumn("Action", width=w["number"]),
-        "description": st.column_config.TextColumn(
-            "Action description", width=w["description"] + w["agency"] - w["count"] - 15
-        ),
-        "due_on": st.column_config.DateColumn("Target date", format="D MMM YYYY", width=w["date"]),
-        "status": st.column_config.TextColumn("Status", width=w["status"]),
-        "RAG": st.column_config.TextColumn("RAG", width=w["rag"]),
-        "days_overdue": st.column_config.NumberColumn("Days overdue", width=w["count"] + 25),
-    },
+widgets.action_table(
+    actions[["review_ref", "number", "description", "due_on", "status", "RAG", "days_overdue"]],
+    widths={"description": w["description"] + w["agency"] - w["count"] - 15},
 )

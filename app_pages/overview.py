@@ -21,11 +21,7 @@ limits = config.thresholds()
 as_at = src.as_at
 
 st.title("Overview")
-if as_at:
-    widgets.as_at_caption(as_at)
-else:
-    widgets.today_caption(today)
-    data.keep_rollups_fresh(today, limits)
+data.date_line(src, rollups=True)
 
 figures = data.read(reads.overview, src)
 LIST = "overview_list"  # which list the reader opened: a tile's kind, or "review:ID"/"agency:ID"
@@ -144,35 +140,37 @@ elif kind == "agency" and record in set(by_agency["agency_id"].dropna().astype(i
         empty="No overdue actions.",
     )
 
-left, right = st.columns(2)
-with left:
-    chart = data.figure(charts.rag_by_review_chart, reads.rag_by_review, src)
-    if chart is None:
-        st.info("No actions match the filters.")
-    else:
-        st.plotly_chart(
-            chart,
-            width="stretch",
-            key="overview_rag_chart",
-            on_select=lambda: tiles.chart_selection("overview_rag_chart", LIST, "review"),
-            selection_mode="points",
-            config=charts.PAGE_CONFIG,
-        )
-        st.caption("Click a review's bar to list its actions.")
-with right:
-    chart = data.figure(charts.overdue_by_agency_chart, reads.overdue_by_agency, src)
-    if chart is None:
-        st.success("No overdue actions.")
-    else:
-        st.plotly_chart(
-            chart,
-            width="stretch",
-            key="overview_agency_chart",
-            on_select=lambda: tiles.chart_selection("overview_agency_chart", LIST, "agency"),
-            selection_mode="points",
-            config=charts.PAGE_CONFIG,
-        )
-        st.caption("Click an agency's bar to list its overdue actions.")
+# The two charts: (builder, read, what shows when empty, key, list kind a bar opens, caption)
+CHARTS = (
+    (
+        charts.rag_by_review_chart,
+        reads.rag_by_review,
+        lambda: st.info("No actions match the filters."),
+        "overview_rag_chart",
+        "review",
+        "Click a review's bar to list its actions.",
+    ),
+    (
+        charts.overdue_by_agency_chart,
+        reads.overdue_by_agency,
+        lambda: st.success("No overdue actions."),
+        "overview_agency_chart",
+        "agency",
+        "Click an agency's bar to list its overdue actions.",
+    ),
+)
+for column, (builder, read, empty, key, kind, caption) in zip(st.columns(2), CHARTS, strict=True):
+    with column:
+        chart = data.figure(builder, read, src)
+        if chart is None:
+            empty()
+        else:
+            tiles.clickable_chart(
+                chart,
+                key,
+                lambda key=key, kind=kind: tiles.chart_selection(key, LIST, kind),
+                caption,
+            )
 
 top = data.read(reads.most_overdue, src, limit=10)
 st.subheader(

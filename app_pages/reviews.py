@@ -12,25 +12,17 @@ session.guard(__file__)
 src = data.source()
 
 st.title("Reviews")
-if src.as_at:
-    widgets.as_at_caption(src.as_at)
-else:
-    widgets.today_caption(src.today)
+data.date_line(src)
 
 register = data.read(reads.review_register, src)
 if register.empty:
     st.info("No reviews match the filters.")
     st.stop()
 
-st.plotly_chart(
+tiles.clickable_chart(
     charts.review_progress_chart(register),
-    width="stretch",
-    key="reviews_chart",
-    on_select=lambda: tiles.chart_picks(
-        "reviews_chart", "review_detail", set(register["review_id"])
-    ),
-    selection_mode="points",
-    config=charts.PAGE_CONFIG,
+    "reviews_chart",
+    lambda: tiles.chart_picks("reviews_chart", "review_detail", set(register["review_id"])),
 )
 if len(register) > charts.MAX_REVIEWS_CHARTED:
     st.caption(
@@ -108,24 +100,14 @@ for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
         table["Last update"] = [widgets.uk_date(d) for d in actions["last_update_on"]]
         if "last_update_note" in actions:  # left out for a reader who may not read notes
             table["Latest note"] = actions["last_update_note"]
-        w = widgets.WIDTHS
-        st.dataframe(
-            widgets.rag_styled(table),
-            hide_index=True,
-            width="stretch",
-            placeholder=widgets.MISSING,
-            column_config={  # the board's columns fit a 1400 px window; the latest note follows
-                "action_number": st.column_config.TextColumn("Action", width=w["number"]),
-                "description": st.column_config.TextColumn(
-                    "Action description", width=w["description"]
+        # the board's columns fit a 1400 px window; the latest note follows
+        widgets.action_table(
+            table,
+            widths={"RAG": widgets.WIDTHS["rag"] + 40},
+            columns={
+                "Last update": st.column_config.TextColumn(
+                    "Last update", width=widgets.WIDTHS["date"]
                 ),
-                "agency": st.column_config.TextColumn("Lead agency", width=w["agency"]),
-                "due_on": st.column_config.DateColumn(
-                    "Target date", format="D MMM YYYY", width=w["date"]
-                ),
-                "Status": st.column_config.TextColumn("Status", width=w["status"]),
-                "RAG": st.column_config.TextColumn("RAG", width=w["rag"] + 40),
-                "Last update": st.column_config.TextColumn("Last update", width=w["date"]),
                 "Latest note": st.column_config.TextColumn("Latest note", width="large"),
             },
         )

@@ -106,6 +106,21 @@ def keep_rollups_fresh(day: date, limits: config.Thresholds) -> int:
     )
 
 
+def date_line(src: Source, *, rollups: bool = False) -> None:
+    """Show the page's date line under its title: the "as at" notice when ``src`` is a past date,
+    else the date the figures are calculated for. With ``rollups`` (a page whose figures come from
+    the roll-ups, "now" only), recount them first when most are stale (:func:`keep_rollups_fresh`).
+    """
+    from monitoring.ui import widgets
+
+    if src.as_at:
+        widgets.as_at_caption(src.as_at)
+        return
+    widgets.today_caption(src.today)
+    if rollups:
+        keep_rollups_fresh(src.today, config.thresholds())
+
+
 def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``function(conn, *args, **kwargs)`` (a query from :mod:`monitoring.queries` or another
     read model) through the cache, keyed on the database URL, ``data_version`` and the arguments.

@@ -53,6 +53,21 @@ def chart_selection(chart_key: str, state_key: str, prefix: str) -> None:
         st.session_state[state_key] = f"{prefix}:{record_id}"
 
 
+def clickable_chart(chart, key: str, on_select, caption: str | None = None) -> None:
+    """Draw the plotly ``chart`` full width with the pages' chart settings; a click on a bar calls
+    ``on_select`` (e.g. :func:`chart_selection`, :func:`chart_picks`); ``caption`` says so."""
+    st.plotly_chart(
+        chart,
+        width="stretch",
+        key=key,
+        on_select=on_select,
+        selection_mode="points",
+        config=charts.PAGE_CONFIG,
+    )
+    if caption:
+        st.caption(caption)
+
+
 def chart_picks(chart_key: str, widget_key: str, allowed) -> None:
     """The ``on_select`` callback of a chart whose bars carry record ids, beside a select box
     (``widget_key``) of those records: a click on a bar chooses its record in the box when it is

@@ -178,6 +178,58 @@ def rag_styled(frame, column: str = "RAG"):
     return frame.style.map(colour, subset=[column])
 
 
+def action_table(frame, *, widths: dict | None = None, columns: dict | None = None) -> None:
+    """Draw ``frame`` (one row per action, status and RAG already words) as the pages' action
+    table: RAG coloured (:func:`rag_styled`), no index, empty cells as :data:`MISSING`, and the
+    board's columns named and sized alike on every page. Known columns: ``review_ref``,
+    ``number`` / ``action_number``, ``description``, ``agency``, ``due_on``, ``status`` /
+    ``Status``, ``RAG``, ``days_overdue``.
+
+    :param widths: pixel widths for known columns, over the :data:`WIDTHS` defaults.
+    :param columns: further ``column_config`` entries (other columns, or a known one redone).
+    """
+    w = WIDTHS
+    sized = {
+        "review_ref": w["ref"],
+        "number": w["number"],
+        "action_number": w["number"],
+        "description": w["description"],
+        "agency": w["agency"],
+        "due_on": w["date"],
+        "status": w["status"],
+        "Status": w["status"],
+        "RAG": w["rag"],
+        "days_overdue": w["count"] + 25,
+    } | (widths or {})
+    text = {
+        "review_ref": "Review",
+        "number": "Action",
+        "action_number": "Action",
+        "description": "Action description",
+        "agency": "Lead agency",
+        "status": "Status",
+        "Status": "Status",
+        "RAG": "RAG",
+    }
+    config = {
+        name: st.column_config.TextColumn(label, width=sized[name]) for name, label in text.items()
+    }
+    config["due_on"] = st.column_config.DateColumn(
+        "Target date", format="D MMM YYYY", width=sized["due_on"]
+    )
+    config["days_overdue"] = st.column_config.NumberColumn(
+        "Days overdue", width=sized["days_overdue"]
+    )
+    config = {name: value for name, value in config.items() if name in frame.columns}
+    st.dataframe(
+        rag_styled(frame),
+        hide_index=True,
+        width="stretch",
+        placeholder=MISSING,
+        column_config=config | (columns or {}),
+    )
+
+
 def downloads(frame, name: str, key: str) -> None:
     """CSV and XLSX download buttons for exactly the rows and columns of ``frame`` (text cells
     that a spreadsheet could run as formulas are neutralised, :mod:`monitoring.tabular`)."""
