@@ -713,7 +713,7 @@ def _open(engine: Engine, connection: Connection | None) -> Iterator[Connection]
 
 @contextmanager
 def write_transaction(
-    engine: Engine, *, connection: Connection | None = None
+    engine: Engine, *, connection: Connection | None = None, derived: bool = False
 ) -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back on any error, bumps ``data_version``.
 
@@ -725,6 +725,9 @@ def write_transaction(
 
     :param connection: an open connection of ``engine`` to write on (not in a transaction; the
         importer's, whose temporary staging tables the write moves in); default a new one.
+    :param derived: the write changes only derived data (the search index, roll-ups the caller
+        recounts: :func:`monitoring.importer.writer.catch_up`), so no figure or search result
+        changes: no roll-up recount before the commit and no ``data_version`` bump.
     :raises monitoring.errors.DatabaseBusy: the database stayed busy for longer than that wait
         (nothing written; the message says to press Save again).
     :raises monitoring.errors.StorageFull: the disk is full (nothing written).
@@ -740,8 +743,9 @@ def write_transaction(
                         wait_ms = int(config.write_wait_seconds() * 1000)
                         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
                     yield conn
-                    rollups.refresh_pending(conn)
-                    bump_data_version(conn)
+                    if not derived:
+                        rollups.refresh_pending(conn)
+                        bump_data_version(conn)
             finally:
                 conn.execution_options(immediate=False)
     except DBAPIError as exc:

@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from monitoring import config, db
+from monitoring.errors import DatabaseBusy, StorageFull
 from monitoring.importer.agencies import load_alias_map, match_agencies, normalise_alias
 from monitoring.importer.plan import ImportPlan, Problem
 
@@ -561,20 +562,13 @@ a free gap this long always holds a retry (a save waits at most one catch-up ste
 
 @contextmanager
 def _short_write(conn: Connection) -> Iterator[Connection]:
-    """One short write transaction on ``conn`` (SQLite: ``BEGIN IMMEDIATE``, after a pause of
-    :data:`CATCHUP_PAUSE`) that does not bump ``data_version``: what it writes is derived data,
+    """One short write transaction on ``conn`` (:func:`monitoring.db.write_transaction` of derived
+    data; on SQLite after a pause of :data:`CATCHUP_PAUSE`): it does not bump ``data_version``, as
     no figure or search result changes."""
     if conn.dialect.name == "sqlite":
         time.sleep(CATCHUP_PAUSE)
-    conn.execution_options(immediate=True)
-    try:
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                wait_ms = int(config.write_wait_seconds() * 1000)
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
-            yield conn
-    finally:
-        conn.execution_options(immediate=False)
+    with db.write_transaction(conn.engine, connection=conn, derived=True):
+        yield conn
 
 
 def catch_up(engine: Engine, *, rows: int | None = None) -> dict[str, int]:
@@ -652,6 +646,8 @@ def catch_up(engine: Engine, *, rows: int | None = None) -> dict[str, int]:
                             .where(c.id == mark.id)
                             .values(first_id=last + 1)
                         )
+    except (DatabaseBusy, StorageFull):  # another writer, a full disk: the next call resumes
+        pass
     except SQLAlchemyError as exc:
         if not isinstance(exc, DBAPIError) or db.store_error(exc) is None:
             _LOG.warning(
