@@ -13,11 +13,10 @@ catch-up, or in the middle of it, leaves work that the next start finishes.
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import os
 import signal
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,63 +26,18 @@ from monitoring import db, migrations, queries, rollups, search, services
 from monitoring.importer import import_path
 from monitoring.importer import writer as import_writer
 from tests.conftest import ANCHOR, BACKEND
+from tests.test_import_move_in import (  # the set-up shared with the move-in's tests
+    POLICE,
+    _today,  # noqa: F401 (an autouse fixture: the anchor as today, default thresholds)
+    full_recount,
+    rows,
+    scalar,
+    stored_rollups,
+    write_tracker,
+)
 
 CASE_08 = Path(__file__).resolve().parent.parent.parent / "shared" / "cases"
 CASE_08 = CASE_08 / "08-save-during-long-import"
-POLICE = "police.lead@northbridge.example"
-STATUSES = ["Not started", "In progress", "Completed", "In progress", "Overdue"]
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setenv("MONITORING_TODAY", ANCHOR.isoformat())
-    monkeypatch.delenv("MONITORING_DUE_SOON_DAYS", raising=False)
-    monkeypatch.delenv("MONITORING_STALE_DAYS", raising=False)
-
-
-def rows(engine, query, **params) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(query), params)]
-
-
-def scalar(engine, query, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(query), params).scalar()
-
-
-def write_tracker(path: Path, n: int, *, word: str) -> Path:
-    """``n`` rows over recommendations, agencies, statuses and target dates either side of the
-    anchor (so the roll-ups have overdue, due soon and done actions)."""
-    agencies = ["Police", "Health", "Children's Social Care", "Education"]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(["Ref", "Action", "Lead agency", "Due date", "Status"])
-        for i in range(n):
-            out.writerow(
-                [
-                    f"{i // 4 + 1}.{i % 4 + 1}",
-                    f"Imported {word} action {i}",
-                    agencies[i % len(agencies)],
-                    (ANCHOR + timedelta(days=(i % 90) - 45)).isoformat(),
-                    STATUSES[i % len(STATUSES)],
-                ]
-            )
-    return path
-
-
-def stored_rollups(engine) -> dict[int, dict]:
-    names = ("dirty", *rollups.COUNTS)
-    with engine.connect() as conn:
-        return {
-            r["review_id"]: {k: (bool(r[k]) if k == "dirty" else r[k]) for k in names}
-            for r in conn.execute(db.review_rollup.select()).mappings()
-        }
-
-
-def full_recount(engine, today: date) -> dict[int, dict]:
-    with engine.connect() as conn:
-        counts, _agencies = rollups.count_reviews(conn, today)
-    return {i: {"dirty": False, **c} for i, c in counts.items()}
 
 
 def recounted_agencies(engine, today: date) -> list[dict]:
