@@ -48,14 +48,22 @@ else:
     st.caption(f"{vocabulary.count_words(total, 'action')}.")
     st.caption("Worst first: most days overdue at the top.")
 
-table = frame.drop(columns=["action_id", "rag"]).assign(
-    status=widgets.status_words(frame["status"]),
-    RAG=widgets.rag_words(frame["rag"], due_on=frame["due_on"], statuses=frame["status"]),
-)
 # The columns a board reads first (the key ones leftmost, in view on a 390 px phone), sized to
 # fit a 1400 px window; the rest follow (scroll right).
-board = ["review_ref", "number", "RAG", "days_overdue", "description", "agency", "due_on", "status"]
-table = table[[*board, *(c for c in table.columns if c not in board)]]
+BOARD = ["review_ref", "number", "RAG", "days_overdue", "description", "agency", "due_on", "status"]
+
+
+def in_words(actions):
+    """The list as the table shows it and the download holds it: codes as words, the board's
+    columns first."""
+    words = actions.drop(columns=["action_id", "rag"]).assign(
+        status=widgets.status_words(actions["status"]),
+        RAG=widgets.rag_words(actions["rag"], due_on=actions["due_on"], statuses=actions["status"]),
+    )
+    return words[[*BOARD, *(c for c in words.columns if c not in BOARD)]]
+
+
+table = in_words(frame)
 w = widgets.WIDTHS
 widgets.action_table(
     table,
@@ -68,19 +76,28 @@ widgets.action_table(
         "last_update_on": st.column_config.DateColumn("Last update", format="D MMM YYYY"),
     },
 )
-download = table.rename(
-    columns={
-        "review_ref": "Review",
-        "recommendation_number": "Recommendation",
-        "number": "Action",
-        "description": "Action description",
-        "agency": "Lead agency",
-        "lead_officer": "Lead officer",
-        "original_due_on": "Original target date",
-        "due_on": "Target date",
-        "status": "Status",
-        "days_overdue": "Days overdue",
-        "last_update_on": "Last update",
-    }
-)
-widgets.downloads(download, f"actions-{view}-{today.isoformat()}", key="actions")
+DOWNLOAD_NAMES = {
+    "review_ref": "Review",
+    "recommendation_number": "Recommendation",
+    "number": "Action",
+    "description": "Action description",
+    "agency": "Lead agency",
+    "lead_officer": "Lead officer",
+    "original_due_on": "Original target date",
+    "due_on": "Target date",
+    "status": "Status",
+    "days_overdue": "Days overdue",
+    "last_update_on": "Last update",
+}
+
+
+def every_row():
+    """The download: every action of the view and the Find text (the table shows the first
+    few hundred), read when a button is clicked."""
+    actions = data.read_uncached(reads.action_list, src, view, find=find or None, worst_first=True)
+    return in_words(actions).rename(columns=DOWNLOAD_NAMES)
+
+
+if total > len(frame):
+    st.caption(f"The downloads hold all {total:,} actions, not only those shown.")
+widgets.downloads(every_row, f"actions-{view}-{today.isoformat()}", key="actions")

@@ -281,3 +281,36 @@ def test_a_future_or_bad_as_at_in_the_url_shows_the_records_now(demo_engine, app
     assert metrics["Overdue actions"] == str(
         scalar(demo_engine, f"select count(*) from action where {OPEN} and due_on < :t", t=T)
     )
+
+
+def test_actions_downloads_hold_every_row_not_only_those_shown(demo_engine, app_env, monkeypatch):
+    """The table shows the first rows (``queue.QUEUE_ROWS``; 3 here, 500 in use); the CSV and
+    XLSX downloads hold every action of the view (a user found a 500-row "all actions" file)."""
+    from monitoring.ui import queue, widgets
+
+    offered = {}
+    real = widgets.downloads
+
+    def recorded(frame, name, key):
+        offered[key] = frame
+        real(frame, name, key)
+
+    monkeypatch.setattr(queue, "QUEUE_ROWS", 3)
+    monkeypatch.setattr(widgets, "downloads", recorded)
+    at = ok(make_app(BOARD, page="app_pages/actions.py"))
+    assert len(at.dataframe[0].value) == 3
+    make = offered["actions"]
+    assert callable(make)  # built on the click, not on every run
+    every = make()
+    assert len(every) == scalar(demo_engine, "select count(*) from action") > 3
+    assert list(every.columns[:4]) == ["Review", "Action", "RAG", "Days overdue"]
+    assert any("downloads hold all" in c.value for c in at.caption)
+    at.radio(key="action_view").set_value("overdue").run()
+    ok(at)
+    overdue = offered["actions"]()
+    assert len(overdue) == scalar(
+        demo_engine, f"select count(*) from action where {OPEN} and due_on < :t", t=T
+    )
+    assert overdue["Days overdue"].is_monotonic_decreasing  # worst first, as on the page
+    book = openpyxl.load_workbook(io.BytesIO(tabular.to_xlsx_bytes(overdue)))
+    assert book.active.max_row == len(overdue) + 1

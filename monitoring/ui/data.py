@@ -134,6 +134,14 @@ def read(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     )
 
 
+def read_uncached(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``function(conn, *args, **kwargs)`` on a fresh read connection, not through the
+    cache: for a download built when its button is clicked (Streamlit runs that on a thread of
+    its own, outside the page's run), whose rows are read once and sent, never kept."""
+    with db.read_connection(engine()) as conn:
+        return function(conn, *args, **kwargs)
+
+
 def scope() -> Scope:
     """The signed-in user's read scope (:class:`monitoring.source.Scope`); a session with no
     user yet reads as a viewer (the narrowest scope)."""

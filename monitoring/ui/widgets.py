@@ -232,20 +232,30 @@ def action_table(frame, *, widths: dict | None = None, columns: dict | None = No
 
 def downloads(frame, name: str, key: str) -> None:
     """CSV and XLSX download buttons for exactly the rows and columns of ``frame`` (text cells
-    that a spreadsheet could run as formulas are neutralised, :mod:`monitoring.tabular`)."""
+    that a spreadsheet could run as formulas are neutralised, :mod:`monitoring.tabular`).
+
+    :param frame: a DataFrame, or a function of no arguments returning one, called only when a
+        button is clicked (every row of a long list, where the page shows only the first few
+        hundred: building it on every run would cost the page its speed).
+    """
     from monitoring import tabular
+
+    def contents(convert):
+        if callable(frame):
+            return lambda: convert(frame())
+        return convert(frame)
 
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",
-        tabular.to_csv_bytes(frame),
+        contents(tabular.to_csv_bytes),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
     )
     right.download_button(
         "Download Excel (XLSX)",
-        tabular.to_xlsx_bytes(frame),
+        contents(tabular.to_xlsx_bytes),
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
