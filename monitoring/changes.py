@@ -322,7 +322,8 @@ def baselines(
     """The imports that brought reviews in (their baselines, see the module docstring) dated in
     ``(since, until]``, one dict each: ``at`` (the date: latest source date of its records, else
     the day imported), ``imported_on`` (date), ``source`` (file name), ``reviews``,
-    ``recommendations``, ``actions`` (counts) and ``refs`` (review refs, sorted). With
+    ``recommendations``, ``actions`` (counts), ``refs`` (review refs, sorted) and ``review_ids``
+    (sorted). With
     ``reviews`` (ids), only those reviews are counted (a reader's scope, the filters)."""
     br = _baseline_reviews()
     found = conn.execute(
@@ -347,11 +348,13 @@ def baselines(
                 "recommendations": 0,
                 "actions": 0,
                 "refs": [],
+                "ids": [],
                 "dates": set(),
             },
         )
         event["reviews"] += 1
         event["refs"].append(r.ref)
+        event["ids"].append(r.review_id)
         if r.effective_on:
             event["dates"].add(r.effective_on)
         by_review[r.review_id] = event
@@ -400,6 +403,7 @@ def baselines(
                     "recommendations": event["recommendations"],
                     "actions": event["actions"],
                     "refs": sorted(event["refs"]),
+                    "review_ids": sorted(event["ids"]),
                 }
             )
     return sorted(out, key=lambda e: (e["at"], e["source"]))

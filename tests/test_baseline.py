@@ -214,3 +214,67 @@ def test_stockton_as_at_before_its_first_record_is_not_recorded(engine):
     done = sum(n for s, n in statuses if s in ("completed", "assured"))
     assert int(december.iloc[0]["completed"]) == done
     assert int(december.iloc[0]["open"]) == sum(n for _s, n in statuses) - done
+
+
+def test_pack_baseline_column_leaves_out_reviews_an_import_brought_in_after_the_meeting(
+    demo_engine,
+):
+    """A fresh user imported the PFD file (as of the import day) after the board's last meeting:
+    the pack's "at last meeting" column, rebuilt as at that meeting, read every PFD reply as
+    awaited then and done now (828 replies "arriving" between two meetings). The baseline
+    column is what the board's records held at that meeting; the reviews brought in since are
+    counted now and said apart, as the changes list says one "Brought in" line."""
+    today = config.today()
+    with demo_engine.connect() as conn:
+        before = pack.build_pack(conn, annual=False)
+        demo_reviews, demo_actions = _count(conn, db.review), _count(conn, db.action)
+    assert before.baseline is not None and before.baseline.held_on < today
+    assert before.brought_in is None
+
+    importer.import_path(PFD, demo_engine, preset="pfd", as_of=today)
+    with demo_engine.connect() as conn:
+        after = pack.build_pack(conn, annual=False)
+        now = reads.overview(conn, Source(today=today))
+        pfd_reviews = _count(conn, db.review) - demo_reviews
+        pfd_actions = _count(conn, db.action) - demo_actions
+        kinds = after.changes["kind"].value_counts().to_dict()
+    assert pfd_reviews > 700 and pfd_actions > 1300
+    assert after.baseline == before.baseline
+    # the last meeting's figures are what they were before the import
+    assert after.baseline_figures == before.baseline_figures
+    # the figures now hold everything, as the Overview does
+    assert after.figures == now
+    assert after.figures.reviews == before.figures.reviews + pfd_reviews
+    assert after.brought_in is not None
+    assert (after.brought_in.reviews, after.brought_in.actions) == (pfd_reviews, pfd_actions)
+    # the changes since the meeting: the demo's own, and one "Brought in" line (not progress)
+    before_kinds = before.changes["kind"].value_counts().to_dict()
+    assert kinds == {**before_kinds, "baseline": before_kinds.get("baseline", 0) + 1}
+    label, value, then = exports_row = pack.figure_rows(after)[-1]
+    assert label.startswith(
+        f"Of these, brought in by an import since {before.baseline.held_on:%-d %b %Y}"
+    )
+    assert value == f"{pfd_reviews:,} reviews, {pfd_actions:,} actions" and then is None, (
+        exports_row
+    )
+    # one agency's figures: the reviews brought in count only where that agency acts
+    with demo_engine.connect() as conn:
+        pol = conn.execute(text("select id from agency where short_name = 'POL'")).scalar()
+    police = Filters(agency_ids=(pol,))
+    with demo_engine.connect() as conn:
+        filtered = pack.build_pack(conn, None, police, annual=False)
+        filtered_before = reads.overview(
+            conn, Source(today=today, filters=police, as_at=before.baseline.held_on)
+        )
+    assert filtered.brought_in is None  # no PFD action has the demo's police as lead agency
+    assert filtered.baseline_figures == filtered_before
+
+
+def test_an_import_dated_before_the_meeting_is_in_its_figures(pfd_engine):
+    later = date(2026, 9, 30)
+    services.create_meeting(pfd_engine, BOARD, later, "Board after the import")
+    with pfd_engine.connect() as conn:
+        live_pack = pack.build_pack(conn, annual=False)
+        reviews = _count(conn, db.review)
+    assert live_pack.brought_in is None
+    assert live_pack.baseline_figures.reviews == reviews

@@ -116,6 +116,11 @@ class MeetingPack:
     """The page of measures as at the meeting: :func:`monitoring.measures.display_table` of
     :func:`monitoring.measures.pack_measures` (columns
     :data:`monitoring.measures.DISPLAY_COLUMNS`, worst first); None when not read."""
+    brought_in: OverviewFigures | None = None
+    """The figures now of the reviews an import brought in after the baseline meeting (their
+    records are a baseline, :mod:`monitoring.changes`): counted in :attr:`figures`, left out of
+    :attr:`baseline_figures`, so that the two columns do not read as progress the board never
+    saw. None when there are none (or no baseline)."""
 
     @property
     def figures_label(self) -> str:
@@ -950,10 +955,9 @@ def _build_pack(
 
     filters = src.filters
     window = src.window_days
-    baseline_figures = None
+    baseline_figures = brought_in = None
     if baseline is not None:
-        baseline_src = replace(src, as_at=baseline.held_on)
-        baseline_figures = reads.overview(conn, baseline_src)
+        baseline_figures, brought_in = _baseline_figures(conn, src, baseline.held_on, today)
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
     reviews = reads.review_register(conn, src)
@@ -980,7 +984,42 @@ def _build_pack(
         annual=annual_report(conn, today, filters, records=records, scope=scope) if annual else [],
         as_at=records.as_at,
         measures=measures.display_table(measure_rows),
+        brought_in=brought_in,
     )
+
+
+NO_REVIEW = -1
+"""A review id no review has (ids start at 1): a review filter of it matches nothing."""
+
+
+def _baseline_figures(
+    conn: Connection, src: Source, held_on: date, today: date
+) -> tuple[OverviewFigures, OverviewFigures | None]:
+    """The summary figures at the baseline meeting (held on ``held_on``), and those now of the
+    reviews an import brought in after it (None when there are none in the reader's figures).
+
+    A review an import brought in after the baseline meeting was not in the board's records at
+    that meeting: its records are a baseline, not progress (:mod:`monitoring.changes`; dated by
+    :func:`monitoring.changes.baselines`). Rebuilt "as at" the meeting, its imported statuses
+    would read as awaited then and done now, so the baseline figures leave such reviews out, and
+    the pack says how many the figures now hold (a fresh user read 828 PFD replies "arriving"
+    between two meetings from a file imported after the first)."""
+    from monitoring import changes, reads
+
+    at_baseline = replace(src, as_at=held_on)
+    later = {i for event in changes.baselines(conn, held_on, today) for i in event["review_ids"]}
+    if not later:
+        return reads.overview(conn, at_baseline), None
+    chosen = set(src.filters.review_ids) or set(conn.execute(select(review.c.id)).scalars())
+    kept = tuple(sorted(chosen - later)) or (NO_REVIEW,)
+    new = tuple(sorted(chosen & later))
+    figures = reads.overview(
+        conn, replace(at_baseline, filters=replace(src.filters, review_ids=kept))
+    )
+    if not new:
+        return figures, None
+    brought_in = reads.overview(conn, replace(src, filters=replace(src.filters, review_ids=new)))
+    return figures, (brought_in if brought_in.reviews else None)
 
 
 def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
@@ -1008,7 +1047,19 @@ def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
 
     now = rows(pack.figures)
     then = rows(pack.baseline_figures) if pack.baseline_figures else [(k, None) for k, _ in now]
-    return [(label, value, old) for (label, value), (_, old) in zip(now, then, strict=True)]
+    out = [(label, value, old) for (label, value), (_, old) in zip(now, then, strict=True)]
+    if pack.brought_in is not None and pack.baseline is not None:
+        new = pack.brought_in
+        out.append(
+            (
+                f"Of these, brought in by an import since {uk_date(pack.baseline.held_on)}"
+                " (a baseline: not in the last meeting's figures)",
+                f"{vocabulary.count_words(new.reviews, 'review')}, "
+                f"{vocabulary.count_words(new.actions, 'action')}",
+                None,
+            )
+        )
+    return out
 
 
 def changes_summary(pack: MeetingPack) -> pd.DataFrame:
