@@ -29,6 +29,7 @@ before this rule get it too.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import pandas as pd
@@ -90,8 +91,9 @@ def _action_info(conn: Connection, action_ids: set[int]) -> dict[int, dict]:
             )
         )
         .where(action.c.id.in_(sorted(action_ids)))
-    ).all()
-    return {r.id: r._asdict() for r in rows}
+    )
+    keys = tuple(rows.keys())
+    return {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
 
 
 IMPORTED = " (imported from "
@@ -159,6 +161,23 @@ def _first_updates():
     )
 
 
+def _baseline_first_update(update_id, action_id):
+    """SQL: the update ``update_id`` of action ``action_id`` is the first ``action_update`` of an
+    action created by its review's first import (one row of :func:`_first_updates`, looked up for
+    that row alone rather than counted for every baseline action)."""
+    br = _baseline_reviews()
+    earlier = action_update.alias("earliest")
+    first_id = (
+        select(func.min(earlier.c.id)).where(earlier.c.action_id == action.c.id).scalar_subquery()
+    )
+    return exists().where(
+        action.c.id == action_id,
+        br.c.review_id == action.c.review_id,
+        br.c.at == action.c.created_at,
+        update_id == first_id,
+    )
+
+
 def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
     """(action_id, on, old, new) for each status change dated in the window: action_update rows
     whose status differs from the one before (``not_started`` before the first), in the order
@@ -176,7 +195,14 @@ def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
         )
         .label("previous")
     )
-    first = _first_updates()
+    # Only the actions with a status update dated in the window can have a change in it: the
+    # previous status is looked up among their updates alone (partitioned by action, so the
+    # same), not among every update ever recorded (issue 18).
+    in_window = action_update.alias("in_window")
+    changed = select(in_window.c.action_id).where(
+        in_window.c.status.is_not(None),
+        _happened(in_window.c.effective_on, in_window.c.created_at, since, until),
+    )
     ordered = (
         select(
             action_update.c.id,
@@ -186,14 +212,14 @@ def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
             action_update.c.status,
             previous,
         )
-        .where(action_update.c.status.is_not(None))
+        .where(action_update.c.status.is_not(None), action_update.c.action_id.in_(changed))
         .subquery()
     )
     rows = conn.execute(
         select(ordered).where(
             _happened(ordered.c.effective_on, ordered.c.created_at, since, until),
             ordered.c.status != func.coalesce(ordered.c.previous, "not_started"),
-            ordered.c.id.not_in(select(first.c.id)),
+            ~_baseline_first_update(ordered.c.id, ordered.c.action_id),
         )
     ).all()
     found = [
@@ -553,7 +579,14 @@ def _n(count: int, noun: str) -> str:
 
 
 def _uk(value: str | None) -> str:
-    return vocabulary.uk_date(str(value)[:10]) if value else "none"
+    return _uk_day(str(value)[:10]) if value else "none"
+
+
+@functools.lru_cache(maxsize=4096)
+def _uk_day(day: str) -> str:
+    """:func:`monitoring.vocabulary.uk_date` of an ISO date text, remembered (a list of
+    changes repeats a few hundred dates thousands of times)."""
+    return vocabulary.uk_date(day)
 
 
 def meetings(conn: Connection) -> pd.DataFrame:

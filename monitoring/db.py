@@ -525,6 +525,14 @@ Index("ix_due_date_change_action", due_date_change.c.action_id)
 Index("ix_audit_entity", audit_log.c.entity, audit_log.c.entity_id)
 Index("ix_audit_at", audit_log.c.at)
 Index("ix_audit_effective", audit_log.c.effective_on)
+Index(
+    "ix_audit_entity_field_effective",
+    audit_log.c.entity,
+    audit_log.c.field,
+    audit_log.c.effective_on,
+    audit_log.c.at,
+)
+Index("ix_action_status_completed", action.c.status, action.c.completed_on)
 Index("ix_action_update_effective", action_update.c.effective_on)
 Index("ix_evidence_action", evidence.c.action_id)
 Index("ix_escalation_action", escalation.c.action_id)
