@@ -19,10 +19,16 @@ updates.show_flash()
 
 # The page's reads: the two queues (the chosen action's evidence and updates are read below).
 src = data.source()
-waiting = data.read(worklists.assurance_queue, src)
+# The queue's first rows and its length while Find is blank (issue 18), every row once the
+# reader searches.
+if queue.find_text("assurance"):
+    waiting, total = data.read(worklists.assurance_queue, src), None
+else:
+    waiting, total = data.read(worklists.assurance_first, src, queue.QUEUE_ROWS)
 pending = data.read(worklists.date_change_requests, pending_only=True, source=src)
 decides = services.can(actor, "decide_date_change")
-names = [f"Completed actions to assure ({len(waiting)})", "Recommendations"]
+waiting_count = len(waiting) if total is None else total
+names = [f"Completed actions to assure ({waiting_count})", "Recommendations"]
 if decides:
     names.insert(1, f"Target-date changes ({len(pending)})")
 tabs = dict(zip(names, st.tabs(names), strict=True))
@@ -30,7 +36,7 @@ tabs = dict(zip(names, st.tabs(names), strict=True))
 with tabs[names[0]]:
     if waiting.empty:
         st.success("No completed actions are waiting for assurance.")
-    row = queue.ASSURANCE.pick(queue.with_waiting(waiting, today), key="assurance")
+    row = queue.ASSURANCE.pick(queue.with_waiting(waiting, today), key="assurance", total=total)
     if row:
         st.subheader("The action chosen")
         st.text(

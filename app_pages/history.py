@@ -25,7 +25,14 @@ if linked is None and st.query_params.get("action"):
         st.rerun()
     st.stop()
 linked_detail = data.read(worklists.action_detail, linked) if linked else None
-index = data.read(worklists.history_index, data.source())
+# The table: its first rows and the number of actions while Find is blank (issue 18: a board's
+# 100,000 actions are not read to show 500), every action once the reader searches.
+if linked_detail:
+    index, total = None, None
+elif queue.find_text("history"):
+    index, total = data.read(worklists.history_index, data.source()), None
+else:
+    index, total = data.read(worklists.history_first, data.source(), queue.QUEUE_ROWS)
 
 picked = None
 if linked_detail:
@@ -35,7 +42,7 @@ else:
     st.caption("Choose an action in the table (search it with Find), or a recommendation.")
     actions_tab, recommendations_tab = st.tabs(["Actions", "A recommendation"])
     with actions_tab:
-        row = queue.RECORDS.pick(index, key="history")
+        row = queue.RECORDS.pick(index, key="history", total=total)
     with recommendations_tab:
         rec = updates.pick_recommendation("history_pick")
         show_rec = st.toggle("Show this recommendation's history", key="history_show_rec")

@@ -150,11 +150,15 @@ ASSURANCE_COLUMNS = [
 ]
 
 
-def assurance_queue(conn: Connection, source: Source | None = None) -> pd.DataFrame:
-    """Completed actions waiting for assurance (status ``completed``), longest waiting first.
+def assurance_queue(
+    conn: Connection, source: Source | None = None, *, limit: int | None = None
+) -> pd.DataFrame:
+    """Completed actions waiting for assurance (status ``completed``), longest waiting first
+    (then by review, recommendation and action number, then id).
 
     :param source: the reader's source: its filters apply, and evidence is counted only where
         the reader may read it (None: every action, every piece of evidence).
+    :param limit: only the first this many rows (None: every row).
     :returns: DataFrame with :data:`ASSURANCE_COLUMNS` (``evidence_count`` int).
     """
     evidence_count = (
@@ -163,34 +167,66 @@ def assurance_queue(conn: Connection, source: Source | None = None) -> pd.DataFr
         .correlate(action)
         .scalar_subquery()
     )
-    rows = conn.execute(
-        select(
-            action.c.id,
-            action.c.version,
-            review.c.ref.label("review_ref"),
-            recommendation.c.number.label("recommendation_number"),
-            action.c.number,
-            action.c.description,
-            action.c.success_measure,
-            func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
-            action.c.original_due_on,
-            action.c.due_on,
-            action.c.completed_on,
-            (
-                evidence_count
-                if source is None or source.scope.full
-                else case((source.scope.detail_sql(action), evidence_count), else_=0)
-            ).label("evidence_count"),
+    query = (
+        _assurance_query(
+            source,
+            [
+                action.c.id,
+                action.c.version,
+                review.c.ref.label("review_ref"),
+                recommendation.c.number.label("recommendation_number"),
+                action.c.number,
+                action.c.description,
+                action.c.success_measure,
+                func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
+                action.c.original_due_on,
+                action.c.due_on,
+                action.c.completed_on,
+                (
+                    evidence_count
+                    if source is None or source.scope.full
+                    else case((source.scope.detail_sql(action), evidence_count), else_=0)
+                ).label("evidence_count"),
+            ],
         )
+        .order_by(
+            action.c.completed_on,
+            review.c.ref,
+            recommendation.c.number,
+            action.c.number,
+            action.c.id,
+        )
+        .limit(limit)
+    )
+    return pd.DataFrame(conn.execute(query).all(), columns=ASSURANCE_COLUMNS)
+
+
+def _assurance_query(source: Source | None, columns: list):
+    """SELECT ``columns`` from the completed actions the assurance queue lists (the source's
+    filters and the reviews it may read), with review, recommendation and lead agency joined."""
+    return (
+        select(*columns)
         .select_from(
             action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
             .join(review, review.c.id == action.c.review_id)
             .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
         )
         .where(action.c.status == "completed", *_scoped(source))
-        .order_by(action.c.completed_on, review.c.ref, recommendation.c.number, action.c.number)
-    ).all()
-    return pd.DataFrame(rows, columns=ASSURANCE_COLUMNS)
+    )
+
+
+def assurance_first(
+    conn: Connection, source: Source | None = None, rows: int = 500
+) -> tuple[pd.DataFrame, int]:
+    """The assurance queue as the Assurance page first draws it (its Find box blank): the first
+    ``rows`` rows of :func:`assurance_queue` and how many actions wait in all, counted in SQL
+    (issue 18: a board's tens of thousands of completed actions are not read to show 500).
+
+    :returns: ``(frame, total)``: ``frame`` equals ``assurance_queue(conn, source).head(rows)``,
+        ``total`` equals ``len(assurance_queue(conn, source))``.
+    """
+    total = conn.execute(_assurance_query(source, [func.count()])).scalar_one()
+    return assurance_queue(conn, source, limit=rows), int(total)
 
 
 def _scoped(source: Source | None) -> list:
@@ -683,20 +719,38 @@ HISTORY_INDEX_COLUMNS = [
 ]
 
 
-def history_index(conn: Connection, source: Source | None = None) -> pd.DataFrame:
+def _history_query(source: Source | None, columns: list):
+    """SELECT ``columns`` from every action the History table lists (the source's filters and the
+    reviews it may read), with its review, recommendation and lead agency joined."""
+    return (
+        select(*columns)
+        .select_from(
+            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
+            .join(review, review.c.id == action.c.review_id)
+            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
+        )
+        .where(*_scoped(source))
+    )
+
+
+def history_index(
+    conn: Connection, source: Source | None = None, *, limit: int | None = None
+) -> pd.DataFrame:
     """Every action, most recently changed first (then by review, recommendation and number),
     for the History page's table.
 
     :param source: the reader's source: its sidebar filters apply and only the reviews it may
         read are listed (None: every action, for commands).
+    :param limit: only the first this many rows (None: every row).
 
     :returns: DataFrame with :data:`HISTORY_INDEX_COLUMNS`; ``updated_at`` the UTC ISO time of
         the latest change (the time it was loaded when never changed), ``agency``
         :data:`queries.NO_AGENCY` when none.
     """
     changed = func.coalesce(action.c.updated_at, action.c.created_at)
-    rows = conn.execute(
-        select(
+    query = _history_query(
+        source,
+        [
             action.c.id,
             review.c.ref.label("review_ref"),
             recommendation.c.number.label("recommendation_number"),
@@ -705,13 +759,20 @@ def history_index(conn: Connection, source: Source | None = None) -> pd.DataFram
             func.coalesce(agency.c.name, queries.NO_AGENCY).label("agency"),
             action.c.status,
             changed.label("updated_at"),
-        )
-        .select_from(
-            action.join(recommendation, recommendation.c.id == action.c.recommendation_id)
-            .join(review, review.c.id == action.c.review_id)
-            .outerjoin(agency, agency.c.id == action.c.lead_agency_id)
-        )
-        .where(*_scoped(source))
-        .order_by(changed.desc(), review.c.ref, recommendation.c.id, action.c.id)
-    ).all()
-    return pd.DataFrame(rows, columns=HISTORY_INDEX_COLUMNS)
+        ],
+    ).order_by(changed.desc(), review.c.ref, recommendation.c.id, action.c.id)
+    return pd.DataFrame(conn.execute(query.limit(limit)).all(), columns=HISTORY_INDEX_COLUMNS)
+
+
+def history_first(
+    conn: Connection, source: Source | None = None, rows: int = 500
+) -> tuple[pd.DataFrame, int]:
+    """The History table as the page first draws it (its Find box blank): the first ``rows``
+    rows of :func:`history_index` and how many actions it lists in all, counted in SQL, so the
+    page never reads every action to show a few hundred (issue 18).
+
+    :returns: ``(frame, total)``: ``frame`` equals ``history_index(conn, source).head(rows)``,
+        ``total`` equals ``len(history_index(conn, source))``.
+    """
+    total = conn.execute(_history_query(source, [func.count()])).scalar_one()
+    return history_index(conn, source, limit=rows), int(total)

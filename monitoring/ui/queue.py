@@ -41,6 +41,7 @@ def pick(
     noun: str,
     search_columns: list[str],
     column_config: dict | None = None,
+    total: int | None = None,
 ) -> dict | None:
     """Draw a queue: a "Find" box, the table of ``display`` (row for row ``frame``, worst
     first), and return the chosen record (a row of ``frame`` as a dict with None for missing
@@ -53,6 +54,9 @@ def pick(
     :param display: the columns to show, same index and order as ``frame``.
     :param noun: what a row is, plural, for captions (e.g. "actions").
     :param search_columns: columns of ``frame`` the Find box searches.
+    :param total: how many records there are when ``frame`` holds only the first of them (at
+        least :data:`QUEUE_ROWS`), read so because the Find box is blank (:func:`find_text`);
+        None: ``frame`` holds every record.
     """
     if frame.empty:
         return None
@@ -66,13 +70,14 @@ def pick(
         st.info(f"No {noun} match {md(repr(text.strip()))}.")
         return None
     shown = found.head(QUEUE_ROWS)
-    if len(found) > len(shown):
+    count = len(found) if total is None or text.strip() else total
+    if count > len(shown):
         st.caption(
-            f"Showing the first {len(shown):,} of {len(found):,} {noun}, worst first: type in "
+            f"Showing the first {len(shown):,} of {count:,} {noun}, worst first: type in "
             "Find to reach the others."
         )
     else:
-        st.caption(f"{len(found):,} {noun}, worst first. Choose a row to see it below.")
+        st.caption(f"{count:,} {noun}, worst first. Choose a row to see it below.")
     # The table's key follows the search, so a new search starts from its first row.
     event = st.dataframe(
         display.loc[shown.index],
@@ -91,6 +96,13 @@ def pick(
         return None
     record = shown.iloc[[rows[0]]]
     return record.astype(object).where(record.notna(), None).to_dict("records")[0]
+
+
+def find_text(key: str) -> str:
+    """What the reader typed in the Find box of the queue ``key`` (blank before they type): a
+    page reads only the first :data:`QUEUE_ROWS` records while it is blank, every record (to
+    search) once it is not."""
+    return str(st.session_state.get(f"{key}_find") or "").strip()
 
 
 def _dates(values) -> pd.Series:
@@ -165,8 +177,8 @@ class Queue:
         """Column labels and widths of :meth:`table` (``id`` hidden)."""
         return {"id": None} | {c.key: c.config() for c in self.columns}
 
-    def pick(self, frame: pd.DataFrame, *, key: str) -> dict | None:
-        """:func:`pick` on this queue's table of ``frame``."""
+    def pick(self, frame: pd.DataFrame, *, key: str, total: int | None = None) -> dict | None:
+        """:func:`pick` on this queue's table of ``frame`` (``total``: see :func:`pick`)."""
         return pick(
             frame,
             self.table(frame),
@@ -174,6 +186,7 @@ class Queue:
             noun=self.noun,
             search_columns=list(self.search_columns),
             column_config=self.column_config(),
+            total=total,
         )
 
 
