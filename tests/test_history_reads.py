@@ -311,7 +311,8 @@ def test_history_and_assurance_count_every_record_and_find_reaches_beyond_the_fi
     assert not at.exception, [e.value for e in at.exception]
     table = next(d for d in at.dataframe if d.key == "history_table_").value
     assert len(table) == queue.QUEUE_ROWS
-    assert f"Showing the first 500 of {actions:,} actions" in " ".join(c.value for c in at.caption)
+    shown = f"Showing the first {queue.QUEUE_ROWS:,} of {actions:,} actions"
+    assert shown in " ".join(c.value for c in at.caption)
     with engine.connect() as conn:
         every = worklists.history_index(conn, source(ANCHOR, Scope("board")))
     last = every.iloc[-1]  # the least recently changed: not among the first 500
