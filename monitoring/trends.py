@@ -3,33 +3,49 @@
 :func:`monitoring.asat.trend` rebuilds the records as at each month end separately
 (:func:`monitoring.asat.actions_as_at` once per point: every history table read and sorted again
 for each of 13–25 points; 24 s of CPU at 100,000 actions). :func:`trend` gives the same frame
-from one read of each history table:
+from one read of each history table.
 
-1. the actions matching the filters that do not depend on the date (review type, review, lead
-   agency, theme) with their present status and target date, creation time and first known date;
-2. their status updates, audited status changes and approved target-date changes, each read once
-   in the order :func:`monitoring.asat.actions_as_at` ranks them (the same SQL ``ORDER BY``, so
-   ties and NULLs fall as they do there on SQLite and PostgreSQL);
-3. for each row, the SQL gives the first month-end point by which it *happened* (the first point
-   for which :func:`monitoring.asat.happened_by` is true: its ``effective_on`` on or before the
-   point, or with none its recorded UTC time before the start of the next Europe/London day), the
-   first point at which its target date is past, and its status as a small code: the same SQL
-   comparisons the per-month path makes, so text compares as the database compares it;
-4. then, per point, each action's "latest change by the point" and "first change after it" are
-   found by binary search in those rows (a running maximum, and minimum from the end, of each
-   row's rank), and the status and target date are decided by the same precedence as
-   :func:`monitoring.asat.actions_as_at` (``lean``): the latest status update by the point; else
-   the old value of the first audited status change after it; else the first later status update
-   when a service wrote it (audit rows at its moment); else ``not_started`` when later status
-   updates exist; else the present status. The target date: the latest approved change by the
-   point (its new date), else the first later one's old date, else the present ``due_on``.
+Points are numbered ``0 .. P-1`` (:func:`monitoring.asat.month_ends`); ``P`` means "by none".
+
+1. The SQL reads the actions matching the filters that do not depend on the date (review type,
+   review, lead agency, theme), their status updates, audited status changes (and ``created``
+   rows) and approved target-date changes, each table once, in the order
+   :func:`monitoring.asat.actions_as_at` ranks them (the same SQL ``ORDER BY``, so ties and NULLs
+   fall as they do there on SQLite and PostgreSQL). For each row it gives, as small integers
+   packed into one (fewer values to pass to Python), the first point by which it *happened*
+   (:func:`monitoring.asat.happened_by`: its ``effective_on`` on or before the point, or with
+   none its recorded UTC time before the start of the next Europe/London day; a binary search of
+   nested ``CASE``s), the first point at which a target date is past, and a status as a code:
+   the same SQL comparisons the per-month path makes, so text compares as the database compares.
+2. Each row is then the reconstruction's pick over a *span* of points, found once per row (not
+   once per point): "the latest row that happened by the point" is row ``r`` from its first
+   point ``f`` until ``g``, the earliest first point of the rows ranked after it; "the first row
+   that has not happened by the point" is row ``r`` from ``h``, the latest first point of the
+   rows ranked before it (0 with none), until its own ``f``.
+3. The precedence of :func:`monitoring.asat.actions_as_at` (``lean``) reads, per action, as
+   spans. Status: from ``Fu``, the first point by which any status update happened, the latest
+   status update by the point. Before ``Fu`` every status update is later, so "the first later
+   one" is the action's rank-first status update, and the status is the old value of the first
+   audited status change after the point; else that first update's status when a service wrote
+   it (audit rows at its moment, :func:`monitoring.asat.written_by_a_service`: asked of the
+   database only for the actions where this span is counted); else ``not_started`` when the
+   action has status updates; else its present status. Target date: from ``Fm``, the first
+   point by which an approved change happened, the latest such change's new date; before
+   ``Fm``, the rank-first approved change's old date; else the present ``due_on``.
+4. An action is counted from the first point by which it exists (created by then, or an
+   update's or its ``created`` audit row's effective date by then) and, for a viewer, its review
+   is published. Each counted status span adds the action to its review's count, and to open or
+   completed by its status; where an open span overlaps a span of a past target date, to overdue.
+   The counts per review and point are a difference array (+1 where a span starts, -1 where it
+   ends) summed along the points.
 
 The counts per review are :func:`monitoring.asat.counts_by_review_as_at`'s: open
 (:data:`monitoring.rules.OPEN_STATUSES`), overdue (open with a target date before the point,
 :func:`monitoring.rules.is_overdue`) and completed (:data:`monitoring.rules.DONE_STATUSES`), of
-the actions existing on the point and matching the filters, for reviews published by the point
-when only published ones may be read. A RAG filter needs every column of the reconstruction
-(override, reason, date changes), so with one the per-month path is used (slower, same figures).
+the actions existing on the point and matching the filters (a status filter: the status at the
+point), for reviews published by the point when only published ones may be read. A RAG filter
+needs every column of the reconstruction (override, reason, date changes), so with one the
+per-month path is used (slower, same figures).
 
 ``tests/test_trends_one_pass.py`` proves the two equal on a table of edge cases, the demo and the
 real PFD data, on SQLite and PostgreSQL.
@@ -43,12 +59,15 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, literal, select
+from sqlalchemy import BigInteger, Connection, and_, case, cast, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitoring import asat, queries, rules
 from monitoring.db import ACTION_STATUSES, action, action_update, audit_log, due_date_change, review
 from monitoring.queries import NO_FILTERS, Filters, iso
+
+FLAG_CHUNK = 5000
+"""Actions asked about per query when reading whether a service wrote their first update."""
 
 
 def _undated_filters(filters: Filters) -> Filters:
@@ -72,23 +91,54 @@ def _first_point(points: list[date], true_on, low: int = 0, high: int | None = N
 
 
 def _code(column, codes: list[str]) -> ColumnElement[int]:
-    """SQL: ``column``'s index in ``codes``, or -1 (another value, or NULL)."""
-    return case(*((column == c, literal(i)) for i, c in enumerate(codes)), else_=literal(-1))
+    """SQL: ``column``'s index in ``codes`` plus one, or 0 (another value, or NULL)."""
+    return case(*((column == c, literal(i + 1)) for i, c in enumerate(codes)), else_=literal(0))
 
 
-def _ints(conn: Connection, query, width: int) -> np.ndarray:
-    """The rows of ``query`` (``width`` integer columns) as a 2-D int64 array.
+def _among(codes: list[str], names) -> np.ndarray:
+    """Per status code (:func:`_code`: 0 for none or another value), whether it is in ``names``."""
+    chosen = np.zeros(len(codes) + 1, dtype=bool)
+    chosen[[codes.index(name) + 1 for name in names]] = True
+    return chosen
 
-    Read through the driver's cursor (SQLAlchemy's "raw DBAPI connection"): building a result
-    row object for each of some 600,000 history rows cost about 0.3 s at 100,000 actions. The
-    values (dates, codes, and the filters' ids and theme names) stay bound parameters, never
-    written into the SQL text."""
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """SQL: 1 where ``condition`` is true, else 0 (false or NULL)."""
+    return case((condition, literal(1)), else_=literal(0))
+
+
+def _packed(key, parts: list[tuple[ColumnElement[int], int]]) -> ColumnElement[int]:
+    """SQL: ``key`` (an id) and ``parts`` (``(value, radix)``, each ``0 <= value < radix``) as
+    one BIGINT, ``(key * r1 + v1) * r2 + v2 ...``: one value per row to pass to Python, not
+    several (passing 300,000 rows of six values cost about 0.2 s of CPU at 100,000 actions)."""
+    packed = cast(key, BigInteger)
+    for value, radix in parts:
+        packed = packed * literal(radix) + value
+    return packed
+
+
+def _unpacked(values: np.ndarray, radices: list[int]) -> list[np.ndarray]:
+    """The inverse of :func:`_packed`: ``[key, v1, v2, ...]`` as arrays."""
+    parts = []
+    for radix in reversed(radices):
+        values, part = np.divmod(values, radix)
+        parts.append(part)
+    return [values, *reversed(parts)]
+
+
+def _ints(conn: Connection, query, width: int = 1) -> np.ndarray:
+    """The rows of ``query`` (``width`` integer columns) as an int64 array (one dimension when
+    ``width`` is 1, else rows × ``width``), read through the driver's cursor (SQLAlchemy's "raw
+    DBAPI connection": no result row objects). The values (dates, codes, the filters' ids and
+    theme names) stay bound parameters, never written into the SQL text."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
     cursor = conn.connection.cursor()
     try:
         cursor.execute(str(compiled), args)
+        if width == 1:
+            return np.fromiter((row[0] for row in cursor), dtype=np.int64)
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -96,46 +146,70 @@ def _ints(conn: Connection, query, width: int) -> np.ndarray:
     return values.reshape(len(rows), width)
 
 
-class _Picks:
-    """One history table's rows (in the reconstruction's rank order, ``rank`` 0..n-1), for finding
-    per action and point the latest row that happened by the point and the first that did not."""
-
-    def __init__(self, owner: np.ndarray, first: np.ndarray, points: int) -> None:
-        """``owner``: each row's action index, -1 for none (rows ranked in action order, so ranks
-        of a later action are all higher); ``first``: each row's first point by which it happened
-        (``points`` when by none)."""
-        self.width = points + 1
-        rank = np.arange(len(owner))
-        kept = owner >= 0  # rows of no action read (an audit row outlives its action)
-        owner, first, rank = owner[kept], first[kept], rank[kept]
-        order = np.lexsort((rank, first, owner))
-        self.owner = owner[order]
-        self.keys = self.owner * self.width + first[order]
-        ranked = rank[order]
-        self.latest = np.maximum.accumulate(ranked) if len(ranked) else ranked
-        self.earliest = np.minimum.accumulate(ranked[::-1])[::-1] if len(ranked) else ranked
-
-    def at(self, actions: np.ndarray, point: int) -> tuple[np.ndarray, np.ndarray]:
-        """For each action index in ``actions``: the rank of its latest row by ``point`` and of its
-        first row after it, each -1 where there is none."""
-        if not len(self.keys):
-            none = np.full(len(actions), -1)
-            return none, none
-        query = actions * self.width + point
-        last = np.searchsorted(self.keys, query, side="right") - 1
-        clipped = np.maximum(last, 0)
-        before = np.where((last >= 0) & (self.owner[clipped] == actions), self.latest[clipped], -1)
-        after_at = last + 1
-        inside = np.minimum(after_at, len(self.keys) - 1)
-        after_ok = (after_at < len(self.keys)) & (self.owner[inside] == actions)
-        return before, np.where(after_ok, self.earliest[inside], -1)
+def _groups(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by ``owner``: whether each row is its owner's first, and its last."""
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = owner[1:] != owner[:-1]
+    last = np.ones(len(owner), dtype=bool)
+    last[:-1] = first[1:]
+    return first, last
 
 
-def _pick(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """``values`` at ``ranks`` (a rank of -1, "none", gives any value: callers mask it out)."""
-    if not len(values):
-        return np.zeros(len(ranks), dtype=values.dtype)
-    return values[np.maximum(ranks, 0)]
+def _later_min(owner: np.ndarray, values: np.ndarray, none: int) -> np.ndarray:
+    """For rows sorted by ``owner`` (non-negative), then rank: the least of ``values`` (each
+    ``0 <= v <= none``) over the same owner's rows ranked after each row; ``none`` where none is.
+    A running minimum from the end, restarted at each owner by adding ``owner * (none + 1)``."""
+    if not len(owner):
+        return values.copy()
+    _, last = _groups(owner)
+    following = np.full(len(values), none, dtype=np.int64)
+    following[:-1] = values[1:]
+    following[last] = none
+    step = none + 1
+    shifted = following + owner * step
+    return np.minimum.accumulate(shifted[::-1])[::-1] - owner * step
+
+
+def _earlier_max(owner: np.ndarray, values: np.ndarray, none: int) -> np.ndarray:
+    """For rows sorted by ``owner`` (non-negative), then rank: the greatest of ``values`` (each
+    ``0 <= v <= none``) over the same owner's rows ranked before each row; 0 where none is."""
+    if not len(owner):
+        return values.copy()
+    first, _ = _groups(owner)
+    preceding = np.zeros(len(values), dtype=np.int64)
+    preceding[1:] = values[:-1]
+    preceding[first] = 0
+    step = none + 1
+    return np.maximum.accumulate(preceding + owner * step) - owner * step
+
+
+def _service_wrote_first_update(conn: Connection, action_ids: np.ndarray) -> set[int]:
+    """The actions among ``action_ids`` whose rank-first status update (asat's ``next_update``
+    order) a service wrote (:func:`monitoring.asat.written_by_a_service`)."""
+    au = action_update
+    written: set[int] = set()
+    for start in range(0, len(action_ids), FLAG_CHUNK):
+        chunk = [int(i) for i in action_ids[start : start + FLAG_CHUNK]]
+        rows = _ints(
+            conn,
+            select(
+                _packed(
+                    au.c.action_id,
+                    [(_flag(asat.written_by_a_service(au.c.action_id, au.c.created_at)), 2)],
+                )
+            )
+            .where(au.c.action_id.in_(chunk), au.c.status.is_not(None))
+            .order_by(
+                au.c.action_id,
+                asat.happened_on(au.c.effective_on, au.c.created_at),
+                au.c.created_at,
+                au.c.id,
+            ),
+        )
+        owner, flag = _unpacked(rows, [2])
+        first, _ = _groups(owner)
+        written.update(owner[first & (flag == 1)].tolist())
+    return written
 
 
 def trend(
@@ -161,7 +235,9 @@ def trend(
         return asat.trend(conn, start, end, filters, published_only=published_only)
     points = asat.month_ends(start, end)
     never = len(points)
+    span = never + 1  # radix of a point index, 0..never
     codes = list(dict.fromkeys([*ACTION_STATUSES, *filters.statuses]))
+    kinds = len(codes) + 1  # radix of a status code, 0 (none or another value)..len(codes)
 
     def happened(effective, recorded) -> ColumnElement[int]:
         return _first_point(points, lambda p: asat.happened_by(effective, recorded, p))
@@ -177,192 +253,245 @@ def trend(
         """SQL: ``column`` (an action id) names an action matching the undated filters."""
         return column.in_(select(action.c.id).where(undated)) if narrowed else literal(True)
 
-    actions = _ints(
-        conn,
-        (
-            select(
-                action.c.id,
-                action.c.review_id,
-                _code(action.c.status, codes),
-                past(action.c.due_on),
-                case(
-                    (action.c.created_at.is_(None), literal(0)),
-                    else_=_first_point(points, lambda p: action.c.created_at < asat.cutoff(p)),
-                ),
-            )
-            .where(undated)
-            .order_by(action.c.id)
-        ),
-        5,
-    )
-    ids, review_ids, present_status, present_past, exists_from = actions.T
-    index = pd.Index(ids)
-    n = len(ids)
-
     reviews = conn.execute(
-        select(
-            review.c.id,
-            review.c.ref,
-            _first_point(points, asat.published_by),
-        ).order_by(review.c.ref)
+        select(review.c.id, review.c.ref, _first_point(points, asat.published_by)).order_by(
+            review.c.ref
+        )
     ).all()
-    review_at = pd.Index([r.id for r in reviews], dtype=np.int64).get_indexer(review_ids)
+    review_index = pd.Index([r.id for r in reviews], dtype=np.int64)
     published_from = np.array([r[2] for r in reviews], dtype=np.int64)
 
-    # every update (its date makes the action known, :func:`monitoring.asat._known_from`); those
-    # with a status ranked as asat's status_before / next_update rank them
+    made = case(
+        (action.c.created_at.is_(None), literal(0)),
+        else_=_first_point(points, lambda p: action.c.created_at < asat.cutoff(p)),
+    )
+    actions = _ints(
+        conn,
+        select(
+            action.c.id,
+            _packed(
+                action.c.review_id,
+                [
+                    (_code(action.c.status, codes), kinds),
+                    (past(action.c.due_on), span),
+                    (made, span),
+                ],
+            ),
+        )
+        .where(undated)
+        .order_by(action.c.id),
+        2,
+    )
+    ids = actions[:, 0]
+    action_review, present_status, present_past, exists_from = _unpacked(
+        actions[:, 1], [kinds, span, span]
+    )
+    index = pd.Index(ids)
+    n = len(ids)
+    review_at = review_index.get_indexer(action_review)
+
+    # every update (its effective date makes the action known, asat's _known_from); those with
+    # a status ranked as asat's status_before / next_update rank them
     au, log = action_update, audit_log
     updates = _ints(
         conn,
-        (
-            select(
+        select(
+            _packed(
                 au.c.action_id,
-                case((au.c.status.is_(None), literal(0)), else_=literal(1)),
-                _code(au.c.status, codes),
-                happened(au.c.effective_on, au.c.created_at),
-                case((au.c.effective_on.is_(None), literal(0)), else_=literal(1)),
-                case(
-                    (
-                        and_(
-                            au.c.status.is_not(None),
-                            asat.written_by_a_service(au.c.action_id, au.c.created_at),
-                        ),
-                        literal(1),
-                    ),
-                    else_=literal(0),
-                ),
+                [
+                    (_flag(au.c.status.is_not(None)), 2),
+                    (_flag(au.c.effective_on.is_not(None)), 2),
+                    (_code(au.c.status, codes), kinds),
+                    (happened(au.c.effective_on, au.c.created_at), span),
+                ],
             )
-            .where(chosen(au.c.action_id))
-            .order_by(
-                au.c.action_id,
-                asat.happened_on(au.c.effective_on, au.c.created_at),
-                au.c.created_at,
-                au.c.id,
-            )
+        )
+        .where(chosen(au.c.action_id))
+        .order_by(
+            au.c.action_id,
+            asat.happened_on(au.c.effective_on, au.c.created_at),
+            au.c.created_at,
+            au.c.id,
         ),
-        6,
     )
-    # an action exists on a point once created by then, or once something about it is known to
-    # have happened by then: an update's or its "created" audit row's effective date
-    updates = updates[index.get_indexer(updates[:, 0]) >= 0]  # (an orphan row: no action)
-    dated = updates[updates[:, 4] == 1]
-    np.minimum.at(exists_from, index.get_indexer(dated[:, 0]), dated[:, 3])
-    created = _ints(
+    update_action, has_status, dated, update_status, update_first = _unpacked(
+        updates, [2, 2, kinds, span]
+    )
+    update_owner = index.get_indexer(update_action)
+
+    # audited status changes, ranked as asat's status_after ranks them, and "created" rows
+    # with an effective date (they make the action known)
+    is_status = log.c.field == "status"
+    audits = _ints(
         conn,
         select(
-            log.c.entity_id,
-            _first_point(points, lambda p: log.c.effective_on <= iso(p)),
-        ).where(
-            log.c.entity == "action",
-            log.c.field == "created",
-            log.c.effective_on.is_not(None),
-            chosen(log.c.entity_id),
-        ),
-        2,
-    )
-    created_owner = index.get_indexer(created[:, 0])
-    found = created_owner >= 0
-    np.minimum.at(exists_from, created_owner[found], created[found, 1])
-
-    updates = updates[updates[:, 1] == 1]
-    update_owner = index.get_indexer(updates[:, 0])
-    update_status, update_audited = updates[:, 2], updates[:, 5].astype(bool)
-    update_picks = _Picks(update_owner, updates[:, 3], never)
-    any_status = np.zeros(n, dtype=bool)
-    any_status[update_owner] = True
-
-    # audited status changes, ranked as asat's status_after ranks them
-    changes = _ints(
-        conn,
-        (
-            select(
+            _packed(
                 log.c.entity_id,
-                _code(log.c.old_value, codes),
-                happened(log.c.effective_on, log.c.at),
+                [
+                    (_flag(is_status), 2),
+                    (_code(log.c.old_value, codes), kinds),
+                    (
+                        case(
+                            (is_status, happened(log.c.effective_on, log.c.at)),
+                            else_=_first_point(points, lambda p: log.c.effective_on <= iso(p)),
+                        ),
+                        span,
+                    ),
+                ],
             )
-            .where(
-                log.c.entity == "action",
-                log.c.field == "status",
-                chosen(log.c.entity_id),
-            )
-            .order_by(
-                log.c.entity_id, asat.happened_on(log.c.effective_on, log.c.at), log.c.at, log.c.id
-            )
+        )
+        .where(
+            log.c.entity == "action",
+            log.c.entity_id.is_not(None),
+            or_(is_status, and_(log.c.field == "created", log.c.effective_on.is_not(None))),
+            chosen(log.c.entity_id),
+        )
+        .order_by(
+            log.c.entity_id, asat.happened_on(log.c.effective_on, log.c.at), log.c.at, log.c.id
         ),
-        3,
     )
-    change_old = changes[:, 1]
-    change_picks = _Picks(index.get_indexer(changes[:, 0]), changes[:, 2], never)
+    audit_action, audit_is_status, change_old, audit_first = _unpacked(audits, [2, kinds, span])
+    audit_owner = index.get_indexer(audit_action)
 
     # approved target-date changes, ranked as asat's change_before / change_after rank them; one
     # with no decision time is never "by" a point and always "after" it, as there
     ddc = due_date_change
     moves = _ints(
         conn,
-        (
-            select(
+        select(
+            _packed(
                 ddc.c.action_id,
-                past(ddc.c.old_due_on),
-                past(ddc.c.new_due_on),
-                case(
-                    (ddc.c.decided_at.is_(None), literal(never)),
-                    else_=happened(ddc.c.effective_on, ddc.c.decided_at),
-                ),
+                [
+                    (past(ddc.c.old_due_on), span),
+                    (past(ddc.c.new_due_on), span),
+                    (
+                        case(
+                            (ddc.c.decided_at.is_(None), literal(never)),
+                            else_=happened(ddc.c.effective_on, ddc.c.decided_at),
+                        ),
+                        span,
+                    ),
+                ],
             )
-            .where(and_(ddc.c.decision == "approved", chosen(ddc.c.action_id)))
-            .order_by(
-                ddc.c.action_id,
-                asat.happened_on(ddc.c.effective_on, ddc.c.decided_at),
-                ddc.c.decided_at,
-                ddc.c.id,
-            )
+        )
+        .where(and_(ddc.c.decision == "approved", chosen(ddc.c.action_id)))
+        .order_by(
+            ddc.c.action_id,
+            asat.happened_on(ddc.c.effective_on, ddc.c.decided_at),
+            ddc.c.decided_at,
+            ddc.c.id,
         ),
-        4,
     )
-    move_old_past, move_new_past = moves[:, 1], moves[:, 2]
-    move_picks = _Picks(index.get_indexer(moves[:, 0]), moves[:, 3], never)
+    move_action, move_old_past, move_new_past, move_first = _unpacked(moves, [span, span, span])
+    move_owner = index.get_indexer(move_action)
 
-    is_open_code = np.isin(np.arange(-1, len(codes)), [codes.index(c) for c in rules.OPEN_STATUSES])
-    is_done_code = np.isin(np.arange(-1, len(codes)), [codes.index(c) for c in rules.DONE_STATUSES])
-    chosen_code = np.isin(np.arange(-1, len(codes)), [codes.index(c) for c in filters.statuses])
-    in_review = review_at >= 0
-    review_published = _pick(published_from, review_at)
+    # the first point by which each action exists (created, or known from an effective date)
+    known = (update_owner >= 0) & (dated == 1)
+    np.minimum.at(exists_from, update_owner[known], update_first[known])
+    known = (audit_owner >= 0) & (audit_is_status == 0)
+    np.minimum.at(exists_from, audit_owner[known], audit_first[known])
+    counted_from = exists_from
+    if published_only:
+        counted_from = np.maximum(exists_from, published_from[review_at])
+
+    # status updates: each the latest by the points [f, g)
+    kept = (update_owner >= 0) & (has_status == 1)
+    owner, status, first = update_owner[kept], update_status[kept], update_first[kept]
+    until = _later_min(owner, first, never)
+    wins = first < until
+    spans = [(owner[wins], first[wins], until[wins], status[wins])]
+    first_update = np.full(n, never, dtype=np.int64)
+    np.minimum.at(first_update, owner, first)
+    leads, _ = _groups(owner)
+    lead_status = np.full(n, -1, dtype=np.int64)
+    lead_status[owner[leads]] = status[leads]
+    any_status = lead_status >= 0
+
+    # audited status changes: each the first later change over the points [h, f), before Fu
+    kept = (audit_owner >= 0) & (audit_is_status == 1)
+    owner, old, first = audit_owner[kept], change_old[kept], audit_first[kept]
+    since = _earlier_max(owner, first, never)
+    before_update = np.minimum(first, first_update[owner])
+    wins = since < before_update
+    spans.append((owner[wins], since[wins], before_update[wins], old[wins]))
+    changes_until = np.zeros(n, dtype=np.int64)
+    np.maximum.at(changes_until, owner, first)
+
+    # before Fu and after every audited change: the first update's status if a service wrote
+    # it, else not_started when there are status updates, else the present status
+    not_started = codes.index("not_started") + 1
+    default = np.where(any_status, not_started, present_status)
+    lo = np.maximum(changes_until, counted_from)
+    asked = np.flatnonzero((lo < first_update) & any_status & (lead_status != not_started))
+    if len(asked):
+        written = _service_wrote_first_update(conn, ids[asked])
+        by_service = asked[np.isin(ids[asked], list(written))]
+        default[by_service] = lead_status[by_service]
     everyone = np.arange(n)
-    not_started = codes.index("not_started")
-    width = len(reviews)
+    wins = changes_until < first_update
+    spans.append((everyone[wins], changes_until[wins], first_update[wins], default[wins]))
+
+    # the spans of points at which the target date is past
+    kept = move_owner >= 0
+    owner, first = move_owner[kept], move_first[kept]
+    new_past, old_past = move_new_past[kept], move_old_past[kept]
+    until = _later_min(owner, first, never)
+    late_lo = np.maximum(first, new_past)
+    wins = late_lo < until
+    first_move = np.full(n, never, dtype=np.int64)
+    np.minimum.at(first_move, owner, first)
+    leads, _ = _groups(owner)
+    start_past = present_past.copy()
+    start_past[owner[leads]] = old_past[leads]
+    early = start_past < first_move
+    late_owner = np.concatenate([owner[wins], everyone[early]])
+    late_from = np.concatenate([late_lo[wins], start_past[early]])
+    late_until = np.concatenate([until[wins], first_move[early]])
+    order = np.argsort(late_owner, kind="stable")
+    late_owner, late_from, late_until = late_owner[order], late_from[order], late_until[order]
+
+    # the status spans counted: clipped to the points the action is counted at
+    owner, lo, hi, status = (np.concatenate(part) for part in zip(*spans, strict=True))
+    lo = np.maximum(lo, counted_from[owner])
+    keep = (lo < hi) & (review_at[owner] >= 0)
+    if filters.statuses:
+        keep &= _among(codes, filters.statuses)[status]
+    owner, lo, hi, status = owner[keep], lo[keep], hi[keep], status[keep]
+    is_open = _among(codes, rules.OPEN_STATUSES)[status]
+    is_done = _among(codes, rules.DONE_STATUSES)[status]
+    # overdue: where an open span meets a span of a past target date (same action)
+    o_owner, o_lo, o_hi = owner[is_open], lo[is_open], hi[is_open]
+    begin = np.searchsorted(late_owner, o_owner, side="left")
+    stop = np.searchsorted(late_owner, o_owner, side="right")
+    pairs = stop - begin
+    which = np.repeat(np.arange(len(o_owner)), pairs)
+    offset = np.arange(len(which)) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    late = begin[which] + offset
+    v_lo = np.maximum(o_lo[which], late_from[late])
+    v_hi = np.minimum(o_hi[which], late_until[late])
+    meets = v_lo < v_hi
+    v_owner, v_lo, v_hi = o_owner[which][meets], v_lo[meets], v_hi[meets]
+
+    # per review and point: +1 where a span starts, -1 where it ends, summed along the points
+    cells = len(reviews) * span
+
+    def per_point(owner, lo, hi, weight=None) -> np.ndarray:
+        row = review_at[owner] * span
+        change = np.bincount(row + lo, weights=weight, minlength=cells) - np.bincount(
+            row + hi, weights=weight, minlength=cells
+        )
+        return np.rint(change).astype(np.int64).reshape(len(reviews), span).cumsum(axis=1)
+
+    actions_n = per_point(owner, lo, hi)
+    open_n = per_point(owner, lo, hi, is_open)
+    done_n = per_point(owner, lo, hi, is_done)
+    overdue_n = per_point(v_owner, v_lo, v_hi)
+
     out: list[tuple] = []
     for i, point in enumerate(points):
-        status_before, next_update = update_picks.at(everyone, i)
-        _, status_after = change_picks.at(everyone, i)
-        change_before, change_after = move_picks.at(everyone, i)
-
-        status = np.where(any_status, not_started, present_status)
-        written = (next_update >= 0) & _pick(update_audited, next_update)
-        status = np.where(written, _pick(update_status, next_update), status)
-        status = np.where(status_after >= 0, _pick(change_old, status_after), status)
-        status = np.where(status_before >= 0, _pick(update_status, status_before), status)
-        past_from = np.where(
-            change_before >= 0,
-            _pick(move_new_past, change_before),
-            np.where(change_after >= 0, _pick(move_old_past, change_after), present_past),
-        )
-
-        counted = in_review & (exists_from <= i)
-        if filters.statuses:
-            counted &= chosen_code[status + 1]
-        if published_only:
-            counted &= review_published <= i
-        is_open = is_open_code[status + 1]
-        overdue = is_open & (past_from <= i)
-        done = is_done_code[status + 1]
-        where = review_at[counted]
-        actions_n = np.bincount(where, minlength=width)
-        open_n = np.bincount(where, weights=is_open[counted], minlength=width)
-        overdue_n = np.bincount(where, weights=overdue[counted], minlength=width)
-        done_n = np.bincount(where, weights=done[counted], minlength=width)
-        recorded = np.flatnonzero(actions_n)
+        recorded = np.flatnonzero(actions_n[:, i])
         if len(recorded):
-            totals = (int(open_n.sum()), int(overdue_n.sum()), int(done_n.sum()))
+            totals = (int(open_n[:, i].sum()), int(overdue_n[:, i].sum()), int(done_n[:, i].sum()))
         else:
             totals = (pd.NA, pd.NA, pd.NA)
         out.append((point, None, asat.ALL_REVIEWS, *totals))
@@ -371,9 +500,9 @@ def trend(
                 point,
                 reviews[k].id,
                 reviews[k].ref,
-                int(open_n[k]),
-                int(overdue_n[k]),
-                int(done_n[k]),
+                int(open_n[k, i]),
+                int(overdue_n[k, i]),
+                int(done_n[k, i]),
             )
             for k in recorded
         ]
