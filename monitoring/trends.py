@@ -43,9 +43,15 @@ The counts per review are :func:`monitoring.asat.counts_by_review_as_at`'s: open
 (:data:`monitoring.rules.OPEN_STATUSES`), overdue (open with a target date before the point,
 :func:`monitoring.rules.is_overdue`) and completed (:data:`monitoring.rules.DONE_STATUSES`), of
 the actions existing on the point and matching the filters (a status filter: the status at the
-point), for reviews published by the point when only published ones may be read. A RAG filter
-needs every column of the reconstruction (override, reason, date changes), so with one the
-per-month path is used (slower, same figures).
+point), for reviews published by the point when only published ones may be read.
+
+A RAG filter (:func:`monitoring.queries.rag_sql` at each point) reads more of the history: the
+same spans give each action's status and target date at every point in a matrix of actions ×
+points, beside the first point from which the target date is due soon (30 days, as the
+per-month path), the count of approved target-date changes by the point (two or more: amber
+from the second one's point) and the override and its reason (their audit rows read once, as
+spans: the latest change by the point, else the first later one's old value, else the present
+value; :func:`_override_at`). The RAG is then worked out per cell by the rules' precedence.
 
 ``tests/test_trends_one_pass.py`` proves the two equal on a table of edge cases, the demo and the
 real PFD data, on SQLite and PostgreSQL.
@@ -55,17 +61,22 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, and_, case, cast, literal, or_, select
+from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitoring import asat, queries, rules
 from monitoring.db import ACTION_STATUSES, action, action_update, audit_log, due_date_change, review
 from monitoring.queries import NO_FILTERS, Filters, iso
 
+SOON_DAYS = 30
+"""The window of "due soon" a RAG filter reads (:func:`monitoring.asat.counts_by_review_as_at`
+filters with :func:`monitoring.queries.action_filter`'s ``window_days`` of 30)."""
+RAGS = len(rules.RAG_CODES) + 1
+"""Radix of a RAG code: 0 (none or another value), then :data:`monitoring.rules.RAG_CODES`."""
 FLAG_CHUNK = 5000
 """Actions asked about per query when reading whether a service wrote their first update."""
 
@@ -183,6 +194,125 @@ def _earlier_max(owner: np.ndarray, values: np.ndarray, none: int) -> np.ndarray
     return np.maximum.accumulate(preceding + owner * step) - owner * step
 
 
+def _overlaps(spans, others) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each of ``spans`` (``owner, lo, hi`` arrays) meets a span of ``others`` (the same,
+    sorted by owner) of the same owner: ``owner, lo, hi`` of each non-empty intersection."""
+    owner, lo, hi = spans
+    other_owner, other_lo, other_hi = others
+    begin = np.searchsorted(other_owner, owner, side="left")
+    pairs = np.searchsorted(other_owner, owner, side="right") - begin
+    which = np.repeat(np.arange(len(owner)), pairs)
+    other = begin[which] + np.arange(len(which)) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    met_lo = np.maximum(lo[which], other_lo[other])
+    met_hi = np.minimum(hi[which], other_hi[other])
+    met = met_lo < met_hi
+    return owner[which][met], met_lo[met], met_hi[met]
+
+
+def _running_counts(review_at, reviews: int, width: int, owner, lo, hi, weight=None) -> np.ndarray:
+    """Per review (``review_at[owner]``) and point (0..``width``-1): how many of the spans
+    ``[lo, hi)`` (those with ``weight`` true, if given) hold it: +1 where a span starts and -1
+    where it ends, summed along the points. :returns: int64 array reviews × width."""
+    row = review_at[owner] * width
+    cells = reviews * width
+    change = np.bincount(row + lo, weights=weight, minlength=cells) - np.bincount(
+        row + hi, weights=weight, minlength=cells
+    )
+    return np.rint(change).astype(np.int64).reshape(reviews, width).cumsum(axis=1)
+
+
+def override_code(column) -> ColumnElement[int]:
+    """SQL: a RAG override's code (:data:`RAGS`): its place in RAG_CODES plus one, else 0."""
+    return _code(column, list(rules.RAG_CODES))
+
+
+def reason_given(column) -> ColumnElement[int]:
+    """SQL: 1 where an override's reason is given (not NULL, not blank: as
+    :func:`monitoring.queries.has_override_sql` reads it), else 0."""
+    return _flag(and_(column.is_not(None), func.trim(column) != ""))
+
+
+def _fill(matrix: np.ndarray, owner, lo, hi, values) -> None:
+    """Set ``matrix[owner, lo:hi] = value`` for every span (``lo < hi``), at once."""
+    lengths = hi - lo
+    starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+    matrix[np.repeat(owner, lengths), starts + np.arange(int(lengths.sum()))] = np.repeat(
+        values, lengths
+    )
+
+
+def _override_at(
+    conn: Connection, points, chosen, index: pd.Index, present_override, present_reason
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each action's RAG override code and whether its reason is given, at each point (actions ×
+    points): asat's ``_audited`` values of ``rag_override`` and ``rag_override_reason`` (the
+    latest change by the point, its new value; else the first later one's old value; else the
+    present value), from one read of their audit rows, as spans like the status's."""
+    never = len(points)
+    span = never + 1
+    log = audit_log
+    is_reason = log.c.field == "rag_override_reason"
+
+    def code(column) -> ColumnElement[int]:
+        return case((is_reason, reason_given(column)), else_=override_code(column))
+
+    rows = _ints(
+        conn,
+        select(
+            _packed(
+                log.c.entity_id,
+                [
+                    (_flag(is_reason), 2),
+                    (code(log.c.old_value), RAGS),
+                    (code(log.c.new_value), RAGS),
+                    (
+                        _first_point(
+                            points, lambda p: asat.happened_by(log.c.effective_on, log.c.at, p)
+                        ),
+                        span,
+                    ),
+                ],
+            )
+        )
+        .where(
+            log.c.entity == "action",
+            log.c.entity_id.is_not(None),
+            log.c.field.in_(("rag_override", "rag_override_reason")),
+            chosen(log.c.entity_id),
+        )
+        .order_by(
+            log.c.entity_id,
+            _flag(is_reason),
+            asat.happened_on(log.c.effective_on, log.c.at),
+            log.c.at,
+            log.c.id,
+        ),
+    )
+    entity, reason, old, new, first = _unpacked(rows, [2, RAGS, RAGS, span])
+    owner_all = index.get_indexer(entity)
+    out = []
+    for kind, present in ((0, present_override), (1, present_reason)):
+        kept = (owner_all >= 0) & (reason == kind)
+        owner, old_k, new_k, first_k = owner_all[kept], old[kept], new[kept], first[kept]
+        at = np.repeat(present.astype(np.int8)[:, None], never, axis=1)
+        earliest = np.full(len(present), never, dtype=np.int64)
+        np.minimum.at(earliest, owner, first_k)
+        leads, _ = _groups(owner)
+        lead_owner = owner[leads]
+        _fill(
+            at,
+            lead_owner,
+            np.zeros(len(lead_owner), dtype=np.int64),
+            earliest[lead_owner],
+            old_k[leads],
+        )
+        until = _later_min(owner, first_k, never)
+        wins = first_k < until
+        _fill(at, owner[wins], first_k[wins], until[wins], new_k[wins])
+        out.append(at)
+    return out[0], out[1]
+
+
 def _service_wrote_first_update(conn: Connection, action_ids: np.ndarray) -> set[int]:
     """The actions among ``action_ids`` whose rank-first status update (asat's ``next_update``
     order) a service wrote (:func:`monitoring.asat.written_by_a_service`)."""
@@ -212,6 +342,34 @@ def _service_wrote_first_update(conn: Connection, action_ids: np.ndarray) -> set
     return written
 
 
+def _frame(points, reviews, actions_n, open_n, overdue_n, done_n) -> pd.DataFrame:
+    """:func:`trend`'s frame from the counts per review (rows, in ``reviews`` order) and point
+    (columns): a review has a row at a point where it has an action counted there."""
+    out: list[tuple] = []
+    for i, point in enumerate(points):
+        recorded = np.flatnonzero(actions_n[:, i])
+        if len(recorded):
+            totals = (int(open_n[:, i].sum()), int(overdue_n[:, i].sum()), int(done_n[:, i].sum()))
+        else:
+            totals = (pd.NA, pd.NA, pd.NA)
+        out.append((point, None, asat.ALL_REVIEWS, *totals))
+        out += [
+            (
+                point,
+                reviews[k].id,
+                reviews[k].ref,
+                int(open_n[k, i]),
+                int(overdue_n[k, i]),
+                int(done_n[k, i]),
+            )
+            for k in recorded
+        ]
+    frame = pd.DataFrame(out, columns=asat.TREND_COLUMNS)
+    for column in ("review_id", "open", "overdue", "completed"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
 def trend(
     conn: Connection,
     start: date,
@@ -231,8 +389,6 @@ def trend(
         counts <NA> when no review was recorded by then), then one row per review with an action
         existing by then and matching the filters, ordered by ref.
     """
-    if filters.rag:
-        return asat.trend(conn, start, end, filters, published_only=published_only)
     points = asat.month_ends(start, end)
     never = len(points)
     span = never + 1  # radix of a point index, 0..never
@@ -245,6 +401,13 @@ def trend(
     def past(due) -> ColumnElement[int]:
         """The first point after ``due`` (the action is overdue there if open); NULL: none."""
         return _first_point(points, lambda p: due < iso(p))
+
+    def soon(due) -> ColumnElement[int]:
+        """With a RAG filter: the first point from which ``due`` is within the window of due
+        soon (:func:`monitoring.queries.is_due_soon_sql`, 30 days, as the per-month path)."""
+        if not filters.rag:
+            return literal(0)
+        return _first_point(points, lambda p: due <= iso(p + timedelta(days=SOON_DAYS)))
 
     undated = queries.action_filter(_undated_filters(filters), end, 30, action)
     narrowed = not _undated_filters(filters).is_empty()
@@ -274,6 +437,9 @@ def trend(
                 [
                     (_code(action.c.status, codes), kinds),
                     (past(action.c.due_on), span),
+                    (soon(action.c.due_on), span),
+                    (override_code(action.c.rag_override) if filters.rag else literal(0), RAGS),
+                    (reason_given(action.c.rag_override_reason) if filters.rag else literal(0), 2),
                     (made, span),
                 ],
             ),
@@ -283,9 +449,15 @@ def trend(
         2,
     )
     ids = actions[:, 0]
-    action_review, present_status, present_past, exists_from = _unpacked(
-        actions[:, 1], [kinds, span, span]
-    )
+    (
+        action_review,
+        present_status,
+        present_past,
+        present_soon,
+        present_override,
+        present_reason,
+        exists_from,
+    ) = _unpacked(actions[:, 1], [kinds, span, span, RAGS, 2, span])
     index = pd.Index(ids)
     n = len(ids)
     review_at = review_index.get_indexer(action_review)
@@ -363,7 +535,9 @@ def trend(
                 ddc.c.action_id,
                 [
                     (past(ddc.c.old_due_on), span),
+                    (soon(ddc.c.old_due_on), span),
                     (past(ddc.c.new_due_on), span),
+                    (soon(ddc.c.new_due_on), span),
                     (
                         case(
                             (ddc.c.decided_at.is_(None), literal(never)),
@@ -382,7 +556,9 @@ def trend(
             ddc.c.id,
         ),
     )
-    move_action, move_old_past, move_new_past, move_first = _unpacked(moves, [span, span, span])
+    move_action, move_old_past, move_old_soon, move_new_past, move_new_soon, move_first = _unpacked(
+        moves, [span, span, span, span, span]
+    )
     move_owner = index.get_indexer(move_action)
 
     # the first point by which each action exists (created, or known from an effective date)
@@ -450,6 +626,73 @@ def trend(
     order = np.argsort(late_owner, kind="stable")
     late_owner, late_from, late_until = late_owner[order], late_from[order], late_until[order]
 
+    if filters.rag:
+        # a RAG filter: every action's RAG at every point (a matrix of actions × points), from
+        # the same spans, the due-soon window, the approved changes and the override
+        width = never
+        point = np.arange(width)
+        status_at = np.zeros((n, width), dtype=np.int8)
+        for part in spans:
+            _fill(status_at, *part)
+        past_at = np.empty((n, width), dtype=np.int16)
+        soon_at = np.empty((n, width), dtype=np.int16)
+        start_soon = present_soon.copy()
+        start_soon[owner[leads]] = move_old_soon[kept][leads]
+        starts = first_move > 0
+        nothing = np.zeros(int(starts.sum()), dtype=np.int64)
+        _fill(past_at, everyone[starts], nothing, first_move[starts], start_past[starts])
+        _fill(soon_at, everyone[starts], nothing, first_move[starts], start_soon[starts])
+        wins = first < until
+        _fill(past_at, owner[wins], first[wins], until[wins], new_past[wins])
+        _fill(soon_at, owner[wins], first[wins], until[wins], move_new_soon[kept][wins])
+        is_past = point >= past_at
+        is_soon = (point >= soon_at) & ~is_past
+        # two or more approved changes by the point: from the second one's point
+        by_point = np.lexsort((first, owner))
+        ranked_owner, ranked_first = owner[by_point], first[by_point]
+        later = np.zeros(len(ranked_owner), dtype=bool)
+        later[1:] = ranked_owner[1:] == ranked_owner[:-1]
+        second = later.copy()
+        second[1:] &= ~later[:-1]
+        second_move = np.full(n, never, dtype=np.int64)
+        second_move[ranked_owner[second]] = ranked_first[second]
+        several = point >= second_move[:, None]
+        override_at, reason_at = _override_at(
+            conn, points, chosen, index, present_override, present_reason
+        )
+        red, amber, green, blue, grey = (
+            rules.RAG_CODES.index(c) + 1 for c in ("red", "amber", "green", "blue", "grey")
+        )
+        is_open = _among(codes, rules.OPEN_STATUSES)[status_at]
+        computed = np.select(
+            [
+                _among(codes, rules.DONE_STATUSES)[status_at],
+                _among(codes, rules.WITHDRAWN_STATUSES)[status_at],
+                is_open & is_past,
+                (status_at == codes.index("not_started") + 1) & is_soon,
+                several,
+            ],
+            [blue, grey, red, amber, amber],
+            green,
+        )
+        rag = np.where((override_at > 0) & (reason_at == 1), override_at, computed)
+        wanted = np.zeros(RAGS, dtype=bool)
+        wanted[[rules.RAG_CODES.index(c) + 1 for c in filters.rag if c in rules.RAG_CODES]] = True
+        counted = (point >= counted_from[:, None]) & wanted[rag] & (review_at >= 0)[:, None]
+        if filters.statuses:
+            counted &= _among(codes, filters.statuses)[status_at]
+        cell = review_at[:, None] * width + point
+        cells = len(reviews) * width
+
+        def per_point(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(cell[mask], minlength=cells).reshape(len(reviews), width)
+
+        actions_n = per_point(counted)
+        open_n = per_point(counted & is_open)
+        overdue_n = per_point(counted & is_open & is_past)
+        done_n = per_point(counted & _among(codes, rules.DONE_STATUSES)[status_at])
+        return _frame(points, reviews, actions_n, open_n, overdue_n, done_n)
+
     # the status spans counted: clipped to the points the action is counted at
     owner, lo, hi, status = (np.concatenate(part) for part in zip(*spans, strict=True))
     lo = np.maximum(lo, counted_from[owner])
@@ -460,56 +703,15 @@ def trend(
     is_open = _among(codes, rules.OPEN_STATUSES)[status]
     is_done = _among(codes, rules.DONE_STATUSES)[status]
     # overdue: where an open span meets a span of a past target date (same action)
-    o_owner, o_lo, o_hi = owner[is_open], lo[is_open], hi[is_open]
-    begin = np.searchsorted(late_owner, o_owner, side="left")
-    stop = np.searchsorted(late_owner, o_owner, side="right")
-    pairs = stop - begin
-    which = np.repeat(np.arange(len(o_owner)), pairs)
-    offset = np.arange(len(which)) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-    late = begin[which] + offset
-    v_lo = np.maximum(o_lo[which], late_from[late])
-    v_hi = np.minimum(o_hi[which], late_until[late])
-    meets = v_lo < v_hi
-    v_owner, v_lo, v_hi = o_owner[which][meets], v_lo[meets], v_hi[meets]
+    late = _overlaps(
+        (owner[is_open], lo[is_open], hi[is_open]), (late_owner, late_from, late_until)
+    )
+    actions_n = _running_counts(review_at, len(reviews), span, owner, lo, hi)
+    open_n = _running_counts(review_at, len(reviews), span, owner, lo, hi, is_open)
+    done_n = _running_counts(review_at, len(reviews), span, owner, lo, hi, is_done)
+    overdue_n = _running_counts(review_at, len(reviews), span, *late)
 
-    # per review and point: +1 where a span starts, -1 where it ends, summed along the points
-    cells = len(reviews) * span
-
-    def per_point(owner, lo, hi, weight=None) -> np.ndarray:
-        row = review_at[owner] * span
-        change = np.bincount(row + lo, weights=weight, minlength=cells) - np.bincount(
-            row + hi, weights=weight, minlength=cells
-        )
-        return np.rint(change).astype(np.int64).reshape(len(reviews), span).cumsum(axis=1)
-
-    actions_n = per_point(owner, lo, hi)
-    open_n = per_point(owner, lo, hi, is_open)
-    done_n = per_point(owner, lo, hi, is_done)
-    overdue_n = per_point(v_owner, v_lo, v_hi)
-
-    out: list[tuple] = []
-    for i, point in enumerate(points):
-        recorded = np.flatnonzero(actions_n[:, i])
-        if len(recorded):
-            totals = (int(open_n[:, i].sum()), int(overdue_n[:, i].sum()), int(done_n[:, i].sum()))
-        else:
-            totals = (pd.NA, pd.NA, pd.NA)
-        out.append((point, None, asat.ALL_REVIEWS, *totals))
-        out += [
-            (
-                point,
-                reviews[k].id,
-                reviews[k].ref,
-                int(open_n[k, i]),
-                int(overdue_n[k, i]),
-                int(done_n[k, i]),
-            )
-            for k in recorded
-        ]
-    frame = pd.DataFrame(out, columns=asat.TREND_COLUMNS)
-    for column in ("review_id", "open", "overdue", "completed"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
+    return _frame(points, reviews, actions_n, open_n, overdue_n, done_n)
 
 
 __all__ = ["trend"]

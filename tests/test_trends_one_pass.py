@@ -672,3 +672,122 @@ def test_leap_day(engine):
         pd.testing.assert_frame_equal(one, per_month)
     totals = one[one["ref"] == asat.ALL_REVIEWS][["open", "overdue", "completed"]]
     assert [tuple(map(int, row)) for row in totals.to_numpy()] == [(5, 0, 0), (3, 1, 2), (2, 2, 3)]
+
+
+# --- a RAG filter: the one pass too (helper "trends2") -------------------------------------------
+
+
+def rag_history(b: Book) -> dict:
+    """What a RAG reads as at a point besides status and target date: the override and its
+    reason (audited), the window of "due soon" and the count of approved date changes."""
+    rv = b.review("RAG")
+    overridden = b.action(rv, status="in_progress")
+    b.conn.execute(
+        action.update()
+        .where(action.c.id == overridden)
+        .values(rag_override="red", rag_override_reason="Board asked")
+    )
+    b.audit(overridden, "2026-03-10T10:00:00+00:00", "rag_override", None, "red")
+    b.audit(overridden, "2026-03-10T10:00:00+00:00", "rag_override_reason", None, "Board asked")
+    # an override whose reason was blanked in May (blank: no override), then set again at
+    # 23:30 UTC on 31 May (1 June in London)
+    blanked = b.action(rv, status="completed")
+    b.conn.execute(
+        action.update()
+        .where(action.c.id == blanked)
+        .values(rag_override="amber", rag_override_reason="Waiting on partner")
+    )
+    b.audit(blanked, "2026-01-20T10:00:00+00:00", "rag_override", None, "amber")
+    b.audit(blanked, "2026-01-20T10:00:00+00:00", "rag_override_reason", None, "Waiting")
+    b.audit(blanked, "2026-05-05T10:00:00+00:00", "rag_override_reason", "Waiting", "  ")
+    b.audit(blanked, "2026-05-31T23:30:00+00:00", "rag_override_reason", "  ", "Waiting on partner")
+    # due soon (within 30 days) at 28 February, overdue from 31 March
+    b.action(rv, due_on="2026-03-15")
+    # moved twice (approved): amber from the second move; a rejected one does not count
+    moved = b.action(rv, status="in_progress", due_on="2026-12-31", original_due_on="2026-10-31")
+    b.move(moved, "2026-10-31", "2026-11-30", "2026-02-10T10:00:00+00:00")
+    b.move(moved, "2026-11-30", "2026-12-31", "2026-04-10T10:00:00+00:00")
+    b.move(moved, "2026-12-31", "2027-01-31", "2026-05-10T10:00:00+00:00", decision="rejected")
+    # withdrawn (grey) from April
+    withdrawn = b.action(rv, status="superseded")
+    b.audit(withdrawn, "2026-04-10T10:00:00+00:00", "status", "in_progress", "superseded")
+    # an override typed in later with an effective date
+    b.audit(
+        withdrawn,
+        "2026-06-20T10:00:00+00:00",
+        "rag_override",
+        None,
+        "green",
+        effective_on="2026-02-01",
+    )
+    return {}
+
+
+RAG_FILTERS = [("red",), ("amber",), ("green",), ("blue",), ("grey",), ("red", "amber")]
+
+
+@pytest.mark.parametrize("rag", RAG_FILTERS, ids=["+".join(r) for r in RAG_FILTERS])
+def test_a_rag_filter_in_one_pass(engine, rag):
+    """Every case, and the RAG history above, under each RAG filter (alone, with a status filter,
+    for a viewer, with an agency), over two windows: the one pass equals the per-month rebuild."""
+    build(engine, [*CASES.values(), *EXTRA_CASES.values(), Case(mixed_decision_times)])
+    build(engine, [Case(rag_history)])
+    police = filters_for(engine, ("agency", "Police"))
+    for filters, published_only in (
+        (Filters(rag=rag), False),
+        (Filters(rag=rag), True),
+        (Filters(rag=rag, statuses=("in_progress", "not_started")), False),
+        (Filters(rag=rag, agency_ids=police.agency_ids), False),
+    ):
+        for start, end in ((START, END), (date(2025, 11, 1), date(2026, 5, 31))):
+            one, per_month = both(engine, start, end, filters, published_only)
+            pd.testing.assert_frame_equal(one, per_month)
+
+
+def test_a_rag_filter_reads_no_per_month_rebuild(engine, monkeypatch):
+    """With a RAG filter the page's read no longer rebuilds the records per month."""
+    build(engine, [Case(rag_history)])
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the per-month rebuild was read")
+
+    monkeypatch.setattr(asat, "counts_by_review_as_at", refused)
+    with engine.connect() as conn:
+        frame = trends.trend(conn, START, END, Filters(rag=("red",)))
+    rows = frame[frame["ref"] == "RAG"].set_index("as_at")
+    # red: the overridden action from 31 March, the one due on 15 March from 31 March too
+    assert [int(rows.at[p, "open"]) if p in rows.index else None for p in POINTS] == [
+        None,
+        None,
+        2,
+        2,
+        2,
+        2,
+        2,
+    ]
+
+
+@pytest.mark.usefixtures("shared_data")
+def test_real_pfd_data_rag_filters_equal(engine):
+    """The real PFD data under each RAG filter, now and as at a past date, board and viewer."""
+    importer.import_path(PFD, engine, preset="pfd", create_agencies=True)
+    today = date.today()
+    compared = 0
+    for rag, as_at, role in itertools.product(
+        [(code,) for code in ("red", "amber", "green", "blue", "grey")],
+        (None, date(2025, 6, 30)),
+        ("board", "viewer"),
+    ):
+        src = source(today, Scope(role), Filters(rag=rag), as_at=as_at)
+        with engine.connect() as conn:
+            page = reads.trend(conn, src, 24)
+            per_month = asat.trend(
+                conn,
+                src.day - relativedelta(months=24),
+                src.day,
+                src.filters,
+                published_only=src.scope.published_only,
+            )
+        pd.testing.assert_frame_equal(page, per_month, obj=str(src))
+        compared += int(page["open"].notna().sum())
+    assert compared > 1000
