@@ -344,30 +344,43 @@ def _service_wrote_first_update(conn: Connection, action_ids: np.ndarray) -> set
 
 def _frame(points, reviews, actions_n, open_n, overdue_n, done_n) -> pd.DataFrame:
     """:func:`trend`'s frame from the counts per review (rows, in ``reviews`` order) and point
-    (columns): a review has a row at a point where it has an action counted there."""
-    out: list[tuple] = []
-    for i, point in enumerate(points):
-        recorded = np.flatnonzero(actions_n[:, i])
-        if len(recorded):
-            totals = (int(open_n[:, i].sum()), int(overdue_n[:, i].sum()), int(done_n[:, i].sum()))
-        else:
-            totals = (pd.NA, pd.NA, pd.NA)
-        out.append((point, None, asat.ALL_REVIEWS, *totals))
-        out += [
-            (
-                point,
-                reviews[k].id,
-                reviews[k].ref,
-                int(open_n[k, i]),
-                int(overdue_n[k, i]),
-                int(done_n[k, i]),
-            )
-            for k in recorded
-        ]
-    frame = pd.DataFrame(out, columns=asat.TREND_COLUMNS)
-    for column in ("review_id", "open", "overdue", "completed"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
+    (columns): at each point a totals row (<NA> when no review has an action counted there),
+    then a row for each review that has one."""
+    width = len(points)
+    recorded = actions_n[:, :width] > 0
+    point_of, review_of = np.nonzero(recorded.T)  # by point, then in ``reviews`` order
+    per_point = recorded.sum(axis=0)
+    total_at = np.arange(width) + np.concatenate([[0], np.cumsum(per_point)[:-1]])
+    size = width + len(point_of)
+    is_total = np.zeros(size, dtype=bool)
+    is_total[total_at] = True
+    at_review = np.flatnonzero(~is_total)
+    point_at = np.empty(size, dtype=np.int64)
+    point_at[total_at], point_at[at_review] = np.arange(width), point_of
+    nothing = np.zeros(size, dtype=bool)
+    nothing[total_at] = per_point == 0
+
+    def counts(per_review: np.ndarray) -> pd.arrays.IntegerArray:
+        values = np.zeros(size, dtype=np.int64)
+        values[total_at] = per_review[:, :width].sum(axis=0)
+        values[at_review] = per_review[review_of, point_of]
+        return pd.arrays.IntegerArray(values, nothing.copy())
+
+    ids = np.zeros(size, dtype=np.int64)
+    ids[at_review] = np.array([r.id for r in reviews], dtype=np.int64)[review_of]
+    refs = np.array([asat.ALL_REVIEWS] * size, dtype=object)
+    refs[at_review] = np.array([r.ref for r in reviews], dtype=object)[review_of]
+    return pd.DataFrame(
+        {
+            "as_at": [points[i] for i in point_at],
+            "review_id": pd.arrays.IntegerArray(ids, is_total.copy()),
+            "ref": refs.tolist(),
+            "open": counts(open_n),
+            "overdue": counts(overdue_n),
+            "completed": counts(done_n),
+        },
+        columns=asat.TREND_COLUMNS,
+    )
 
 
 def trend(
