@@ -77,6 +77,11 @@ SOON_DAYS = 30
 filters with :func:`monitoring.queries.action_filter`'s ``window_days`` of 30)."""
 RAGS = len(rules.RAG_CODES) + 1
 """Radix of a RAG code: 0 (none or another value), then :data:`monitoring.rules.RAG_CODES`."""
+MAX_POINTS = 61
+"""Points read in one pass (five years of month ends, and the last day). A history row's packed
+integer holds an id (below 2**31) and up to five point indices, so with more points it could pass
+2**63; a longer window takes the per-month path (:func:`monitoring.asat.trend`: same figures,
+slower). The Trends page shows at most 24 months."""
 FLAG_CHUNK = 5000
 """Actions asked about per query when reading whether a service wrote their first update."""
 
@@ -403,6 +408,8 @@ def trend(
         existing by then and matching the filters, ordered by ref.
     """
     points = asat.month_ends(start, end)
+    if len(points) > MAX_POINTS:
+        return asat.trend(conn, start, end, filters, published_only=published_only)
     never = len(points)
     span = never + 1  # radix of a point index, 0..never
     codes = list(dict.fromkeys([*ACTION_STATUSES, *filters.statuses]))

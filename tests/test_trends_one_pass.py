@@ -791,3 +791,42 @@ def test_real_pfd_data_rag_filters_equal(engine):
         pd.testing.assert_frame_equal(page, per_month, obj=str(src))
         compared += int(page["open"].notna().sum())
     assert compared > 1000
+
+
+def test_five_years_in_one_pass(engine, monkeypatch):
+    """The longest window read in one pass (:data:`monitoring.trends.MAX_POINTS` points: packed
+    integers stay below 2**63) equals the per-month rebuild; a longer one takes that path."""
+    build(engine, [*CASES.values(), *EXTRA_CASES.values()])
+    with engine.begin() as conn:  # the largest id an INTEGER column holds, with every history
+        b = Book(conn)
+        rv = b.review("LARGEST-ID")
+        rec = b.recommendation(rv)
+        largest = 2**31 - 1
+        b._add(
+            action,
+            id=largest,
+            recommendation_id=rec,
+            review_id=rv,
+            number="1",
+            description="An action",
+            status="in_progress",
+            due_on="2026-12-31",
+            original_due_on="2021-09-30",
+            created_at="2021-07-15T09:00:00+00:00",
+        )
+        b.update(largest, "2022-03-10T10:00:00+00:00", "in_progress")
+        b.audit(largest, "2022-03-10T10:00:00+00:00", "status", "not_started", "in_progress")
+        b.move(largest, "2021-09-30", "2026-12-31", "2023-01-10T10:00:00+00:00")
+    start, end = date(2021, 7, 1), date(2026, 7, 31)
+    assert len(asat.month_ends(start, end)) == trends.MAX_POINTS
+    one, per_month = both(engine, start, end, NO_FILTERS, False)
+    pd.testing.assert_frame_equal(one, per_month)
+    # overdue at the 15 month ends from 31 Oct 2021 to 31 Dec 2022 (then moved to Dec 2026)
+    assert one[one["ref"] == "LARGEST-ID"]["overdue"].sum() == 15
+    with engine.connect() as conn:
+        longer = trends.trend(conn, start - relativedelta(months=1), end)
+        monkeypatch.setattr(asat, "counts_by_review_as_at", lambda *a, **k: 1 / 0)
+        trends.trend(conn, start, end)  # one pass: no per-month rebuild read
+        with pytest.raises(ZeroDivisionError):
+            trends.trend(conn, start - relativedelta(months=1), end)
+    assert len(longer) > len(one)
