@@ -658,7 +658,7 @@ def trend(
 
     The records are rebuilt as at each point separately (:func:`counts_by_review_as_at`): the
     reference that :func:`monitoring.trends.trend` (one pass over the history, what the Trends
-    page reads) is proved equal to, and that function's path when a RAG filter is set.
+    page reads, with or without a RAG filter) is proved equal to.
 
     :param published_only: at each point only reviews published by then (a viewer's read).
 

@@ -482,3 +482,351 @@ def test_real_pfd_data_every_month_equal(engine):
     importer.import_path(PFD, engine, preset="pfd", create_agencies=True)
     compared = assert_page_read_equals_per_month(engine, date.today(), date(2025, 6, 30), 24)
     assert compared > 5000
+
+
+# --- more edges (helper "trends2": the spans of points each history row is picked for) ---------
+# Each row of history is now picked for a span of points found once (from the point by which it
+# happened until a later-ranked row happened, or from the point by which the earlier-ranked rows
+# happened until it did); these cases are where such spans meet, cross or are empty.
+
+
+def same_day_ranked_updates(b: Book) -> dict:
+    rv = b.review("SAMEDAY")
+    later_that_day = b.action(rv, status="completed")
+    same_moment = b.action(rv, status="in_progress")
+    backdated = b.action(rv, status="completed")
+    effective_before = b.action(rv, status="completed")
+    # the same day: ranked by the time recorded (15:00 after 09:00)
+    b.update(later_that_day, "2026-03-10T09:00:00+00:00", "in_progress")
+    b.update(later_that_day, "2026-03-10T15:00:00+00:00", "completed")
+    # the same moment: ranked by id (the in-progress row was written second)
+    b.update(same_moment, "2026-02-10T10:00:00+00:00", "completed")
+    b.update(same_moment, "2026-02-10T10:00:00+00:00", "in_progress")
+    # typed in on 5 May with an effective date of 20 April: it happened before the completion
+    # recorded on 25 April, which is the latest by 30 April (and the in-progress row never is)
+    b.update(backdated, "2026-04-25T10:00:00+00:00", "completed")
+    b.update(backdated, "2026-05-05T10:00:00+00:00", "in_progress", effective_on="2026-04-20")
+    # recorded on 3 June, after four points, but effective on 27 February: completed from then
+    b.update(effective_before, "2026-06-03T10:00:00+00:00", "completed", effective_on="2026-02-27")
+    return {
+        "SAMEDAY": [(4, 0, 0), (3, 0, 1), (2, 0, 2), (1, 0, 3), (1, 0, 3), (1, 0, 3), (1, 0, 3)]
+    }
+
+
+def ranks_the_points_see_otherwise(b: Book) -> dict:
+    """Rows ranked by the day they happened (UTC date of the record when no effective date),
+    but counted at a point by the London day: a row recorded at 23:30 UTC on 31 May (00:30 BST,
+    1 June) ranks before one effective on 31 May typed in on 2 June, yet happens a point later.
+    The later-ranked row then wins at every point: the first one is never the latest."""
+    rv = b.review("ORDER")
+    late_night, typed_in = "2026-05-31T23:30:00+00:00", "2026-06-02T10:00:00+00:00"
+    update = b.action(rv, status="in_progress")
+    b.update(update, late_night, "completed")
+    b.update(update, typed_in, "in_progress", effective_on="2026-05-31")
+    audited = b.action(rv, status="assured")
+    b.audit(audited, late_night, "status", "in_progress", "completed")
+    b.audit(audited, typed_in, "status", "completed", "assured", effective_on="2026-05-31")
+    moved = b.action(rv, due_on="2026-03-01", original_due_on="2026-02-15")
+    b.move(moved, "2026-02-15", "2026-09-30", late_night)
+    b.move(moved, "2026-09-30", "2026-03-01", typed_in, effective_on="2026-05-31")
+    # update: not started before any update (none written by a service), then in progress;
+    # audited: in progress until the 23:30 change happens (1 June), then as now (assured);
+    # moved: due 15 Feb until 31 May, then 1 Mar (the 30 Sep move is never the latest)
+    return {"ORDER": [(3, 0, 0)] + [(3, 1, 0)] * 4 + [(2, 1, 1)] * 2}
+
+
+def service_note_after_an_audited_change(b: Book) -> dict:
+    """Between the last audited status change and the first status update, the status is the
+    first update's when a service wrote it (read under a status filter: in progress only)."""
+    rv = b.review("NOTED")
+    changed = b.action(rv, status="in_progress")
+    b.audit(changed, "2026-03-10T10:00:00+00:00", "status", "not_started", "in_progress")
+    b.update(changed, "2026-05-10T10:00:00+00:00", "in_progress")
+    b.audit(changed, "2026-05-10T10:00:00+00:00", "progress_note", None, "Met the team")
+    created = b.action(rv, status="in_progress", created_at="2026-04-12T10:00:00+00:00")
+    b.update(created, "2026-06-10T10:00:00+00:00", "in_progress")
+    b.audit(created, "2026-06-10T10:00:00+00:00", "progress_note", None, "Trained staff")
+    imported = b.action(rv, status="in_progress")
+    b.update(imported, "2026-05-10T10:00:00+00:00", "in_progress")
+    return {"NOTED": [NOT_YET, NOT_YET, (1, 0, 0), (2, 0, 0)] + [(3, 0, 0)] * 3}
+
+
+def odd_history_values(b: Book) -> dict:
+    rv = b.review("ODD")
+    # a status no rule knows: counted, neither open nor completed
+    unknown = b.action(rv, status="in_progress")
+    b.update(unknown, "2026-02-10T10:00:00+00:00", "on_hold")
+    b.update(unknown, "2026-04-10T10:00:00+00:00", "in_progress")
+    # a note with no status, effective before the action was typed in: known from 20 January
+    noted = b.action(rv, created_at="2026-03-20T10:00:00+00:00")
+    b.update(noted, "2026-03-20T10:00:00+00:00", None, effective_on="2026-01-20")
+    # a target date first set by an approved change (it had none before)
+    dated = b.action(rv, due_on="2026-02-01", original_due_on=None)
+    b.move(dated, None, "2026-02-01", "2026-04-10T10:00:00+00:00")
+    # an approved change with no decision time: never "by" a point, always "after" it
+    undecided = b.action(rv, due_on="2026-12-31", original_due_on="2026-01-10")
+    b.move(undecided, "2026-01-10", "2026-12-31", None)
+    return {"ODD": [(4, 1, 0)] + [(3, 1, 0)] * 2 + [(4, 2, 0)] * 4}
+
+
+def published_after_its_history(b: Book) -> dict:
+    rv = b.review("VIEW-LATE", published_on="2026-04-10")
+    done = b.action(rv, status="completed")
+    b.update(done, "2026-02-10T10:00:00+00:00", "completed")
+    never = b.action(b.review("VIEW-NEVER", published_on=None), status="completed")
+    b.update(never, "2026-02-10T10:00:00+00:00", "completed")
+    return {"VIEW-LATE": [NOT_YET] * 3 + [(0, 0, 1)] * 4, "VIEW-NEVER": [NOT_YET] * 7}
+
+
+EXTRA_CASES = {
+    "same-day ranked updates, a backdated and a late-typed effective date": Case(
+        same_day_ranked_updates
+    ),
+    "ranks that the points see in another order (London day)": Case(ranks_the_points_see_otherwise),
+    "a service's note after an audited change (status filter)": Case(
+        service_note_after_an_audited_change, filters=Filters(statuses=("in_progress",))
+    ),
+    "a status no rule knows, a note with no status, odd target-date changes": Case(
+        odd_history_values
+    ),
+    "a review published after its history, and one never published, for a viewer": Case(
+        published_after_its_history, published_only=True
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(EXTRA_CASES))
+def test_more_edges_one_pass_equals_per_month(engine, name):
+    case = EXTRA_CASES[name]
+    expected = build(engine, [case])
+    one, per_month = both(engine, START, END, case.filters, case.published_only)
+    pd.testing.assert_frame_equal(one, per_month)
+    shown = figures_by_review(one)
+    for ref, series in expected.items():
+        assert shown.get(ref, [None] * len(POINTS)) == series, ref
+    totals = shown[asat.ALL_REVIEWS]
+    for i in range(len(POINTS)):
+        parts = [s[i] for s in expected.values() if s[i] is not None]
+        assert totals[i] == (tuple(map(sum, zip(*parts, strict=True))) if parts else None)
+
+
+def mixed_decision_times(b: Book) -> dict:
+    """An approved change with no decision time beside decided ones: where it ranks (NULLs sort
+    first on SQLite, last on PostgreSQL) decides the old date picked; the one pass ranks as the
+    per-month path does on each backend. Compared frame to frame only."""
+    rv = b.review("MIXED")
+    a = b.action(rv, due_on="2026-06-30", original_due_on="2026-01-10")
+    b.move(a, "2026-01-10", "2026-03-31", None)
+    b.move(a, "2026-02-20", "2026-06-30", "2026-04-10T10:00:00+00:00")
+    return {}
+
+
+AS_AT_WINDOWS = {
+    "ends on a month end (summer time)": (date(2026, 2, 15), date(2026, 5, 31)),
+    "ends on 30 June": (date(2026, 1, 1), date(2026, 6, 30)),
+    "one month: its end and a mid-month day": (date(2026, 3, 1), date(2026, 3, 20)),
+    "before most history": (date(2025, 11, 1), date(2026, 1, 31)),
+    "ends on the day of a late-night record": (date(2026, 4, 1), date(2026, 6, 1)),
+}
+
+
+@pytest.mark.parametrize("window", list(AS_AT_WINDOWS))
+def test_every_case_as_at_other_dates(engine, window):
+    """All the cases (both tables, and an undecided change ranked beside decided ones) in one
+    database, read as at dates that end on a month end, mid-month, before most history and on
+    the day of a late-night record; board and viewer, with and without filters."""
+    build(engine, [*CASES.values(), *EXTRA_CASES.values(), Case(mixed_decision_times)])
+    start, end = AS_AT_WINDOWS[window]
+    police = filters_for(engine, ("agency", "Police"))
+    for filters, published_only in (
+        (NO_FILTERS, False),
+        (NO_FILTERS, True),
+        (Filters(statuses=("in_progress", "not_started")), True),
+        (police, False),
+    ):
+        one, per_month = both(engine, start, end, filters, published_only)
+        pd.testing.assert_frame_equal(one, per_month)
+        assert list(dict.fromkeys(one["as_at"])) == asat.month_ends(start, end)
+
+
+def test_leap_day(engine):
+    """29 February 2028 is a month end: a change recorded at 23:30 GMT that day counts there, one
+    at 00:30 on 1 March does not; a target date of 28 February is past on the 29th, one of the
+    29th is not (overdue from 31 March)."""
+    with engine.begin() as conn:
+        b = Book(conn)
+        rv = b.review("LEAP")
+        created, due = "2027-12-01T09:00:00+00:00", "2028-12-31"
+        late_on_the_day = b.action(rv, status="completed", due_on=due, created_at=created)
+        b.update(late_on_the_day, "2028-02-29T23:30:00+00:00", "completed")
+        next_morning = b.action(rv, status="completed", due_on=due, created_at=created)
+        b.update(next_morning, "2028-03-01T00:30:00+00:00", "completed")
+        b.action(rv, due_on="2028-02-28", created_at=created)
+        b.action(rv, due_on="2028-02-29", created_at=created)
+        typed_later = b.action(rv, status="completed", due_on=due, created_at=created)
+        b.update(typed_later, "2028-03-05T10:00:00+00:00", "completed", effective_on="2028-02-29")
+    start, end = date(2028, 1, 1), date(2028, 3, 31)
+    assert asat.month_ends(start, end) == [date(2028, 1, 31), date(2028, 2, 29), end]
+    for published_only in (False, True):
+        one, per_month = both(engine, start, end, NO_FILTERS, published_only)
+        pd.testing.assert_frame_equal(one, per_month)
+    totals = one[one["ref"] == asat.ALL_REVIEWS][["open", "overdue", "completed"]]
+    assert [tuple(map(int, row)) for row in totals.to_numpy()] == [(5, 0, 0), (3, 1, 2), (2, 2, 3)]
+
+
+# --- a RAG filter: the one pass too (helper "trends2") -------------------------------------------
+
+
+def rag_history(b: Book) -> dict:
+    """What a RAG reads as at a point besides status and target date: the override and its
+    reason (audited), the window of "due soon" and the count of approved date changes."""
+    rv = b.review("RAG")
+    overridden = b.action(rv, status="in_progress")
+    b.conn.execute(
+        action.update()
+        .where(action.c.id == overridden)
+        .values(rag_override="red", rag_override_reason="Board asked")
+    )
+    b.audit(overridden, "2026-03-10T10:00:00+00:00", "rag_override", None, "red")
+    b.audit(overridden, "2026-03-10T10:00:00+00:00", "rag_override_reason", None, "Board asked")
+    # an override whose reason was blanked in May (blank: no override), then set again at
+    # 23:30 UTC on 31 May (1 June in London)
+    blanked = b.action(rv, status="completed")
+    b.conn.execute(
+        action.update()
+        .where(action.c.id == blanked)
+        .values(rag_override="amber", rag_override_reason="Waiting on partner")
+    )
+    b.audit(blanked, "2026-01-20T10:00:00+00:00", "rag_override", None, "amber")
+    b.audit(blanked, "2026-01-20T10:00:00+00:00", "rag_override_reason", None, "Waiting")
+    b.audit(blanked, "2026-05-05T10:00:00+00:00", "rag_override_reason", "Waiting", "  ")
+    b.audit(blanked, "2026-05-31T23:30:00+00:00", "rag_override_reason", "  ", "Waiting on partner")
+    # due soon (within 30 days) at 28 February, overdue from 31 March
+    b.action(rv, due_on="2026-03-15")
+    # moved twice (approved): amber from the second move; a rejected one does not count
+    moved = b.action(rv, status="in_progress", due_on="2026-12-31", original_due_on="2026-10-31")
+    b.move(moved, "2026-10-31", "2026-11-30", "2026-02-10T10:00:00+00:00")
+    b.move(moved, "2026-11-30", "2026-12-31", "2026-04-10T10:00:00+00:00")
+    b.move(moved, "2026-12-31", "2027-01-31", "2026-05-10T10:00:00+00:00", decision="rejected")
+    # withdrawn (grey) from April
+    withdrawn = b.action(rv, status="superseded")
+    b.audit(withdrawn, "2026-04-10T10:00:00+00:00", "status", "in_progress", "superseded")
+    # an override typed in later with an effective date
+    b.audit(
+        withdrawn,
+        "2026-06-20T10:00:00+00:00",
+        "rag_override",
+        None,
+        "green",
+        effective_on="2026-02-01",
+    )
+    return {}
+
+
+RAG_FILTERS = [("red",), ("amber",), ("green",), ("blue",), ("grey",), ("red", "amber")]
+
+
+@pytest.mark.parametrize("rag", RAG_FILTERS, ids=["+".join(r) for r in RAG_FILTERS])
+def test_a_rag_filter_in_one_pass(engine, rag):
+    """Every case, and the RAG history above, under each RAG filter (alone, with a status filter,
+    for a viewer, with an agency), over two windows: the one pass equals the per-month rebuild."""
+    build(engine, [*CASES.values(), *EXTRA_CASES.values(), Case(mixed_decision_times)])
+    build(engine, [Case(rag_history)])
+    police = filters_for(engine, ("agency", "Police"))
+    for filters, published_only in (
+        (Filters(rag=rag), False),
+        (Filters(rag=rag), True),
+        (Filters(rag=rag, statuses=("in_progress", "not_started")), False),
+        (Filters(rag=rag, agency_ids=police.agency_ids), False),
+    ):
+        for start, end in ((START, END), (date(2025, 11, 1), date(2026, 5, 31))):
+            one, per_month = both(engine, start, end, filters, published_only)
+            pd.testing.assert_frame_equal(one, per_month)
+
+
+def test_a_rag_filter_reads_no_per_month_rebuild(engine, monkeypatch):
+    """With a RAG filter the page's read no longer rebuilds the records per month."""
+    build(engine, [Case(rag_history)])
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the per-month rebuild was read")
+
+    monkeypatch.setattr(asat, "counts_by_review_as_at", refused)
+    with engine.connect() as conn:
+        frame = trends.trend(conn, START, END, Filters(rag=("red",)))
+    rows = frame[frame["ref"] == "RAG"].set_index("as_at")
+    # red: the overridden action from 31 March, the one due on 15 March from 31 March too
+    assert [int(rows.at[p, "open"]) if p in rows.index else None for p in POINTS] == [
+        None,
+        None,
+        2,
+        2,
+        2,
+        2,
+        2,
+    ]
+
+
+@pytest.mark.usefixtures("shared_data")
+def test_real_pfd_data_rag_filters_equal(engine):
+    """The real PFD data under each RAG filter, now and as at a past date, board and viewer."""
+    importer.import_path(PFD, engine, preset="pfd", create_agencies=True)
+    today = date.today()
+    compared = 0
+    for rag, as_at, role in itertools.product(
+        [(code,) for code in ("red", "amber", "green", "blue", "grey")],
+        (None, date(2025, 6, 30)),
+        ("board", "viewer"),
+    ):
+        src = source(today, Scope(role), Filters(rag=rag), as_at=as_at)
+        with engine.connect() as conn:
+            page = reads.trend(conn, src, 24)
+            per_month = asat.trend(
+                conn,
+                src.day - relativedelta(months=24),
+                src.day,
+                src.filters,
+                published_only=src.scope.published_only,
+            )
+        pd.testing.assert_frame_equal(page, per_month, obj=str(src))
+        compared += int(page["open"].notna().sum())
+    assert compared > 1000
+
+
+def test_five_years_in_one_pass(engine, monkeypatch):
+    """The longest window read in one pass (:data:`monitoring.trends.MAX_POINTS` points: packed
+    integers stay below 2**63) equals the per-month rebuild; a longer one takes that path."""
+    build(engine, [*CASES.values(), *EXTRA_CASES.values()])
+    with engine.begin() as conn:  # the largest id an INTEGER column holds, with every history
+        b = Book(conn)
+        rv = b.review("LARGEST-ID")
+        rec = b.recommendation(rv)
+        largest = 2**31 - 1
+        b._add(
+            action,
+            id=largest,
+            recommendation_id=rec,
+            review_id=rv,
+            number="1",
+            description="An action",
+            status="in_progress",
+            due_on="2026-12-31",
+            original_due_on="2021-09-30",
+            created_at="2021-07-15T09:00:00+00:00",
+        )
+        b.update(largest, "2022-03-10T10:00:00+00:00", "in_progress")
+        b.audit(largest, "2022-03-10T10:00:00+00:00", "status", "not_started", "in_progress")
+        b.move(largest, "2021-09-30", "2026-12-31", "2023-01-10T10:00:00+00:00")
+    start, end = date(2021, 7, 1), date(2026, 7, 31)
+    assert len(asat.month_ends(start, end)) == trends.MAX_POINTS
+    one, per_month = both(engine, start, end, NO_FILTERS, False)
+    pd.testing.assert_frame_equal(one, per_month)
+    # overdue at the 15 month ends from 31 Oct 2021 to 31 Dec 2022 (then moved to Dec 2026)
+    assert one[one["ref"] == "LARGEST-ID"]["overdue"].sum() == 15
+    with engine.connect() as conn:
+        longer = trends.trend(conn, start - relativedelta(months=1), end)
+        monkeypatch.setattr(asat, "counts_by_review_as_at", lambda *a, **k: 1 / 0)
+        trends.trend(conn, start, end)  # one pass: no per-month rebuild read
+        with pytest.raises(ZeroDivisionError):
+            trends.trend(conn, start - relativedelta(months=1), end)
+    assert len(longer) > len(one)
