@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitoring import agencies
 from monitoring.ui import data, updates, widgets
+from monitoring.ui.text import cell_text
 from monitoring.vocabulary import count_words
 
 actor, engine = updates.admin_page(
@@ -107,9 +108,9 @@ with tab_edit:
         row = register[register["id"] == chosen].iloc[0]
         with st.form("agency_details"):
             name = st.text_input("Name", value=row["name"])
-            short = st.text_input("Short name", value=row["short_name"] or "")
-            sector = st.text_input("Sector", value=row["sector"] or "")
-            email = st.text_input("Board member e-mail", value=row["board_member_email"] or "")
+            short = st.text_input("Short name", value=cell_text(row["short_name"]))
+            sector = st.text_input("Sector", value=cell_text(row["sector"]))
+            email = st.text_input("Board member e-mail", value=cell_text(row["board_member_email"]))
             if st.form_submit_button("Save", type="primary"):
                 updates.run_service(
                     lambda: agencies.save_agency(

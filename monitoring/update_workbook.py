@@ -1108,20 +1108,13 @@ def _actor(engine: Engine, email: str | None) -> services.Actor:
 
 
 def _agency(engine: Engine, value: str) -> int:
-    from monitoring import worklists
+    from monitoring.importer.agencies import AgencyNotFound, find_agency
 
     with engine.connect() as conn:
-        agencies = worklists.agency_choices(conn)
-    wanted = value.strip().lower()
-
-    def short(row) -> str:  # an imported agency has no short name (NaN in the frame)
-        return row.short_name if isinstance(row.short_name, str) else ""
-
-    for row in agencies.itertuples():
-        if wanted in (str(row.id), short(row).lower(), str(row.name).lower()):
-            return int(row.id)
-    choices = ", ".join(f"{short(r) or r.id} ({r.name})" for r in agencies.itertuples())
-    raise WorkbookError(f"--agency: no agency {value!r}; choose one of: {choices}.")
+        try:
+            return find_agency(conn, value)
+        except AgencyNotFound as exc:
+            raise WorkbookError(f"--agency: {exc}") from None
 
 
 def cmd_make(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import os
 import sys
 
 from monitoring import db, services, worklists
+from monitoring.importer.agencies import AgencyNotFound, find_agency
 
 ACTOR = services.Actor.system("command line")
 
@@ -37,20 +38,18 @@ def _run(write, *args, done, **values) -> int:
 
 
 def _agency_id(engine, value: str | None) -> int | None:
-    """An agency id from an id, short name or full name (case-insensitive).
+    """An agency id from an id, short name or full name (case-insensitive):
+    :func:`monitoring.importer.agencies.find_agency`.
 
     :raises services.ValidationError: no such agency (lists the choices).
     """
-    if not value:
+    if not value or not value.strip():
         return None
     with engine.connect() as conn:
-        agencies = worklists.agency_choices(conn)
-    wanted = value.strip().lower()
-    for row in agencies.itertuples():
-        if wanted in (str(row.id), (row.short_name or "").lower(), row.name.lower()):
-            return int(row.id)
-    choices = ", ".join(f"{r.short_name or r.id} ({r.name})" for r in agencies.itertuples())
-    raise services.ValidationError(f"agency: no agency {value!r}; choose one of: {choices}.")
+        try:
+            return find_agency(conn, value)
+        except AgencyNotFound as exc:
+            raise services.ValidationError(f"agency: {exc}") from None
 
 
 def _password(args: argparse.Namespace) -> str | None | int:

@@ -649,13 +649,14 @@ def users(conn: Connection) -> pd.DataFrame:
 
 
 def agency_choices(conn: Connection) -> pd.DataFrame:
-    """Active agencies: ``id, name, short_name``, by name."""
+    """Active agencies: ``id, name, short_name`` (``""`` for none, never NaN), by name."""
     rows = conn.execute(
         select(agency.c.id, agency.c.name, agency.c.short_name)
         .where(agency.c.active.is_(True))
         .order_by(agency.c.name)
     )
-    return pd.DataFrame(rows.all(), columns=["id", "name", "short_name"])
+    frame = pd.DataFrame(rows.all(), columns=["id", "name", "short_name"])
+    return frame.fillna({"short_name": ""})
 
 
 BULK_COLUMNS = ["id", "version", "review_ref", "number", "description", "due_on", "status", "note"]

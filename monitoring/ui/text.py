@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
 
 _INLINE = re.compile(r"([\\`*_{}\[\]<>#|~$:&!@^])")
@@ -45,6 +46,15 @@ def bidi_visible(value: str) -> str:
     """``value`` with each bidirectional control character replaced by its name in brackets,
     e.g. ``[U+202E]``, so that text reads in the order it was typed."""
     return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+
+
+def cell_text(value) -> str:
+    """A table cell read through pandas as a string for a widget's value: ``""`` for a missing
+    one (None, or the NaN pandas 3 reads a NULL text column as; ``NaN or ""`` is NaN, and
+    Streamlit would show and save it as "nan")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
 
 
 _LINE_BREAKS = re.compile(r"\r\n?|\n")
