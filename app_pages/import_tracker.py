@@ -11,10 +11,12 @@ import streamlit as st
 from monitoring import db, services
 from monitoring.importer import (
     PRESETS,
+    agencies_matched_loosely,
     agencies_not_in_register,
     choose_agencies,
     creates_agencies_by_default,
     prepare,
+    refuse_matches,
     set_review_details,
 )
 from monitoring.importer.headers import FIELDS
@@ -90,6 +92,33 @@ def choose_new_agencies(plan, names: list[str]) -> None:
         else:
             chosen = st.multiselect("Agencies to create", names, key="create_agencies_chosen")
     choose_agencies(plan, chosen)
+
+
+def confirm_matches(plan, matches) -> None:
+    """List every name the file gives that is linked to a registered agency other than by that
+    agency's own name (an alias or a short name), with the agency and its rows, and let the
+    administrator refuse each one (:func:`monitoring.importer.refuse_matches`): a generic alias
+    such as "integrated care board" must not silently give another area's recipient to the
+    board's own agency."""
+    st.subheader("Names matched to a registered agency by an alias or short name")
+    st.caption(
+        f"{len(matches)} name{' is' if len(matches) == 1 else 's are'} not an agency's own name "
+        "but will be linked to the agency shown. Untick a match that is wrong: that name is "
+        "then treated as an agency not in the register (create it below, or import its actions "
+        "with no lead agency)."
+    )
+    if len(matches) <= CHECKBOXES_UP_TO:
+        refused = [
+            m.key
+            for m in matches
+            if not st.checkbox(md(f"Link {m}"), value=True, key=f"keep_match_{m.key}")
+        ]
+    else:
+        labels = {m.key: str(m) for m in matches}
+        refused = st.multiselect(
+            "Matches to refuse", list(labels), format_func=labels.get, key="refuse_matches"
+        )
+    refuse_matches(plan, refused)
 
 
 actor = session.current_actor()
@@ -202,6 +231,9 @@ if preset is None:
     )
 
 if not plan.errors:
+    loose = agencies_matched_loosely(data.engine(), plan)
+    if loose:
+        confirm_matches(plan, loose)
     missing_agencies = agencies_not_in_register(data.engine(), plan)
     if missing_agencies:
         choose_new_agencies(plan, missing_agencies)

@@ -128,7 +128,34 @@ def agencies_not_in_register(engine, plan: ImportPlan) -> list[str]:
     if inspect(engine).has_table("agency"):
         with db.read_connection(engine) as conn:
             known = load_alias_map(conn)
-    return list(match_agencies(names, known)[1].values())
+    return list(match_agencies(names, known, plan.refused_matches)[1].values())
+
+
+def agencies_matched_loosely(engine, plan: ImportPlan) -> list:
+    """The lead agencies the plan's rows name that are linked to a registered agency other than
+    by its own name (through an alias or a short name; a leading job title removed), each with
+    the agency and how many rows (:class:`monitoring.importer.agencies.AgencyMatch`, file order),
+    for every layout alike: what the preview lists for an administrator to keep or refuse
+    (:func:`refuse_matches`). Refused ones are left out. A database without tables has none.
+    """
+    from sqlalchemy import inspect
+
+    from monitoring import db
+    from monitoring.importer.agencies import loose_matches
+
+    if not inspect(engine).has_table("agency"):
+        return []
+    names = [a.lead_name for a in plan.actions if a.lead_name]
+    with db.read_connection(engine) as conn:
+        return loose_matches(conn, names, plan.refused_matches)
+
+
+def refuse_matches(plan: ImportPlan, names: list[str]) -> None:
+    """Refuse these names' matches (spellings as the preview lists them, or their normalised
+    keys): their rows are then treated as naming agencies not in the register."""
+    from monitoring.importer.agencies import normalise_alias
+
+    plan.refused_matches = {normalise_alias(n) for n in names}
 
 
 def creates_agencies_by_default(plan: ImportPlan) -> bool:

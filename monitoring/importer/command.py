@@ -1,6 +1,6 @@
 """``python -m monitoring import FILE [--review REF] [--title TEXT] [--type TYPE]
 [--published-on DATE] [--preset NAME] [--mapping FILE] [--year YYYY] [--as-of DATE] [--dry-run]
-[--json]``: import a board's tracker (.xlsx or .csv).
+[--json] [--refuse-match NAME]``: import a board's tracker (.xlsx or .csv).
 
 The file is read and every row checked before the database is opened: on any error the command
 lists every problem by row and column, exits 1 and writes nothing (the database is not even
@@ -19,8 +19,10 @@ from monitoring.importer import (
     PRESETS,
     ImportFileError,
     TrackerOptions,
+    agencies_matched_loosely,
     build_plan,
     read_path,
+    refuse_matches,
     set_review_details,
 )
 from monitoring.importer.plan import ImportPlan, Problem
@@ -68,7 +70,7 @@ def load_mapping(path: str) -> dict:
     return data
 
 
-def _print_summary(summary: ImportSummary) -> None:
+def _print_summary(summary: ImportSummary, matches=()) -> None:
     verb = "Would import" if summary.dry_run else "Imported"
     created = ", ".join(f"{n} {t}" for t, n in summary.created.items()) or "nothing new"
     print(
@@ -84,6 +86,13 @@ def _print_summary(summary: ImportSummary) -> None:
         )
     for problem in summary.problems:
         print(f"  {problem.level}: {problem}")
+    if matches:
+        print(
+            f"  matched to a registered agency other than by its own name: {len(matches)} "
+            "(check each; refuse a wrong one with --refuse-match NAME)"
+        )
+        for match in matches:
+            print(f"    {match}")
     if summary.unmatched_agencies:
         print(
             "  agencies not matched (use --create-agencies to create them): "
@@ -157,7 +166,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if plan.errors:
         return _fail(args, source, plan.problems)
 
+    if args.refuse_match:
+        refuse_matches(plan, args.refuse_match)
     engine = db.get_engine()
+    matches = agencies_matched_loosely(engine, plan)  # before the import adds agencies
     actor = services.Actor.system("cli")
     if args.dry_run:
         summary = services.preview_import(engine, actor, plan)
@@ -168,9 +180,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     reviews = [] if args.preset else _review_details(args, plan)
     if args.json:
-        print(json.dumps({**summary.as_dict(), "reviews": reviews}, indent=2))
+        matched = [
+            {"name": m.spelling, "spellings": list(m.spellings), "agency_id": m.agency_id, "agency": m.agency, "by": m.how,
+             "rows": m.rows}
+            for m in matches
+        ]  # fmt: skip
+        print(
+            json.dumps(
+                {**summary.as_dict(), "matched_agencies": matched, "reviews": reviews}, indent=2
+            )
+        )
     else:
-        _print_summary(summary)
+        _print_summary(summary, matches)
         for review in reviews:
             print(
                 f"  review {review['ref']!r}: reference from {review['ref_from']}; title "
@@ -313,5 +334,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="create agencies that match no existing name or alias (default: no; the pfd "
         "preset creates its recipients)",
+    )
+    parser.add_argument(
+        "--refuse-match",
+        action="append",
+        metavar="NAME",
+        default=[],
+        help="do not link NAME (as the report's 'matched ... other than by its own name' list "
+        "spells it) to the agency it matched through an alias or short name: it is then an "
+        "agency not in the register; may be given more than once",
     )
     parser.set_defaults(func=cmd_import)

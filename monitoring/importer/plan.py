@@ -179,6 +179,10 @@ class ImportPlan:
     mapping: dict[str, str] = field(default_factory=dict)
     create_agencies: bool | set[str] = False
     """True: create every unmatched agency; a set: create these (normalised names) only."""
+    refused_matches: set[str] = field(default_factory=set)
+    """Normalised names whose match to a registered agency through an alias or short name an
+    administrator refused on the preview (:func:`monitoring.importer.agencies.loose_matches`):
+    imported as agencies not in the register."""
     as_of: date | None = None
     """The date the file speaks as at (``--as-of``): the ``effective_on`` of what it brings in
     that has no date of its own (the writer's fallback; None: "date not known")."""

@@ -769,7 +769,7 @@ def _compare(
     report(0.0, "Matching agencies")
     known = load_alias_map(conn) if conn is not None else {}
     names = {a.lead_name for a in plan.actions if a.lead_name}
-    matched, unmatched = match_agencies(names, known)
+    matched, unmatched = match_agencies(names, known, plan.refused_matches)
     wanted = plan.create_agencies
     to_create = [
         k for k in unmatched if wanted is True or (isinstance(wanted, set) and k in wanted)
@@ -786,7 +786,11 @@ def _compare(
         if write:
             pending.insert(
                 db.agency_alias,
-                [{"alias": k, "agency_id": i} for k, i in zip(to_create, ids, strict=True)],
+                [
+                    {"alias": k, "agency_id": i}
+                    for k, i in zip(to_create, ids, strict=True)
+                    if k not in known  # a refused match's spelling stays the other's alias
+                ],
             )
         audit_created("agency", ids, [r["name"] for r in rows])
         agency_ids.update(zip(to_create, ids, strict=True))
