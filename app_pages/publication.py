@@ -17,11 +17,14 @@ reviews = data.read(public.review_publication)
 if reviews.empty:
     st.caption("No reviews yet.")
 else:
+    # a review never published has no date (NaN through pandas, which is truthy): the label is
+    # decided on the date as shown, never on the raw value
+    titles = {int(r.id): f"{r.ref}: {r.title}" for r in reviews.itertuples()}
     names = {
-        int(r.id): f"{r.ref}: {r.title}"
+        int(r.id): titles[int(r.id)]
         + (
-            f" (published {widgets.uk_date(r.published_on)})"
-            if r.published_on
+            f" (published {day})"
+            if (day := widgets.uk_date(r.published_on))
             else " (not published)"
         )
         for r in reviews.itertuples()
@@ -32,10 +35,10 @@ else:
     if left.button("Publish", type="primary", disabled=on is None):
         updates.run_service(
             lambda: services.set_review_publication(engine, actor, review_id, on),
-            f"{names[review_id].split(' (')[0]} published on {widgets.uk_date(on)}.",
+            f"{titles[review_id]} published on {widgets.uk_date(on)}.",
         )
     if right.button("Withdraw from the register"):
         updates.run_service(
             lambda: services.set_review_publication(engine, actor, review_id, None),
-            f"{names[review_id].split(' (')[0]} withdrawn from the public register.",
+            f"{titles[review_id]} withdrawn from the public register.",
         )
