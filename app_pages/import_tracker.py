@@ -21,6 +21,7 @@ from monitoring.importer import (
 )
 from monitoring.importer.headers import FIELDS
 from monitoring.importer.plan import review_ref_from_name
+from monitoring.importer.presets import PRESET_DESCRIPTIONS, sniff_preset
 from monitoring.importer.readers import MAX_ROWS
 from monitoring.ui import data, session, updates, widgets
 from monitoring.ui.text import md
@@ -134,13 +135,23 @@ upload = st.file_uploader(
     type=["xlsx", "csv"],
     help=f"{widgets.UPLOAD_LIMIT} at most (the limit of every upload to this monitor).",
 )
-layout = st.selectbox(
-    "Layout", ["Board tracker (columns found by their headings)", *PRESETS], key="import_layout"
-)
+BOARD_TRACKER = "Board tracker (columns found by their headings)"
+detected = sniff_preset(upload.getvalue(), upload.name) if upload is not None else None
+if upload is not None and st.session_state.get("import_layout_file") != (upload.name, upload.size):
+    # a new file starts on the layout its header row shows (a preset's columns), once: a
+    # layout chosen afterwards for the same file stays
+    st.session_state["import_layout_file"] = (upload.name, upload.size)
+    st.session_state["import_layout"] = detected or BOARD_TRACKER
+layout = st.selectbox("Layout", [BOARD_TRACKER, *PRESETS], key="import_layout")
 preset = layout if layout in PRESETS else None
 if upload is None:
     st.info("Choose a file to see a preview.")
     st.stop()
+if detected and layout == detected:
+    st.info(
+        f"This looks like {PRESET_DESCRIPTIONS[detected]}: layout set to “{detected}” (its "
+        "header row has that layout's columns). Choose another layout above if it is not."
+    )
 
 raw = upload.getvalue()
 today = data.today()

@@ -26,6 +26,7 @@ from monitoring.importer import (
     set_review_details,
 )
 from monitoring.importer.plan import ImportPlan, Problem
+from monitoring.importer.presets import PRESET_DESCRIPTIONS, detect_preset
 from monitoring.importer.writer import ImportSummary, summary_of
 
 MAPPING_KEYS = ("columns", "status_words", "category_key", "review_title", "review_type", "sheet")
@@ -142,6 +143,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     except ImportFileError as exc:
         return _fail(args, source, [Problem("error", str(exc))])
+    tracker_options = (args.review, args.mapping, args.title, args.type, args.published_on)
+    if not args.preset and not any(tracker_options):
+        detected = detect_preset(sheet.rows[0] if sheet.rows else [])
+        if detected:
+            args.preset = detected
+            print(
+                f"This looks like {PRESET_DESCRIPTIONS[detected]}: layout set to {detected} "
+                f"(as --preset {detected}; give --review REF to read it as a board's tracker).",
+                file=sys.stderr,
+            )
     options = TrackerOptions(
         default_year=args.year,
         as_of=args.as_of,
@@ -308,7 +319,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the review's publication date, set only when given (for a new review; an import "
         "never publishes anything; not with --preset)",
     )
-    parser.add_argument("--preset", metavar="NAME", help=f"a known layout: {', '.join(PRESETS)}")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"a known layout: {', '.join(PRESETS)} (a file whose header row has a layout's "
+        "columns is read as that layout unless --review, --mapping, --title, --type or "
+        "--published-on is given)",
+    )
     parser.add_argument(
         "--mapping", metavar="FILE", help="a saved mapping file (JSON) overriding column headings"
     )

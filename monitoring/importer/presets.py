@@ -283,3 +283,46 @@ def _warn_repeated_recipients(
 
 PRESETS: dict[str, Callable[..., ImportPlan]] = {"pfd": plan_pfd}
 """Preset name → planner ``(sheet) -> ImportPlan``."""
+
+PRESET_COLUMNS: dict[str, tuple[str, ...]] = {"pfd": PFD_COLUMNS}
+"""Preset name → the header cells (lower case) a file of that layout always has: a file whose
+first row holds every one of them is recognised as that layout (:func:`detect_preset`)."""
+
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "pfd": "the coroners' PFD data set (the Preventable Deaths Tracker's recipient statuses)"
+}
+"""Preset name → what the layout is, as the import page and command say it."""
+
+
+def detect_preset(header: list[object]) -> str | None:
+    """The preset whose columns (:data:`PRESET_COLUMNS`) all appear in ``header`` (a file's
+    first row; case and surrounding spaces aside), or None for a board's own tracker."""
+    cells = {str(c).strip().lower() for c in header if c is not None}
+    for name, columns in PRESET_COLUMNS.items():
+        if set(columns) <= cells:
+            return name
+    return None
+
+
+def sniff_preset(data: bytes, name: str) -> str | None:
+    """:func:`detect_preset` on the first row of an uploaded file (a .csv's first line, or the
+    first row of an .xlsx's first visible sheet), read without reading the whole file; None when
+    the file cannot be read (reading it properly then says why)."""
+    import csv
+    import io
+
+    from monitoring.importer import readers
+
+    try:
+        if data[:4] == b"PK\x03\x04":
+            book = readers._open_book(data, name)
+            visible = book.visible()
+            rows = readers._header_rows(book, visible[0], 1) if visible else []
+            return detect_preset(rows[0]) if rows else None
+        head = data[: 1 << 16]
+        encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+        line = head.decode(encoding, errors="replace").splitlines()[0] if head.strip() else ""
+        delimiter = max((",", ";", "\t", "|"), key=line.count)
+        return detect_preset(next(csv.reader(io.StringIO(line), delimiter=delimiter), []))
+    except Exception:  # noqa: BLE001  (any unreadable file: the real read reports it)
+        return None
