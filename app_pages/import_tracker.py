@@ -20,7 +20,7 @@ from monitoring.importer import (
     set_review_details,
 )
 from monitoring.importer.headers import FIELDS
-from monitoring.importer.plan import review_ref_from_name
+from monitoring.importer.plan import Problem, review_ref_from_name
 from monitoring.importer.presets import PRESET_DESCRIPTIONS, sniff_preset
 from monitoring.importer.readers import MAX_ROWS
 from monitoring.ui import data, session, updates, widgets
@@ -120,6 +120,31 @@ def confirm_matches(plan, matches) -> None:
             "Matches to refuse", list(labels), format_func=labels.get, key="refuse_matches"
         )
     refuse_matches(plan, refused)
+
+
+# The problems table: a row is as tall as its longest problem needs, at about this many
+# characters a line, up to this many lines (the cell's overlay shows a longer one whole).
+PROBLEM_LINE_CHARS, PROBLEM_LINE_PX, PROBLEM_LINES = 90, 21, 6
+
+
+def errors_banner(errors, *, year_field: bool) -> str:
+    """The preview's one line over the errors. Dates written without a year that the file gives
+    no year for are fixed on this page ("Year for dates written without one"), not in the file:
+    the banner says so, and says how many of the errors that is."""
+    no_year = sum(p.kind == Problem.NO_YEAR for p in errors)
+    if year_field and no_year == len(errors):
+        return (
+            f"{no_year} date(s) are written without a year and the file gives none: enter it in "
+            "'Year for dates written without one' above (or the date the file was true on in "
+            "'Dates in the file are as of'); the file need not change. Nothing was written."
+        )
+    if year_field and no_year:
+        return (
+            f"{len(errors)} error(s): fix the file and upload it again. {no_year} of them only "
+            "need a year: enter it in 'Year for dates written without one' above. Nothing was "
+            "written."
+        )
+    return f"{len(errors)} error(s): fix the file and upload it again. Nothing was written."
 
 
 actor = session.current_actor()
@@ -254,7 +279,7 @@ if not plan.errors:
 st.subheader("Preview (dry run)")
 if plan.errors:
     summary = None
-    st.error(f"{len(plan.errors)} error(s): fix the file and upload it again. Nothing was written.")
+    st.error(errors_banner(plan.errors, year_field=preset is None))
 else:
     summary = services.preview_import(data.engine(), actor, plan)
     tiles = st.columns(6)
@@ -286,16 +311,20 @@ if plan.duplicates:
         + "\n".join(f"- {md(p.message)}" for p in plan.duplicates)
     )
 if problems:
+    # narrow fixed columns leave the Problem column the rest of the width, and rows tall enough
+    # for its text to wrap (Streamlit wraps text when the row height allows): read whole
+    longest = max(len(p.message) for p in problems)
     st.dataframe(
         pd.DataFrame([p.as_dict() for p in problems]),
         hide_index=True,
         width="stretch",
         placeholder="—",  # a problem with the whole file has no row or column
+        row_height=PROBLEM_LINE_PX * min(PROBLEM_LINES, -(-longest // PROBLEM_LINE_CHARS)) + 14,
         column_config={
-            "level": st.column_config.TextColumn("Level", width="small"),
-            "row": st.column_config.NumberColumn("Row", format="%d", width="small"),
-            "column": st.column_config.TextColumn("Column", width="medium"),
-            "message": st.column_config.TextColumn("Problem", width="large"),
+            "level": st.column_config.TextColumn("Level", width=70),
+            "row": st.column_config.NumberColumn("Row", format="%d", width=60),
+            "column": st.column_config.TextColumn("Column", width=150),
+            "message": st.column_config.TextColumn("Problem", width=640),
         },
     )
 if summary is None:

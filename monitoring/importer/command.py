@@ -114,6 +114,14 @@ def _fail(args: argparse.Namespace, source: str, problems: list[Problem]) -> int
         print(f"error: {source} was not imported; nothing was written.", file=sys.stderr)
         for problem in problems:
             print(f"  {problem.level}: {problem}", file=sys.stderr)
+        no_year = sum(p.kind == Problem.NO_YEAR for p in problems if p.level == "error")
+        if no_year:
+            print(
+                f"{no_year} date(s) have no year and the file gives none: run the command again "
+                "with --year YYYY (or --as-of YYYY-MM-DD, the date the file was true on); the "
+                "file itself need not change.",
+                file=sys.stderr,
+            )
     return 1
 
 

@@ -48,6 +48,10 @@ class Problem:
     """``kind`` of a warning that a date was read as approximate (no day, or no year written)."""
     FORMULA = "formula"
     """``kind`` of a warning that a formula cell had no saved value."""
+    NO_YEAR = "no_year"
+    """``kind`` of an error that a date is written without a year and the file gives none: the
+    fix is a year given with the import (the page's "Year for dates written without one", the
+    command's ``--year`` or ``--as-of``), not a change to the file."""
 
     level: str
     message: str
@@ -1114,12 +1118,16 @@ def _resolve_yearless(
         except ValueError:  # 29 February with no leap year near, or a year out of range
             day = None
         if day is None:
-            plan.error(
-                f"{waiting.found.text!r} has no year and the file gives none (no section, title "
-                "or other date with a year): give one with --year YYYY or --as-of YYYY-MM-DD (on "
-                "the page: 'Year for dates written without one')",
-                waiting.row,
-                waiting.column,
+            plan.problems.append(
+                Problem(
+                    "error",
+                    f"{waiting.found.text!r} has no year and the file gives none (no section, "
+                    "title or other date with a year): give one with --year YYYY or --as-of "
+                    "YYYY-MM-DD (on the page: 'Year for dates written without one')",
+                    waiting.row,
+                    waiting.column,
+                    kind=Problem.NO_YEAR,
+                )
             )
             value = None
         else:
