@@ -331,7 +331,8 @@ def action_evidence(
 ) -> pd.DataFrame:
     """Evidence for the given actions, newest first, only of actions whose evidence the reader of
     ``source`` may read (None: all). :returns: :data:`EVIDENCE_COLUMNS` (``uploaded_by`` and
-    ``verified_by`` blank for a reader who may not read e-mail addresses)."""
+    ``verified_by`` blank for a reader who may not read e-mail addresses) and
+    ``uploaded_by_name``, ``verified_by_name``: the display names (see :func:`_person`)."""
     ev = db.evidence
     query = (
         select(*(ev.c[name] for name in EVIDENCE_COLUMNS))
@@ -343,9 +344,22 @@ def action_evidence(
             ev.c.action_id.in_(select(action.c.id).where(source.scope.detail_sql(action)))
         )
     frame = pd.DataFrame(conn.execute(query).all(), columns=EVIDENCE_COLUMNS)
+    names = dict(conn.execute(select(db.app_user.c.email, db.app_user.c.display_name)).all())
+    frame = frame.assign(
+        uploaded_by_name=[_person(e, names) for e in frame["uploaded_by"]],
+        verified_by_name=[_person(e, names) for e in frame["verified_by"]],
+    )
     if source is not None and not source.scope.sees_emails:
         frame = frame.assign(uploaded_by="", verified_by="")
     return frame
+
+
+def _person(email, names: dict[str, str]) -> str:
+    """A user's display name from their e-mail, "a user" for an address no account has (the
+    person stays unnamed, never blank), "" for none."""
+    if email is None or (isinstance(email, float) and pd.isna(email)) or not str(email).strip():
+        return ""
+    return names.get(email) or "a user"
 
 
 UPDATE_COLUMNS = [

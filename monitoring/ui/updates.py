@@ -327,14 +327,31 @@ def evidence_list(frame: pd.DataFrame) -> None:
         st.caption("No evidence attached yet.")
         return
     for ev in worklists.records(frame):
-        who = f"{ev['uploaded_by']}, {widgets.uk_date(ev['uploaded_at'])}"
-        verified = f" · verified by {ev['verified_by']}" if ev.get("verified_by") else ""
         if ev.get("url"):
-            st.markdown(f"- {md(ev['title'])}: {md(ev['url'])} ({md(who + verified)})")
+            st.markdown(f"- {md(ev['title'])}: {md(ev['url'])} ({md(evidence_line(ev))})")
             continue
-        sha = f"SHA-256 {str(ev['sha256'])[:12]}…"
-        st.markdown(f"- {md(ev['title'])} ({md(f'{who}{verified}; {sha}')})")
+        st.markdown(f"- {md(ev['title'])} ({md(evidence_line(ev))})")
         widgets.evidence_download(ev)
+
+
+def evidence_line(ev: dict) -> str:
+    """What an evidence entry says in brackets after its title: who attached it and when, who
+    verified it, and a stored file's SHA-256 prefix, e.g. ``Pat Police-Lead, 1 Dec 2026 ·
+    verified by Asha Assurer; SHA-256 0a1b2c3d4e5f…``. People are named by display name
+    (``uploaded_by_name``, ``verified_by_name`` of :func:`monitoring.worklists.action_evidence`);
+    a person with no account reads "a user" and one not recorded "not recorded", never an empty
+    "(, 1 Dec 2026".
+
+    :param ev: an evidence row (dict) of :func:`monitoring.worklists.action_evidence`.
+    """
+    who = ev.get("uploaded_by_name") or "not recorded"
+    when = widgets.uk_date(ev.get("uploaded_at"))
+    parts = f"{who}, {when}" if when else who
+    if ev.get("verified_at") or ev.get("verified_by"):
+        parts += f" · verified by {ev.get('verified_by_name') or 'a user'}"
+    if not ev.get("url") and ev.get("sha256"):
+        parts += f"; SHA-256 {str(ev['sha256'])[:12]}…"
+    return parts
 
 
 def updates_list(frame: pd.DataFrame, limit: int | None = None) -> None:
