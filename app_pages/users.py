@@ -11,7 +11,8 @@ actor, engine = updates.admin_page(__file__, "Users")
 
 PASSWORD_HELP = (
     f"At least {auth.MIN_PASSWORD_LENGTH} characters; not only spaces, not a commonly used "
-    "password, not the e-mail address. Three random words make a good one (NCSC advice)."
+    "password, not a word with digits added ('Summer2024!!'), not the e-mail address. Three "
+    "random words make a good one (NCSC advice)."
 )
 accounts = data.read(worklists.users)
 accounts["role"] = accounts["role"].map(auth.ROLE_LABELS)

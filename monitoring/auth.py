@@ -249,9 +249,11 @@ def sign_in_log(conn: Connection, limit: int = 500) -> pd.DataFrame:
 
 MIN_PASSWORD_LENGTH = 12
 """Shortest password accepted, in characters (NCSC password guidance: length over complexity)."""
-MIN_GUESSES_SCORE = 2
-"""Lowest zxcvbn score accepted (0-4; 2 means more than about a million guesses): refuses
-keyboard runs, sequences and repeated characters that no common-password list holds whole."""
+MIN_GUESSES_SCORE = 3
+"""Lowest zxcvbn score accepted (0-4; 3 means more than about a hundred million guesses, "safely
+unguessable" in zxcvbn's words): refuses keyboard runs, sequences, repeated characters and a
+common word with a few digits and symbols ("Password2024!", "Welcome123!!"), which no
+common-password list holds whole. The refusal gives zxcvbn's own feedback."""
 
 
 def _common_passwords() -> frozenset[str]:
@@ -266,9 +268,10 @@ def password_problem(password: str | None, email: str | None = None) -> str | No
     The policy follows the NCSC's password guidance (ncsc.gov.uk, "Password policy: updating
     your approach"): at least :data:`MIN_PASSWORD_LENGTH` characters, no composition rules, but
     not only spaces or control characters, not a commonly used password (the 30,000 most common
-    passwords in the zxcvbn package's list, ignoring case, and patterns zxcvbn scores below
-    :data:`MIN_GUESSES_SCORE`: a repeated character, a keyboard run, a sequence) and not the
-    account's e-mail address or the name before its ``@``.
+    passwords in the zxcvbn package's list, ignoring case; passwords zxcvbn scores below
+    :data:`MIN_GUESSES_SCORE`, refused with zxcvbn's own feedback; and one word with only digits
+    and symbols added, "Summer2024!!") and not the account's e-mail address or the name before
+    its ``@``.
     """
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -287,12 +290,33 @@ def password_problem(password: str | None, email: str | None = None) -> str | No
     from zxcvbn import zxcvbn
 
     inputs = [address, address.split("@")[0]] if address else []
-    if zxcvbn(password[:100], user_inputs=inputs)["score"] < MIN_GUESSES_SCORE:
+    found = zxcvbn(password[:100], user_inputs=inputs)
+    if found["score"] < MIN_GUESSES_SCORE:
+        return "it is too easy to guess" + _feedback(found) + "."
+    if _one_word_padded(found["sequence"]):
         return (
-            "it is too easy to guess (a repeated character, a keyboard run, a sequence, or "
-            "a common word or the e-mail address with a few changes)."
+            "it is one word with digits or symbols added (such as a season and a year, "
+            "'Summer2024!!'), which is among the first patterns tried; use three random words."
         )
     return None
+
+
+def _feedback(found: dict) -> str:
+    """zxcvbn's own warning and suggestions, as ": warning; suggestion; ..." ("" for none)."""
+    feedback = found.get("feedback") or {}
+    parts = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+    text = "; ".join(p.strip().rstrip(".") for p in parts if p and p.strip())
+    return f": {text}" if text else " (a repeated character, a keyboard run or a sequence)"
+
+
+def _one_word_padded(sequence: list[dict]) -> bool:
+    """True when zxcvbn reads the password as one dictionary word (any case, l33t or reversed)
+    with only digits and symbols around it ("Summer2024!!", "Winter2025!!"): every letter is in
+    that one word. zxcvbn scores some of these 3, but NCSC guidance names a word with a number
+    or symbol added as a pattern attackers try first."""
+    words = [m for m in sequence if m.get("pattern") == "dictionary"]
+    others = [m for m in sequence if m.get("pattern") != "dictionary"]
+    return len(words) == 1 and not any(ch.isalpha() for m in others for ch in m["token"])
 
 
 def find_active_user(engine: Engine, email: str) -> dict | None:

@@ -113,8 +113,8 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
 
 def cmd_user_password(args: argparse.Namespace) -> int:
     """Set a new password for an account (it must pass the password policy: at least 12
-    characters, not only spaces, not a commonly used password, not the e-mail address); also
-    clears a lockout."""
+    characters, not only spaces, not a commonly used or easily guessed password such as a word
+    with digits added, not the e-mail address); also clears a lockout."""
     args.sso_only = False
     password = _password(args)
     if isinstance(password, int):
