@@ -29,7 +29,9 @@ st.session_state["user"] = user
 # One flat list, in the registry's order: with sections Streamlit puts each section's header and
 # links in a <div> inside its <ul>, which breaks the list for screen readers (WCAG 1.3.1).
 pages = [page for section in navigation.pages_for(user["role"]).values() for page in section]
-page = st.navigation(pages, expanded=True)
+# The pages the role may not open are registered hidden: their addresses reach the page's guard,
+# which sends the reader to the Overview with a one-line reason.
+page = st.navigation([*pages, *navigation.hidden_pages_for(user["role"])], expanded=True)
 navigation.close_sidebar_after_choosing(page)  # on a phone
 filters.sidebar_filters()
 with st.sidebar:

@@ -185,9 +185,10 @@ def test_13_an_administrator_publishes_and_withdraws_on_the_publication_page(dem
         ]
         is None
     )
-    board = make_app(BOARD)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        board.switch_page("app_pages/publication.py")
+    board = make_app(BOARD, page="app_pages/publication.py")  # refused: sent to the Overview
+    assert "Publication" not in [t.value for t in board.title]
+    assert "That page is not open to board members: Publication." in [i.value for i in board.info]
+    assert not [b for b in board.button if b.label == "Publish"]
 
 
 # --- 14: untrusted text is text (the Markdown half; the browser half is in tests/e2e) -----------
@@ -492,9 +493,9 @@ def test_20_every_sign_in_refusal_lockout_unlock_and_sign_out_is_audited(demo_en
     # Shown in UK time (case 09); the stored log keeps UTC.
     assert list(shown.columns) == ["When (UK time)", *auth.SIGN_IN_LOG_COLUMNS[1:]]
     assert auth.REFUSED_PASSWORD in set(shown["Event"])
-    lead = make_app(POLICE)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        lead.switch_page("app_pages/users.py")
+    lead = make_app(POLICE, page="app_pages/users.py")  # refused: sent to the Overview
+    assert "Sign-in log" not in [s.value for s in lead.subheader]
+    assert "That page is not open to agency leads: Users." in [i.value for i in lead.info]
 
 
 def test_20_single_sign_on_sign_ins_are_audited_once_per_session(demo_engine, app_env):

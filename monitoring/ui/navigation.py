@@ -98,6 +98,31 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
     return sections
 
 
+def hidden_pages_for(role: str) -> list[st.Page]:
+    """The pages the role may not open, registered hidden (never listed in the sidebar), so that
+    their addresses (a bookmark, a link someone shared) reach the page's own guard, which sends
+    the reader to the start page with a one-line reason
+    (:func:`monitoring.ui.session.guard`) instead of Streamlit silently showing the start page.
+    The guard stops before any data is read."""
+    return [
+        st.Page(
+            str(PAGES_DIR / spec.file),
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.file.removesuffix(".py"),
+            visibility="hidden",
+        )
+        for spec in PAGES
+        if role not in spec.roles and (PAGES_DIR / spec.file).exists()
+    ]
+
+
+def start_page_path() -> str:
+    """The start page (Overview) as ``st.switch_page`` takes it: relative to ``dashboard.py``."""
+    spec = next(spec for spec in PAGES if spec.default)
+    return f"{PAGES_DIR.name}/{spec.file}"
+
+
 # --- the app's CSS -------------------------------------------------------------------------------
 
 APP_CSS = """<style>

@@ -141,11 +141,49 @@ def guard(page_file: str) -> dict:
     user = require_user()
     spec = spec_for(page_file)
     if spec is None or user["role"] not in spec.roles:
+        if spec is not None:
+            _back_to_start(spec.title, user["role"])  # in the app: never returns
         st.title("Not available")
         st.error("Your role does not give access to this page.")
         st.stop()
     st.session_state["user"] = user
+    refused = st.session_state.pop(_REFUSED_KEY, None)
+    if refused:
+        st.info(refused, icon=":material/block:")
     return user
+
+
+_REFUSED_KEY = "page_refused"
+ROLE_PLURALS = {
+    "viewer": "viewers",
+    "agency_lead": "agency leads",
+    "assurer": "assurers",
+    "board": "board members",
+    "admin": "administrators",
+}
+"""Each role's people, as a refusal names them ("That page is not open to viewers")."""
+
+
+def refusal(title: str, role: str) -> str:
+    """The one line shown on the start page to someone sent there from a page their role may not
+    open, e.g. ``That page is not open to viewers: Actions.``"""
+    return f"That page is not open to {ROLE_PLURALS.get(role, 'your role')}: {title}."
+
+
+def _back_to_start(title: str, role: str) -> None:
+    """In the app (``dashboard.py`` registers the pages a role may not open as hidden pages, so
+    their addresses reach this guard): go to the start page (Overview), which then shows
+    :func:`refusal` once. A page file run on its own (no navigation) returns, and the guard
+    shows "Not available" instead."""
+    from streamlit.errors import StreamlitAPIException
+
+    from monitoring.ui.navigation import start_page_path
+
+    st.session_state[_REFUSED_KEY] = refusal(title, role)
+    try:
+        st.switch_page(start_page_path())
+    except StreamlitAPIException:
+        st.session_state.pop(_REFUSED_KEY, None)
 
 
 def sign_out() -> None:
