@@ -13,7 +13,7 @@ import streamlit as st
 
 from monitoring import measure_charts, measures, queries, services
 from monitoring.ui import data, filters, session, widgets
-from monitoring.ui.text import md
+from monitoring.ui.text import cell_text, md
 
 user = session.guard(__file__)
 current = filters.current()
@@ -115,7 +115,9 @@ if user["role"] not in ("admin", "agency_lead"):
 
 actor = session.current_actor()
 editable = data.read(measures.editable_measures, user["role"], user.get("agency_id"))
-labels = {int(r.id): f"{r.name} ({r.review_ref or 'theme'})" for r in editable.itertuples()}
+labels = {
+    int(r.id): f"{r.name} ({cell_text(r.review_ref) or 'theme'})" for r in editable.itertuples()
+}  # a theme's measure has no review: NaN through pandas, which `or` would keep
 
 
 def saved(message: str) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from monitoring import charts, measures, reads, vocabulary
 from monitoring.ui import data, navigation, session, tiles, widgets
-from monitoring.ui.text import md
+from monitoring.ui.text import cell_text, md
 
 session.guard(__file__)
 
@@ -65,7 +65,8 @@ measure_rows = measure_rows[measure_rows["review_id"] == int(review_id)]
 for _rec_id, rows in detail.groupby("recommendation_id", sort=False):
     first = rows.iloc[0]
     implementation = vocabulary.IMPLEMENTATION_LABELS[first["implementation"]]
-    heading = f"{first['recommendation_number']}. {first['recommendation_title']}"
+    title = cell_text(first["recommendation_title"])  # none: NaN through pandas, not "nan"
+    heading = f"{first['recommendation_number']}. {title}".rstrip(" ")
     opened = linked == int(review_id) and linked_rec == int(first["recommendation_id"])
     with st.expander(md(f"{heading} — {implementation}"), expanded=opened):
         st.markdown(
