@@ -161,12 +161,13 @@ upload = st.file_uploader(
     help=f"{widgets.UPLOAD_LIMIT} at most (the limit of every upload to this monitor).",
 )
 BOARD_TRACKER = "Board tracker (columns found by their headings)"
-detected = sniff_preset(upload.getvalue(), upload.name) if upload is not None else None
 if upload is not None and st.session_state.get("import_layout_file") != (upload.name, upload.size):
     # a new file starts on the layout its header row shows (a preset's columns), once: a
-    # layout chosen afterwards for the same file stays
+    # layout chosen afterwards for the same file stays (and the file is not sniffed again)
     st.session_state["import_layout_file"] = (upload.name, upload.size)
-    st.session_state["import_layout"] = detected or BOARD_TRACKER
+    st.session_state["import_layout_detected"] = sniff_preset(upload.getvalue(), upload.name)
+    st.session_state["import_layout"] = st.session_state["import_layout_detected"] or BOARD_TRACKER
+detected = st.session_state.get("import_layout_detected") if upload is not None else None
 layout = st.selectbox("Layout", [BOARD_TRACKER, *PRESETS], key="import_layout")
 preset = layout if layout in PRESETS else None
 if upload is None:
