@@ -34,55 +34,70 @@ detail = st.checkbox(
     help="Without it the PDF is a summary of at most 40 pages: every figure, and the worst rows "
     "of each list; the Excel tracker always holds every row.",
 )
-pack = data.read(reads.meeting_pack, src, held_on, annual=detail)
+# Only what the page shows is read here: figures and counts. The pack itself (every list, the
+# tracker of every action) is built when the reader presses "Prepare the meeting pack".
+head = data.read(reads.meeting_pack_headline, src, held_on)
 if src.as_at:
     st.caption(
         "The pack is read as at its meeting's date; the sidebar's 'As at' date does not apply "
         "here (its filters do)."
     )
-if pack.baseline:
+if head.baseline:
     st.caption(
-        f"{pack.figures_label}. Baseline: {md(pack.baseline.title)}, "
-        f"{widgets.uk_date(pack.baseline.held_on)}; changes are counted since then."
+        f"{head.figures_label}. Baseline: {md(head.baseline.title)}, "
+        f"{widgets.uk_date(head.baseline.held_on)}; changes are counted since then."
     )
 else:
-    st.caption(f"{pack.figures_label}. No earlier meeting: no baseline.")
+    st.caption(f"{head.figures_label}. No earlier meeting: no baseline.")
 
-# Each tile opens its list: the pack's own rows, so the list's length is the figure.
-lists = {
-    "overdue": ("Overdue actions", pack.tracker[pack.tracker["days_overdue"] > 0]),
-    "red": ("Red items", pack.red_items),
-    "changes": (
-        "Changes since the baseline",
-        pack.changes.assign(kind=[changes.KIND_LABELS.get(k, k) for k in pack.changes["kind"]]),
-    ),
-    "decisions": ("Decisions needed", pack.decisions),
+# Each tile opens its list: the pack's own rows (read on the click), so the list's length is the
+# figure.
+titles_of = {
+    "overdue": "Overdue actions",
+    "red": "Red items",
+    "changes": "Changes since the baseline",
+    "decisions": "Decisions needed",
 }
 LIST = "pack_list"
 row = st.container(key="tiles_pack").columns(4)
-tiles.counting_tile(row[0], "Overdue actions", pack.figures.overdue, "overdue", state_key=LIST)
-for column, kind in zip(row[1:], ("red", "changes", "decisions"), strict=True):
-    tiles.counting_tile(column, lists[kind][0], len(lists[kind][1]), kind, state_key=LIST)
+for column, kind in zip(row, titles_of, strict=True):
+    tiles.counting_tile(column, titles_of[kind], getattr(head, kind), kind, state_key=LIST)
 chosen = tiles.chosen(LIST)
-if chosen in lists:
-    tiles.list_table(*lists[chosen], state_key=LIST, empty="None in this pack.")
+if chosen in titles_of:
+    listed = data.read(reads.meeting_pack_list, src, held_on, chosen)
+    if chosen == "changes":
+        listed = listed.assign(kind=[changes.KIND_LABELS.get(k, k) for k in listed["kind"]])
+    tiles.list_table(titles_of[chosen], listed, state_key=LIST, empty="None in this pack.")
 
 with st.expander(
     "Summary figures at this meeting and at the baseline meeting"
     if held_on
     else "Summary figures now and at the baseline meeting"
 ):
+    compare = bool(head.baseline) and st.toggle(
+        "Compare with the baseline meeting",
+        key="pack_compare_baseline",
+        help="Adds the figures as the records stood on the baseline meeting's date (rebuilt "
+        "from the history: a few seconds with many actions).",
+    )
+    then = data.read(reads.meeting_pack_baseline, src, held_on) if compare else None
+    columns = ["Figure", "At this meeting", "At the baseline"]
+    figure_table = pd.DataFrame(
+        exports.figure_rows_of(head.figures, then, head.brought_in, head.baseline),
+        columns=columns,
+    )
     st.dataframe(
-        pd.DataFrame(
-            exports.figure_rows(pack), columns=["Figure", "At this meeting", "At the baseline"]
-        ).map(lambda value: "" if value is None else str(value)),
+        (figure_table if compare else figure_table[columns[:2]]).map(
+            lambda value: "" if value is None else str(value)
+        ),
         hide_index=True,
         width="stretch",
     )
 
 key = (held_on, data.data_version(), src, detail)
 if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):
-    with st.spinner("Drawing the charts and writing the files…"):
+    with st.spinner("Reading the pack, drawing the charts and writing the files…"):
+        pack = data.read(reads.meeting_pack, src, held_on, annual=detail)
         files, problems = exports.prepare_files(pack, detail=detail)
     st.session_state["meeting_pack_files"] = (key, files, problems)
 
@@ -103,7 +118,7 @@ if prepared and prepared[0] == key:
             column.download_button(
                 labels[fmt],
                 files[fmt],
-                file_name=exports.file_name(pack, fmt),
+                file_name=exports.file_name(head, fmt),
                 mime=exports.MEDIA_TYPES[fmt],
                 on_click="ignore",
                 icon=":material/download:",

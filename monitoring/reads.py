@@ -271,6 +271,29 @@ def meeting_pack(
     return pack.build_pack(conn, meeting_on, src.filters, scope=src.scope, annual=annual)
 
 
+def meeting_pack_headline(conn: Connection, src: Source, meeting_on: date | None = None):
+    """The Meeting pack page's figures and its lists' lengths without building the pack
+    (:func:`monitoring.exports.pack.headline`), for the meeting as :func:`meeting_pack`."""
+    from monitoring.exports import pack
+
+    return pack.headline(conn, meeting_on, src.filters, scope=src.scope)
+
+
+def meeting_pack_list(conn: Connection, src: Source, meeting_on: date | None, kind: str):
+    """One list of the meeting pack (:func:`monitoring.exports.pack.pack_list`), as
+    :func:`meeting_pack` reads it."""
+    from monitoring.exports import pack
+
+    return pack.pack_list(conn, meeting_on, kind, src.filters, scope=src.scope)
+
+
+def meeting_pack_baseline(conn: Connection, src: Source, meeting_on: date | None = None):
+    """The meeting pack's baseline figures (:func:`monitoring.exports.pack.baseline_figures`)."""
+    from monitoring.exports import pack
+
+    return pack.baseline_figures(conn, meeting_on, src.filters, scope=src.scope)
+
+
 # --- the lists behind the counting tiles (issue 19: a click on a tile opens its list) -----------
 
 TILE_LISTS = {

@@ -18,8 +18,10 @@ from monitoring.exports.images import BrowserNotFound, ChartRenderError, ChartTi
 from monitoring.exports.pack import (
     MeetingNotFound,
     MeetingPack,
+    PackHeadline,
     build_pack,
     figure_rows,
+    figure_rows_of,
     list_meetings,
 )
 
@@ -135,9 +137,9 @@ def prepare_files(pack: MeetingPack, *, detail: bool = False) -> tuple[dict[str,
         ]
 
 
-def file_name(pack: MeetingPack, fmt: str) -> str:
+def file_name(pack: MeetingPack | PackHeadline, fmt: str) -> str:
     """A download name such as ``meeting-pack-2026-03-30.pdf`` (``tracker-...`` for Excel and
-    CSV)."""
+    CSV), from the pack's date (a :class:`PackHeadline` has the same)."""
     stem = "tracker" if fmt in ("xlsx", "csv") else "meeting-pack"
     return f"{stem}-{pack.today.isoformat()}.{fmt}"
 
@@ -150,9 +152,11 @@ __all__ = [
     "ChartTimeout",
     "MeetingNotFound",
     "MeetingPack",
+    "PackHeadline",
     "build_pack",
     "chart_images",
     "figure_rows",
+    "figure_rows_of",
     "file_name",
     "list_meetings",
     "pack_figures",

@@ -126,9 +126,7 @@ class MeetingPack:
     def figures_label(self) -> str:
         """Words for the date of the figures: "Figures as the records stood on 30 Mar 2026" for
         a past meeting, "Figures as at 30 Jun 2026" for the records now."""
-        if self.as_at is not None:
-            return f"Figures as the records stood on {uk_date(self.as_at)}"
-        return f"Figures as at {uk_date(self.today)}"
+        return figures_label(self.today, self.as_at)
 
     @property
     def title(self) -> str:
@@ -138,8 +136,7 @@ class MeetingPack:
     @property
     def red_items(self) -> pd.DataFrame:
         """Tracker rows rated Red (overdue or overridden to Red), most overdue first."""
-        red = self.tracker[self.tracker["rag"] == "red"]
-        return red.sort_values(["days_overdue", "review_ref"], ascending=[False, True])
+        return red_items(self.tracker)
 
     @property
     def date_moves(self) -> pd.DataFrame:
@@ -156,6 +153,20 @@ class MeetingPack:
 
 uk_date = vocabulary.uk_date
 """A date as ``d MMM yyyy`` (:func:`monitoring.vocabulary.uk_date`)."""
+
+
+def figures_label(today: date, as_at: date | None) -> str:
+    """Words for the date of a pack's figures (:attr:`MeetingPack.figures_label`)."""
+    if as_at is not None:
+        return f"Figures as the records stood on {uk_date(as_at)}"
+    return f"Figures as at {uk_date(today)}"
+
+
+def red_items(tracker_rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a :func:`tracker` frame rated Red (overdue or overridden to Red), most overdue
+    first (:attr:`MeetingPack.red_items`)."""
+    red = tracker_rows[tracker_rows["rag"] == "red"]
+    return red.sort_values(["days_overdue", "review_ref"], ascending=[False, True])
 
 
 # --- meetings ------------------------------------------------------------------------------
@@ -921,6 +932,26 @@ def build_pack(
     :param scope: the reader's (:class:`monitoring.source.Scope`); default everything (commands).
     :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
     """
+    the_meeting, baseline, today, src = pack_source(conn, meeting_on, filters, scope=scope)
+    # a past meeting: its records are rebuilt from history once, not by every section
+    with asat.materialised(conn, src.as_at):
+        return _build_pack(conn, src, the_meeting, baseline, today, board, annual, scope)
+
+
+def pack_source(
+    conn: Connection,
+    meeting_on: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
+) -> tuple[Meeting | None, Meeting | None, date, Source]:
+    """The meeting held on ``meeting_on``, its baseline, the pack's "today" (the meeting's date,
+    or :func:`monitoring.config.today` with no meeting) and the :class:`monitoring.source.Source`
+    every section of its pack reads: as at the meeting's date when it is before today, else
+    the records now; the thresholds of :func:`monitoring.config.thresholds`.
+
+    :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
+    """
     the_meeting, baseline, today = resolve_meeting(conn, meeting_on)
     limits = config.thresholds()
     now = config.today()
@@ -932,9 +963,163 @@ def build_pack(
         window_days=limits.due_soon_days,
         stale_days=limits.stale_days,
     )
-    # a past meeting: its records are rebuilt from history once, not by every section
+    return the_meeting, baseline, today, src
+
+
+@dataclass(frozen=True)
+class PackHeadline:
+    """What the Meeting pack page shows before the pack is prepared: the meeting, its baseline,
+    the pack's figures and the length of each list its tiles open, read without reading the
+    lists (:func:`headline`). Each figure equals the pack's (:func:`build_pack`) for the same
+    meeting, filters and reader: ``overdue`` is ``figures.overdue``, ``red`` the rows of
+    :attr:`MeetingPack.red_items`, ``changes`` of :attr:`MeetingPack.changes`, ``decisions`` of
+    :attr:`MeetingPack.decisions`; ``brought_in`` is :attr:`MeetingPack.brought_in`."""
+
+    today: date
+    meeting: Meeting | None
+    baseline: Meeting | None
+    as_at: date | None
+    figures: OverviewFigures
+    red: int
+    changes: int
+    decisions: int
+    brought_in: OverviewFigures | None = None
+
+    @property
+    def overdue(self) -> int:
+        """Overdue actions: the rows of the pack's tracker with days overdue."""
+        return self.figures.overdue
+
+    @property
+    def figures_label(self) -> str:
+        """As :attr:`MeetingPack.figures_label`."""
+        return figures_label(self.today, self.as_at)
+
+
+PACK_LISTS = ("overdue", "red", "changes", "decisions")
+"""The lists the Meeting pack page's tiles open (:func:`pack_list`)."""
+
+
+def red_items_selects(
+    today: date,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 30,
+    records: Records = RECORDS_NOW,
+) -> tuple[Select, ...]:
+    """The select of the tracker's rows rated Red, one row each (:func:`count_rows` counts
+    :attr:`MeetingPack.red_items` with it): the rows of :func:`tracker` (the Actions page's
+    ``all`` view: actions with their recommendation and review, the filters) whose RAG
+    (:func:`monitoring.queries.rag_sql`, the override when it has a reason) is ``red``."""
+    a = records.a
+    return (
+        select(a.c.id)
+        .select_from(
+            a.join(recommendation, recommendation.c.id == a.c.recommendation_id).join(
+                review, review.c.id == a.c.review_id
+            )
+        )
+        .where(
+            queries.action_filter(filters, today, window_days, a),
+            queries.rag_sql(today, window_days, a) == "red",
+        ),
+    )
+
+
+def headline(
+    conn: Connection,
+    meeting_on: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
+) -> PackHeadline:
+    """The meeting pack's figures and its lists' lengths (:class:`PackHeadline`) without building
+    the pack: the overview figures (for the records now, from the roll-ups), a ``count(*)`` of
+    the red items (:func:`red_items_selects`) and of the decisions (the selects
+    :func:`decisions_needed` runs, :func:`board_list_counts`), and the changes since the
+    baseline. A past meeting's records are rebuilt from history once for all of them.
+
+    :raises MeetingNotFound: when no meeting is recorded on ``meeting_on``.
+    """
+    from monitoring import reads
+
+    the_meeting, baseline, today, src = pack_source(conn, meeting_on, filters, scope=scope)
+    since = baseline.held_on if baseline else EARLIEST
+    split = _brought_in_split(conn, src, baseline.held_on, today) if baseline else None
     with asat.materialised(conn, src.as_at):
-        return _build_pack(conn, src, the_meeting, baseline, today, board, annual, scope)
+        records = src.records()
+        (decisions,) = board_list_counts(
+            conn, ("decisions",), today, src.filters, records=records
+        ).values()
+        return PackHeadline(
+            today=today,
+            meeting=the_meeting,
+            baseline=baseline,
+            as_at=records.as_at,
+            figures=reads.overview(conn, src),
+            red=count_rows(
+                conn,
+                red_items_selects(today, src.filters, window_days=src.window_days, records=records),
+            ),
+            changes=len(reads.changes_between(conn, src, since, today)),
+            decisions=decisions,
+            brought_in=_brought_in_figures(conn, src, split[1]) if split else None,
+        )
+
+
+def pack_list(
+    conn: Connection,
+    meeting_on: date | None,
+    kind: str,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
+) -> pd.DataFrame:
+    """One list of the meeting pack, read as :func:`build_pack` reads it (the same functions,
+    source and records), without reading the rest of the pack.
+
+    :param kind: one of :data:`PACK_LISTS`: ``overdue`` (the :func:`tracker` rows with days
+        overdue, in its order), ``red`` (:attr:`MeetingPack.red_items`), ``changes``
+        (:attr:`MeetingPack.changes`), ``decisions`` (:attr:`MeetingPack.decisions`).
+    :raises ValueError: for another ``kind``. :raises MeetingNotFound: as :func:`build_pack`.
+    """
+    from monitoring import reads
+
+    if kind not in PACK_LISTS:
+        raise ValueError(f"kind must be one of {', '.join(PACK_LISTS)}, got {kind!r}")
+    _, baseline, today, src = pack_source(conn, meeting_on, filters, scope=scope)
+    with asat.materialised(conn, src.as_at):
+        records = src.records()
+        if kind == "changes":
+            since = baseline.held_on if baseline else EARLIEST
+            return reads.changes_between(conn, src, since, today)
+        if kind == "decisions":
+            return decisions_needed(conn, today, src.filters, records=records)
+        rows = tracker(
+            conn, today, src.filters, window_days=src.window_days, records=records, scope=scope
+        )
+    if kind == "red":
+        return red_items(rows)
+    return rows[rows["days_overdue"] > 0]
+
+
+def baseline_figures(
+    conn: Connection,
+    meeting_on: date | None = None,
+    filters: Filters = NO_FILTERS,
+    *,
+    scope: Scope = FULL_SCOPE,
+) -> OverviewFigures | None:
+    """The pack's ``baseline_figures`` (the overview as the records stood on the baseline
+    meeting's date, without the reviews brought in since: :func:`_baseline_figures`) without
+    building the pack; None when the meeting has no baseline.
+
+    :raises MeetingNotFound: as :func:`build_pack`.
+    """
+    _, baseline, today, src = pack_source(conn, meeting_on, filters, scope=scope)
+    if baseline is None:
+        return None
+    return _baseline_figures(conn, src, baseline.held_on, today, once=True)[0]
 
 
 def _build_pack(
@@ -993,7 +1178,7 @@ NO_REVIEW = -1
 
 
 def _baseline_figures(
-    conn: Connection, src: Source, held_on: date, today: date
+    conn: Connection, src: Source, held_on: date, today: date, *, once: bool = False
 ) -> tuple[OverviewFigures, OverviewFigures | None]:
     """The summary figures at the baseline meeting (held on ``held_on``), and those now of the
     reviews an import brought in after it (None when there are none in the reader's figures).
@@ -1003,23 +1188,49 @@ def _baseline_figures(
     :func:`monitoring.changes.baselines`). Rebuilt "as at" the meeting, its imported statuses
     would read as awaited then and done now, so the baseline figures leave such reviews out, and
     the pack says how many the figures now hold (a fresh user read 828 PFD replies "arriving"
-    between two meetings from a file imported after the first)."""
-    from monitoring import changes, reads
+    between two meetings from a file imported after the first).
+
+    ``once``: the baseline's records are rebuilt from history once for all its figures
+    (:func:`monitoring.asat.materialised`: the same rows; at 100,000 actions 3.9 s of CPU instead
+    of 6.7 s), as the Meeting pack page reads them (:func:`baseline_figures`). :func:`build_pack`
+    reads them from the reconstruction itself (``tests/test_size.py`` counts the temporary tables
+    a pack builds: its meeting's three)."""
+    from monitoring import reads
 
     at_baseline = replace(src, as_at=held_on)
+    split = _brought_in_split(conn, src, held_on, today)
+    if split is not None:
+        at_baseline = replace(at_baseline, filters=replace(src.filters, review_ids=split[0]))
+    with asat.materialised(conn, held_on if once else None):
+        figures = reads.overview(conn, at_baseline)
+    return figures, (_brought_in_figures(conn, src, split[1]) if split is not None else None)
+
+
+def _brought_in_split(
+    conn: Connection, src: Source, held_on: date, today: date
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """``(kept, new)``: the review ids the baseline figures count (:data:`NO_REVIEW` when none)
+    and those an import brought in after the meeting held on ``held_on``, among the reviews the
+    filters choose; None when no import brought reviews in since (:func:`_baseline_figures`)."""
+    from monitoring import changes
+
     later = {i for event in changes.baselines(conn, held_on, today) for i in event["review_ids"]}
     if not later:
-        return reads.overview(conn, at_baseline), None
+        return None
     chosen = set(src.filters.review_ids) or set(conn.execute(select(review.c.id)).scalars())
-    kept = tuple(sorted(chosen - later)) or (NO_REVIEW,)
-    new = tuple(sorted(chosen & later))
-    figures = reads.overview(
-        conn, replace(at_baseline, filters=replace(src.filters, review_ids=kept))
-    )
+    return tuple(sorted(chosen - later)) or (NO_REVIEW,), tuple(sorted(chosen & later))
+
+
+def _brought_in_figures(
+    conn: Connection, src: Source, new: tuple[int, ...]
+) -> OverviewFigures | None:
+    """The figures now of the reviews ``new`` (:attr:`MeetingPack.brought_in`); None when none."""
+    from monitoring import reads
+
     if not new:
-        return figures, None
+        return None
     brought_in = reads.overview(conn, replace(src, filters=replace(src.filters, review_ids=new)))
-    return figures, (brought_in if brought_in.reviews else None)
+    return brought_in if brought_in.reviews else None
 
 
 def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
@@ -1028,7 +1239,17 @@ def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
     Percentages are whole numbers with a ``%`` sign, or "—" when there is nothing to divide;
     the baseline column is ``None`` when there is no baseline.
     """
+    return figure_rows_of(pack.figures, pack.baseline_figures, pack.brought_in, pack.baseline)
 
+
+def figure_rows_of(
+    figures: OverviewFigures,
+    baseline_figures: OverviewFigures | None,
+    brought_in: OverviewFigures | None = None,
+    baseline: Meeting | None = None,
+) -> list[tuple[str, object, object]]:
+    """:func:`figure_rows` from the figures, the baseline's (None: no baseline) and those of the
+    reviews brought in since the ``baseline`` meeting (:attr:`MeetingPack.brought_in`)."""
     pct = vocabulary.percent
 
     def rows(f: OverviewFigures) -> list[tuple[str, object]]:
@@ -1045,17 +1266,16 @@ def figure_rows(pack: MeetingPack) -> list[tuple[str, object, object]]:
             (f"No update for over {config.thresholds().stale_days} days", f.stale),
         ]
 
-    now = rows(pack.figures)
-    then = rows(pack.baseline_figures) if pack.baseline_figures else [(k, None) for k, _ in now]
+    now = rows(figures)
+    then = rows(baseline_figures) if baseline_figures else [(k, None) for k, _ in now]
     out = [(label, value, old) for (label, value), (_, old) in zip(now, then, strict=True)]
-    if pack.brought_in is not None and pack.baseline is not None:
-        new = pack.brought_in
+    if brought_in is not None and baseline is not None:
         out.append(
             (
-                f"Of these, brought in by an import since {uk_date(pack.baseline.held_on)}"
+                f"Of these, brought in by an import since {uk_date(baseline.held_on)}"
                 " (a baseline: not in the last meeting's figures)",
-                f"{vocabulary.count_words(new.reviews, 'review')}, "
-                f"{vocabulary.count_words(new.actions, 'action')}",
+                f"{vocabulary.count_words(brought_in.reviews, 'review')}, "
+                f"{vocabulary.count_words(brought_in.actions, 'action')}",
                 None,
             )
         )
