@@ -97,7 +97,9 @@ with st.expander(
 key = (held_on, data.data_version(), src, detail)
 if st.button("Prepare the meeting pack", type="primary", icon=":material/description:"):
     with st.spinner("Reading the pack, drawing the charts and writing the files…"):
-        pack = data.read(reads.meeting_pack, src, held_on, annual=detail)
+        # read once for the files, not kept in the cache (at 100,000 actions, a tracker of every
+        # action and every list)
+        pack = data.read_uncached(reads.meeting_pack, src, held_on, annual=detail)
         files, problems = exports.prepare_files(pack, detail=detail)
     st.session_state["meeting_pack_files"] = (key, files, problems)
 
