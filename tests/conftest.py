@@ -15,6 +15,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+# Imported while pytest collects, on one thread: the file's name (app_test.py) matches pytest's
+# test-file pattern, so pytest's assertion rewriter parses it when it is first imported, and on
+# Python 3.11 an ast parse while another thread parses (a previous AppTest's script run) can fail
+# with "AST constructor recursion depth mismatch" (seen once on PostgreSQL runs).
+import streamlit.testing.v1  # noqa: F401
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool

@@ -1142,7 +1142,9 @@ def _build_pack(
     window = src.window_days
     baseline_figures = brought_in = None
     if baseline is not None:
-        baseline_figures, brought_in = _baseline_figures(conn, src, baseline.held_on, today)
+        baseline_figures, brought_in = _baseline_figures(
+            conn, src, baseline.held_on, today, once=True
+        )
     since = baseline.held_on if baseline else EARLIEST
     escalations = board_escalations(conn, today, filters, records=records)
     reviews = reads.review_register(conn, src)
