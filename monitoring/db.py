@@ -424,6 +424,8 @@ review_rollup = Table(
     Column("window_days", Integer),
     Column("stale_days", Integer),
     Column("counted_at", String(32)),
+    # The escalation ladder's board-level days the "escalated" count was made for (0011).
+    Column("board_days", Integer),
     *(
         Column(name, Integer, nullable=False, default=0)
         for name in (
@@ -441,6 +443,11 @@ review_rollup = Table(
             "recommendations",
             "implemented",
             "assured",
+            # The Overview's board tiles (migration 0011_tile_rollup; rollups.TILE_COUNTS).
+            "escalated",
+            "reported_completed",
+            "ready_for_assurance",
+            "completed_not_assured",
         )
     ),
 )

@@ -276,6 +276,54 @@ def is_ready_for_assurance_sql(
     )
 
 
+def is_reported_completed_sql(a: FromClause = action) -> ColumnElement[bool]:
+    """SQL: an action its agency reports ``completed`` that the board has not yet assured (status
+    ``assured``): the actions listed for assurance (:func:`monitoring.exports.pack.for_assurance`)."""
+    return a.c.status == "completed"
+
+
+def recommendation_action_counts(a: FromClause = action) -> list[ColumnElement[int]]:
+    """Counts of action-shaped ``a`` for a select grouped by ``a.recommendation_id``:
+    ``actions``, ``open_n`` (open), ``done_n`` (completed or assured) and ``live_n`` (not
+    withdrawn), for :func:`is_completed_not_assured_sql` and ``counts=``."""
+    return [
+        func.count().label("actions"),
+        _count_if(is_open_sql(a)).label("open_n"),
+        _count_if(a.c.status.in_(tuple(rules.DONE_STATUSES))).label("done_n"),
+        live_count_sql(a).label("live_n"),
+    ]
+
+
+AWAITING_ASSURANCE = ("not_assessed", "ready_for_assessment")
+"""Assurance statuses still open: the board has not assured, refused or closed the
+recommendation (:func:`is_completed_not_assured_sql`)."""
+
+
+def is_completed_not_assured_sql(
+    r: FromClause,
+    open_n: ColumnElement[int],
+    done_n: ColumnElement[int],
+    counts: tuple[ColumnElement[int], ColumnElement[int]] | None = None,
+    a: FromClause = action,
+) -> ColumnElement[bool]:
+    """SQL: a recommendation of ``r`` whose delivery is done but which the board has not assured
+    (:func:`monitoring.reads.completed_not_assured`): every action closed and at least one
+    completed or assured (DESIGN §4: completed is not assured), an assurance status in
+    :data:`AWAITING_ASSURANCE`, and not :func:`recommendation_not_delivered_sql`.
+
+    :param open_n: its open actions and ``done_n`` its completed or assured ones: counts per
+        recommendation already joined to ``r`` (NULL for a recommendation with no action, which
+        is never counted).
+    :param counts: as for :func:`recommendation_not_delivered_sql` (else ``a`` is looked up).
+    """
+    return and_(
+        open_n == 0,
+        done_n > 0,
+        r.c.assurance_status.in_(AWAITING_ASSURANCE),
+        ~recommendation_not_delivered_sql(r, a, counts=counts),
+    )
+
+
 class day_number(FunctionElement):
     """Whole days since a fixed epoch for an ISO date text, on SQLite and PostgreSQL alike.
 

@@ -16,6 +16,7 @@ an agency lead reads only their own agency's). Results are the DataFrames of the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -23,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, select
 
 from monitoring import asat, changes, queries, rollups, rules, trends
-from monitoring.queries import OverviewFigures
+from monitoring.queries import Filters, OverviewFigures
 from monitoring.search import search as _search
 from monitoring.source import Scope, Source
 
@@ -359,22 +360,120 @@ def tile_list(conn: Connection, src: Source, kind: str) -> pd.DataFrame:
 
 
 def tile_counts(conn: Connection, src: Source) -> dict[str, int]:
-    """How many rows :func:`tile_list` lists for each board tile, without reading the lists: a
-    ``count(*)`` over the very selects each list runs (:func:`monitoring.exports.pack.count_rows`;
-    "decisions" the sum of its four parts, each select shared by two lists counted once,
-    :func:`monitoring.exports.pack.board_list_counts`), for the same source (date, filters,
-    scope), so each figure equals its list's length by construction. The Overview shows these
-    and reads a list only when the reader opens its tile.
+    """How many rows :func:`tile_list` lists for each board tile, without reading the lists, for
+    the same source (date, filters, scope). The Overview shows these and reads a list only when
+    the reader opens its tile.
+
+    For the records now, read by a reader who may read every review, with no filter or only
+    review and review-type filters: from the per-review roll-ups (:func:`rollup_tile_counts`);
+    otherwise, and when most reviews in scope need a live count, :func:`live_tile_counts`. The
+    edge-case table ``tests/test_tile_rollup.py`` proves the two equal.
 
     :returns: ``{kind: rows}`` for every kind of :data:`BOARD_TILES` (the other tiles' figures
         are :class:`monitoring.queries.OverviewFigures`').
+    :raises monitoring.config.SettingError: when ``MONITORING_ESCALATION_DAYS`` is unusable.
     """
+    counts = rollup_tile_counts(conn, src)
+    return counts if counts is not None else live_tile_counts(conn, src)
+
+
+def live_tile_counts(conn: Connection, src: Source) -> dict[str, int]:
+    """:func:`tile_counts` counted live: a ``count(*)`` over the very selects each list runs
+    (:func:`monitoring.exports.pack.count_rows`; "decisions" the sum of its four parts, each
+    select shared by two lists counted once, :func:`monitoring.exports.pack.board_list_counts`),
+    so each figure equals its list's length by construction."""
     from monitoring.exports import pack
 
     lists = tuple(kind for kind in BOARD_TILES if kind != "completed_not_assured")
     counts = pack.board_list_counts(conn, lists, src.day, src.filters, records=src.records())
     counts["completed_not_assured"] = pack.count_rows(conn, (_completed_not_assured_select(src),))
     return {kind: counts[kind] for kind in BOARD_TILES}
+
+
+TILE_PARTS = ("pending", "escalated", "ready", "late", "completed", "completed_not_assured")
+"""The parts the board tiles are sums of: target-date changes pending, actions escalated to the
+board, recommendations ready for assurance, responses overdue, actions reported completed, and
+recommendations completed but not assured ("decisions" = pending + escalated + ready + late;
+"for assurance" = ready + completed)."""
+
+_ROLLED_PARTS = {
+    "escalated": "escalated",
+    "ready": "ready_for_assurance",
+    "completed": "reported_completed",
+    "completed_not_assured": "completed_not_assured",
+}
+"""The parts the roll-ups hold: part -> column of :data:`monitoring.rollups.TILE_COUNTS`."""
+
+
+def _tiles_from_parts(parts: dict[str, int]) -> dict[str, int]:
+    return {
+        "decisions": parts["pending"] + parts["escalated"] + parts["ready"] + parts["late"],
+        "escalated": parts["escalated"],
+        "for_assurance": parts["ready"] + parts["completed"],
+        "completed_not_assured": parts["completed_not_assured"],
+    }
+
+
+def _part_counts(conn: Connection, src: Source, parts: tuple[str, ...]) -> dict[str, int]:
+    """``parts`` (of :data:`TILE_PARTS`) counted live: ``count(*)`` over the lists' own selects
+    (:func:`monitoring.exports.pack.decisions_needed_selects`, ``for_assurance_selects``,
+    :func:`_completed_not_assured_select`) for the source."""
+    from monitoring.exports import pack
+
+    records = src.records()
+    pending, escalated, ready, late = pack.decisions_needed_selects(
+        src.day, src.filters, records=records
+    )
+    _, completed = pack.for_assurance_selects(src.day, src.filters, records=records)
+    selects = {
+        "pending": pending,
+        "escalated": escalated,
+        "ready": ready,
+        "late": late,
+        "completed": completed,
+    }
+    return {
+        part: pack.count_rows(
+            conn,
+            (
+                _completed_not_assured_select(src)
+                if part == "completed_not_assured"
+                else selects[part],
+            ),
+        )
+        for part in parts
+    }
+
+
+def rollup_tile_counts(conn: Connection, src: Source) -> dict[str, int] | None:
+    """:func:`tile_counts` from the per-review roll-ups, or ``None`` where they cannot answer.
+
+    They answer the records now (no "as at"), for a reader who may read every review (not a
+    viewer: the roll-up holds unpublished reviews too), with no filter or only review and
+    review-type filters (:func:`monitoring.rollups.supports`). The parts they hold (actions
+    escalated to the board, reported completed; recommendations ready for assurance, completed
+    but not assured: :data:`monitoring.rollups.TILE_COUNTS`) are the sums of the rows counted
+    for today and for the escalation ladder's board-level days now configured
+    (:func:`monitoring.rollups.tile_sums`), plus the same parts of the reviews whose row is not
+    usable (dirty, stale, another ladder, missing) counted live over the lists' own selects
+    narrowed to those reviews; the target-date changes pending and the responses overdue (small
+    and cheap) are always counted live. ``None`` also when most reviews in scope would be
+    counted live.
+    """
+    if _live(src):
+        return None
+    board_days = rollups.board_days_of(rollups.escalation_days())
+    stored = rollups.tile_sums(conn, src.today, src.filters, board_days=board_days)
+    if stored is None:
+        return None
+    sums, live_ids = stored
+    parts = {part: sums[column] for part, column in _ROLLED_PARTS.items()}
+    if live_ids:
+        narrowed = replace(src, filters=Filters(review_ids=live_ids))
+        for part, n in _part_counts(conn, narrowed, tuple(_ROLLED_PARTS)).items():
+            parts[part] += n
+    parts.update(_part_counts(conn, src, ("pending", "late")))
+    return _tiles_from_parts(parts)
 
 
 def tile_count(conn: Connection, src: Source, kind: str) -> int:
@@ -396,19 +495,12 @@ def tile_count(conn: Connection, src: Source, kind: str) -> int:
 
 def _completed_not_assured_select(src: Source):
     """The select :func:`completed_not_assured` runs (one row per recommendation)."""
-    from sqlalchemy import and_, func
-
     from monitoring.db import review as review_table
 
     rec = src.records()
     a, r = rec.a, rec.r
     per_rec = (
-        select(
-            a.c.recommendation_id,
-            func.count().label("actions"),
-            queries._count_if(queries.is_open_sql(a)).label("open_n"),
-            queries._count_if(a.c.status.in_(tuple(rules.DONE_STATUSES))).label("done_n"),
-        )
+        select(a.c.recommendation_id, *queries.recommendation_action_counts(a))
         .group_by(a.c.recommendation_id)
         .subquery()
     )
@@ -427,9 +519,7 @@ def _completed_not_assured_select(src: Source):
             )
         )
         .where(
-            and_(per_rec.c.open_n == 0, per_rec.c.done_n > 0),
-            r.c.assurance_status.in_(("not_assessed", "ready_for_assessment")),
-            ~queries.recommendation_not_delivered_sql(r, a),
+            queries.is_completed_not_assured_sql(r, per_rec.c.open_n, per_rec.c.done_n, a=a),
             queries.recommendation_filter(src.filters, r, a),
         )
         .order_by(review_table.c.ref, r.c.id)

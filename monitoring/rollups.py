@@ -87,7 +87,14 @@ from monitoring.queries import (
 ACTION_COUNTS = ("actions", "open_actions", "overdue", "due_soon", "no_due_date", "stale")
 RAG_COUNTS = rules.RAG_CODES
 RECOMMENDATION_COUNTS = ("recommendations", "implemented", "assured")
-COUNTS = ACTION_COUNTS + RAG_COUNTS + RECOMMENDATION_COUNTS
+TILE_ACTION_COUNTS = ("escalated", "reported_completed")
+TILE_RECOMMENDATION_COUNTS = ("ready_for_assurance", "completed_not_assured")
+TILE_COUNTS = TILE_ACTION_COUNTS + TILE_RECOMMENDATION_COUNTS
+"""The Overview's board tiles' parts (migration ``0011_tile_rollup``, :func:`tile_sums`):
+actions escalated to the board (for the ladder's board-level days stamped in ``board_days``),
+actions reported completed, recommendations ready for assurance, recommendations completed but
+not assured."""
+COUNTS = ACTION_COUNTS + RAG_COUNTS + RECOMMENDATION_COUNTS + TILE_COUNTS
 """The count columns of ``review_rollup``."""
 
 rr = review_rollup
@@ -102,6 +109,22 @@ def _only(column, review_ids: Sequence[int] | None) -> ColumnElement[bool]:
     return literal(True) if review_ids is None else column.in_(list(review_ids))
 
 
+def escalation_days() -> tuple[int, ...]:
+    """The escalation ladder's days (``MONITORING_ESCALATION_DAYS``,
+    :func:`monitoring.reminders.escalation_ladder`, the ladder the board's lists read).
+
+    :raises monitoring.config.SettingError: when the setting is unusable."""
+    from monitoring.reminders import escalation_ladder
+
+    return tuple(step.days for step in escalation_ladder())
+
+
+def board_days_of(ladder_days: Sequence[int]) -> int:
+    """The days overdue at which an action is escalated to the board on this ladder (level
+    :data:`monitoring.rules.BOARD_ESCALATION_LEVEL`): what ``board_days`` records."""
+    return int(tuple(ladder_days)[rules.BOARD_ESCALATION_LEVEL - 1])
+
+
 # --- counting ------------------------------------------------------------------------------------
 
 
@@ -113,12 +136,19 @@ def count_reviews(
     window_days: int = 30,
     stale_days: int = 90,
     agencies: bool = True,
+    ladder_days: Sequence[int] = rules.DEFAULT_ESCALATION_DAYS,
 ) -> tuple[dict[int, dict[str, int]], list[dict]]:
     """Count the given reviews (every review when ``None``) in one grouped pass per table, with
     the rule expressions of :mod:`monitoring.queries` (``is_open_sql``, ``rag_sql``, ...).
 
     Actions are counted by their ``review_id`` and recommendations by theirs, as the queries'
     review filters do. "Implemented": a recommendation with at least one action and none open.
+    The board tiles' parts (:data:`TILE_COUNTS`) use the board lists' own rule expressions:
+    ``escalated`` :func:`monitoring.queries.is_escalated_to_board_sql` on ``ladder_days``,
+    ``reported_completed`` :func:`monitoring.queries.is_reported_completed_sql`,
+    ``ready_for_assurance`` :func:`monitoring.queries.is_ready_for_assurance_sql` and
+    ``completed_not_assured`` :func:`monitoring.queries.is_completed_not_assured_sql`, each
+    recommendation judged on all its actions (whatever their ``review_id``), as the lists do.
 
     :returns: ``({review_id: {count name: n}}, [{"review_id", "lead_agency_id" (or None),
         AGENCY_COUNTS..., "last_update_on" (ISO or None)}])``; every review asked for (that
@@ -153,26 +183,58 @@ def count_reviews(
             _count_if(no_due_date_sql(rated)).label("no_due_date"),
             _count_if(is_stale_sql(today, stale_days, rated)).label("stale"),
             *(_count_if(rated.c.rag == code).label(code) for code in RAG_COUNTS),
+            _count_if(queries.is_escalated_to_board_sql(today, tuple(ladder_days), rated)).label(
+                "escalated"
+            ),
+            _count_if(queries.is_reported_completed_sql(rated)).label("reported_completed"),
         ).group_by(rated.c.review_id)
     ).mappings()
+    action_counts = ACTION_COUNTS + RAG_COUNTS + TILE_ACTION_COUNTS
     for row in per_review:
         if row["review_id"] in counts:
-            counts[row["review_id"]].update({k: int(row[k]) for k in ACTION_COUNTS + RAG_COUNTS})
+            counts[row["review_id"]].update({k: int(row[k]) for k in action_counts})
     has_action = select(action.c.id).where(action.c.recommendation_id == recommendation.c.id)
     has_open = has_action.where(is_open_sql())
+    # Each recommendation's actions counted (all of them, whatever their review_id), for the
+    # board tiles' rules; only those of the recommendations counted here.
+    of_recs = (
+        select(action.c.recommendation_id, *queries.recommendation_action_counts(action))
+        .where(
+            literal(True)
+            if review_ids is None
+            else action.c.recommendation_id.in_(
+                select(recommendation.c.id).where(_only(recommendation.c.review_id, review_ids))
+            )
+        )
+        .group_by(action.c.recommendation_id)
+        .subquery("of_recs")
+    )
+    by_rec = (of_recs.c.actions, of_recs.c.live_n)
     per_rec = conn.execute(
         select(
             recommendation.c.review_id,
             func.count().label("recommendations"),
             _count_if(and_(has_action.exists(), ~has_open.exists())).label("implemented"),
             _count_if(counts_as_assured_sql()).label("assured"),
+            _count_if(queries.is_ready_for_assurance_sql(recommendation, counts=by_rec)).label(
+                "ready_for_assurance"
+            ),
+            _count_if(
+                queries.is_completed_not_assured_sql(
+                    recommendation, of_recs.c.open_n, of_recs.c.done_n, counts=by_rec
+                )
+            ).label("completed_not_assured"),
+        )
+        .select_from(
+            recommendation.outerjoin(of_recs, of_recs.c.recommendation_id == recommendation.c.id)
         )
         .where(_only(recommendation.c.review_id, review_ids))
         .group_by(recommendation.c.review_id)
     ).mappings()
+    rec_counts = RECOMMENDATION_COUNTS + TILE_RECOMMENDATION_COUNTS
     for row in per_rec:
         if row["review_id"] in counts:
-            counts[row["review_id"]].update({k: int(row[k]) for k in RECOMMENDATION_COUNTS})
+            counts[row["review_id"]].update({k: int(row[k]) for k in rec_counts})
     if not agencies:
         return counts, []
     per_agency = conn.execute(_agency_counts(today, review_ids)).mappings()
@@ -214,15 +276,26 @@ def refresh(
     *,
     window_days: int = 30,
     stale_days: int = 90,
+    ladder_days: Sequence[int] | None = None,
 ) -> int:
     """Recount the given reviews (every review when ``None``) and write their roll-up rows, clean
-    and stamped with ``today`` and the thresholds, inside the caller's transaction. Rows of
-    reviews that no longer exist are deleted.
+    and stamped with ``today``, the thresholds and the escalation ladder's board-level days
+    (``board_days``; ``ladder_days`` default :func:`escalation_days`, the configured ladder),
+    inside the caller's transaction. Rows of reviews that no longer exist are deleted.
 
     :returns: the number of reviews counted.
+    :raises monitoring.config.SettingError: when ``ladder_days`` is not given and the
+        configured ladder is unusable.
     """
+    ladder_days = tuple(escalation_days() if ladder_days is None else ladder_days)
     counts, _ = count_reviews(
-        conn, today, review_ids, window_days=window_days, stale_days=stale_days, agencies=False
+        conn,
+        today,
+        review_ids,
+        window_days=window_days,
+        stale_days=stale_days,
+        agencies=False,
+        ladder_days=ladder_days,
     )
     if review_ids is None:
         conn.execute(delete(ra))
@@ -239,6 +312,7 @@ def refresh(
         "counted_for": iso(today),
         "window_days": window_days,
         "stale_days": stale_days,
+        "board_days": board_days_of(ladder_days),
         "counted_at": config.utc_now_iso(),
     }
     rows = [{"review_id": i, **stamp, **c} for i, c in counts.items()]
@@ -280,14 +354,20 @@ def _upsert(conn: Connection):
 
 
 def _usable(
-    today: date, window_days: int | None = None, stale_days: int | None = None
+    today: date,
+    window_days: int | None = None,
+    stale_days: int | None = None,
+    board_days: int | None = None,
 ) -> ColumnElement[bool]:
-    """A clean row counted for ``today`` (and the thresholds given; ``None``: any)."""
+    """A clean row counted for ``today`` (and the thresholds and board-level escalation days
+    given; ``None``: any)."""
     clauses = [rr.c.dirty.is_(False), rr.c.counted_for == iso(today)]
     if window_days is not None:
         clauses.append(rr.c.window_days == window_days)
     if stale_days is not None:
         clauses.append(rr.c.stale_days == stale_days)
+    if board_days is not None:
+        clauses.append(rr.c.board_days == board_days)
     return and_(*clauses)
 
 
@@ -310,13 +390,15 @@ def refresh_pending(
     *,
     window_days: int | None = None,
     stale_days: int | None = None,
+    ladder_days: Sequence[int] | None = None,
 ) -> int:
     """Recount, inside the caller's write transaction, every review whose roll-up row is dirty,
-    missing, or counted for another day or other thresholds. Called by
-    :func:`monitoring.db.write_transaction` just before it commits.
+    missing, or counted for another day, other thresholds or another escalation ladder's
+    board-level days. Called by :func:`monitoring.db.write_transaction` just before it commits.
 
-    ``today`` and the thresholds default to :func:`monitoring.config.today` and
-    :func:`monitoring.config.thresholds`; when those settings are unusable nothing is counted
+    ``today``, the thresholds and the ladder default to :func:`monitoring.config.today`,
+    :func:`monitoring.config.thresholds` and :func:`escalation_days`; when those settings are
+    unusable nothing is counted
     (the rows stay dirty and reads count those reviews live). Reviews an import's catch-up will
     recount (``import_catchup``, :func:`monitoring.importer.writer.catch_up`) are left to it,
     so that a save after a large import does not pay for that recount. On PostgreSQL the rows
@@ -331,15 +413,17 @@ def refresh_pending(
     try:
         today = today or config.today()
         limits = config.thresholds()
+        ladder_days = tuple(escalation_days() if ladder_days is None else ladder_days)
     except config.SettingError:
         return 0
     window_days = limits.due_soon_days if window_days is None else window_days
     stale_days = limits.stale_days if stale_days is None else stale_days
+    board_days = board_days_of(ladder_days)
     pending = [
         int(i)
         for i in conn.execute(
             select(rr.c.review_id)
-            .where(~_usable(today, window_days, stale_days))
+            .where(~_usable(today, window_days, stale_days, board_days))
             .order_by(rr.c.review_id)
             .with_for_update(skip_locked=True)
         ).scalars()
@@ -359,10 +443,19 @@ def refresh_pending(
     if conn.dialect.name == "sqlite" and not deferred:  # one writer: a full pass is cheaper
         total = int(conn.execute(select(func.count()).select_from(review)).scalar() or 0)
         if len(ids) * 2 > total:
-            return refresh(conn, today, None, window_days=window_days, stale_days=stale_days)
+            return refresh(
+                conn,
+                today,
+                None,
+                window_days=window_days,
+                stale_days=stale_days,
+                ladder_days=ladder_days,
+            )
     # On PostgreSQL only the rows locked above (and missing ones) are written, so a recount
     # never waits for a row another writer holds while that writer may wait for it (deadlock).
-    return refresh(conn, today, ids, window_days=window_days, stale_days=stale_days)
+    return refresh(
+        conn, today, ids, window_days=window_days, stale_days=stale_days, ladder_days=ladder_days
+    )
 
 
 def _deferred(conn: Connection) -> set[int]:
@@ -381,30 +474,53 @@ def _deferred(conn: Connection) -> set[int]:
 
 
 def refresh_stale(
-    engine: Engine, today: date, *, window_days: int = 30, stale_days: int = 90
+    engine: Engine,
+    today: date,
+    *,
+    window_days: int = 30,
+    stale_days: int = 90,
+    ladder_days: Sequence[int] | None = None,
 ) -> int:
-    """When most reviews' roll-up rows are not usable for ``today`` and these thresholds (a new
-    day, a changed threshold, a fresh upgrade), recount them in a short write transaction of its
-    own. ``data_version`` is not bumped: no figure changes, and the cached reads stay valid.
+    """When most reviews' roll-up rows are not usable for ``today``, these thresholds and this
+    escalation ladder (default :func:`escalation_days`; a new day, a changed threshold, a fresh
+    upgrade), recount them in a short write transaction of its own. ``data_version`` is not
+    bumped: no figure changes, and the cached reads stay valid.
 
-    :returns: the number of reviews recounted (0 when most rows were usable).
+    :returns: the number of reviews recounted (0 when most rows were usable, or the configured
+        ladder is unusable: then the reads count live, as they do for a dirty row).
     """
+    if ladder_days is None:
+        try:
+            ladder_days = escalation_days()
+        except config.SettingError:
+            return 0
+    board_days = board_days_of(ladder_days)
     with engine.connect() as conn, conn.begin():
-        if not _has_tables(conn) or not _mostly_stale(conn, today, window_days, stale_days):
+        if not _has_tables(conn) or not _mostly_stale(
+            conn, today, window_days, stale_days, board_days
+        ):
             return 0
     with engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
-            if not _mostly_stale(conn, today, window_days, stale_days):
+            if not _mostly_stale(conn, today, window_days, stale_days, board_days):
                 return 0  # another process recounted meanwhile
-            return refresh_pending(conn, today, window_days=window_days, stale_days=stale_days)
+            return refresh_pending(
+                conn,
+                today,
+                window_days=window_days,
+                stale_days=stale_days,
+                ladder_days=ladder_days,
+            )
 
 
-def _mostly_stale(conn: Connection, today: date, window_days: int, stale_days: int) -> bool:
+def _mostly_stale(
+    conn: Connection, today: date, window_days: int, stale_days: int, board_days: int
+) -> bool:
     usable = conn.execute(
         select(func.count())
         .select_from(rr.join(review, review.c.id == rr.c.review_id))
-        .where(_usable(today, window_days, stale_days))
+        .where(_usable(today, window_days, stale_days, board_days))
     ).scalar()
     total = conn.execute(select(func.count()).select_from(review)).scalar()
     return int(usable or 0) * 2 < int(total or 0)
@@ -447,10 +563,14 @@ def coverage(
     *,
     window_days: int | None = None,
     stale_days: int | None = None,
+    board_days: int | None = None,
 ) -> Coverage:
     """The reviews matching ``filters`` (reviews and review types only) and those of them whose
-    roll-up row cannot be used for ``today`` and the thresholds given (``None``: not checked)."""
-    usable = case((_usable(today, window_days, stale_days), literal(1)), else_=literal(0))
+    roll-up row cannot be used for ``today`` and the thresholds and board-level escalation days
+    given (``None``: not checked)."""
+    usable = case(
+        (_usable(today, window_days, stale_days, board_days), literal(1)), else_=literal(0)
+    )
     rows = conn.execute(
         select(review.c.id, usable)
         .select_from(review.outerjoin(rr, rr.c.review_id == review.c.id))
@@ -516,6 +636,30 @@ def overview_figures(
         if not filters.is_empty():
             reviews += live.reviews
     return OverviewFigures(reviews=reviews, **sums)
+
+
+def tile_sums(
+    conn: Connection, today: date, filters: Filters = NO_FILTERS, *, board_days: int
+) -> tuple[dict[str, int], tuple[int, ...]] | None:
+    """The board tiles' parts (:data:`TILE_COUNTS`) for the records now: the sums of the usable
+    rows (clean, counted for ``today`` and for ``board_days``, the escalation ladder's
+    board-level days) of the reviews matching ``filters``, and the ids of the reviews in scope
+    whose row is not usable (dirty, stale, counted for other board days, or missing): the caller
+    counts those live (:func:`monitoring.reads.tile_counts`) and adds them.
+
+    The roll-up holds every review: it answers a reader who may read every review, and no filter
+    or only reviews and review types (:func:`supports`).
+
+    :returns: ``({part: n}, live review ids)``; ``None`` when ``filters`` are not supported or
+        most reviews in scope need a live count (then the caller counts everything live).
+    """
+    if not supports(filters):
+        return None
+    cover = coverage(conn, today, filters, board_days=board_days)
+    if cover.all_live:
+        return None
+    sums = _sums(conn, filters, _usable(today, board_days=board_days), TILE_COUNTS)
+    return sums, cover.live
 
 
 def rag_by_review(

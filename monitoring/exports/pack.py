@@ -376,7 +376,7 @@ def _completed_actions_select(today: date, filters: Filters, records: Records) -
     return (
         select(*_action_ref_columns(a), a.c.completed_on)
         .select_from(_action_joins(a))
-        .where(a.c.status == "completed", queries.action_filter(filters, today, 30, a))
+        .where(queries.is_reported_completed_sql(a), queries.action_filter(filters, today, 30, a))
         .order_by(review.c.ref, recommendation.c.id, a.c.id)
     )
 

@@ -84,25 +84,48 @@ def figure(
 
 
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
-def _fresh_rollups(url: str, version: int, day: date, window_days: int, stale_days: int) -> int:
+def _fresh_rollups(
+    url: str,
+    version: int,
+    day: date,
+    window_days: int,
+    stale_days: int,
+    ladder_days: tuple[int, ...] | None,
+) -> int:
     from sqlalchemy.exc import OperationalError
 
     from monitoring import rollups
 
     try:
         return rollups.refresh_stale(
-            _engine_for(url), day, window_days=window_days, stale_days=stale_days
+            _engine_for(url),
+            day,
+            window_days=window_days,
+            stale_days=stale_days,
+            ladder_days=ladder_days,
         )
     except OperationalError:  # e.g. the database is busy: reads stay right, counted live
         return 0
 
 
 def keep_rollups_fresh(day: date, limits: config.Thresholds) -> int:
-    """Once per ``data_version``, day and thresholds: when most roll-up rows are stale (a new day,
-    a changed threshold), recount them in a short transaction of their own
-    (:func:`monitoring.rollups.refresh_stale`). :returns: reviews recounted (0: none needed)."""
+    """Once per ``data_version``, day, thresholds and escalation ladder: when most roll-up rows
+    are stale (a new day, a changed threshold or ladder), recount them in a short transaction of
+    their own (:func:`monitoring.rollups.refresh_stale`). :returns: reviews recounted (0: none
+    needed)."""
+    from monitoring import rollups
+
+    try:
+        ladder_days = rollups.escalation_days()
+    except config.SettingError:
+        ladder_days = None  # refresh_stale recounts nothing: the reads count live
     return _fresh_rollups(
-        config.database_url(), data_version(), day, limits.due_soon_days, limits.stale_days
+        config.database_url(),
+        data_version(),
+        day,
+        limits.due_soon_days,
+        limits.stale_days,
+        ladder_days,
     )
 
 
