@@ -529,6 +529,19 @@ Index("ix_recommendation_review", recommendation.c.review_id)
 Index("ix_action_update_action", action_update.c.action_id, action_update.c.created_at)
 Index("ix_action_update_created", action_update.c.created_at)
 Index("ix_due_date_change_action", due_date_change.c.action_id)
+# The board tiles' live parts (migration 0011_tile_rollup): target-date changes pending and
+# responses overdue, found by a range search instead of a pass over every row.
+Index(
+    "ix_due_date_change_decision",
+    due_date_change.c.decision,
+    due_date_change.c.requested_at,
+    due_date_change.c.action_id,
+)
+Index(
+    "ix_recommendation_response",
+    recommendation.c.response_status,
+    recommendation.c.response_due_on,
+)
 Index("ix_audit_entity", audit_log.c.entity, audit_log.c.entity_id)
 Index("ix_audit_at", audit_log.c.at)
 Index("ix_audit_effective", audit_log.c.effective_on)

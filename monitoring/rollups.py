@@ -215,7 +215,7 @@ def count_reviews(
             recommendation.c.review_id,
             func.count().label("recommendations"),
             _count_if(and_(has_action.exists(), ~has_open.exists())).label("implemented"),
-            _count_if(counts_as_assured_sql()).label("assured"),
+            _count_if(counts_as_assured_sql(recommendation, counts=by_rec)).label("assured"),
             _count_if(queries.is_ready_for_assurance_sql(recommendation, counts=by_rec)).label(
                 "ready_for_assurance"
             ),
