@@ -2,12 +2,14 @@
 
 Tables (migration ``0005_rollups``; :data:`monitoring.db.review_rollup` and
 :data:`monitoring.db.review_agency_rollup`): one row per review holding its counts (actions, open,
-overdue, due soon, no target date, stale, actions by RAG, recommendations, implemented, assured),
-stamped with the "today" (``counted_for``) and thresholds (``window_days``, ``stale_days``) they
-were counted for, and a ``dirty`` flag; and per review and lead agency (every pair with an
-action) the Agencies scorecard's counts (:data:`monitoring.queries.AGENCY_COUNTS`: actions, open,
-overdue, overdue by more than 90 days, completed, timed, on time, target dates moved) and the
-latest update (migration ``0010_agency_scorecard_rollup``).
+overdue, due soon, no target date, stale, actions by RAG, recommendations, implemented, assured,
+and the Overview's board tiles' parts, :data:`TILE_COUNTS`, migration ``0011_tile_rollup``),
+stamped with the "today" (``counted_for``), thresholds (``window_days``, ``stale_days``) and
+escalation ladder's board-level days (``board_days``) they were counted for, and a ``dirty``
+flag; and per review and lead agency (every pair with an action) the Agencies scorecard's counts
+(:data:`monitoring.queries.AGENCY_COUNTS`: actions, open, overdue, overdue by more than 90 days,
+completed, timed, on time, target dates moved) and the latest update (migration
+``0010_agency_scorecard_rollup``).
 
 How they stay right, whatever writes:
 
@@ -17,11 +19,12 @@ How they stay right, whatever writes:
    its own transaction, by one :func:`mark_dirty` of the reviews it wrote.
 2. :func:`monitoring.db.write_transaction` calls :func:`refresh_pending` just before it commits:
    the dirty reviews are recounted in the same transaction (one review after a one-action write),
-   and so are rows counted for another day or other thresholds: the first write of a day recounts
-   every review. The reviews a tracker import wrote are the exception: they are left dirty at its
-   commit and recounted just after it by :func:`monitoring.importer.writer.catch_up`.
+   and so are rows counted for another day, other thresholds or another escalation ladder: the
+   first write of a day recounts every review. The reviews a tracker import wrote are the
+   exception: they are left dirty at its commit and recounted just after it by
+   :func:`monitoring.importer.writer.catch_up`.
 3. The reads here (:func:`overview_figures`, :func:`rag_by_review`, :func:`overdue_by_agency`,
-   :func:`agency_scorecard`)
+   :func:`agency_scorecard`, :func:`tile_sums` for :func:`monitoring.reads.tile_counts`)
    take the clean rows stamped for the "today" and thresholds asked, and count live, with the
    queries of :mod:`monitoring.queries` restricted to ``Filters(review_ids=...)``, only the
    reviews whose row is dirty, stale or missing. When those are more than half of the reviews in
@@ -34,7 +37,8 @@ How they stay right, whatever writes:
    are read from.
 
 Only the filters the roll-ups can answer use them: none, reviews and review types. Any other
-filter (agency, theme, RAG, status) falls back to the live queries.
+filter (agency, theme, RAG, status) falls back to the live queries. They hold every review,
+published or not: a viewer (published reviews only) reads live, as does "as at" a past date.
 """
 
 from __future__ import annotations
@@ -117,6 +121,19 @@ def escalation_days() -> tuple[int, ...]:
     from monitoring.reminders import escalation_ladder
 
     return tuple(step.days for step in escalation_ladder())
+
+
+def _counting_ladder(ladder_days: Sequence[int] | None) -> tuple[int, ...]:
+    """The ladder a recount counts "escalated" for: ``ladder_days``, else the configured one, or
+    the default when the setting is unusable. Rows record the board-level days they were counted
+    for (``board_days``), so a count for the default is never read as another ladder's (and the
+    tiles' reads raise on an unusable setting, as the lists do)."""
+    if ladder_days is not None:
+        return tuple(ladder_days)
+    try:
+        return escalation_days()
+    except config.SettingError:
+        return tuple(rules.DEFAULT_ESCALATION_DAYS)
 
 
 def board_days_of(ladder_days: Sequence[int]) -> int:
@@ -280,14 +297,12 @@ def refresh(
 ) -> int:
     """Recount the given reviews (every review when ``None``) and write their roll-up rows, clean
     and stamped with ``today``, the thresholds and the escalation ladder's board-level days
-    (``board_days``; ``ladder_days`` default :func:`escalation_days`, the configured ladder),
+    (``board_days``; ``ladder_days`` default the configured ladder, :func:`_counting_ladder`),
     inside the caller's transaction. Rows of reviews that no longer exist are deleted.
 
     :returns: the number of reviews counted.
-    :raises monitoring.config.SettingError: when ``ladder_days`` is not given and the
-        configured ladder is unusable.
     """
-    ladder_days = tuple(escalation_days() if ladder_days is None else ladder_days)
+    ladder_days = _counting_ladder(ladder_days)
     counts, _ = count_reviews(
         conn,
         today,
@@ -397,8 +412,8 @@ def refresh_pending(
     board-level days. Called by :func:`monitoring.db.write_transaction` just before it commits.
 
     ``today``, the thresholds and the ladder default to :func:`monitoring.config.today`,
-    :func:`monitoring.config.thresholds` and :func:`escalation_days`; when those settings are
-    unusable nothing is counted
+    :func:`monitoring.config.thresholds` and the configured ladder (:func:`_counting_ladder`);
+    when the first two settings are unusable nothing is counted
     (the rows stay dirty and reads count those reviews live). Reviews an import's catch-up will
     recount (``import_catchup``, :func:`monitoring.importer.writer.catch_up`) are left to it,
     so that a save after a large import does not pay for that recount. On PostgreSQL the rows
@@ -413,9 +428,9 @@ def refresh_pending(
     try:
         today = today or config.today()
         limits = config.thresholds()
-        ladder_days = tuple(escalation_days() if ladder_days is None else ladder_days)
     except config.SettingError:
         return 0
+    ladder_days = _counting_ladder(ladder_days)
     window_days = limits.due_soon_days if window_days is None else window_days
     stale_days = limits.stale_days if stale_days is None else stale_days
     board_days = board_days_of(ladder_days)
@@ -486,14 +501,9 @@ def refresh_stale(
     upgrade), recount them in a short write transaction of its own. ``data_version`` is not
     bumped: no figure changes, and the cached reads stay valid.
 
-    :returns: the number of reviews recounted (0 when most rows were usable, or the configured
-        ladder is unusable: then the reads count live, as they do for a dirty row).
+    :returns: the number of reviews recounted (0 when most rows were usable).
     """
-    if ladder_days is None:
-        try:
-            ladder_days = escalation_days()
-        except config.SettingError:
-            return 0
+    ladder_days = _counting_ladder(ladder_days)
     board_days = board_days_of(ladder_days)
     with engine.connect() as conn, conn.begin():
         if not _has_tables(conn) or not _mostly_stale(

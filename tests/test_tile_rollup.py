@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, insert, select, text
 
-from monitoring import db, queries, reads, rollups, rules, services
+from monitoring import config, db, queries, reads, rollups, rules, services
 from monitoring.importer import import_path
 from monitoring.importer import writer as import_writer
 from monitoring.queries import NO_FILTERS, Filters
@@ -448,6 +448,30 @@ def test_a_changed_ladder_reads_live_until_recounted(engine, today, monkeypatch)
     # and back: the refresh of the pages recounts when most rows are for another ladder
     monkeypatch.delenv("MONITORING_ESCALATION_DAYS")
     assert rollups.refresh_stale(engine, today) == len(EDGES)
+    assert_tiles_agree(engine, today)
+
+
+def test_an_unusable_ladder_setting_keeps_the_rollups_counting(engine, today, monkeypatch):
+    """``MONITORING_ESCALATION_DAYS`` unusable: writes still recount (for the default ladder, and
+    the rows say so: 90 days), the other figures stay rolled up, and the tiles, like their
+    lists, stop with the setting's error (never a figure for some other ladder)."""
+    ids = build_edges(engine)
+    monkeypatch.setenv("MONITORING_ESCALATION_DAYS", "90,30")
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE action SET lead_officer = 'J. Khan' WHERE review_id = :r"),
+            {"r": ids["due today"]},
+        )
+    with db.write_transaction(engine):
+        pass
+    with db.read_connection(engine) as conn:
+        assert (
+            rollups.coverage(conn, today, window_days=30, stale_days=90, board_days=90).live == ()
+        )
+        for call in (reads.tile_counts, reads.live_tile_counts, reads.rollup_tile_counts):
+            with pytest.raises(config.SettingError, match="MONITORING_ESCALATION_DAYS"):
+                call(conn, source(today))
+    monkeypatch.delenv("MONITORING_ESCALATION_DAYS")
     assert_tiles_agree(engine, today)
 
 

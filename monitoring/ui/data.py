@@ -118,7 +118,7 @@ def keep_rollups_fresh(day: date, limits: config.Thresholds) -> int:
     try:
         ladder_days = rollups.escalation_days()
     except config.SettingError:
-        ladder_days = None  # refresh_stale recounts nothing: the reads count live
+        ladder_days = None  # refresh_stale counts for the default ladder (and says so)
     return _fresh_rollups(
         config.database_url(),
         data_version(),
