@@ -497,9 +497,9 @@ def refresh_stale(
     ladder_days: Sequence[int] | None = None,
 ) -> int:
     """When most reviews' roll-up rows are not usable for ``today``, these thresholds and this
-    escalation ladder (default :func:`escalation_days`; a new day, a changed threshold, a fresh
-    upgrade), recount them in a short write transaction of its own. ``data_version`` is not
-    bumped: no figure changes, and the cached reads stay valid.
+    escalation ladder (default the configured one, :func:`_counting_ladder`; a new day, a changed
+    threshold or ladder, a fresh upgrade), recount them in a short write transaction of its
+    own. ``data_version`` is not bumped: no figure changes, and the cached reads stay valid.
 
     :returns: the number of reviews recounted (0 when most rows were usable).
     """
