@@ -529,14 +529,8 @@ Index("ix_recommendation_review", recommendation.c.review_id)
 Index("ix_action_update_action", action_update.c.action_id, action_update.c.created_at)
 Index("ix_action_update_created", action_update.c.created_at)
 Index("ix_due_date_change_action", due_date_change.c.action_id)
-# The board tiles' live parts (migration 0011_tile_rollup): target-date changes pending and
-# responses overdue, found by a range search instead of a pass over every row.
-Index(
-    "ix_due_date_change_decision",
-    due_date_change.c.decision,
-    due_date_change.c.requested_at,
-    due_date_change.c.action_id,
-)
+# The board tiles' live part "responses overdue" (migration 0011_tile_rollup), found by a range
+# search instead of a pass over every row.
 Index(
     "ix_recommendation_response",
     recommendation.c.response_status,

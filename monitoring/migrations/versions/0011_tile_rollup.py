@@ -16,10 +16,12 @@ Actions are counted by their ``review_id``, recommendations by theirs, as the li
 filters do. Every row is marked dirty, so the first write (or the first view of the Overview)
 recounts them; until then the reads count live.
 
-The two parts of "decisions needed" still counted live get an index each, so that they are a
-range search, not a pass over every row: ``ix_due_date_change_decision`` (``decision,
-requested_at, action_id``: target-date changes pending) and ``ix_recommendation_response``
-(``response_status, response_due_on``: responses overdue).
+Of the two parts of "decisions needed" still counted live, responses overdue get an index,
+``ix_recommendation_response`` (``response_status, response_due_on``), so that they are a range
+search, not a pass over every row. Target-date changes pending get none: an index on
+``due_date_change (decision, …)`` made SQLite, without statistics, join the "as at" rebuild's
+ranked date changes by scanning them once per action (``tests/test_size.py``), and the pending
+count costs about 0.1 s at 1M without it.
 
 Revision ID: 0011_tile_rollup
 Revises: 0010_agency_scorecard_rollup
@@ -53,18 +55,12 @@ def upgrade() -> None:
         )
     op.add_column("review_rollup", sa.Column("board_days", sa.Integer))
     op.create_index(
-        "ix_due_date_change_decision",
-        "due_date_change",
-        ["decision", "requested_at", "action_id"],
-    )
-    op.create_index(
         "ix_recommendation_response", "recommendation", ["response_status", "response_due_on"]
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_recommendation_response", table_name="recommendation")
-    op.drop_index("ix_due_date_change_decision", table_name="due_date_change")
     _mark_every_review_dirty()
     # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of the table would trip
     # the 0005 triggers that name it.
