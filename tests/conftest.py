@@ -8,6 +8,7 @@ on the server named by ``MONITORING_TEST_PG_URL`` (``make test`` starts a throwa
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -297,3 +298,16 @@ def records(engine: Engine, sql: str, **params) -> list[dict]:
     """Every row of ``sql`` as a dict."""
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+def quiet_before_fork(*engines: Engine) -> None:
+    """Leave no connection of this process for a forked child to touch: a child that
+    garbage-collects a connection it inherited rolls it back on the parent's socket, and the
+    parent then reads the child's reply (seen in CI as "ResourceClosedError: This result object
+    does not return rows" in a writer thread, and as a child hung in ``ROLLBACK``). Collects
+    garbage connections here, then closes each engine's pooled ones (SQLAlchemy, "Using
+    Connection Pools with Multiprocessing or os.fork()")."""
+    gc.collect()
+    for engine in engines:
+        engine.dispose()
+    db.dispose_engines()

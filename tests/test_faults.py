@@ -20,6 +20,7 @@ import subprocess
 import tarfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from monitoring import backup, db, migrations, queries, services
-from tests.conftest import ANCHOR, BACKEND
+from tests.conftest import ANCHOR, BACKEND, quiet_before_fork
 
 IMPORT_ROWS = 1500
 KILLS = 20
@@ -98,7 +99,7 @@ def test_an_import_killed_at_a_random_moment_leaves_none_or_all(
 ):
     fork = multiprocessing.get_context("fork")
     tracker = write_tracker(tmp_path / "kill.csv", IMPORT_ROWS, "kill")
-    demo_engine.dispose()
+    quiet_before_fork(demo_engine)
     started = time.monotonic()
     child = fork.Process(target=_import_child, args=(database_url, str(tracker), "KILL-FULL"))
     child.start()
@@ -119,7 +120,7 @@ def test_an_import_killed_at_a_random_moment_leaves_none_or_all(
         child.join(60)
         check_database(database_url, refs)
         outcomes.append(imported(demo_engine, ref))
-        demo_engine.dispose()
+        quiet_before_fork(demo_engine)
     # the moments fell both before and after the commit at least once each (not a test that
     # cannot fail: a run where every kill came too late would prove nothing)
     assert 0 in outcomes
@@ -132,7 +133,8 @@ def _saving_child(url: str, out: str, seconds: float) -> None:
     engine = db.make_engine(url)
     admin = services.Actor.system("child")
     chance = random.Random(os.getpid())
-    ids = [r[0] for r in engine.connect().execute(text("select id from action order by id"))]
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(text("select id from action order by id"))]
     end = time.monotonic() + seconds
     number = 0
     with open(out, "a", encoding="utf-8") as log:
@@ -179,7 +181,8 @@ def test_writers_readers_and_processes_lose_nothing(demo_engine, database_url, t
     failures: list[str] = []
     plain: list[str] = []
     stop = threading.Event()
-    action_ids = [r[0] for r in engine.connect().execute(text("select id from action order by id"))]
+    with engine.connect() as conn:
+        action_ids = [r[0] for r in conn.execute(text("select id from action order by id"))]
     admin = services.Actor.system("load-test")
 
     def writer(number: int) -> None:
@@ -199,7 +202,7 @@ def test_writers_readers_and_processes_lose_nothing(demo_engine, database_url, t
                 plain.append(str(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - a failure of this test
-                failures.append(f"{type(exc).__name__}: {exc}")
+                failures.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
                 continue
             acknowledged.append(note)
 
@@ -209,13 +212,14 @@ def test_writers_readers_and_processes_lose_nothing(demo_engine, database_url, t
                 with db.read_connection(engine) as conn:
                     queries.overview_figures(conn, ANCHOR)
             except Exception as exc:  # noqa: BLE001
-                failures.append(f"reader {type(exc).__name__}: {exc}")
+                failures.append(f"reader {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
 
     child_log = tmp_path / "child.log"
     children = [
         fork.Process(target=_saving_child, args=(database_url, str(child_log), LOAD_SECONDS)),
         fork.Process(target=_importing_child, args=(database_url, str(tmp_path), LOAD_SECONDS)),
     ]
+    quiet_before_fork(demo_engine, engine)
     for child in children:
         child.start()
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITER_THREADS)]

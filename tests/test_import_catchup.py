@@ -25,7 +25,7 @@ from sqlalchemy import select, text
 from monitoring import db, migrations, queries, rollups, search, services
 from monitoring.importer import import_path
 from monitoring.importer import writer as import_writer
-from tests.conftest import ANCHOR, BACKEND
+from tests.conftest import ANCHOR, BACKEND, quiet_before_fork
 from tests.test_import_move_in import (  # the set-up shared with the move-in's tests
     POLICE,
     _today,  # noqa: F401 (an autouse fixture: the anchor as today, default thresholds)
@@ -305,7 +305,7 @@ def test_a_kill_after_the_commit_leaves_work_the_next_start_finishes(
     with demo_engine.begin() as conn:
         rollups.refresh(conn, ANCHOR)
     tracker = write_tracker(tmp_path / "t.csv", 400, word="pangolins")
-    demo_engine.dispose()
+    quiet_before_fork(demo_engine)
     child = multiprocessing.get_context("fork").Process(
         target=_killed_child, args=(database_url, str(tracker), "CATCH-4", when)
     )
