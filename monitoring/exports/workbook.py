@@ -1,28 +1,39 @@
-"""The tracker as an Excel workbook (openpyxl): a handful of sheets whatever the size of the data
+"""The tracker as an Excel workbook (XlsxWriter): a handful of sheets whatever the size of the data
 (a sheet per review made 776 sheets of the real PFD data): Summary, Tracker (every action, one row
 each, with its review), Overdue by agency, Decisions, Changes since last meeting, Reviews,
 Agencies and Measures.
 
 Every sheet is one table: a bold header row that stays frozen, an autofilter over the table, real
-Excel dates (shown ``d mmm yyyy``), RAG as the board's word on the RAG colour. Text that a
-spreadsheet could run as a formula is stored as explicit text with the quote-prefix style
-(:mod:`monitoring.exports.safe`), so a note such as ``=HYPERLINK(...)`` stays a note.
+Excel dates (shown ``d mmm yyyy``), numbers as numbers, RAG as the board's word on the RAG colour
+(WCAG 2.2: the word carries the meaning, the colour repeats it).
+
+Text is only ever written as text (``write_string``; the workbook's ``strings_to_formulas``,
+``strings_to_urls`` and ``strings_to_numbers`` are off as well), so a note such as
+``=HYPERLINK(...)``, ``http://...`` or ``0123`` stays the text that was typed. Text a spreadsheet
+could run as a formula (:func:`monitoring.exports.safe.is_risky`) also carries the quote-prefix
+style, so Excel and LibreOffice keep it literal when the cell is edited.
+
+The sheets are streamed row by row (XlsxWriter's ``constant_memory`` mode, each sheet's rows in a
+temporary file of an owner-only temporary folder, removed whatever happens): the 100,000-action
+tracker is 1.7 million cells (BENCHMARKS.md, 6j and 7a).
 """
 
 from __future__ import annotations
 
 import io
+import numbers
 import re
-from collections.abc import Iterable, Sequence
-from copy import copy
-from datetime import date
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import pandas as pd
+from openpyxl.styles import PatternFill
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from monitoring import rules, vocabulary
 from monitoring.exports import safe
@@ -41,17 +52,25 @@ MEASURE_WIDTHS = {
 """Column widths of the Measures sheet (others 14)."""
 
 DATE_FORMAT = "d mmm yyyy"
-HEADER_FILL = PatternFill("solid", fgColor="1F4E96")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-RAG_FONT = Font(bold=True, color="FFFFFF")
-INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP_OVER = 40
+"""Text longer than this many characters is wrapped (top-aligned)."""
+HEADER_FILL = PatternFill("solid", fgColor="FF1F4E96")
 RAG_FILLS = {
-    code: PatternFill("solid", fgColor=colour.lstrip("#"))
+    code: PatternFill("solid", fgColor="FF" + colour.lstrip("#").upper())
     for code, colour in vocabulary.RAG_COLOURS.items()
 }
-"""One style object each, shared by every cell (openpyxl hashes a style on every assignment; a
-new object per cell made the 23,000-cell tracker of the real PFD data twice as slow)."""
+"""The header's and each RAG code's fill as written (and as openpyxl reads it back: an opaque
+ARGB colour); the RAG colours are :data:`monitoring.vocabulary.RAG_COLOURS`."""
+WHITE = "#FFFFFF"
+INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+"""XlsxWriter's options: rows streamed to disk, and no text ever turned into a formula, a link or
+a number (issue 14, case 15), even by a generic ``write``."""
 
 ACTION_HEADERS = [
     ("Review", 16),
@@ -73,93 +92,156 @@ ACTION_HEADERS = [
     ("Latest progress note", 60),
 ]
 
+TRACKER_CHUNK = 5000
+"""Rows of the tracker turned into Python values at a time (:func:`_tracker_rows`)."""
 
-def set_text(cell, value) -> None:
-    """Put ``value`` in ``cell``; risky text (see :func:`safe.is_risky`) is stored as plain text.
 
-    openpyxl treats any text starting with ``=`` as a formula; here such text gets the string
-    type and the quote-prefix style, so Excel and LibreOffice show it and never evaluate it.
-    """
-    cell.value = value
-    if safe.is_risky(value):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+def _colour(fill: PatternFill) -> str:
+    """``"#RRGGBB"`` of a fill's ARGB colour."""
+    return "#" + fill.fgColor.rgb[-6:]
 
 
 class _Cells:
-    """The cells of one write-only sheet. Each combination of formats (quote prefix, date,
-    wrapped, RAG colour) is set once, through openpyxl's style attributes, on the first cell that
-    has it; later cells of that combination take a copy of its style record (the indices into
-    the workbook's style tables), as openpyxl's own named-style assignment does. Setting
-    ``alignment``, ``fill`` or ``font`` hashes the style object on every assignment: for the
-    100,000-action tracker's million formatted cells that was about a quarter of the workbook's
-    time. The cells and the workbook's style tables are the same as when each cell's formats are
-    set one by one (a combination is added to the tables by the first cell that has it)."""
+    """Writes values to the cells of one workbook's sheets, each with the formats its value calls
+    for: text as text, with the quote prefix when risky (:func:`safe.is_risky`) and wrapped when
+    over :data:`WRAP_OVER` characters; dates as Excel dates in :data:`DATE_FORMAT`; numbers as
+    numbers; the RAG cell bold white on its RAG colour. ``None``, ``""`` and pandas' missing values
+    (``NaN``, ``NaT``, ``NA``) leave the cell empty.
 
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-        self.styles: dict[tuple, object] = {}
+    Each combination of formats is one XlsxWriter format, made when first needed and shared by
+    every cell that has it (a format per cell would be a style record per cell)."""
 
-    def cell(self, value, *, rag: str | None = None):
-        """``value`` as written to the sheet: as is when it needs no format, else a cell with its
-        format (risky text as plain text, see :func:`set_text`; dates; text over 40 characters
-        wrapped; ``rag``: the RAG colour of that code, bold white)."""
-        risky = safe.is_risky(value)
-        dated = isinstance(value, date)
-        wrapped = isinstance(value, str) and len(value) > 40
-        if not (risky or wrapped or dated or rag):
-            return value
-        cell = WriteOnlyCell(self.ws, value=value)
-        if risky:
-            cell.data_type = "s"
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.formats: dict[tuple, Format | None] = {(False, False, False, None): None}
+        self.header = book.add_format(
+            {
+                "bold": True,
+                "font_color": WHITE,
+                "pattern": 1,
+                "bg_color": _colour(HEADER_FILL),
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
+
+    def format(self, risky: bool, dated: bool, wrapped: bool, rag: str | None) -> Format | None:
+        """The format of a cell with quote prefix (``risky``), date format (``dated``), wrapped
+        text and the colour of RAG code ``rag``; None when it has none of them."""
         key = (risky, dated, wrapped, rag)
-        style = self.styles.get(key)
-        if style is not None:
-            cell._style = copy(style)
-            return cell
-        if risky:
-            cell.quotePrefix = True
-        if dated:
-            cell.number_format = DATE_FORMAT
-        if wrapped:
-            cell.alignment = WRAP
-        if rag:
-            cell.fill = RAG_FILLS[rag]
-            cell.font = RAG_FONT
-        self.styles[key] = copy(cell._style)
-        return cell
+        if key not in self.formats:
+            properties: dict[str, object] = {}
+            if risky:
+                properties["quote_prefix"] = True
+            if dated:
+                properties["num_format"] = DATE_FORMAT
+            if wrapped:
+                properties.update(text_wrap=True, valign="top")
+            if rag:
+                properties.update(
+                    pattern=1, bg_color=_colour(RAG_FILLS[rag]), bold=True, font_color=WHITE
+                )
+            self.formats[key] = self.book.add_format(properties)
+        return self.formats[key]
+
+    def write_row(
+        self,
+        ws: Worksheet,
+        row: int,
+        values: Sequence,
+        *,
+        rag: str | None = None,
+        rag_column: int | None = None,
+    ) -> None:
+        """Write ``values`` to row ``row`` (0-based) of ``ws`` from column A; the cell in
+        ``rag_column`` (0-based) takes the colour of RAG code ``rag``.
+
+        :raises TypeError: for a value that is not text, a number, a date, a truth value or
+            missing (naming the sheet, row and column).
+        """
+        formats = self.formats
+        write_string, write_number = ws.write_string, ws.write_number
+        for column, value in enumerate(values):
+            if type(value) not in _PLAIN_TYPES:
+                value = _plain(value, ws, row, column)
+            if value is None:
+                continue
+            kind = type(value)
+            colour = rag if column == rag_column and rag else None
+            if kind is str:
+                if not value:
+                    continue
+                key = (safe.is_risky(value), False, len(value) > WRAP_OVER, colour)
+                fmt = formats[key] if key in formats else self.format(*key)
+                write_string(row, column, value, fmt)
+            elif kind is int or kind is float:
+                if value != value:  # NaN: pandas' missing number
+                    continue
+                key = (False, False, False, colour)
+                fmt = formats[key] if key in formats else self.format(*key)
+                write_number(row, column, value, fmt)
+            elif kind is bool:
+                ws.write_boolean(row, column, value, self.format(False, False, False, colour))
+            else:  # a date or a date and time
+                ws.write_datetime(row, column, value, self.format(False, True, False, colour))
+
+
+_PLAIN_TYPES = frozenset({str, int, float, date, datetime, pd.Timestamp, type(None)})
+"""The types :meth:`_Cells.write_row` writes as they are (others go through :func:`_plain`)."""
+
+
+def _plain(value, ws: Worksheet, row: int, column: int):
+    """``value`` as one of :data:`_PLAIN_TYPES` or ``bool``: ``None`` for pandas' missing values
+    (``NaN``, ``NaT``, ``NA``), ``str`` for text types, ``float`` for other numbers (NumPy's,
+    ``Decimal``); ``bool`` and dates as they are.
+
+    :raises TypeError: for anything else, naming the sheet, row and column (1-based).
+    """
+    if isinstance(value, bool | date):
+        return None if value is pd.NaT else value
+    if isinstance(value, str):
+        return str(value)
+    if _missing(value):
+        return None
+    if isinstance(value, numbers.Real | Decimal):
+        return float(value)
+    raise TypeError(
+        f"Sheet {ws.name!r}, row {row + 1}, column {column + 1}: cannot write"
+        f" {type(value).__name__} to Excel (expected text, a number or a date)"
+    )
+
+
+def _missing(value) -> bool:
+    """True for pandas' missing values (``NaN``, ``NaT``, ``NA``)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _table(
     ws: Worksheet,
+    cells: _Cells,
     headers: Sequence[tuple[str, float]],
     rows: Iterable[Sequence],
     *,
     rag: Sequence[str] | None = None,
     rag_column: int | None = None,
 ) -> None:
-    """Write a header and rows from A1 to a write-only sheet (rows streamed, not held: the
-    100k-action tracker took 1.1 GB and 30 s CPU as ordinary cells), freeze the header, add an
-    autofilter and formats."""
-    for column, (_, width) in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(column)].width = width
-    ws.freeze_panes = "A2"
-    header = []
-    for title, _ in headers:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = WRAP
-        header.append(cell)
-    ws.append(header)
+    """Write a header and rows from A1 (rows streamed, not held), set the column widths, freeze
+    the header and add an autofilter over the table. ``rag``: the RAG code of each row, whose
+    colour the cell in ``rag_column`` (0-based) takes."""
+    for column, (title, width) in enumerate(headers):
+        ws.set_column(column, column, width)
+        ws.write_string(0, column, title, cells.header)
+    ws.freeze_panes(1, 0)
     count = 0
-    make = _Cells(ws).cell
+    write_row = cells.write_row
+    codes = iter(rag) if rag is not None and rag_column is not None else None
     for count, values in enumerate(rows, start=1):
-        row = [make(value) for value in values]
-        if rag is not None and rag_column is not None and count - 1 < len(rag):
-            row[rag_column] = make(values[rag_column], rag=rag[count - 1])
-        ws.append(row)
-    last = f"{get_column_letter(len(headers))}{count + 1}"
-    ws.auto_filter.ref = f"A1:{last}"
+        code = next(codes, None) if codes is not None else None
+        write_row(ws, count, values, rag=code, rag_column=rag_column)
+    ws.autofilter(0, 0, count, len(headers) - 1)
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -176,13 +258,91 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 def _na(value):
-    """``None`` for pandas' missing values, so openpyxl writes an empty cell."""
+    """``None`` for pandas' missing values (an empty cell)."""
     try:
         import pandas as pd
 
         return None if value is None or pd.isna(value) else value
     except (TypeError, ValueError):
         return value
+
+
+def _tracker_rows(tracker: pd.DataFrame) -> Iterator[list]:
+    """The Tracker sheet's rows, in :data:`ACTION_HEADERS`' order, one per row of ``tracker``
+    (:attr:`MeetingPack.tracker`): status and RAG in the board's words (the RAG word with
+    "(overridden)" or "(no target date)" as the pack says it), days overdue empty when none.
+    Missing values are left for :meth:`_Cells.write_row` to leave empty. Read column by column,
+    :data:`TRACKER_CHUNK` rows at a time (a row tuple per action was 1.4 s of CPU at 100,000
+    actions; whole columns as lists about 50 MB more memory)."""
+    names = [
+        "review_ref",
+        "review_title",
+        "recommendation_number",
+        "recommendation_title",
+        "number",
+        "description",
+        "success_measure",
+        "agency",
+        "lead_officer",
+        "original_due_on",
+        "due_on",
+        "status",
+        "rag",
+        "rag_overridden",
+        "days_overdue",
+        "completed_on",
+        "last_update_on",
+        "progress_note",
+    ]
+    statuses: dict[str, str] = {}
+    for start in range(0, len(tracker), TRACKER_CHUNK):
+        chunk = tracker.iloc[start : start + TRACKER_CHUNK]
+        yield from _tracker_chunk([chunk[name].tolist() for name in names], statuses)
+
+
+def _tracker_chunk(columns: list[list], statuses: dict[str, str]) -> Iterator[list]:
+    """:func:`_tracker_rows` of one chunk's columns; ``statuses`` caches the status words."""
+    for (
+        review_ref,
+        review_title,
+        recommendation_number,
+        recommendation_title,
+        number,
+        description,
+        success_measure,
+        agency,
+        lead_officer,
+        original_due_on,
+        due_on,
+        status,
+        rag,
+        rag_overridden,
+        days_overdue,
+        completed_on,
+        last_update_on,
+        progress_note,
+    ) in zip(*columns, strict=True):
+        if status not in statuses:
+            statuses[status] = status_text(status)
+        yield [
+            review_ref,
+            review_title,
+            recommendation_number,
+            recommendation_title,
+            number,
+            description,
+            success_measure,
+            agency,
+            lead_officer,
+            original_due_on,
+            due_on,
+            statuses[status],
+            rag_text(rag, rag_overridden, due_on, status),
+            int(days_overdue) or None,
+            completed_on,
+            last_update_on,
+            progress_note,
+        ]
 
 
 def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
@@ -193,29 +353,62 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
 
     :param out: a file path or a binary buffer.
     """
-    wb = Workbook(write_only=True)
-    wb.properties.title = f"{pack.title}: tracker"
-    wb.properties.creator = pack.board
+    with tempfile.TemporaryDirectory(prefix="monitoring-xlsx-") as tmpdir:
+        target = str(out) if isinstance(out, str | Path) else out
+        book = Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": tmpdir})
+        book.set_properties({"title": f"{pack.title}: tracker", "author": pack.board})
+        _write_sheets(book, pack)
+        book.close()
+
+
+def _write_sheets(book: Workbook, pack: MeetingPack) -> None:
+    """The eight sheets of :func:`write_xlsx`, in their order."""
+    cells = _Cells(book)
     taken: set[str] = set()
 
-    ws = wb.create_sheet(sheet_title("Summary", taken))
+    ws = book.add_worksheet(sheet_title("Summary", taken))
     baseline = f"At {uk_date(pack.baseline.held_on)}" if pack.baseline else "At last meeting"
     _table(
         ws,
+        cells,
         [("Figure", 40), (f"At {uk_date(pack.today)}", 16), (baseline, 16)],
         [[label, now, then] for label, now, then in figure_rows(pack)],
     )
 
-    ws = wb.create_sheet(sheet_title("Overdue by agency", taken))
+    ws = book.add_worksheet(sheet_title("Tracker", taken))
+    ws.set_tab_color(_colour(HEADER_FILL))
     _table(
         ws,
+        cells,
+        ACTION_HEADERS,
+        _tracker_rows(pack.tracker),
+        rag=pack.tracker["rag"].tolist(),
+        rag_column=ACTION_HEADERS.index(("RAG", 12)),
+    )
+
+    ws = book.add_worksheet(sheet_title("Overdue by agency", taken))
+    _table(
+        ws,
+        cells,
         [("Lead agency", 50), ("Overdue actions", 16)],
         [[r.agency, int(r.overdue)] for r in pack.overdue_by_agency.itertuples()],
     )
 
-    ws = wb.create_sheet(sheet_title("Changes since last meeting", taken))
+    ws = book.add_worksheet(sheet_title("Decisions", taken))
     _table(
         ws,
+        cells,
+        [("Decision", 34), ("Review", 16), ("Item", 16), ("Description", 50), ("Detail", 50)],
+        [
+            [r.decision, _na(r.review_ref), r.item, _na(r.description), _na(r.detail)]
+            for r in pack.decisions.itertuples()
+        ],
+    )
+
+    ws = book.add_worksheet(sheet_title("Changes since last meeting", taken))
+    _table(
+        ws,
+        cells,
         [
             ("Date", 12),
             ("Review", 16),
@@ -239,9 +432,10 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
         ],
     )
 
-    ws = wb.create_sheet(sheet_title("Reviews", taken))
+    ws = book.add_worksheet(sheet_title("Reviews", taken))
     _table(
         ws,
+        cells,
         [
             ("Review", 16),
             ("Title", 44),
@@ -267,51 +461,10 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
         ],
     )
 
-    ws = wb.create_sheet(sheet_title("Tracker", taken), 1)
-    ws.sheet_properties.tabColor = "1F4E96"
-    tracker = pack.tracker
+    ws = book.add_worksheet(sheet_title("Agencies", taken))
     _table(
         ws,
-        ACTION_HEADERS,
-        (
-            [
-                r.review_ref,
-                _na(r.review_title),
-                r.recommendation_number,
-                _na(r.recommendation_title),
-                r.number,
-                r.description,
-                _na(r.success_measure),
-                r.agency,
-                _na(r.lead_officer),
-                r.original_due_on,
-                r.due_on,
-                status_text(r.status),
-                rag_text(r.rag, r.rag_overridden, r.due_on, r.status),
-                int(r.days_overdue) or None,
-                r.completed_on,
-                r.last_update_on,
-                _na(r.progress_note),
-            ]
-            for r in tracker.itertuples()
-        ),
-        rag=list(tracker["rag"]),
-        rag_column=12,
-    )
-
-    ws = wb.create_sheet(sheet_title("Decisions", taken), 3)
-    _table(
-        ws,
-        [("Decision", 34), ("Review", 16), ("Item", 16), ("Description", 50), ("Detail", 50)],
-        [
-            [r.decision, _na(r.review_ref), r.item, _na(r.description), _na(r.detail)]
-            for r in pack.decisions.itertuples()
-        ],
-    )
-
-    ws = wb.create_sheet(sheet_title("Agencies", taken))
-    _table(
-        ws,
+        cells,
         [
             ("Lead agency", 44),
             ("Actions", 9),
@@ -341,11 +494,11 @@ def write_xlsx(pack: MeetingPack, out: Path | str | io.BytesIO) -> None:
         ],
     )
 
-    ws = wb.create_sheet(sheet_title("Measures", taken))
+    ws = book.add_worksheet(sheet_title("Measures", taken))
     frame = pack.measures
     _table(
         ws,
+        cells,
         [(name, MEASURE_WIDTHS.get(name, 14)) for name in DISPLAY_COLUMNS],
         [] if frame is None else (list(r) for r in frame[DISPLAY_COLUMNS].itertuples(False)),
     )
-    wb.save(out)
