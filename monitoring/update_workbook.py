@@ -75,6 +75,9 @@ OUTCOME_LABELS = {
     "conflict": "Conflict",
     "refused": "Refused",
 }
+OUTCOME_ORDER = ("refused", "conflict", "apply", "applied", "unchanged")
+"""The order rows are reported in (:meth:`ReadBack.ordered_rows`): what needs the reader first
+(refused, then conflicts), then what is (or will be) written, then the rows with nothing to do."""
 
 
 @dataclass(frozen=True)
@@ -532,8 +535,27 @@ class ReadBack:
         found = Counter(r.outcome for r in self.rows)
         return {outcome: int(found.get(outcome, 0)) for outcome in OUTCOMES}
 
+    def ordered_rows(self) -> list[RowResult]:
+        """The rows in the order they are reported: by outcome (:data:`OUTCOME_ORDER`: refused
+        first, then conflicts, rows to apply or applied, and unchanged last), then by row number.
+        """
+        return sorted(self.rows, key=lambda r: (OUTCOME_ORDER.index(r.outcome), r.row))
+
+    def refused_lines(self) -> list[str]:
+        """One line per refused row, by row number, with its reason: ``Row 133 (action
+        2024-0659 / 1): This action is led by ...`` (a row that matched no action has no
+        action part). Empty when nothing was refused."""
+        lines = []
+        for r in self.ordered_rows():
+            if r.outcome != "refused":
+                continue
+            what = f" (action {r.review_ref} / {r.number})" if r.number else ""
+            lines.append(f"Row {r.row}{what}: {r.detail}")
+        return lines
+
     def frame(self) -> pd.DataFrame:
-        """One line per row: ``Row, Review, Action, Outcome, Changes, Detail`` (text)."""
+        """One line per row, in :meth:`ordered_rows` order (refused first): ``Row, Review,
+        Action, Outcome, Changes, Detail`` (text)."""
         return pd.DataFrame(
             [
                 {
@@ -544,7 +566,7 @@ class ReadBack:
                     "Changes": "; ".join(r.changes),
                     "Detail": r.detail,
                 }
-                for r in self.rows
+                for r in self.ordered_rows()
             ],
             columns=["Row", "Review", "Action", "Outcome", "Changes", "Detail"],
         )
@@ -1133,13 +1155,14 @@ def cmd_make(args: argparse.Namespace) -> int:
 
 
 def report_lines(result: ReadBack) -> list[str]:
-    """The read-back as lines of text: one per row, then the counts."""
+    """The read-back as lines of text: one per row, refused first (:meth:`ReadBack.ordered_rows`),
+    then the counts."""
     sent = result.sent
     lines = [
         f"Workbook from {sent.agency}, sent {day_words(sent.sent_on)} (ref {sent.ref})"
         + (", applied:" if result.applied else ", preview (nothing written):")
     ]
-    for r in result.rows:
+    for r in result.ordered_rows():
         what = f"{r.review_ref} action {r.number}" if r.number else "?"
         text = f"  row {r.row} ({what}): {OUTCOME_LABELS[r.outcome]}"
         if r.changes:

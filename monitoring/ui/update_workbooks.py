@@ -15,8 +15,14 @@ import streamlit as st
 from monitoring import config, services, worklists
 from monitoring import update_workbook as wb
 from monitoring.ui import data, widgets
+from monitoring.ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The result table: rows tall enough for the longest Detail or Changes text to wrap (Streamlit
+# wraps text only in rows taller than 4rem), at about this many characters a line of a "large"
+# (400 px) column, up to this many lines (the cell's overlay shows a longer one whole).
+RESULT_LINE_CHARS, RESULT_LINE_PX, RESULT_LINES = 55, 21, 6
 
 
 def _key_ready() -> bool:
@@ -99,17 +105,47 @@ def _show(result: wb.ReadBack) -> None:
     tiles = st.columns(len(shown))
     for column, outcome in zip(tiles, shown, strict=True):
         widgets.tile(column, wb.OUTCOME_LABELS[outcome], counts[outcome])
+    _refused_rows(result)
+    frame = result.frame()  # refused rows first, then conflicts, applied, unchanged
     st.dataframe(
-        result.frame(),
+        frame,
         hide_index=True,
         width="stretch",
+        row_height=_row_height(frame),
+        column_order=("Row", "Review", "Action", "Outcome", "Detail", "Changes"),
         column_config={
             "Row": st.column_config.NumberColumn("Row", width=50),
-            "Changes": st.column_config.TextColumn("Changes", width="large"),
             "Detail": st.column_config.TextColumn("Detail", width="large"),
+            "Changes": st.column_config.TextColumn("Changes", width="large"),
         },
     )
     _conflicts(result)
+
+
+def _refused_rows(result: wb.ReadBack) -> None:
+    """Each refused row with its whole reason, as a plain list (the reasons quote the file:
+    shown as text)."""
+    lines = result.refused_lines()
+    if not lines:
+        return
+    written = (
+        "nothing was written for them" if result.applied else "nothing will be written for them"
+    )
+    st.markdown(
+        f"**Refused rows ({len(lines)}): {written}.**\n\n"
+        + "\n".join(f"- {md(line)}" for line in lines)
+    )
+
+
+def _row_height(frame) -> int | None:
+    """A row height that lets the longest Detail or Changes text wrap whole (up to
+    :data:`RESULT_LINES` lines), or None (one line) when every text fits on one."""
+    texts = [*frame["Detail"].tolist(), *frame["Changes"].tolist()]
+    longest = max((len(str(t)) for t in texts), default=0)
+    if longest <= RESULT_LINE_CHARS:
+        return None
+    lines = min(RESULT_LINES, max(3, -(-longest // RESULT_LINE_CHARS)))
+    return RESULT_LINE_PX * lines + 14
 
 
 def upload(actor: services.Actor, key: str) -> None:
