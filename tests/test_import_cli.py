@@ -264,8 +264,13 @@ def test_a_saved_mapping_file_overrides_headings_and_status_words(
     )
     assert code == 0, err
     report = json.loads(out)
+    said = [w["message"] for w in report["warnings"] if w["message"].startswith("Status '")]
+    assert said == [
+        "Status 'Sorted' (column 'Position') read as Completed (agency reports): 1 row.",
+        "Status 'Working on it' (column 'Position') read as In progress: 1 row.",
+    ]
     assert report["created"]["action"] == 2 and report["warnings"] == [
-        w for w in report["warnings"] if "agency" in w["message"]
+        w for w in report["warnings"] if "agency" in w["message"] or w["message"] in said
     ]
     engine = db.make_engine(loaded_url)
     with engine.connect() as conn:

@@ -28,6 +28,7 @@ from monitoring.importer.values import (
     parse_status,
     read_date,
 )
+from monitoring.vocabulary import STATUS_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,9 @@ class Problem:
     """``kind`` of a warning that a date was read as approximate (no day, or no year written)."""
     FORMULA = "formula"
     """``kind`` of a warning that a formula cell had no saved value."""
+    STATUS_WORD = "status_word"
+    """``kind`` of a warning saying how a status word was read: which column's word set the
+    status of how many rows, and as which status (one per distinct word and column)."""
     NO_YEAR = "no_year"
     """``kind`` of an error that a date is written without a year and the file gives none: the
     fix is a year given with the import (the page's "Year for dates written without one", the
@@ -229,6 +233,36 @@ class ImportPlan:
     def approximate_dates(self) -> list[Problem]:
         """Dates read as approximate (:data:`Problem.APPROXIMATE_DATE`), one per cell."""
         return [p for p in self.problems if p.kind == Problem.APPROXIMATE_DATE]
+
+    @property
+    def status_words_read(self) -> list[Problem]:
+        """How status words were read (:data:`Problem.STATUS_WORD`), one per word and column."""
+        return [p for p in self.problems if p.kind == Problem.STATUS_WORD]
+
+
+def _self_evident(word: str, status: str) -> bool:
+    """Whether ``word`` is the status's own name (``Completed``, ``In progress``, or its label):
+    no need to say how it was read."""
+    return normalise_word(word) in (
+        normalise_word(status),
+        normalise_word(STATUS_LABELS.get(status, status)),
+    )
+
+
+def _report_status_words(plan: ImportPlan, read: dict[tuple[str, str, str], list]) -> None:
+    """One :data:`Problem.STATUS_WORD` warning per distinct status word (as first written), the
+    column it came from and the status it was read as, with the number of rows it set, e.g.
+    "Status 'Proposed for Closure' (column 'RAG status') read as Completed (agency reports): 2
+    rows." A word that is the status's own name is not reported."""
+    for (_word, where, status), (written, rows) in read.items():
+        if _self_evident(written, status):
+            continue
+        shown = written if len(written) <= 60 else written[:60] + "..."
+        plan.warn(
+            f"Status '{shown}' ({where}) read as {STATUS_LABELS.get(status, status)}: "
+            f"{rows} row{'' if rows == 1 else 's'}.",
+            kind=Problem.STATUS_WORD,
+        )
 
 
 @dataclass
@@ -661,6 +695,8 @@ def plan_tracker(
     section: str | None = None
     section_start: date | None = None
     pending: list[_Yearless] = []
+    status_words_read: dict[tuple[str, str, str], list] = {}
+    """(normalised word, where it was written, status) → [the word as first written, rows]."""
     blank_rows: list[int] = []
     unknown_rows: list[int] = []
     last_filled = 0
@@ -827,6 +863,7 @@ def plan_tracker(
             )
             continue
         text_status: str | None = None
+        word = ""
         if "status" in action_text.lower() and (m := _STATUS_LINE.search(action_text)):
             word = m.group(1).strip()
             text_status = parse_status(word, vocabulary)
@@ -905,6 +942,7 @@ def plan_tracker(
         progress_text = _text(current.get("progress"))
         status = parse_status(status_cell, vocabulary)
         status_text = _text(status_cell)
+        status_word = (status_text, f"column '{col.get('status')}'") if status else None
         if status_text and status is None:
             if progress_text is None and "progress" not in mapping:
                 progress_text = status_text
@@ -924,6 +962,10 @@ def plan_tracker(
         if text_status is not None:
             if status is None:
                 status = text_status
+                status_word = (
+                    word,
+                    f"a 'Status:' line in column '{col.get('action') or col.get('recommendation')}'",
+                )
             elif status != text_status:
                 plan.warn(
                     f"the action text ends 'Status: ...' ({text_status}) but the status column "
@@ -941,6 +983,7 @@ def plan_tracker(
             )
         if oc_status is not None and (status is None or oc_status == "completed"):
             status = oc_status
+            status_word = (_text(open_close), f"column '{col.get('open_close')}'")
         note_parts = [p for p in (progress_text, *notes) if p]
         action = ActionPlan(
             row=rownum,
@@ -964,6 +1007,12 @@ def plan_tracker(
         for waiting in pending[first_pending:]:
             waiting.action = action
         plan.actions.append(action)
+        if status_word is not None:
+            written, where = status_word
+            tally = status_words_read.setdefault(
+                (normalise_word(written), where, status), [written, 0]
+            )
+            tally[1] += 1
     _read_text_date.cache_clear()  # the dates it remembers are this file's
     separators = [r for r in blank_rows if r < last_filled]
     if separators:
@@ -974,6 +1023,7 @@ def plan_tracker(
         )
     if pending:
         _resolve_yearless(plan, pending, full_dates, options.as_of, sheet, header_texts)
+    _report_status_words(plan, status_words_read)
     if not plan.actions and not plan.errors:
         plan.error(
             "no rows to import below the header row"
