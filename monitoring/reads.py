@@ -21,10 +21,10 @@ from datetime import date
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from monitoring import asat, changes, queries, rollups, rules, trends
-from monitoring.queries import Filters, OverviewFigures
+from monitoring.queries import Filters, OverviewFigures, iso
 from monitoring.search import search as _search
 from monitoring.source import Scope, Source
 
@@ -59,6 +59,67 @@ def overview(conn: Connection, src: Source) -> OverviewFigures:
     return queries.overview_figures_from(
         conn, src.day, src.filters, rec.a, rec.r, rec.rv, src.window_days, src.stale_days
     )
+
+
+def import_dated_statuses(conn: Connection, src: Source) -> tuple[int, date, date] | None:
+    """The actions the reader sees as at the source's date whose status was dated later by an
+    import because the file gave no date for it (the real PFD export gives no reply date: its
+    recipients' statuses are dated at the import's as-of date, ``monitoring.importer.presets``);
+    as at the date they show as they stood before (not started), which a reader could take for
+    work not yet done.
+
+    The mark, already written by every import (``monitoring.importer.writer``): the action's
+    first ``action_update`` carries the import's instant as ``created_at`` (a file's update date
+    would give ``YYYY-MM-DDT00:00:00+00:00``) and shares it with the action's ``created`` audit row
+    ("... (imported from FILE)"); its ``effective_on`` is then the import's as-of date unless the
+    file gave the status's own date, which is also the action's ``completed_on``. Counted: such
+    updates dated after the source's date, with a status other than ``not_started`` (the status
+    the action shows before them), of actions that exist on the date (their ``created`` row's
+    ``effective_on`` on or before it) in reviews the reader may read then
+    (:meth:`monitoring.source.Source.in_scope`). The sidebar's filters are not applied.
+
+    One aggregate over ``ix_action_update_effective`` and ``ix_audit_entity``.
+
+    :returns: ``(actions, first, last)``: how many, and the earliest and latest date their
+        statuses carry; ``None`` for the records now or when there are none.
+    """
+    if src.as_at is None:
+        return None
+    from monitoring.db import action as action_table
+    from monitoring.db import action_update, audit_log
+
+    on = iso(src.as_at)
+    u, c, a = action_update, audit_log, action_table
+    row = conn.execute(
+        select(
+            func.count(func.distinct(u.c.action_id)),
+            func.min(u.c.effective_on),
+            func.max(u.c.effective_on),
+        )
+        .select_from(
+            u.join(a, a.c.id == u.c.action_id).join(
+                c,
+                and_(
+                    c.c.entity == "action",
+                    c.c.entity_id == u.c.action_id,
+                    c.c.field == "created",
+                    c.c.at == u.c.created_at,
+                ),
+            )
+        )
+        .where(
+            u.c.effective_on > on,
+            u.c.status.is_not(None),
+            u.c.status != "not_started",
+            or_(a.c.completed_on.is_(None), a.c.completed_on != u.c.effective_on),
+            or_(c.c.effective_on.is_(None), c.c.effective_on <= on),
+            c.c.new_value.like("%(imported from %"),
+            src.in_scope(a.c.review_id, src.as_at),
+        )
+    ).one()
+    if not row[0]:
+        return None
+    return int(row[0]), date.fromisoformat(row[1]), date.fromisoformat(row[2])
 
 
 def rag_by_review(conn: Connection, src: Source) -> pd.DataFrame:

@@ -133,11 +133,33 @@ def date_line(src: Source, *, rollups: bool = False) -> None:
     """Show the page's date line under its title: the "as at" notice when ``src`` is a past date,
     else the date the figures are calculated for. With ``rollups`` (a page whose figures come from
     the roll-ups, "now" only), recount them first when most are stale (:func:`keep_rollups_fresh`).
+    As at a date, a sentence follows when some actions the reader sees had their status dated
+    later by an import because the file gave no date
+    (:func:`monitoring.reads.import_dated_statuses`).
     """
     from monitoring.ui import widgets
 
     if src.as_at:
         widgets.as_at_caption(src.as_at)
+        from monitoring import reads
+        from monitoring.vocabulary import uk_date
+
+        dated = read(reads.import_dated_statuses, src)
+        if dated is not None:  # e.g. the real PFD export: it gives no reply date
+            actions, first, last = dated
+            them = "them" if actions > 1 else "it"
+            when = (
+                f"{uk_date(first)}, the as-of date of the import that brought {them} in"
+                if first == last
+                else f"between {uk_date(first)} and {uk_date(last)}, the as-of dates of the "
+                f"imports that brought {them} in"
+            )
+            noun = "actions' statuses were" if actions > 1 else "action's status was"
+            st.caption(
+                f"{actions:,} {noun} dated {when} (the file gave no date for {them}): as at "
+                f"{uk_date(src.as_at)} {'they show as they' if actions > 1 else 'it shows as it'} "
+                "stood before that, open."
+            )
         return
     widgets.today_caption(src.today)
     if rollups:
