@@ -78,7 +78,9 @@ def import_dated_statuses(conn: Connection, src: Source) -> tuple[int, date, dat
     ``effective_on`` on or before it) in reviews the reader may read then
     (:meth:`monitoring.source.Source.in_scope`). The sidebar's filters are not applied.
 
-    One aggregate over ``ix_action_update_effective`` and ``ix_audit_entity``.
+    One aggregate, driven by ``ix_audit_entity_field_effective`` (the actions' ``created`` rows
+    dated by then), then ``ix_action_update_action`` and the action's key; a page reads it once
+    per ``data_version``, date and scope (:func:`monitoring.ui.data.read` caches it).
 
     :returns: ``(actions, first, last)``: how many, and the earliest and latest date their
         statuses carry; ``None`` for the records now or when there are none.
@@ -92,7 +94,7 @@ def import_dated_statuses(conn: Connection, src: Source) -> tuple[int, date, dat
     u, c, a = action_update, audit_log, action_table
     row = conn.execute(
         select(
-            func.count(func.distinct(u.c.action_id)),
+            func.count(),  # one such update per action: its creating import's
             func.min(u.c.effective_on),
             func.max(u.c.effective_on),
         )
