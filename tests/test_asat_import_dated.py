@@ -104,6 +104,11 @@ def test_the_overview_as_at_march_says_the_statuses_were_dated_by_the_import(pfd
     (sentence,) = _sentences(viewer)
     assert sentence.startswith(f"{_expected(MARCH, PUBLISHED):,} actions' statuses were dated")
 
+    # with a sidebar filter the count (over every review the reader may see) says so
+    filtered = make_app(BOARD, page=PAGE, query_params={"as_at": MARCH.isoformat(), "rag": "red"})
+    (sentence,) = _sentences(filtered)
+    assert sentence.startswith(f"Filters aside, {expected:,} actions' statuses were dated")
+
     for query in ({}, {"as_at": IMPORTED_AS_OF.isoformat()}, {"as_at": "2026-06-15"}):
         at = make_app(BOARD, page=PAGE, query_params=query)
         assert not at.exception, query

@@ -155,8 +155,10 @@ def date_line(src: Source, *, rollups: bool = False) -> None:
                 f"imports that brought {them} in"
             )
             noun = "actions' statuses were" if actions > 1 else "action's status was"
+            # counted over every review the reader may see: the sidebar's filters are not applied
+            among = "" if src.filters.is_empty() else "Filters aside, "
             st.caption(
-                f"{actions:,} {noun} dated {when} (the file gave no date for {them}): as at "
+                f"{among}{actions:,} {noun} dated {when} (the file gave no date for {them}): as at "
                 f"{uk_date(src.as_at)} {'they show as they' if actions > 1 else 'it shows as it'} "
                 "stood before that, open."
             )
