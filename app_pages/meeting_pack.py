@@ -47,8 +47,13 @@ if head.baseline:
         f"{head.figures_label}. Baseline: {md(head.baseline.title)}, "
         f"{widgets.uk_date(head.baseline.held_on)}; changes are counted since then."
     )
+    saved_after = changes.saved_after_warning(
+        data.read(reads.saved_after_meeting, src, head.baseline.held_on), head.baseline.held_on
+    )
+    if saved_after:
+        st.warning(saved_after, icon=":material/schedule:")
 else:
-    st.caption(f"{head.figures_label}. No earlier meeting: no baseline.")
+    st.caption(f"{head.figures_label}. {changes.NO_BASELINE_NOTE}")
 
 # Each tile opens its list: the pack's own rows (read on the click), so the list's length is the
 # figure.

@@ -20,6 +20,7 @@ meetings = data.read(changes.meetings)
 if services.can(actor, "record_meeting"):
     with st.form("new_meeting", clear_on_submit=True):
         st.subheader("Record a meeting")
+        st.caption(changes.MEETING_DAY_NOTE)
         held_on = st.date_input("Meeting date", value=today, format="DD/MM/YYYY")
         title = st.text_input("Title", value="Partnership board")
         if st.form_submit_button("Record meeting", type="primary"):
@@ -67,6 +68,9 @@ st.caption(
         else ", of the actions and recommendations matching the filters."
     )
 )
+saved_after = changes.saved_after_warning(data.read(reads.saved_after_meeting, src, since), since)
+if saved_after:
+    st.warning(saved_after, icon=":material/schedule:")
 if found.empty:
     st.info("Nothing changed between these dates.")
     st.stop()

@@ -6,7 +6,14 @@ target-date moves), ``audit_log`` (status or target-date edits that left no ``ac
 Each change is listed exactly once.
 
 The window is ``(since, until]``: a change made on the day of the earlier meeting belongs to that
-meeting, one made on the day of the later meeting is included.
+meeting, one made on the day of the later meeting is included. A meeting covers its whole day
+(the as-at figures are by day), so a change saved on a meeting's day after the meeting was
+recorded counts as before it: :func:`saved_after_meeting` counts those, for a warning.
+
+No earlier meeting (``since`` is :data:`NO_BASELINE`): "newly overdue since 1900" is simply
+"overdue", which the pack's overdue lists already show, so the list then has no
+``newly_overdue`` rows (it would make an imported history look like change); it keeps the real
+changes and the baseline lines (:data:`NO_BASELINE_NOTE` says so where the list is shown).
 
 Two dates (issue 17): a change is dated by when it happened in the world, ``effective_on`` (a
 Europe/London date), not by when it was recorded here (the UTC ``created_at``/``at``/
@@ -56,6 +63,17 @@ CHANGE_KINDS = (
     "new_recommendation",
 )
 KIND_LABELS = vocabulary.CHANGE_KIND_LABELS
+NO_BASELINE = date(1900, 1, 1)
+"""The ``since`` of "changes since the last meeting" when there is no earlier meeting: changes to
+date, without ``newly_overdue`` rows (module docstring)."""
+
+NO_BASELINE_NOTE = (
+    "No earlier meeting: changes to date, without 'newly overdue' "
+    "(every overdue action is in the overdue list)."
+)
+"""Words shown with a changes list that has no earlier meeting (the Meeting pack page, the
+pack's changes section)."""
+
 COLUMNS = [
     "kind",
     "action_id",
@@ -178,8 +196,11 @@ def _baseline_first_update(update_id, action_id):
     )
 
 
-def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
-    """(action_id, on, old, new) for each status change dated in the window: action_update rows
+def _status_changes(
+    conn: Connection, since: date, until: date, *, recorded: bool = False
+) -> list[tuple]:
+    """(action_id, on, old, new) for each status change dated in the window (with ``recorded``,
+    a fifth item: the UTC timestamp text it was saved at): action_update rows
     whose status differs from the one before (``not_started`` before the first), in the order
     they happened (``effective_on``, then recorded), and audited status edits with no
     ``action_update`` row for the same change (same moment, or same status on the same
@@ -223,7 +244,13 @@ def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
         )
     ).all()
     found = [
-        (r.action_id, _on(r.effective_on, r.created_at), r.previous or "not_started", r.status)
+        (
+            r.action_id,
+            _on(r.effective_on, r.created_at),
+            r.previous or "not_started",
+            r.status,
+            *((r.created_at,) if recorded else ()),
+        )
         for r in rows
     ]
     audited = conn.execute(
@@ -252,12 +279,19 @@ def _status_changes(conn: Connection, since: date, until: date) -> list[tuple]:
             ),
         )
     ).all()
-    found += [(r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value) for r in audited]
+    found += [
+        (r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value)
+        + ((r.at,) if recorded else ())
+        for r in audited
+    ]
     return found
 
 
-def _date_moves(conn: Connection, since: date, until: date) -> list[tuple]:
+def _date_moves(
+    conn: Connection, since: date, until: date, *, recorded: bool = False
+) -> list[tuple]:
     """(action_id, on, old, new, reason) for approved target-date changes dated in the window
+    (with ``recorded``, a sixth item: the UTC timestamp text it was decided or saved at)
     (``effective_on``, else the day decided), except a baseline's (requested by the import that
     created the action), and audited ``due_on`` edits with no approved change decided at the
     same moment."""
@@ -278,7 +312,14 @@ def _date_moves(conn: Connection, since: date, until: date) -> list[tuple]:
         )
     ).all()
     found = [
-        (r.action_id, _on(r.effective_on, r.decided_at), r.old_due_on, r.new_due_on, r.reason)
+        (
+            r.action_id,
+            _on(r.effective_on, r.decided_at),
+            r.old_due_on,
+            r.new_due_on,
+            r.reason,
+            *((r.decided_at,) if recorded else ()),
+        )
         for r in rows
     ]
     audited = conn.execute(
@@ -300,7 +341,9 @@ def _date_moves(conn: Connection, since: date, until: date) -> list[tuple]:
         )
     ).all()
     found += [
-        (r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value, None) for r in audited
+        (r.entity_id, _on(r.effective_on, r.at), r.old_value, r.new_value, None)
+        + ((r.at,) if recorded else ())
+        for r in audited
     ]
     return found
 
@@ -472,6 +515,8 @@ def changes_between(
     :param reviews: count only these reviews (ids) in baseline lines (None: every review).
     :param today: the date of the records now (default :func:`monitoring.config.today`): an
         ``until`` on or after it reads the records now for "newly overdue".
+        With ``since`` :data:`NO_BASELINE` (no earlier meeting) there are no ``newly_overdue``
+        rows: "newly overdue since 1900" is simply overdue (module docstring).
     :raises ValueError: when ``until`` is before ``since``.
     """
     if until < since:
@@ -481,7 +526,9 @@ def changes_between(
     statuses = _status_changes(conn, since, until)
     moves = _date_moves(conn, since, until)
     today = today if today is not None else config.today()
-    overdue = _newly_overdue(conn, since, until, live=until >= today)
+    overdue = (
+        [] if since <= NO_BASELINE else _newly_overdue(conn, since, until, live=until >= today)
+    )
     info = _action_info(
         conn, {r[0] for r in statuses} | {r[0] for r in moves} | {r[0] for r in overdue}
     )
@@ -569,6 +616,93 @@ def changes_between(
     return frame.drop(columns="_kind").reset_index(drop=True)
 
 
+def saved_after_meeting(
+    conn: Connection,
+    held_on: date,
+    *,
+    actions: set[int] | None = None,
+    recommendations: set[int] | None = None,
+) -> int:
+    """The number of changes saved on the day of the meeting held on ``held_on`` after that
+    meeting was recorded (0 when there is none, or no meeting on that date).
+
+    The rule (module docstring): a meeting covers its whole day, the window of "changes since"
+    being ``(since, until]`` with the as-at figures by day; so a change dated on the meeting's
+    day belongs to that meeting, even one saved after the meeting was recorded. Such a change is
+    in that meeting's figures and in no later "changes since the last meeting" list: this count
+    lets a page say so.
+
+    Counted: the changes :func:`changes_between` lists that are dated ``held_on`` (their
+    ``effective_on``, else the Europe/London day recorded): status changes and completions
+    (``action_update.created_at``, or ``audit_log.at`` of an audited status edit), approved
+    target-date moves (``due_date_change.decided_at``, or ``audit_log.at`` of a ``due_on``
+    edit) and new recommendations (``recommendation.created_at``), whose recorded moment (UTC
+    ISO timestamp text) is after the meeting's: the ``at`` of the ``audit_log`` row (entity
+    ``meeting``, field ``held_on``, new value ``held_on``) written when the meeting was recorded
+    with that date. A change saved in the same second is not after it. "Newly overdue" (nobody
+    saves it) and an import's baseline lines (not changes) are not counted.
+
+    :param held_on: the meeting's date.
+    :param actions: count only changes of these actions (ids; the reader's scope and filters,
+        :func:`monitoring.reads.saved_after_meeting`); None: every action.
+    :param recommendations: count only these new recommendations (ids); None: every one.
+    :returns: the number of changes (int).
+    """
+    from monitoring.db import meeting
+
+    recorded = conn.execute(
+        select(func.max(audit_log.c.at)).where(
+            audit_log.c.entity == "meeting",
+            audit_log.c.field == "held_on",
+            audit_log.c.new_value == iso(held_on),
+            audit_log.c.entity_id.in_(
+                select(meeting.c.id).where(meeting.c.held_on == iso(held_on))
+            ),
+        )
+    ).scalar()
+    if recorded is None:
+        return 0
+    since = held_on - timedelta(days=1)
+    saved = [
+        (action_id, at)
+        for action_id, *_, at in [
+            *_status_changes(conn, since, held_on, recorded=True),
+            *_date_moves(conn, since, held_on, recorded=True),
+        ]
+        if actions is None or action_id in actions
+    ]
+    count = sum(1 for _, at in saved if str(at) > str(recorded))
+    count += sum(
+        1
+        for r in _new_recommendations(conn, since, held_on)
+        if (recommendations is None or r.id in recommendations)
+        and str(r.created_at) > str(recorded)
+    )
+    return count
+
+
+def saved_after_warning(count: int, held_on: date) -> str | None:
+    """The warning shown with a list of changes after the meeting held on ``held_on`` when
+    ``count`` changes (:func:`saved_after_meeting`) were saved on its day after it was
+    recorded; None when ``count`` is 0."""
+    if count <= 0:
+        return None
+    one = count == 1
+    return (
+        f"{_n(count, 'change')} {'was' if one else 'were'} saved on {_uk(iso(held_on))} after "
+        "that meeting was recorded; a meeting covers its whole day, so "
+        f"{'it counts' if one else 'they count'} as before it and {'is' if one else 'are'} in "
+        "its figures."
+    )
+
+
+MEETING_DAY_NOTE = (
+    "A meeting covers its whole day: changes saved later on that day count as before it and are "
+    "in its figures, not in the changes since it."
+)
+"""Words shown where a meeting is recorded (the rule of :func:`saved_after_meeting`)."""
+
+
 def _day(timestamp: str) -> date:
     """The Europe/London date of a stored UTC timestamp (case 09)."""
     return rules.london_day(timestamp)
@@ -617,4 +751,15 @@ def meetings(conn: Connection) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["CHANGE_KINDS", "KIND_LABELS", "baselines", "changes_between", "meetings"]
+__all__ = [
+    "CHANGE_KINDS",
+    "KIND_LABELS",
+    "MEETING_DAY_NOTE",
+    "NO_BASELINE",
+    "NO_BASELINE_NOTE",
+    "baselines",
+    "changes_between",
+    "meetings",
+    "saved_after_meeting",
+    "saved_after_warning",
+]

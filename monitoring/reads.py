@@ -293,18 +293,35 @@ def trend(conn: Connection, src: Source, months: int = 12) -> pd.DataFrame:
     )
 
 
+def _matching_actions(conn: Connection, src: Source, until: date) -> list:
+    """Rows ``id, review_id`` of the actions matching the source's filters as they stood on
+    ``until`` and readable by its reader (:func:`changes_between`)."""
+    rec = src.at(until).records()
+    return conn.execute(
+        select(rec.a.c.id, rec.a.c.review_id).where(
+            queries.action_filter(src.filters, until, src.window_days, rec.a)
+        )
+    ).all()
+
+
+def _matching_recommendations(conn: Connection, src: Source, until: date) -> set[int]:
+    """Ids of the recommendations matching the source's filters as they stood on ``until`` and
+    readable by its reader (:func:`changes_between`)."""
+    rec = src.at(until).records()
+    return set(
+        conn.execute(
+            select(rec.r.c.id).where(queries.recommendation_filter(src.filters, rec.r, rec.a))
+        ).scalars()
+    )
+
+
 def changes_between(conn: Connection, src: Source, since: date, until: date) -> pd.DataFrame:
     """Changes after ``since`` up to ``until`` (:func:`monitoring.changes.changes_between`), only
     of actions and recommendations matching the source's filters (as they stood on ``until``)
     and readable by its reader."""
     if src.filters.is_empty() and not src.restricted:
         return changes.changes_between(conn, since, until, today=src.today)
-    rec = src.at(until).records()
-    matching = conn.execute(
-        select(rec.a.c.id, rec.a.c.review_id).where(
-            queries.action_filter(src.filters, until, src.window_days, rec.a)
-        )
-    ).all()
+    matching = _matching_actions(conn, src, until)
     actions = {r.id for r in matching}
     # a baseline line counts only the reviews with actions matching (issue 17)
     frame = changes.changes_between(
@@ -312,16 +329,27 @@ def changes_between(conn: Connection, src: Source, since: date, until: date) -> 
     )
     if frame.empty:
         return frame
-    recs = set(
-        conn.execute(
-            select(rec.r.c.id).where(queries.recommendation_filter(src.filters, rec.r, rec.a))
-        ).scalars()
-    )
+    recs = _matching_recommendations(conn, src, until)
     keep = [
         (int(a) in actions) if pd.notna(a) else (int(r) in recs) if pd.notna(r) else True
         for a, r in zip(frame["action_id"], frame["recommendation_id"], strict=True)
     ]
     return frame[keep].reset_index(drop=True)
+
+
+def saved_after_meeting(conn: Connection, src: Source, held_on: date) -> int:
+    """The changes saved on the day of the meeting held on ``held_on`` after it was recorded
+    (:func:`monitoring.changes.saved_after_meeting`: they count as before it), only of actions
+    and recommendations matching the source's filters (as they stood on ``held_on``) and
+    readable by its reader, as :func:`changes_between` lists them."""
+    if src.filters.is_empty() and not src.restricted:
+        return changes.saved_after_meeting(conn, held_on)
+    return changes.saved_after_meeting(
+        conn,
+        held_on,
+        actions={r.id for r in _matching_actions(conn, src, held_on)},
+        recommendations=_matching_recommendations(conn, src, held_on),
+    )
 
 
 def meeting_pack(

@@ -486,7 +486,7 @@ def changes_section(pack: MeetingPack) -> Section:
     return Section(
         "changes",
         "Changes since the last meeting",
-        f"{len(pack.changes)} changes {pack.since_label}.",
+        f"{len(pack.changes)} changes {pack.since_label}. {pack.changes_note}".strip(),
         [
             Table(
                 "Changes by kind",

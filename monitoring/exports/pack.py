@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from monitoring import asat, config, queries, rules, vocabulary
 from monitoring.asat import RECORDS_NOW, Records
+from monitoring.changes import NO_BASELINE, NO_BASELINE_NOTE, saved_after_warning
 from monitoring.db import (
     action,
     action_update,
@@ -42,8 +43,9 @@ ESCALATION_BOARD_LEVEL = rules.BOARD_ESCALATION_LEVEL
 default 90+ days overdue), computed when read (:func:`monitoring.rules.is_escalated_to_board`)."""
 
 
-EARLIEST = date(1900, 1, 1)
-"""Start of "changes since the last meeting" when there is no earlier meeting."""
+EARLIEST = NO_BASELINE
+"""Start of "changes since the last meeting" when there is no earlier meeting: changes to date,
+without "newly overdue" (:data:`monitoring.changes.NO_BASELINE`)."""
 
 
 class MeetingNotFound(LookupError):
@@ -121,6 +123,19 @@ class MeetingPack:
     records are a baseline, :mod:`monitoring.changes`): counted in :attr:`figures`, left out of
     :attr:`baseline_figures`, so that the two columns do not read as progress the board never
     saw. None when there are none (or no baseline)."""
+    saved_after_baseline: int = 0
+    """Changes saved on the baseline meeting's day after it was recorded: they count as before
+    it, so they are in no list here (:func:`monitoring.changes.saved_after_meeting`)."""
+
+    @property
+    def changes_note(self) -> str:
+        """Words to show with :attr:`changes` ("" when none): with no baseline, that the list has
+        no "newly overdue" (:data:`monitoring.changes.NO_BASELINE_NOTE`); else the warning of
+        :func:`monitoring.changes.saved_after_warning` when changes were saved on the baseline
+        meeting's day after it was recorded."""
+        if not self.baseline:
+            return NO_BASELINE_NOTE
+        return saved_after_warning(self.saved_after_baseline, self.baseline.held_on) or ""
 
     @property
     def figures_label(self) -> str:
@@ -1172,6 +1187,9 @@ def _build_pack(
         as_at=records.as_at,
         measures=measures.display_table(measure_rows),
         brought_in=brought_in,
+        saved_after_baseline=(
+            reads.saved_after_meeting(conn, src, baseline.held_on) if baseline else 0
+        ),
     )
 
 
