@@ -624,7 +624,8 @@ def saved_after_meeting(
     recommendations: set[int] | None = None,
 ) -> int:
     """The number of changes saved on the day of the meeting held on ``held_on`` after that
-    meeting was recorded (0 when there is none, or no meeting on that date).
+    meeting was recorded (0 when there is none, no meeting on that date, or no ``audit_log`` row
+    of its recording, e.g. the demo's meetings).
 
     The rule (module docstring): a meeting covers its whole day, the window of "changes since"
     being ``(since, until]`` with the as-at figures by day; so a change dated on the meeting's

@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pptx import Presentation
 from sqlalchemy import text
 
 from monitoring import changes, config, importer, reads, services
-from monitoring.exports import layout
+from monitoring.exports import deck, layout
 from monitoring.exports import pack as pack_module
 from monitoring.queries import Filters
 from monitoring.source import FULL_SCOPE, Scope, Source
@@ -39,7 +41,9 @@ def ok(at):
 
 
 @pytest.mark.usefixtures("shared_data")
-def test_no_meeting_after_an_import_lists_real_changes_without_newly_overdue(engine, monkeypatch):
+def test_no_meeting_after_an_import_lists_real_changes_without_newly_overdue(
+    engine, app_env, monkeypatch
+):
     today = date(2026, 12, 1)
     monkeypatch.setenv("MONITORING_TODAY", today.isoformat())
     importer.import_path(PFD, engine, preset="pfd", as_of=date(2026, 1, 31))
@@ -70,7 +74,14 @@ def test_no_meeting_after_an_import_lists_real_changes_without_newly_overdue(eng
     # the words where the list is shown
     assert pack.changes_note == changes.NO_BASELINE_NOTE
     intro = layout.changes_section(pack).intro
-    assert intro == f"2 changes to date (no earlier meeting). {changes.NO_BASELINE_NOTE}"
+    assert intro == f"2 changes. {changes.NO_BASELINE_NOTE}"
+    # the Meeting pack page (it needs a meeting: one today, so the next has no earlier one):
+    # the same count on its tile, the same words in its caption
+    services.create_user(engine, ADMIN, "board@pfd.example", "Board Member", "board")
+    services.create_meeting(engine, BOARD, today, "First board meeting with the monitor")
+    at = ok(make_app("board@pfd.example", page="app_pages/meeting_pack.py"))
+    assert {m.label: m.value for m in at.metric}["Changes since the baseline"] == "2"
+    assert f"Figures as at 1 Dec 2026. {changes.NO_BASELINE_NOTE}" in [c.value for c in at.caption]
 
 
 def test_with_a_baseline_meeting_newly_overdue_is_still_listed(demo_engine, monkeypatch):
@@ -201,6 +212,16 @@ def test_a_save_on_the_meeting_day_after_it_was_recorded_is_counted_and_shown(
     assert pack.saved_after_baseline == expected
     assert pack.changes_note == (warning if expected else "")
     assert layout.changes_section(pack).intro.endswith(warning if expected else "(June 2026)).")
+    # the slides: the changes slide's introduction wraps inside its box
+    out = io.BytesIO()
+    deck.write_pptx(pack, {}, out)
+    boxes = [
+        shape.text_frame
+        for slide in Presentation(io.BytesIO(out.getvalue())).slides
+        for shape in slide.shapes
+        if shape.has_text_frame and shape.text_frame.text == layout.changes_section(pack).intro
+    ]
+    assert len(boxes) == 1 and boxes[0].word_wrap is True
 
 
 def test_a_later_day_or_another_meeting_is_not_counted(demo_engine, monkeypatch):

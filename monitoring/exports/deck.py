@@ -37,7 +37,10 @@ def _title_only(prs: Presentation, title: str, subtitle: str = ""):
     if subtitle:
         box = slide.shapes.add_textbox(MARGIN, Inches(1.0), SLIDE_WIDTH - 2 * MARGIN, Inches(0.4))
         box.text_frame.text = subtitle
-        box.text_frame.paragraphs[0].font.size = Pt(13)
+        # a long introduction (a warning with the changes) wraps to two smaller lines in the box
+        box.text_frame.word_wrap = True
+        box.text_frame.margin_top = box.text_frame.margin_bottom = 0
+        box.text_frame.paragraphs[0].font.size = Pt(13 if len(subtitle) <= 120 else 10.5)
     return slide
 
 

@@ -483,10 +483,11 @@ def _number(value):
 def changes_section(pack: MeetingPack) -> Section:
     """Changes since the last meeting, counted by kind and listed."""
     counts = changes_summary(pack)
+    since = f" {pack.since_label}" if pack.baseline else ""  # else the note says "to date"
     return Section(
         "changes",
         "Changes since the last meeting",
-        f"{len(pack.changes)} changes {pack.since_label}. {pack.changes_note}".strip(),
+        f"{len(pack.changes)} changes{since}. {pack.changes_note}".strip(),
         [
             Table(
                 "Changes by kind",
