@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from monitoring.demo import DEMO_PASSWORDS
 
@@ -58,6 +59,25 @@ def wait_for_app(page: Page, timeout: float = TIMEOUT_MS) -> None:
     expect(page.get_by_test_id("stStatusWidget").get_by_text("Running")).to_have_count(
         0, timeout=timeout
     )
+
+
+def choose(page: Page, widget, option: str, *, tries: int = 3) -> None:
+    """Choose ``option`` in the select box or multiselect ``widget`` (a locator) as a person
+    would: once the app is idle, open the list and click the option. Under load a script run that
+    began as the list opened re-drew the widget and closed the list (CI waited 120 s for an option
+    that was gone), so the list is opened again, up to ``tries`` times, until the option shows."""
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(tries):
+        wait_for_app(page)
+        widget.locator("input").click()
+        try:
+            wanted.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+    wanted.click()
 
 
 def main(page: Page):

@@ -36,8 +36,7 @@ def pick(page, container, label: str, option: str) -> None:
         has=page.get_by_text(label, exact=True)
     )
     expect(widget).to_have_count(1)
-    widget.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    browser.choose(page, widget, option)
     page.keyboard.press("Escape")
     browser.wait_for_app(page)
 

@@ -57,8 +57,11 @@ def test_agency_lead_update_is_seen_by_the_board(open_browser, app_server, serve
     expect(main(lead).get_by_text(f"{ref} action {number}", exact=True)).to_be_visible()
     form = main(lead).get_by_role("tabpanel", name="Work queue").get_by_test_id("stForm")
     expect(form).to_be_visible()
-    form.get_by_test_id("stSelectbox").filter(has_text="Status").locator("input").click()
-    lead.get_by_role("option", name=rules.STATUS_LABELS["completed"], exact=True).click()
+    browser.choose(
+        lead,
+        form.get_by_test_id("stSelectbox").filter(has_text="Status"),
+        rules.STATUS_LABELS["completed"],
+    )
     form.get_by_label("Progress note").fill(note)
     browser.screenshot(lead, "journey-lead-update-form")
     form.get_by_role("button", name="Save update").click()
