@@ -147,7 +147,9 @@ def test_the_chart_browser_is_started_once_and_reused_and_a_hang_does_not_spoil_
     images.close_browser()
     first = images.render_png(figures)
     started = set(images._WARM.pids)
-    assert started and _alive(started) == started
+    # the browser runs (a short-lived helper process of Chromium's may already have gone: CI saw
+    # one of a dozen exit between the start and this check)
+    assert started and _alive(started)
     second = images.render_png(figures)
     assert images._WARM.pids == started  # the same browser drew the second pack
     assert set(first) == set(second) == {"one", "two"}
