@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from monitoring import charts, config, measures, reads, vocabulary
-from monitoring.ui import data, session, tiles, widgets
+from monitoring import charts, config, measures, reads, rollups, vocabulary
+from monitoring.ui import data, session, text, tiles, widgets
 
 session.guard(__file__)
 
@@ -24,6 +24,19 @@ st.title("Overview")
 data.date_line(src, rollups=True)
 
 figures = data.read(reads.overview, src)
+# The board tiles' counts and the overdue-by-agency chart's frame (both cached: read once a run)
+board = data.read(reads.tile_counts, src)
+by_agency = data.read(reads.overdue_by_agency, src)
+# What to look at first, in words, from the very figures the tiles and the chart below show
+text.show(
+    vocabulary.overview_summary(
+        figures,
+        board["escalated"],
+        by_agency,
+        as_at=as_at,
+        board_days=rollups.board_days_of(rollups.escalation_days()),
+    )
+)
 LIST = "overview_list"  # which list the reader opened: a tile's kind, or "review:ID"/"agency:ID"
 tile_rows = st.container(key="tiles_overview")  # two tiles a row on a phone (APP_CSS)
 row1 = tile_rows.columns(4)
@@ -49,8 +62,7 @@ if src.filters.rag or src.filters.statuses:
     )
 # Every tile that counts something opens its list: (label, figure, list kind, help).
 # The board's figures are counts over their lists' own selects (equal to the lists' lengths);
-# a list is read only when the reader opens its tile.
-board = data.read(reads.tile_counts, src)
+# a list is read only when the reader opens its tile (the counts are read above).
 counting_rows = [
     [
         ("Open actions", figures.open_actions, "open", None),
@@ -108,7 +120,6 @@ if measure_counts.total and not src.scope.published_only:
     )
 
 by_review = data.read(reads.rag_by_review, src)
-by_agency = data.read(reads.overdue_by_agency, src)
 kind, record = tiles.parse_choice(tiles.chosen(LIST))
 if kind in reads.TILE_LISTS:
     tiles.list_table(

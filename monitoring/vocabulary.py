@@ -519,6 +519,88 @@ def count_words(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
 
 
+def overview_summary(
+    figures,
+    escalated: int,
+    by_agency: pd.DataFrame,
+    *,
+    as_at: date | None = None,
+    board_days: int | None = None,
+) -> str:
+    """The Overview's plain-English summary under its date line: what the board should look at
+    first, built only from figures the page already shows, so that it cannot disagree with them.
+
+    :param figures: the Overview's tiles (:class:`monitoring.queries.OverviewFigures` from
+        :func:`monitoring.reads.overview`); ``open_actions``, ``overdue`` and ``no_due_date`` are
+        read.
+    :param escalated: the "Escalated to the board" tile (``"escalated"`` of
+        :func:`monitoring.reads.tile_counts`).
+    :param by_agency: the overdue-by-agency chart's frame
+        (:func:`monitoring.reads.overdue_by_agency`: ``agency, overdue``, most first, ties by
+        name), for the same reader, filters and date.
+    :param as_at: the past date the records are read as at (None: now); the sentences then speak
+        in the past tense and the first starts "On 15 Feb 2026, ".
+    :param board_days: the days overdue at which an action is escalated to the board (the
+        escalation ladder's board level, :func:`monitoring.rollups.board_days_of`); None leaves
+        the days out.
+    :returns: one to three sentences, e.g. "523 of 539 open actions are overdue; 523 of them by 90
+        days or more (escalated to the board). Most overdue: Department of Health and Social Care
+        (36 actions). 16 open actions have no target date."
+
+    Wording rules: counts with thousands separators and the noun and verb agreeing with them
+    (:func:`count_words`); a clause whose count is 0 is left out, and with nothing overdue the
+    first sentence is "No open action is overdue." ("No action is open." when none is); "All N"
+    when every open action is overdue; agencies tied for the most are named (two) or counted
+    (more); the agency names are data, returned as they are (the page shows them as text,
+    :func:`monitoring.ui.text.show`).
+    """
+    past = as_at is not None
+    is_, are, has, have = ("was", "were", "had", "had") if past else ("is", "are", "has", "have")
+    open_n, overdue = int(figures.open_actions), int(figures.overdue)
+    if open_n == 0:
+        first = f"No action {is_} open."
+    elif overdue == 0:
+        first = f"No open action {is_} overdue."
+    else:
+        if overdue == open_n:
+            first = (
+                f"The one open action {is_} overdue"
+                if open_n == 1
+                else f"All {count_words(open_n, 'open action')} {are} overdue"
+            )
+        else:
+            verb = is_ if overdue == 1 else are
+            first = f"{overdue:,} of {count_words(open_n, 'open action')} {verb} overdue"
+        if escalated:
+            by = f"by {board_days:,} days or more (escalated to the board)" if board_days else ""
+            if overdue == 1:
+                first += f", {by}" if by else ", escalated to the board"
+            else:
+                first += f"; {escalated:,} of them {by or 'escalated to the board'}"
+        first += "."
+    if past:
+        first = f"On {uk_date(as_at)}, {first[0].lower()}{first[1:]}"
+    sentences = [first]
+    if overdue and not by_agency.empty:
+        most = int(by_agency["overdue"].iloc[0])
+        tied = [str(name) for name in by_agency.loc[by_agency["overdue"] == most, "agency"]]
+        each = count_words(most, "action") + (" each" if len(tied) > 1 else "")
+        if len(tied) == 1:
+            names = tied[0]
+        elif len(tied) == 2:
+            names = f"{tied[0]} and {tied[1]}"
+        else:
+            others = count_words(len(tied) - 2, "other agency", "other agencies")
+            names = f"{tied[0]}, {tied[1]} and {others}"
+        sentences.append(f"Most overdue: {names} ({each}).")
+    no_date = int(figures.no_due_date)
+    if no_date:
+        sentences.append(
+            f"{count_words(no_date, 'open action')} {has if no_date == 1 else have} no target date."
+        )
+    return " ".join(sentences)
+
+
 __all__ = [
     "ASSURANCE_LABELS",
     "CHANGE_KIND_LABELS",
