@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -195,3 +196,60 @@ def test_a_browser_process_that_left_our_process_tree_is_still_ended(monkeypatch
     images._end(orphans)
     assert settled(lambda: not _alive(orphans))
     assert images._marked(token) == set()
+
+
+class _Page:
+    """Stands in for kaleido's page only to make its race repeatable: the real one (asked to
+    draw before its script ran, "kaleido_scopes is not defined") came under load in CI and cannot
+    be provoked on demand. ``fails`` answers that way that many times, then draws."""
+
+    def __init__(self, fails: int, message: str = "ReferenceError: kaleido_scopes is not defined"):
+        self.fails, self.message = fails, message
+
+    async def calc_fig(self, fig, opts):
+        if self.fails:
+            self.fails -= 1
+            raise RuntimeError(self.message)
+        return b"\x89PNG drawn"
+
+
+def _warm_with(page, monkeypatch):
+    import asyncio
+
+    from monitoring.exports import images
+
+    warm = images._WarmBrowser()
+    warm.kaleido, warm.path = page, Path("/usr/bin/chromium")
+    starts: list = []
+
+    async def close():
+        starts.append("close")
+        warm.kaleido = None
+
+    async def open_(path):
+        starts.append(("open", path))
+        warm.kaleido = page
+
+    monkeypatch.setattr(warm, "_close", close)
+    monkeypatch.setattr(warm, "_open", open_)
+    return warm, starts, asyncio
+
+
+def test_a_page_not_ready_is_drawn_again_in_a_fresh_browser(monkeypatch):
+    from monitoring.exports import images
+
+    warm, starts, asyncio = _warm_with(_Page(fails=1), monkeypatch)
+    assert asyncio.run(warm._calc(None, {})) == b"\x89PNG drawn"
+    assert starts == ["close", ("open", Path("/usr/bin/chromium"))]  # one fresh start
+
+    # never more than PAGE_NOT_READY_TRIES starts in all, then the error is the caller's
+    warm, starts, asyncio = _warm_with(_Page(fails=images.PAGE_NOT_READY_TRIES), monkeypatch)
+    with pytest.raises(RuntimeError, match="kaleido_scopes is not defined"):
+        asyncio.run(warm._calc(None, {}))
+    assert starts.count("close") == images.PAGE_NOT_READY_TRIES - 1
+
+    # any other drawing error is not retried
+    warm, starts, asyncio = _warm_with(_Page(fails=1, message="bad figure"), monkeypatch)
+    with pytest.raises(RuntimeError, match="bad figure"):
+        asyncio.run(warm._calc(None, {}))
+    assert starts == []

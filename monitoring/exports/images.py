@@ -135,6 +135,10 @@ what it starts, before giving up on it."""
 
 IDLE_SECONDS = 300.0
 """A warm browser idle this long (seconds) is closed; the next pack starts a new one (about 3 s)."""
+PAGE_NOT_READY = "kaleido_scopes is not defined"
+"""What the browser answers when asked to draw before kaleido's script has run in its page."""
+PAGE_NOT_READY_TRIES = 3
+"""Browser starts tried for one figure when the page was not ready (:meth:`_WarmBrowser._calc`)."""
 
 
 class _WarmBrowser:
@@ -198,11 +202,27 @@ class _WarmBrowser:
         for name, fig in figures.items():
             opts = {"format": "png", "width": width, "height": fig.layout.height or 450}
             opts["scale"] = scale
-            result[name] = await self.kaleido.calc_fig(fig, opts=opts)
+            result[name] = await self._calc(fig, opts)
         self.idle_close = asyncio.get_running_loop().call_later(
             IDLE_SECONDS, lambda: asyncio.ensure_future(self._close())
         )
         return result
+
+    async def _calc(self, fig, opts: dict) -> bytes:
+        """One figure's image. A browser whose page had not finished loading kaleido's script
+        answers "kaleido_scopes is not defined" (kaleido 1.5 took the page's script context before
+        the script ran; CI saw it under load): that browser is closed and a fresh one started, up
+        to :data:`PAGE_NOT_READY_TRIES` times in all, within the caller's timeout."""
+        for attempt in range(1, PAGE_NOT_READY_TRIES + 1):
+            try:
+                return await self.kaleido.calc_fig(fig, opts=opts)
+            except Exception as exc:
+                if PAGE_NOT_READY not in str(exc) or attempt == PAGE_NOT_READY_TRIES:
+                    raise
+                path = self.path
+                await self._close()
+                await self._open(path)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     async def _close(self) -> None:
         browser, self.kaleido = self.kaleido, None
