@@ -38,7 +38,7 @@ from xlsxwriter.worksheet import Worksheet
 from monitoring import rules, vocabulary
 from monitoring.exports import safe
 from monitoring.exports.layout import kind_text, rag_text, status_text
-from monitoring.exports.pack import MeetingPack, figure_rows, uk_date
+from monitoring.exports.pack import TRACKER_COLUMNS, MeetingPack, figure_rows, uk_date
 from monitoring.measures import DISPLAY_COLUMNS
 
 MEASURE_WIDTHS = {
@@ -274,26 +274,8 @@ def _tracker_rows(tracker: pd.DataFrame) -> Iterator[list]:
     Missing values are left for :meth:`_Cells.write_row` to leave empty. Read column by column,
     :data:`TRACKER_CHUNK` rows at a time (a row tuple per action was 1.4 s of CPU at 100,000
     actions; whole columns as lists about 50 MB more memory)."""
-    names = [
-        "review_ref",
-        "review_title",
-        "recommendation_number",
-        "recommendation_title",
-        "number",
-        "description",
-        "success_measure",
-        "agency",
-        "lead_officer",
-        "original_due_on",
-        "due_on",
-        "status",
-        "rag",
-        "rag_overridden",
-        "days_overdue",
-        "completed_on",
-        "last_update_on",
-        "progress_note",
-    ]
+    # the pack's tracker columns but its two ids, in the order the loop below unpacks them
+    names = [name for name in TRACKER_COLUMNS if name not in ("action_id", "review_id")]
     statuses: dict[str, str] = {}
     for start in range(0, len(tracker), TRACKER_CHUNK):
         chunk = tracker.iloc[start : start + TRACKER_CHUNK]
