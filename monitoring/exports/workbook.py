@@ -284,46 +284,19 @@ def _tracker_rows(tracker: pd.DataFrame) -> Iterator[list]:
 
 def _tracker_chunk(columns: list[list], statuses: dict[str, str]) -> Iterator[list]:
     """:func:`_tracker_rows` of one chunk's columns; ``statuses`` caches the status words."""
-    for (
-        review_ref,
-        review_title,
-        recommendation_number,
-        recommendation_title,
-        number,
-        description,
-        success_measure,
-        agency,
-        lead_officer,
-        original_due_on,
-        due_on,
-        status,
-        rag,
-        rag_overridden,
-        days_overdue,
-        completed_on,
-        last_update_on,
-        progress_note,
-    ) in zip(*columns, strict=True):
+    for row in zip(*columns, strict=True):
+        # row[:10]: review_ref ... original_due_on, as the sheet has them; row[15:]: completed_on,
+        # last_update_on, progress_note; between, the five fields the sheet words
+        due_on, status, rag, rag_overridden, days_overdue = row[10:15]
         if status not in statuses:
             statuses[status] = status_text(status)
         yield [
-            review_ref,
-            review_title,
-            recommendation_number,
-            recommendation_title,
-            number,
-            description,
-            success_measure,
-            agency,
-            lead_officer,
-            original_due_on,
+            *row[:10],
             due_on,
             statuses[status],
             rag_text(rag, rag_overridden, due_on, status),
             int(days_overdue) or None,
-            completed_on,
-            last_update_on,
-            progress_note,
+            *row[15:],
         ]
 
 
